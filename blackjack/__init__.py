@@ -1,0 +1,40 @@
+"""blackjack: a casino-grade blackjack rules engine, and a Twisted game server.
+
+The engine (this package, stdlib only) is for embedding in games, bots,
+teaching tools and simulations::
+
+    from blackjack import Round, Rules, Shoe, Action
+    round = Round(Rules(), Shoe(seed=7), bets={1: 10})
+    round.deal()
+    while round.turn:
+        round.act(Action.STAND)
+    print(round.outcome.net(1))
+
+The server lives in :mod:`blackjack.server` and is the only part that
+imports Twisted.
+"""
+
+from blackjack.actions import Action
+from blackjack.cards import Card, Rank, Suit, full_deck, parse_cards
+from blackjack.errors import (
+    BlackjackError, IllegalActionError, InvalidBetError, InvalidCardError,
+    NotYourTurnError, RulesError, ShoeExhaustedError,
+)
+from blackjack.hand import Hand, score
+from blackjack.round import (
+    Event, HandResult, InsuranceResult, Phase, Result, Round, RoundOutcome,
+    RoundView, Turn,
+)
+from blackjack.rules import PRESETS, DoubleRule, Rules
+from blackjack.shoe import Shoe
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Action", "Card", "Rank", "Suit", "full_deck", "parse_cards",
+    "BlackjackError", "IllegalActionError", "InvalidBetError", "InvalidCardError",
+    "NotYourTurnError", "RulesError", "ShoeExhaustedError",
+    "Hand", "score", "Event", "HandResult", "InsuranceResult", "Phase", "Result",
+    "Round", "RoundOutcome", "RoundView", "Turn", "PRESETS", "DoubleRule", "Rules",
+    "Shoe", "__version__",
+]

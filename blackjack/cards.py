@@ -1,0 +1,129 @@
+"""Cards, ranks and suits, with a wire form and a display form.
+
+The wire form is two ASCII characters, rank then suit: ``AS``, ``TD``, ``9H``.
+``str(card)`` gives it and :meth:`Card.parse` reads it back.  The display form
+uses unicode suit symbols (``A♠``) with an ASCII fallback for terminals that
+cannot show them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Iterable
+
+from blackjack.errors import InvalidCardError
+
+__all__ = ["Rank", "Suit", "Card", "full_deck", "parse_cards"]
+
+
+class Rank(enum.IntEnum):
+    """A card rank; the integer value is the rank's order, ace low."""
+
+    ACE = 1
+    TWO = 2
+    THREE = 3
+    FOUR = 4
+    FIVE = 5
+    SIX = 6
+    SEVEN = 7
+    EIGHT = 8
+    NINE = 9
+    TEN = 10
+    JACK = 11
+    QUEEN = 12
+    KING = 13
+
+    @property
+    def symbol(self) -> str:
+        """The one-character wire symbol: ``A 2 … 9 T J Q K``."""
+        return _RANK_SYMBOLS[self]
+
+    @property
+    def points(self) -> int:
+        """Blackjack points: ace 1 (a hand may count one ace as 11), faces 10."""
+        return min(int(self), 10)
+
+
+class Suit(enum.Enum):
+    """A card suit; the value is the one-letter wire symbol."""
+
+    SPADES = "S"
+    HEARTS = "H"
+    DIAMONDS = "D"
+    CLUBS = "C"
+
+    @property
+    def glyph(self) -> str:
+        """The unicode suit symbol, e.g. ``♠``."""
+        return _SUIT_GLYPHS[self]
+
+
+_RANK_SYMBOLS = {
+    Rank.ACE: "A", Rank.TWO: "2", Rank.THREE: "3", Rank.FOUR: "4",
+    Rank.FIVE: "5", Rank.SIX: "6", Rank.SEVEN: "7", Rank.EIGHT: "8",
+    Rank.NINE: "9", Rank.TEN: "T", Rank.JACK: "J", Rank.QUEEN: "Q",
+    Rank.KING: "K",
+}
+_RANKS_BY_SYMBOL = {symbol: rank for rank, symbol in _RANK_SYMBOLS.items()}
+_SUIT_GLYPHS = {
+    Suit.SPADES: "\u2660", Suit.HEARTS: "\u2665",
+    Suit.DIAMONDS: "\u2666", Suit.CLUBS: "\u2663",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One playing card.  Compare and hash by rank and suit."""
+
+    rank: Rank
+    suit: Suit
+
+    @classmethod
+    def parse(cls, text: str) -> Card:
+        """Read a card's wire form (``"AS"``; ``"10S"`` is accepted for ``"TS"``)."""
+        cleaned = text.strip().upper()
+        if cleaned.startswith("10"):
+            cleaned = "T" + cleaned[2:]
+        if len(cleaned) != 2:
+            raise InvalidCardError(
+                f"not a card: {text!r} (expected rank then suit, like AS, TD or 9H)")
+        rank = _RANKS_BY_SYMBOL.get(cleaned[0])
+        if rank is None:
+            raise InvalidCardError(
+                f"not a card: {text!r} (rank must be one of A23456789TJQK)")
+        try:
+            suit = Suit(cleaned[1])
+        except ValueError:
+            raise InvalidCardError(
+                f"not a card: {text!r} (suit must be one of S H D C)") from None
+        return cls(rank, suit)
+
+    @property
+    def points(self) -> int:
+        """Blackjack points of the card (ace 1, faces 10)."""
+        return self.rank.points
+
+    def display(self, unicode: bool = True) -> str:
+        """The card for people: ``A♠``, or ``AS`` when ``unicode`` is false."""
+        if not unicode:
+            return str(self)
+        rank = "10" if self.rank is Rank.TEN else self.rank.symbol
+        return rank + self.suit.glyph
+
+    def __str__(self) -> str:
+        return self.rank.symbol + self.suit.value
+
+    def __repr__(self) -> str:
+        return f"Card.parse({str(self)!r})"
+
+
+def full_deck() -> list[Card]:
+    """The 52 cards of one deck, in a fixed order."""
+    return [Card(rank, suit) for suit in Suit for rank in Rank]
+
+
+def parse_cards(text: str | Iterable[str]) -> list[Card]:
+    """Parse several cards given as ``"AS KD 9H"`` or as an iterable of strings."""
+    words = text.split() if isinstance(text, str) else list(text)
+    return [Card.parse(word) for word in words]
