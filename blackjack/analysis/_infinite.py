@@ -147,9 +147,9 @@ class UpcardValues:
 
     Tables indexed ``[ace][points]`` (``ace`` 0 or 1, ``points`` the card
     point sum 2..21) give the value of a hand holding those points, by what
-    the player does next.  ``split[card]`` is the value of splitting a pair
-    of ``card`` with ``hands`` hands already on the table, as a tuple indexed
-    by that count (None where no split is allowed).
+    the player does next.  ``split[card]`` values splitting a pair of
+    ``card``, indexed by how many hands the seat holds before the split (1
+    for a first split); None where the rules allow no split.
     """
 
     upcard: int
