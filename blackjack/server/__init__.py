@@ -1,0 +1,1 @@
+"""The Twisted server: wire protocol, lobby, tables, accounts and storage."""

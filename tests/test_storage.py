@@ -1,0 +1,710 @@
+"""Tests for the money layer: SQLiteStorage behind the IStorage interface."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import pytest_twisted
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from twisted.internet import defer
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+
+from blackjack.server import sqlite as sqlite_module
+from blackjack.server.sqlite import SCHEMA_VERSION, SQLiteStorage, open_storage
+from blackjack.server.storage import (
+    Account,
+    Books,
+    DatabaseError,
+    DuplicateStakeError,
+    InsufficientFundsError,
+    InvalidAmountError,
+    IStorage,
+    NameTakenError,
+    RoundClosedError,
+    SettlementError,
+    UnknownAccountError,
+)
+
+T = TypeVar("T")
+
+TIMEOUT = 10.0
+
+
+def timed(d: Deferred[T]) -> Deferred[T]:
+    """Give up on a Deferred that never fires instead of hanging the run."""
+    from twisted.internet import reactor
+
+    return d.addTimeout(TIMEOUT, reactor)
+
+
+def call(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """From a worker thread, run ``f`` on the reactor and wait for its result.
+
+    The Hypothesis machine runs in a thread (pytest-twisted runs tests on the
+    reactor's greenlet, where nothing may block), so every storage call goes
+    back to the reactor thread, where Deferreds and adbapi must be used.
+    """
+    from twisted.internet import reactor
+    from twisted.internet.threads import blockingCallFromThread
+
+    def start() -> Any:
+        result = f(*args, **kwargs)
+        return timed(result) if isinstance(result, Deferred) else result
+
+    return blockingCallFromThread(reactor, start)
+
+
+async def gather(*ds: Deferred[Any]) -> list[tuple[bool, Any]]:
+    """Wait for all, collecting (success, result-or-exception) pairs."""
+    results = await timed(defer.DeferredList(list(ds), consumeErrors=True))
+    return [(ok, value if ok else value.value) for ok, value in results]
+
+
+@pytest_twisted.async_yield_fixture()
+async def clock() -> AsyncIterator[Clock]:
+    yield Clock()
+
+
+@pytest_twisted.async_yield_fixture()
+async def store(clock: Clock) -> AsyncIterator[SQLiteStorage]:
+    storage = SQLiteStorage(":memory:", clock=clock.seconds)
+    await timed(storage.ready())
+    yield storage
+    await timed(storage.close())
+
+
+async def new_account(
+    storage: IStorage, name: str = "Alice", bankroll: int = 1000
+) -> Account:
+    return await timed(storage.create_account(name, "scrypt$fake", bankroll))
+
+
+@pytest_twisted.async_yield_fixture()
+async def pair(store: SQLiteStorage) -> AsyncIterator[tuple[Account, Account]]:
+    """Alice and Bob, 100 chips each."""
+    yield (await new_account(store, "Alice", 100), await new_account(store, "Bob", 100))
+
+
+# --- accounts -------------------------------------------------------------------
+
+
+def test_sqlite_storage_provides_the_interface() -> None:
+    """SQLiteStorage satisfies the IStorage protocol the server codes against."""
+    assert issubclass(SQLiteStorage, IStorage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_create_and_get_account(store: SQLiteStorage, clock: Clock) -> None:
+    """A new account keeps its display case, gets the bankroll and the clock's time."""
+    clock.advance(42)
+    created = await new_account(store, "Alice", 1000)
+    assert created == Account(created.id, "Alice", 1000, 42.0)
+    assert await timed(store.get_account("aLiCe")) == created
+    assert await timed(store.get_account_by_id(created.id)) == created
+    assert await timed(store.get_account("bob")) is None
+    assert await timed(store.balance(created.id)) == 1000
+
+
+@pytest_twisted.ensureDeferred
+async def test_names_are_unique_ignoring_case(store: SQLiteStorage) -> None:
+    """A name differing only in case from an existing one is refused."""
+    await new_account(store, "Alice")
+    with pytest.raises(NameTakenError, match="'ALICE' is taken"):
+        await new_account(store, "ALICE")
+    assert (await timed(store.books())).issued == 1000
+
+
+@pytest_twisted.ensureDeferred
+async def test_password_hash_lookup(store: SQLiteStorage) -> None:
+    """The stored hash is found by name in any case; unknown names give None."""
+    await timed(store.create_account("Alice", "scrypt$abc", 10))
+    assert await timed(store.password_hash("ALICE")) == "scrypt$abc"
+    assert await timed(store.password_hash("nobody")) is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_bankroll_is_an_issue_entry(store: SQLiteStorage) -> None:
+    """Creating an account issues its bankroll through the ledger."""
+    account = await new_account(store, bankroll=500)
+    [entry] = await timed(store.ledger(account.id))
+    assert (entry.kind, entry.amount, entry.balance, entry.round_id) == (
+        "issue",
+        500,
+        500,
+        None,
+    )
+    assert await timed(store.books()) == Books(500, 500, 0, 0)
+
+
+@pytest_twisted.ensureDeferred
+async def test_issue_tops_up(store: SQLiteStorage) -> None:
+    """issue() adds new chips and counts them as issued."""
+    account = await new_account(store, bankroll=10)
+    assert await timed(store.issue(account.id, 90)) == 100
+    books = await timed(store.books())
+    assert (books.issued, books.balanced) == (100, True)
+
+
+@pytest_twisted.ensureDeferred
+async def test_balance_survives_restart(tmp_path: Path) -> None:
+    """A balance written to a file is there after closing and reopening it."""
+    path = str(tmp_path / "bank.sqlite3")
+    first = SQLiteStorage(path, clock=Clock().seconds)
+    account = await new_account(first, bankroll=1000)
+    await timed(first.stake(account.id, "r1", "seat1:bet", 100))
+    await timed(first.settle("r1", {account.id: 250}))
+    await timed(first.close())
+
+    second = SQLiteStorage(path, clock=Clock().seconds)
+    try:
+        reopened = await timed(second.get_account("alice"))
+        assert reopened is not None and reopened.balance == 1150
+        assert (await timed(second.books())).balanced
+    finally:
+        await timed(second.close())
+
+
+# --- stakes -------------------------------------------------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_stake_moves_chips_into_escrow(store: SQLiteStorage) -> None:
+    """A stake leaves the balance at once and is held in escrow."""
+    account = await new_account(store, bankroll=100)
+    assert await timed(store.stake(account.id, "r1", "seat1:bet", 30)) == 70
+    assert await timed(store.stake(account.id, "r1", "seat1:hand0:double", 30)) == 40
+    assert await timed(store.books()) == Books(100, 40, 60, 0)
+
+
+@pytest_twisted.ensureDeferred
+async def test_stake_refuses_overdraft(store: SQLiteStorage) -> None:
+    """A stake above the balance fails with a clear message and debits nothing."""
+    account = await new_account(store, bankroll=40)
+    with pytest.raises(InsufficientFundsError) as caught:
+        await timed(store.stake(account.id, "r1", "seat1:bet", 50))
+    assert str(caught.value) == "not enough chips: balance 40, need 50"
+    assert await timed(store.balance(account.id)) == 40
+    assert await timed(store.books()) == Books(40, 40, 0, 0)
+
+
+@pytest_twisted.ensureDeferred
+async def test_same_stake_twice_is_refused(
+    store: SQLiteStorage,
+) -> None:
+    """Staking the same (round, account, key) twice fails and debits only once."""
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "r1", "seat1:bet", 10))
+    with pytest.raises(DuplicateStakeError):
+        await timed(store.stake(account.id, "r1", "seat1:bet", 10))
+    assert await timed(store.balance(account.id)) == 90
+    assert len(await timed(store.ledger(account.id))) == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_racing_stakes_never_overdraw(store: SQLiteStorage) -> None:
+    """Two sessions staking the whole balance at once: one wins, none overdraws."""
+    account = await new_account(store, bankroll=50)
+    results = await gather(
+        store.stake(account.id, "r1", "seat1:bet", 50),
+        store.stake(account.id, "r2", "seat4:bet", 50),
+    )
+    assert sorted(ok for ok, _ in results) == [False, True]
+    [error] = [value for ok, value in results if not ok]
+    assert isinstance(error, InsufficientFundsError)
+    assert await timed(store.balance(account.id)) == 0
+    assert (await timed(store.books())).balanced
+
+
+@pytest_twisted.ensureDeferred
+async def test_two_connections_racing_on_one_file(tmp_path: Path) -> None:
+    """Two storages (as two server processes) on one file never overdraw or lock up."""
+    path = str(tmp_path / "shared.sqlite3")
+    one = SQLiteStorage(path, clock=Clock().seconds)
+    account = await new_account(one, bankroll=100)
+    two = SQLiteStorage(path, clock=Clock().seconds)
+    try:
+        results = await gather(
+            *(
+                (one if i % 2 else two).stake(account.id, f"r{i}", "seat1:bet", 2)
+                for i in range(100)
+            )
+        )
+        errors = [value for ok, value in results if not ok]
+        # A deferred BEGIN would let some fail with "database is locked".
+        assert all(isinstance(e, InsufficientFundsError) for e in errors), errors[:1]
+        assert len(errors) == 50
+        assert await timed(two.balance(account.id)) == 0
+        assert (await timed(one.books())) == Books(100, 0, 100, 0)
+    finally:
+        await timed(one.close())
+        await timed(two.close())
+
+
+@pytest_twisted.ensureDeferred
+async def test_write_takes_the_lock_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stake holds the write lock from its first read (BEGIN IMMEDIATE), so no
+    other connection can write between its check and its debit."""
+    from twisted.internet.threads import deferToThread
+
+    path = tmp_path / "lock.sqlite3"
+    storage = SQLiteStorage(str(path), clock=Clock().seconds)
+    account = await new_account(storage, bankroll=100)
+    inside, release = threading.Event(), threading.Event()
+    round_state = sqlite_module._round_state
+
+    def pause_after_reading(txn: Any, round_id: str) -> str | None:
+        state = round_state(txn, round_id)
+        inside.set()
+        release.wait(TIMEOUT)
+        return state
+
+    def try_to_write() -> str:
+        other = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return "got the write lock"
+        except sqlite3.OperationalError as e:
+            return str(e)
+        finally:
+            other.close()
+
+    monkeypatch.setattr(sqlite_module, "_round_state", pause_after_reading)
+    try:
+        staking = storage.stake(account.id, "r1", "seat1:bet", 10)
+        assert await timed(deferToThread(inside.wait, TIMEOUT))
+        assert await timed(deferToThread(try_to_write)) == "database is locked"
+    finally:
+        release.set()
+    assert await timed(staking) == 90
+    await timed(storage.close())
+
+
+@pytest_twisted.ensureDeferred
+async def test_unknown_account_cannot_stake(store: SQLiteStorage) -> None:
+    """Staking or asking the balance of a missing account is an UnknownAccountError."""
+    with pytest.raises(UnknownAccountError, match="no such account: 99"):
+        await timed(store.stake(99, "r1", "seat1:bet", 10))
+    with pytest.raises(UnknownAccountError):
+        await timed(store.balance(99))
+
+
+@pytest.mark.parametrize("amount", [0, -5, 1.5, True, "10", None])
+@pytest_twisted.ensureDeferred
+async def test_bad_amounts_fail_the_deferred(store: SQLiteStorage, amount: Any) -> None:
+    """Amounts that are not positive ints fail the returned Deferred, never raise."""
+    account = await new_account(store, bankroll=100)
+    d = store.stake(account.id, "r1", "seat1:bet", amount)
+    assert isinstance(d, Deferred)
+    with pytest.raises(InvalidAmountError):
+        await timed(d)
+    assert await timed(store.balance(account.id)) == 100
+
+
+# --- settling and refunds ----------------------------------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_settle_pays_once(store: SQLiteStorage, pair: tuple[Account, Account]) -> None:
+    """A second settle of the same round changes nothing and returns the balances."""
+    alice, bob = pair
+    await timed(store.stake(alice.id, "r1", "seat1:bet", 20))
+    await timed(store.stake(bob.id, "r1", "seat2:bet", 30))
+    payouts = {alice.id: 50, bob.id: 0}
+    assert await timed(store.settle("r1", payouts, {"dealer": "20"})) == {
+        alice.id: 130,
+        bob.id: 70,
+    }
+    assert await timed(store.settle("r1", {alice.id: 999, bob.id: 999})) == {
+        alice.id: 130,
+        bob.id: 70,
+    }
+    assert await timed(store.books()) == Books(200, 200, 0, 0)
+    assert [e.kind for e in await timed(store.ledger(alice.id))].count("payout") == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_racing_settlements_pay_once(store: SQLiteStorage) -> None:
+    """Two settlements of one round fired together pay the round once."""
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "r1", "seat1:bet", 10))
+    results = await gather(
+        store.settle("r1", {account.id: 20}), store.settle("r1", {account.id: 20})
+    )
+    assert results == [(True, {account.id: 110}), (True, {account.id: 110})]
+    assert (await timed(store.books())).balanced
+
+
+@pytest_twisted.ensureDeferred
+async def test_settle_keeps_house_result(store: SQLiteStorage) -> None:
+    """Chips lost to the house show as a positive house_net and the books balance."""
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "r1", "seat1:bet", 40))
+    await timed(store.settle("r1", {account.id: 0}))
+    books = await timed(store.books())
+    assert books == Books(issued=100, balances=60, escrow=0, house_net=40)
+    assert books.balanced
+
+
+@pytest_twisted.ensureDeferred
+async def test_settle_refuses_payouts_that_do_not_match_stakes(
+    store: SQLiteStorage, pair: tuple[Account, Account],
+) -> None:
+    """Paying an account that did not stake, or forgetting one that did, changes nothing."""
+    alice, bob = pair
+    await timed(store.stake(alice.id, "r1", "seat1:bet", 20))
+    with pytest.raises(SettlementError):
+        await timed(store.settle("r1", {alice.id: 40, bob.id: 40}))
+    with pytest.raises(SettlementError):
+        await timed(store.settle("r1", {}))
+    assert await timed(store.books()) == Books(200, 180, 20, 0)
+    assert await timed(store.settle("r1", {alice.id: 40})) == {alice.id: 120}
+
+
+@pytest_twisted.ensureDeferred
+async def test_settle_is_one_transaction(
+    store: SQLiteStorage, pair: tuple[Account, Account], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure half-way through a settlement rolls back every credit before it."""
+    alice, bob = pair
+    await timed(store.stake(alice.id, "r1", "seat1:bet", 20))
+    await timed(store.stake(bob.id, "r1", "seat2:bet", 20))
+    journal = sqlite_module._journal
+
+    def fail_on_bob(txn: Any, account_id: int, *args: Any) -> None:
+        if account_id == bob.id:
+            raise sqlite3.OperationalError("disk I/O error")
+        journal(txn, account_id, *args)
+
+    monkeypatch.setattr(sqlite_module, "_journal", fail_on_bob)
+    with pytest.raises(DatabaseError, match="disk I/O error"):
+        await timed(store.settle("r1", {alice.id: 40, bob.id: 40}))
+    monkeypatch.undo()
+    assert await timed(store.balance(alice.id)) == 80
+    assert await timed(store.books()) == Books(200, 160, 40, 0)
+    assert await timed(store.history(alice.id)) == []
+    assert await timed(store.settle("r1", {alice.id: 40, bob.id: 0})) == {
+        alice.id: 120,
+        bob.id: 80,
+    }
+
+
+@pytest_twisted.ensureDeferred
+async def test_closed_round_takes_no_stakes(store: SQLiteStorage) -> None:
+    """Once a round is settled a late stake into it is refused."""
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "r1", "seat1:bet", 10))
+    await timed(store.settle("r1", {account.id: 10}))
+    with pytest.raises(RoundClosedError, match="already settled"):
+        await timed(store.stake(account.id, "r1", "seat1:hand0:double", 10))
+    assert await timed(store.balance(account.id)) == 100
+
+
+@pytest_twisted.ensureDeferred
+async def test_settling_an_empty_round_closes_it(store: SQLiteStorage) -> None:
+    """A round settled with no stakes returns nothing and refuses later stakes."""
+    account = await new_account(store, bankroll=100)
+    assert await timed(store.settle("r1", {})) == {}
+    with pytest.raises(RoundClosedError):
+        await timed(store.stake(account.id, "r1", "seat1:bet", 10))
+
+
+@pytest_twisted.ensureDeferred
+async def test_refund_returns_every_stake_once(store: SQLiteStorage, pair: tuple[Account, Account]) -> None:
+    """refund() returns all escrow of a round, is idempotent and blocks settlement."""
+    alice, bob = pair
+    await timed(store.stake(alice.id, "r1", "seat1:bet", 20))
+    await timed(store.stake(alice.id, "r1", "seat1:insurance", 10))
+    await timed(store.stake(bob.id, "r1", "seat2:bet", 5))
+    expected = {alice.id: 100, bob.id: 100}
+    assert await timed(store.refund("r1")) == expected
+    assert await timed(store.refund("r1")) == expected
+    assert await timed(store.settle("r1", {alice.id: 60, bob.id: 10})) == expected
+    assert await timed(store.books()) == Books(200, 200, 0, 0)
+    refunds = [e for e in await timed(store.ledger(alice.id)) if e.kind == "refund"]
+    assert sorted((e.key, e.amount) for e in refunds) == [
+        ("seat1:bet", 20),
+        ("seat1:insurance", 10),
+    ]
+    assert await timed(store.refund("never-played")) == {}
+
+
+@pytest_twisted.ensureDeferred
+async def test_refund_after_settle_changes_nothing(store: SQLiteStorage) -> None:
+    """A refund of an already settled round does not pay the stakes back again."""
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "r1", "seat1:bet", 10))
+    await timed(store.settle("r1", {account.id: 0}))
+    assert await timed(store.refund("r1")) == {account.id: 90}
+
+
+@pytest_twisted.ensureDeferred
+async def test_recover_refunds_stakes_left_by_a_crash(tmp_path: Path) -> None:
+    """Stakes still in escrow when the server died are refunded once at start-up."""
+    path = str(tmp_path / "crash.sqlite3")
+    before = SQLiteStorage(path, clock=Clock().seconds)
+    alice = await new_account(before, "Alice", 100)
+    bob = await new_account(before, "Bob", 100)
+    await timed(before.stake(alice.id, "r1", "seat1:bet", 30))
+    await timed(before.stake(bob.id, "r1", "seat2:bet", 40))
+    await timed(before.stake(bob.id, "r0", "seat2:bet", 10))
+    await timed(before.settle("r0", {bob.id: 20}))
+    await timed(before.stake(alice.id, "r2", "seat5:bet", 5))
+    await timed(before.close())  # the "crash": r1 and r2 never settle
+
+    after = SQLiteStorage(path, clock=Clock().seconds)
+    try:
+        refunded = await timed(after.recover())
+        assert sorted(refunded) == [
+            ("r1", alice.id, 30),
+            ("r1", bob.id, 40),
+            ("r2", alice.id, 5),
+        ]
+        assert await timed(after.recover()) == []
+        assert await timed(after.balance(alice.id)) == 100
+        assert await timed(after.balance(bob.id)) == 110
+        books = await timed(after.books())
+        assert books == Books(issued=200, balances=210, escrow=0, house_net=-10)
+        assert books.balanced
+    finally:
+        await timed(after.close())
+
+
+# --- reports -------------------------------------------------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_ledger_records_every_movement(store: SQLiteStorage, clock: Clock) -> None:
+    """The ledger lists each movement newest first, and its amounts add up to the balance."""
+    account = await new_account(store, bankroll=100)
+    clock.advance(5)
+    await timed(store.stake(account.id, "r1", "seat1:bet", 10))
+    await timed(store.stake(account.id, "r1", "seat1:hand0:double", 10))
+    clock.advance(5)
+    await timed(store.settle("r1", {account.id: 40}))
+    entries = await timed(store.ledger(account.id))
+    assert [(e.kind, e.amount, e.balance, e.key, e.created) for e in entries] == [
+        ("payout", 40, 120, "", 10.0),
+        ("stake", -10, 80, "seat1:hand0:double", 5.0),
+        ("stake", -10, 90, "seat1:bet", 5.0),
+        ("issue", 100, 100, "", 0.0),
+    ]
+    assert sum(e.amount for e in entries) == await timed(store.balance(account.id))
+    assert len(await timed(store.ledger(account.id, limit=2))) == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_history_stores_each_accounts_round(store: SQLiteStorage) -> None:
+    """Each settled round is in the history with stake, payout and the table's record."""
+    account = await new_account(store, bankroll=100)
+    for number, payout in [(1, 0), (2, 25)]:
+        await timed(store.stake(account.id, f"r{number}", "seat1:bet", 10))
+        await timed(store.settle(f"r{number}", {account.id: payout}, {"round": number}))
+    latest, first = await timed(store.history(account.id))
+    assert (latest.round_id, latest.staked, latest.payout, latest.net) == ("r2", 10, 25, 15)
+    assert latest.details == {"round": 2}
+    assert (first.round_id, first.net) == ("r1", -10)
+    assert len(await timed(store.history(account.id, limit=1))) == 1
+
+
+# --- opening and closing -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("bank.db", "bank.db"),
+        ("sqlite:///bank.db", "bank.db"),
+        ("sqlite:///:memory:", ":memory:"),
+        ("sqlite://", ":memory:"),
+    ],
+)
+@pytest_twisted.ensureDeferred
+async def test_open_storage_accepts_paths_and_sqlite_urls(
+    url: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """open_storage() maps a path or sqlite:// URL to an SQLite file."""
+    monkeypatch.chdir(tmp_path)
+    storage = open_storage(url, clock=Clock().seconds)
+    try:
+        assert isinstance(storage, SQLiteStorage) and storage.path == expected
+        await timed(storage.ready())
+    finally:
+        await timed(storage.close())
+
+
+def test_open_storage_refuses_other_databases() -> None:
+    """A URL for a backend that does not exist yet gets a clear error."""
+    with pytest.raises(ValueError, match="unsupported database 'postgresql'"):
+        open_storage("postgresql://localhost/blackjack")
+
+
+def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    """A database path in a directory that does not exist fails at once."""
+    with pytest.raises(DatabaseError, match="does not exist"):
+        SQLiteStorage(str(tmp_path / "nope" / "bank.sqlite3"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A database written by a newer server version is not touched."""
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        connection.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION + 1,))
+    connection.close()
+    storage = SQLiteStorage(str(path), clock=Clock().seconds)
+    try:
+        with pytest.raises(DatabaseError, match="schema version"):
+            await timed(storage.ready())
+        with pytest.raises(DatabaseError, match="schema version"):
+            await timed(storage.get_account("alice"))
+    finally:
+        await timed(storage.close())
+
+
+@pytest_twisted.ensureDeferred
+async def test_schema_and_pragmas_on_a_new_file(tmp_path: Path) -> None:
+    """A new file gets the schema version, WAL journal and integer-only money columns."""
+    path = tmp_path / "new.sqlite3"
+    storage = SQLiteStorage(str(path), clock=Clock().seconds)
+    await timed(storage.ready())
+    await timed(storage.close())
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT version FROM schema_version").fetchall() == [
+            (SCHEMA_VERSION,)
+        ]
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        with pytest.raises(sqlite3.IntegrityError):
+            connection.execute(
+                "INSERT INTO accounts (name, name_key, password_hash, balance, created)"
+                " VALUES ('x', 'x', 'h', 1.5, 0)"
+            )
+    connection.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_calls_after_close_fail(clock: Clock) -> None:
+    """A closed storage answers every call with a DatabaseError."""
+    storage = SQLiteStorage(":memory:", clock=clock.seconds)
+    await timed(storage.close())
+    with pytest.raises(DatabaseError, match="closed"):
+        await timed(storage.get_account("alice"))
+
+
+# --- the books always balance ----------------------------------------------------------
+
+
+class BankMachine(RuleBasedStateMachine):
+    """Random stakes, settlements and refunds against a model of every balance."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.storage = call(SQLiteStorage, ":memory:", clock=Clock().seconds)
+        self.model: dict[int, int] = {}
+        self.round = 0
+        self.staked: dict[int, int] = {}  # account -> chips staked this round
+        self.keys: set[tuple[int, str]] = set()
+
+    @initialize(bankrolls=st.lists(st.integers(0, 200), min_size=1, max_size=3))
+    def open_accounts(self, bankrolls: list[int]) -> None:
+        for number, bankroll in enumerate(bankrolls):
+            account = call(self.storage.create_account, f"p{number}", "h", bankroll)
+            self.model[account.id] = bankroll
+
+    def _account(self, index: int) -> int:
+        return sorted(self.model)[index % len(self.model)]
+
+    @rule(
+        index=st.integers(0, 2),
+        key=st.sampled_from(["bet", "double", "insurance"]),
+        amount=st.integers(1, 120),
+    )
+    def stake(self, index: int, key: str, amount: int) -> None:
+        account_id = self._account(index)
+        args = (self.storage.stake, account_id, f"r{self.round}", key, amount)
+        if (account_id, key) in self.keys:
+            with pytest.raises(DuplicateStakeError):
+                call(*args)
+        elif amount > self.model[account_id]:
+            with pytest.raises(InsufficientFundsError):
+                call(*args)
+        else:
+            assert call(*args) == self.model[account_id] - amount
+            self.model[account_id] -= amount
+            self.staked[account_id] = self.staked.get(account_id, 0) + amount
+            self.keys.add((account_id, key))
+
+    @rule(halves=st.lists(st.sampled_from([0, 1, 2, 4, 5, 6]), min_size=3, max_size=3))
+    def settle(self, halves: list[int]) -> None:
+        # Payouts in half-stakes: lose, half back (surrender), push, win, 3:2, 2:1.
+        payouts = {
+            account_id: staked * halves[i % 3] // 2
+            for i, (account_id, staked) in enumerate(sorted(self.staked.items()))
+        }
+        balances = call(self.storage.settle, f"r{self.round}", payouts)
+        for account_id, payout in payouts.items():
+            self.model[account_id] += payout
+        assert balances == {a: self.model[a] for a in payouts}
+        # Settling again is a no-op.
+        assert call(self.storage.settle, f"r{self.round}", payouts) == balances
+        self._next_round()
+
+    @rule()
+    def refund(self) -> None:
+        for account_id, staked in self.staked.items():
+            self.model[account_id] += staked
+        call(self.storage.refund, f"r{self.round}")
+        self._next_round()
+
+    def _next_round(self) -> None:
+        self.round += 1
+        self.staked = {}
+        self.keys = set()
+
+    @invariant()
+    def books_balance(self) -> None:
+        if not self.model:
+            return
+        books = call(self.storage.books)
+        assert books.balanced, books
+        assert books.balances == sum(self.model.values())
+        assert books.escrow == sum(self.staked.values())
+        for account_id, expected in self.model.items():
+            assert call(self.storage.balance, account_id) == expected >= 0
+
+    def teardown(self) -> None:
+        call(self.storage.close)
+
+
+@pytest_twisted.ensureDeferred
+async def test_books_always_balance() -> None:
+    """Under any sequence of stakes, settlements and refunds no chip appears or vanishes."""
+    from twisted.internet import reactor
+    from twisted.internet.threads import deferToThread
+
+    machine_settings = settings(
+        max_examples=100,
+        stateful_step_count=50,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    await deferToThread(
+        run_state_machine_as_test, BankMachine, settings=machine_settings
+    ).addTimeout(120, reactor)
