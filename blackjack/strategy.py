@@ -11,7 +11,7 @@ Shoe games of four or more decks are what the published charts (Wizard of
 Odds, "4-Deck to 8-Deck Blackjack Strategy") describe, and players know them
 by heart; where such a chart and the infinite-deck optimum disagree, the
 published cell wins for those games.  :data:`SHOE_OVERRIDES` lists the
-cells, all marginal (the two choices differ by hundredths of a bet).  One-
+cells, both marginal (the two choices differ by under 0.01 of a bet).  One-
 and two-deck games get the infinite-deck chart as it is.
 
 The chart alphabet: ``H`` hit, ``S`` stand, ``Dh``/``Ds`` double else hit or
