@@ -1,0 +1,90 @@
+"""The card room: its tables, and who is logged in from where.
+
+The lobby owns the one :class:`~blackjack.server.player.Player` per account
+that is online (or seated and reconnecting).  :meth:`Lobby.attach` is where a
+second login takes over a session: the old client is told and closed, and
+the player keeps their seat.  :meth:`Lobby.detach` is where a dropped
+connection starts the table's grace period.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.defer import Deferred, DeferredList
+
+from blackjack.errors import BlackjackError
+from blackjack.server.player import Player
+from blackjack.server.storage import Account
+from blackjack.server.table import Table
+
+__all__ = ["LobbyError", "Lobby"]
+
+
+class LobbyError(BlackjackError, LookupError):
+    """No such table (or similar lobby-level refusal); the message says what to do."""
+
+
+class Lobby:
+    """The tables, and the players attached to connections."""
+
+    def __init__(self, tables: list[Table]) -> None:
+        self.tables: dict[str, Table] = {t.name.lower(): t for t in tables}
+        self._players: dict[int, Player] = {}
+
+    def table(self, name: str) -> Table:
+        """The table called ``name`` (any case)."""
+        table = self.tables.get(name.strip().lower())
+        if table is None:
+            known = ", ".join(t.name for t in self.tables.values())
+            raise LobbyError(f"no table {name!r}; tables: {known}")
+        return table
+
+    def tables_event(self) -> dict[str, Any]:
+        """The ``tables`` event: every table as the lobby lists it."""
+        return {"event": "tables", "tables": [t.describe() for t in self.tables.values()]}
+
+    @property
+    def players(self) -> list[Player]:
+        """Everyone logged in or holding a seat, by name."""
+        return sorted(self._players.values(), key=lambda p: p.name.lower())
+
+    def who_event(self) -> dict[str, Any]:
+        """The ``who`` event: who is here and where."""
+        self.forget_unseated()
+        return {"event": "who", "players": [
+            {"name": p.name, "table": p.table.name if p.table else None, "seat": p.seat,
+             "connected": p.connected} for p in self.players]}
+
+    def attach(self, account: Account, client: Any) -> Player:
+        """Connect ``client`` to the account's player, taking over any older session."""
+        self.forget_unseated()
+        player = self._players.get(account.id)
+        if player is None:
+            player = self._players[account.id] = Player(account.id, account.name)
+        old, player.client = player.client, client
+        if old is not None and old is not client:
+            old.close("You logged in from another connection; this one is closed.")
+        if player.table is not None:
+            player.table.player_reconnected(player)
+        return player
+
+    def detach(self, player: Player, client: Any) -> None:
+        """``client`` has gone; if it still speaks for ``player``, the player is away."""
+        if player.client is not client:
+            return  # taken over by a newer connection
+        player.client = None
+        if player.table is not None:
+            player.table.player_disconnected(player)
+        if player.seat is None:
+            self._players.pop(player.account_id, None)
+
+    def forget_unseated(self) -> None:
+        """Drop disconnected players whose seats are gone (their grace ran out)."""
+        for account_id, player in list(self._players.items()):
+            if not player.connected and player.seat is None:
+                del self._players[account_id]
+
+    def stop(self) -> Deferred[Any]:
+        """Close every table: rounds in play finish (hands stand) or are refunded."""
+        return DeferredList([t.stop() for t in self.tables.values()], consumeErrors=True)

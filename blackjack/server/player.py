@@ -1,0 +1,57 @@
+"""A logged-in player as tables see it, and the interface back to a connection.
+
+A :class:`Player` outlives its connections: when a player drops, the
+player's seat keeps pointing at the same :class:`Player` with no client, and
+logging in again attaches the new connection to it.  Tables never touch a
+transport; they call :meth:`Player.send`, which forwards to whatever
+:class:`ISeatClient` is attached (a telnet connection, a test fake, a future
+WebSocket front end), or drops the event while the player is away.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from zope.interface import Interface
+
+if TYPE_CHECKING:
+    from blackjack.server.table import Table
+
+__all__ = ["ISeatClient", "Player"]
+
+
+class ISeatClient(Interface):
+    """What the lobby and tables may do to a connected client."""
+
+    def send_event(event: dict[str, Any]) -> None:
+        """Deliver one event (a JSON-ready dict with an ``"event"`` key)."""
+
+    def close(message: str) -> None:
+        """Tell the client why, then disconnect it."""
+
+
+class Player:
+    """An account at the card room, connected or (for a while) not."""
+
+    def __init__(self, account_id: int, name: str) -> None:
+        self.account_id = account_id
+        self.name = name
+        self.client: Any = None
+        """The attached :class:`ISeatClient`, or ``None`` while disconnected."""
+        self.table: Table | None = None
+        """The table the player sits at or watches."""
+        self.seat: int | None = None
+        """The seat number, or ``None`` when watching or in the lobby."""
+
+    @property
+    def connected(self) -> bool:
+        """Whether a client is attached."""
+        return self.client is not None
+
+    def send(self, event: dict[str, Any]) -> None:
+        """Send an event to the player's client, if one is attached."""
+        if self.client is not None:
+            self.client.send_event(event)
+
+    def __repr__(self) -> str:
+        return f"<Player {self.name!r} id={self.account_id} seat={self.seat}>"

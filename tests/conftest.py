@@ -1,0 +1,65 @@
+"""Shared fixtures for the server tests: in-memory storage, fake clients, helpers.
+
+The reactor is imported inside fixtures and helpers, never at module level,
+so ``--reactor`` keeps working (pytest-twisted installs it first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.defer import Deferred
+from zope.interface import implementer
+
+from blackjack.server.player import ISeatClient, Player
+from blackjack.server.sqlite import SQLiteStorage
+
+
+def wait(d: Deferred[Any], seconds: float = 5.0) -> Deferred[Any]:
+    """``d`` with a timeout on the real reactor, so a stuck test fails instead of hanging."""
+    from twisted.internet import reactor
+
+    return d.addTimeout(seconds, reactor)
+
+
+@implementer(ISeatClient)
+class FakeClient:
+    """An ISeatClient that records every event and whether it was closed."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.closed: str | None = None
+
+    def send_event(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    def close(self, message: str) -> None:
+        self.closed = message
+
+    def kinds(self) -> list[str]:
+        """The ``event`` names received, in order."""
+        return [e["event"] for e in self.events]
+
+    def last(self, kind: str) -> dict[str, Any]:
+        """The latest event of a kind."""
+        return [e for e in self.events if e["event"] == kind][-1]
+
+
+@pytest.fixture
+def storage() -> Iterator[SQLiteStorage]:
+    """A fresh in-memory SQLite storage, closed after the test."""
+    store = SQLiteStorage(":memory:")
+    pytest_twisted.blockon(wait(store.ready()))
+    yield store
+    pytest_twisted.blockon(wait(store.close()))
+
+
+async def make_player(storage: SQLiteStorage, name: str, bankroll: int = 1000) -> Player:
+    """An account with ``bankroll`` chips, as a connected Player with a FakeClient."""
+    account = await wait(storage.create_account(name, "not-a-real-hash", bankroll))
+    player = Player(account.id, account.name)
+    player.client = FakeClient()
+    return player

@@ -1,0 +1,320 @@
+"""The table state machine: betting windows, escrow, turns, timers, settlement, shutdown."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.task import Clock
+
+from blackjack.actions import Action
+from blackjack.rules import Rules
+from blackjack.server.player import Player
+from blackjack.server.table import Table, TableError, TablePhase, Timers
+from blackjack.testing import StackedShoe
+
+from conftest import FakeClient, make_player, wait
+
+TIMERS = Timers(bet=20, turn=30, insurance=15, grace=60)
+
+
+def make_table(storage: Any, cards: str, rules: Rules | None = None) -> tuple[Table, Clock]:
+    """A table dealing ``cards`` in order, on a fake clock."""
+    clock = Clock()
+    table = Table("main", rules or Rules(decks=1), storage, clock, TIMERS,
+                  shoe=StackedShoe(cards))
+    return table, clock
+
+
+async def dealt(storage: Any, cards: str, *names: str, rules: Rules | None = None,
+                bankroll: int = 1000) -> tuple[Table, Clock, list[Player]]:
+    """A table where each named player sat down and bet 10, in seat order."""
+    table, clock = make_table(storage, cards, rules)
+    players = [await make_player(storage, name, bankroll) for name in names]
+    for player in players:
+        table.sit(player)
+    for player in players:
+        await wait(table.bet(player, 10))
+    return table, clock, players
+
+
+def events(player: Player) -> FakeClient:
+    """The fake client attached to a player."""
+    client = player.client
+    assert isinstance(client, FakeClient)
+    return client
+
+
+async def balance(storage: Any, player: Player) -> int:
+    """The player's balance in storage."""
+    return await wait(storage.balance(player.account_id))
+
+
+async def books_balance(storage: Any) -> None:
+    """Assert that no chip was created or lost."""
+    books = await wait(storage.books())
+    assert books.balanced, books
+
+
+@pytest_twisted.ensureDeferred
+async def test_sitting_opens_a_betting_window(storage: Any) -> None:
+    """The first player to sit down opens a betting window with its length."""
+    table, clock = make_table(storage, "TS 6H 9C TD")
+    alice = await make_player(storage, "alice")
+    assert table.sit(alice) == 1
+    assert table.phase is TablePhase.BETTING
+    assert events(alice).last("betting")["seconds"] == 20
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_won_round_pays_and_opens_the_next_window(storage: Any) -> None:
+    """A bet is escrowed, dealt when all have bet, and a win is paid at settlement."""
+    table, clock, (alice,) = await dealt(storage, "TS 6H 9C TD 8S", "alice")
+    assert events(alice).last("balance")["balance"] == 990
+    assert table.phase is TablePhase.PLAYING
+    await wait(table.act(alice, Action.STAND))
+    assert events(alice).last("result")["net"] == {"1": 10}
+    assert events(alice).last("balance")["balance"] == 1010
+    assert await balance(storage, alice) == 1010
+    assert table.phase is TablePhase.BETTING
+    await books_balance(storage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_bet_outside_the_limits_is_refused(storage: Any) -> None:
+    """A bet below the table minimum is refused with the limits, and nothing is staked."""
+    table, clock = make_table(storage, "TS 6H 9C TD")
+    alice = await make_player(storage, "alice")
+    table.sit(alice)
+    with pytest.raises(TableError, match="bet 10 to 500"):
+        await wait(table.bet(alice, 5))
+    assert await balance(storage, alice) == 1000
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_turn_timer_stands_the_hand(storage: Any) -> None:
+    """A player who does not act within the turn time stands, and the round settles."""
+    table, clock, (alice,) = await dealt(storage, "TS 6H 9C TD 8S", "alice")
+    assert events(alice).last("prompt")["seconds"] == 30
+    clock.advance(30)
+    await wait(table.idle())
+    assert events(alice).last("timeout")["action"] == "stand"
+    assert await balance(storage, alice) == 1010
+
+
+@pytest_twisted.ensureDeferred
+async def test_betting_window_deals_when_time_is_up(storage: Any) -> None:
+    """When the window closes, the seats that bet are dealt in and the others sit out."""
+    table, clock = make_table(storage, "TS 6H 9C TD 8S")
+    alice = await make_player(storage, "alice")
+    bob = await make_player(storage, "bob")
+    table.sit(alice)
+    table.sit(bob)
+    await wait(table.bet(alice, 10))
+    assert table.phase is TablePhase.BETTING
+    clock.advance(20)
+    await wait(table.idle())
+    assert table.round is not None and set(table.round.bets) == {1}
+
+
+@pytest_twisted.ensureDeferred
+async def test_double_without_the_chips_is_refused(storage: Any) -> None:
+    """Doubling with too few chips is refused with the balance and the hand plays on."""
+    table, clock, (alice,) = await dealt(storage, "6S 6H 5C TD 2C", "alice", bankroll=15)
+    with pytest.raises(TableError, match="not enough chips to .*double: you have 5"):
+        await wait(table.act(alice, Action.DOUBLE))
+    assert table.round is not None and table.round.turn is not None
+    await wait(table.act(alice, Action.HIT))
+    assert await balance(storage, alice) == 5
+
+
+@pytest_twisted.ensureDeferred
+async def test_split_and_double_escrow_and_pay_each_hand(storage: Any) -> None:
+    """A split hand that doubles stakes 30 in all, and two wins return 60."""
+    table, clock, (alice,) = await dealt(storage, "8S 6H 8D TD 3C TC 9H 7S", "alice")
+    await wait(table.act(alice, Action.SPLIT))
+    await wait(table.act(alice, Action.DOUBLE))
+    await wait(table.act(alice, Action.STAND))
+    result = events(alice).last("result")
+    assert [(h["stake"], h["result"]) for h in result["hands"]] == [(20, "win"), (10, "win")]
+    assert await balance(storage, alice) == 1030
+    await books_balance(storage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_insurance_pays_against_a_dealer_blackjack(storage: Any) -> None:
+    """Insurance costs half the bet and pays 2:1 when the dealer has blackjack."""
+    table, clock, (alice,) = await dealt(storage, "TS AH 9C KD", "alice")
+    assert events(alice).last("decide")["players"] == ["alice"]
+    await wait(table.act(alice, Action.INSURANCE))
+    assert events(alice).last("dealer")["blackjack"] is True
+    assert await balance(storage, alice) == 1000
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_insurance_timer_declines(storage: Any) -> None:
+    """Seats that do not answer the insurance offer in time decline it."""
+    table, clock, (alice,) = await dealt(storage, "TS AH 9C 7D", "alice")
+    clock.advance(15)
+    await wait(table.idle())
+    assert events(alice).last("timeout")["action"] == "no"
+    assert events(alice).last("prompt")["player"] == "alice"
+    await wait(table.act(alice, Action.STAND))
+    assert await balance(storage, alice) == 1010
+
+
+@pytest_twisted.ensureDeferred
+async def test_surrender_returns_half(storage: Any) -> None:
+    """Late surrender returns half the bet."""
+    table, clock, (alice,) = await dealt(storage, "TS 9H 6C 8D", "alice", rules=Rules(decks=1, surrender=True))
+    await wait(table.act(alice, Action.SURRENDER))
+    assert await balance(storage, alice) == 995
+
+
+@pytest_twisted.ensureDeferred
+async def test_acting_out_of_turn_names_who_is_playing(storage: Any) -> None:
+    """A player acting on another seat's turn is told whose turn it is."""
+    table, clock, (alice, bob) = await dealt(storage, "TS 9S 6H 9C 8C TD", "alice", "bob")
+    with pytest.raises(TableError, match=r"not your turn: seat 1 \(alice\)"):
+        await wait(table.act(bob, Action.STAND))
+
+
+@pytest_twisted.ensureDeferred
+async def test_nobody_sees_the_hole_card_before_the_reveal(storage: Any) -> None:
+    """Players and spectators receive nothing naming the hole card until it is turned over."""
+    table, clock = make_table(storage, "TS 9S 6H 9C 8C QD 5H 7S")
+    alice = await make_player(storage, "alice")
+    bob = await make_player(storage, "bob")
+    carol = await make_player(storage, "carol")
+    table.sit(alice)
+    table.sit(bob)
+    table.watch(carol)
+    await wait(table.bet(alice, 10))
+    await wait(table.bet(bob, 10))
+    await wait(table.act(alice, Action.STAND))
+    await wait(table.act(bob, Action.HIT))
+    for player in (alice, bob, carol):
+        kinds = events(player).kinds()
+        assert "reveal" in kinds
+        before = events(player).events[:kinds.index("reveal")]
+        assert "QD" not in json.dumps(before)
+        assert events(player).last("reveal")["card"] == "QD"
+
+
+@pytest_twisted.ensureDeferred
+async def test_leaving_in_the_betting_window_returns_the_bet(storage: Any) -> None:
+    """A bet withdrawn by leaving before the deal comes back in full."""
+    table, clock = make_table(storage, "TS 6H 9C TD 8S")
+    alice = await make_player(storage, "alice")
+    bob = await make_player(storage, "bob")
+    table.sit(alice)
+    table.sit(bob)
+    await wait(table.bet(alice, 10))
+    await wait(table.leave(alice))
+    assert await balance(storage, alice) == 990  # held until the round is paid
+    await wait(table.bet(bob, 20))
+    await wait(table.act(bob, Action.STAND))
+    assert await balance(storage, alice) == 1000
+    assert await balance(storage, bob) == 1020
+    await books_balance(storage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_lone_withdrawn_bet_is_refunded(storage: Any) -> None:
+    """If the only bet is withdrawn and the window closes, the round is refunded."""
+    table, clock = make_table(storage, "TS 6H 9C TD")
+    alice = await make_player(storage, "alice")
+    bob = await make_player(storage, "bob")
+    table.sit(alice)
+    table.sit(bob)
+    await wait(table.bet(alice, 10))
+    await wait(table.leave(alice))
+    clock.advance(20)
+    await wait(table.idle())
+    assert table.phase is TablePhase.IDLE
+    assert await balance(storage, alice) == 1000
+
+
+@pytest_twisted.ensureDeferred
+async def test_leaving_mid_round_stands_and_settles(storage: Any) -> None:
+    """A player who leaves with a hand in play stands; the hand settles; the seat frees."""
+    table, clock, (alice,) = await dealt(storage, "TS 6H 9C TD 8S", "alice")
+    await wait(table.leave(alice))
+    assert table.seats == {}
+    assert await balance(storage, alice) == 1010
+    assert table.phase is TablePhase.IDLE
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_disconnected_player_times_out_and_keeps_the_seat(storage: Any) -> None:
+    """A dropped player's turn times out to stand, and logging back in finds the seat."""
+    table, clock, (alice, bob) = await dealt(storage, "TS 9S 6H 9C 8C TD 8S", "alice", "bob")
+    alice.client = None
+    table.player_disconnected(alice)
+    clock.advance(30)
+    await wait(table.idle())
+    await wait(table.act(bob, Action.STAND))
+    assert await balance(storage, alice) == 1010  # 19 against the dealer's 16 + 8
+    alice.client = FakeClient()
+    table.player_reconnected(alice)
+    assert events(alice).last("table")["seats"] == {"1": "alice", "2": "bob"}
+    clock.advance(120)
+    assert table.seats[1] is alice
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_seat_frees_when_the_grace_period_ends(storage: Any) -> None:
+    """A player who stays away past the grace period loses the seat (after the round)."""
+    table, clock = make_table(storage, "TS 6H 9C TD 8S")
+    alice = await make_player(storage, "alice")
+    bob = await make_player(storage, "bob")
+    table.sit(alice)
+    table.sit(bob)
+    alice.client = None
+    table.player_disconnected(alice)
+    clock.advance(60)
+    await wait(table.idle())
+    assert list(table.seats) == [2]
+    assert alice.table is None and alice.seat is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_stopping_mid_round_settles_every_hand(storage: Any) -> None:
+    """Shutdown stands every hand still in play and pays the round normally."""
+    table, clock, (alice,) = await dealt(storage, "TS 6H 9C TD 8S", "alice")
+    await wait(table.stop())
+    assert table.phase is TablePhase.CLOSED
+    assert events(alice).last("balance")["balance"] == 1010
+    assert await balance(storage, alice) == 1010
+    assert clock.getDelayedCalls() == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_stopping_in_the_betting_window_refunds(storage: Any) -> None:
+    """Shutdown before the deal returns every bet."""
+    table, clock = make_table(storage, "TS 6H 9C TD")
+    alice = await make_player(storage, "alice")
+    table.sit(alice)
+    table.sit(await make_player(storage, "bob"))
+    await wait(table.bet(alice, 10))
+    await wait(table.stop())
+    assert await balance(storage, alice) == 1000
+    assert events(alice).last("balance")["balance"] == 1000
+    with pytest.raises(TableError, match="closed"):
+        table.sit(await make_player(storage, "carol"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_full_table_and_taken_seat_are_explained(storage: Any) -> None:
+    """Asking for a taken seat lists the free ones; a full table suggests watching."""
+    table, clock = make_table(storage, "TS")
+    players = [await make_player(storage, f"p{i}") for i in range(8)]
+    table.sit(players[0], 3)
+    with pytest.raises(TableError, match="seat 3 is taken; free seats: 1, 2, 4"):
+        table.sit(players[1], 3)
+    for p in players[1:7]:
+        table.sit(p)
+    with pytest.raises(TableError, match="full; try watch main"):
+        table.sit(players[7])

@@ -1,0 +1,155 @@
+"""The wire layer: telnet negotiation, every line ending, bad bytes, echo, limits."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twisted.conch.telnet import ECHO, IAC, WILL, WONT
+from twisted.internet.testing import StringTransportWithDisconnection
+
+from blackjack.server.wire import LineWire, TelnetWire, sanitise
+
+
+class Recorder(LineWire):
+    """A LineWire that keeps every line it is given."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def textReceived(self, text: str) -> None:
+        self.lines.append(text)
+
+
+def connect() -> tuple[TelnetWire, Recorder, StringTransportWithDisconnection]:
+    """A Recorder behind a TelnetWire on a string transport."""
+    wire = TelnetWire(Recorder)
+    transport = StringTransportWithDisconnection()
+    transport.protocol = wire
+    wire.makeConnection(transport)
+    recorder = wire.protocol
+    assert isinstance(recorder, Recorder)
+    return wire, recorder, transport
+
+
+def feed(*chunks: bytes) -> tuple[list[str], StringTransportWithDisconnection]:
+    """The lines a fresh connection makes of these packets, and its transport."""
+    wire, recorder, transport = connect()
+    for chunk in chunks:
+        wire.dataReceived(chunk)
+    return recorder.lines, transport
+
+
+def test_every_line_ending_makes_one_line() -> None:
+    """CRLF, LF, CR NUL and a bare CR each end exactly one line."""
+    assert feed(b"a\r\nb\nc\r\0d\r")[0] == ["a", "b", "c", "d"]
+
+
+def test_crlf_split_across_packets_is_one_line_end() -> None:
+    """A CR closing one packet and the LF opening the next make one line end."""
+    assert feed(b"bet 10\r", b"\nhit\r", b"\0stand\r\n")[0] == ["bet 10", "hit", "stand"]
+
+
+def test_bare_cr_at_packet_end_is_not_held_back() -> None:
+    """A client that ends lines with a lone CR gets its line handled at once."""
+    wire, recorder, transport = connect()
+    wire.dataReceived(b"login alice\r")
+    assert recorder.lines == ["login alice"]
+
+
+def test_negotiation_in_the_first_packet_never_reaches_the_game() -> None:
+    """IAC option offers in front of the first line are stripped, and noted."""
+    wire, recorder, transport = connect()
+    wire.dataReceived(b"\xff\xfb\x1f\xff\xfb\x18\xff\xfd\x03login alice\r\n")
+    assert recorder.lines == ["login alice"]
+    assert wire.speaks_telnet
+
+
+def test_netcat_is_not_taken_for_telnet() -> None:
+    """A client that sends no IAC is not marked as speaking telnet."""
+    wire, recorder, transport = connect()
+    wire.dataReceived(b"login alice\n")
+    assert not wire.speaks_telnet
+
+
+def test_malformed_telnet_closes_the_connection_cleanly() -> None:
+    """An unknown command after IAC ("Stumped") drops the connection without raising."""
+    lines, transport = feed(b"\xff\xechello\r\n")
+    assert lines == []
+    assert not transport.connected
+
+
+def test_bad_utf8_is_replaced_not_fatal() -> None:
+    """Invalid UTF-8 is decoded with replacement characters."""
+    assert feed(b"say caf\xe9 \xc3\xa9t\xc3\xa9\n")[0] == ["say caf\ufffd été"]
+
+
+def test_control_characters_and_escapes_are_stripped() -> None:
+    """ESC sequences, C1 controls and DEL never reach game logic; backspace edits."""
+    assert feed(b"say \x1b[2Jhi\xc2\x9b\x07 there\n", b"hitx\x08\n")[0] == \
+        ["say [2Jhi there", "hit"]
+
+
+def test_blank_lines_are_ignored() -> None:
+    """Empty and whitespace-only lines are not commands."""
+    assert feed(b"\r\n  \n\r\0hit\n")[0] == ["hit"]
+
+
+def test_an_over_long_line_is_explained_then_dropped() -> None:
+    """A line over MAX_LENGTH gets a message, then the connection closes."""
+    lines, transport = feed(b"x" * 2000)
+    assert b"Line too long" in transport.value()
+    assert not transport.connected
+    assert lines == []
+
+
+def test_output_lines_end_with_crlf() -> None:
+    """Lines are sent as UTF-8 ending in CR LF."""
+    wire, recorder, transport = connect()
+    recorder.sendLine("10♠")
+    assert transport.value() == "10♠\r\n".encode()
+
+
+def test_password_echo_is_turned_off_only_for_telnet_clients() -> None:
+    """WILL ECHO goes to a client that spoke telnet, and nothing to a netcat user."""
+    wire, recorder, transport = connect()
+    recorder.hideInput()
+    recorder.showInput()
+    assert b"\xff" not in transport.value()
+
+    wire, recorder, transport = connect()
+    wire.dataReceived(b"\xff\xfb\x18")  # WILL TERMINAL-TYPE: a telnet client
+    transport.clear()
+    recorder.hideInput()
+    assert transport.value() == IAC + WILL + ECHO
+    wire.dataReceived(b"\xff\xfd\x01secret\r\n")  # DO ECHO, then the password
+    assert recorder.lines == ["secret"]
+    transport.clear()
+    recorder.showInput()
+    assert transport.value() == IAC + WONT + ECHO + b"\r\n"
+
+
+def test_an_unanswered_echo_request_is_harmless() -> None:
+    """A telnet client that never answers WILL ECHO does not break showInput."""
+    wire, recorder, transport = connect()
+    wire.dataReceived(b"\xff\xfb\x18")
+    recorder.hideInput()
+    recorder.showInput()  # WONT fails with AlreadyNegotiating, which is swallowed
+    wire.dataReceived(b"hit\n")
+    assert recorder.lines == ["hit"]
+
+
+def test_sanitise_trims_and_keeps_printable_unicode() -> None:
+    """Surrounding space goes, tabs become spaces, printable unicode stays."""
+    assert sanitise("  say\tné ♠ \x00") == "say né ♠"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=64), max_size=8))
+def test_no_byte_sequence_breaks_the_wire(chunks: list[bytes]) -> None:
+    """Arbitrary packets never raise, and no control character reaches a line."""
+    wire, recorder, transport = connect()
+    for chunk in chunks:
+        if transport.connected:
+            wire.dataReceived(chunk)
+    for line in recorder.lines:
+        assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in line)
