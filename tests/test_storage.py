@@ -99,7 +99,7 @@ async def pair(store: SQLiteStorage) -> AsyncIterator[tuple[Account, Account]]:
     yield (await new_account(store, "Alice", 100), await new_account(store, "Bob", 100))
 
 
-# --- accounts -------------------------------------------------------------------
+# --- accounts ----------------------------------------------------------------
 
 
 def test_sqlite_storage_provides_the_interface() -> None:
@@ -178,7 +178,7 @@ async def test_balance_survives_restart(tmp_path: Path) -> None:
         await timed(second.close())
 
 
-# --- stakes -------------------------------------------------------------------------
+# --- stakes ------------------------------------------------------------------
 
 
 @pytest_twisted.ensureDeferred
@@ -211,7 +211,8 @@ async def test_same_stake_twice_is_refused(
     with pytest.raises(DuplicateStakeError):
         await timed(store.stake(account.id, "r1", "seat1:bet", 10))
     assert await timed(store.balance(account.id)) == 90
-    assert len(await timed(store.ledger(account.id))) == 2
+    entries = await timed(store.ledger(account.id))
+    assert len(entries) == 2
 
 
 @pytest_twisted.ensureDeferred
@@ -317,11 +318,13 @@ async def test_bad_amounts_fail_the_deferred(store: SQLiteStorage, amount: Any) 
     assert await timed(store.balance(account.id)) == 100
 
 
-# --- settling and refunds ----------------------------------------------------------
+# --- settling and refunds ----------------------------------------------------
 
 
 @pytest_twisted.ensureDeferred
-async def test_settle_pays_once(store: SQLiteStorage, pair: tuple[Account, Account]) -> None:
+async def test_settle_pays_once(
+    store: SQLiteStorage, pair: tuple[Account, Account]
+) -> None:
     """A second settle of the same round changes nothing and returns the balances."""
     alice, bob = pair
     await timed(store.stake(alice.id, "r1", "seat1:bet", 20))
@@ -364,9 +367,10 @@ async def test_settle_keeps_house_result(store: SQLiteStorage) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_settle_refuses_payouts_that_do_not_match_stakes(
-    store: SQLiteStorage, pair: tuple[Account, Account],
+    store: SQLiteStorage,
+    pair: tuple[Account, Account],
 ) -> None:
-    """Paying an account that did not stake, or forgetting one that did, changes nothing."""
+    """Paying an account that did not stake, or missing one that did, does nothing."""
     alice, bob = pair
     await timed(store.stake(alice.id, "r1", "seat1:bet", 20))
     with pytest.raises(SettlementError):
@@ -426,7 +430,9 @@ async def test_settling_an_empty_round_closes_it(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_refund_returns_every_stake_once(store: SQLiteStorage, pair: tuple[Account, Account]) -> None:
+async def test_refund_returns_every_stake_once(
+    store: SQLiteStorage, pair: tuple[Account, Account]
+) -> None:
     """refund() returns all escrow of a round, is idempotent and blocks settlement."""
     alice, bob = pair
     await timed(store.stake(alice.id, "r1", "seat1:bet", 20))
@@ -486,12 +492,14 @@ async def test_recover_refunds_stakes_left_by_a_crash(tmp_path: Path) -> None:
         await timed(after.close())
 
 
-# --- reports -------------------------------------------------------------------------
+# --- reports -----------------------------------------------------------------
 
 
 @pytest_twisted.ensureDeferred
-async def test_ledger_records_every_movement(store: SQLiteStorage, clock: Clock) -> None:
-    """The ledger lists each movement newest first, and its amounts add up to the balance."""
+async def test_ledger_records_every_movement(
+    store: SQLiteStorage, clock: Clock
+) -> None:
+    """The ledger lists movements newest first; their amounts add up to the balance."""
     account = await new_account(store, bankroll=100)
     clock.advance(5)
     await timed(store.stake(account.id, "r1", "seat1:bet", 10))
@@ -506,24 +514,30 @@ async def test_ledger_records_every_movement(store: SQLiteStorage, clock: Clock)
         ("issue", 100, 100, "", 0.0),
     ]
     assert sum(e.amount for e in entries) == await timed(store.balance(account.id))
-    assert len(await timed(store.ledger(account.id, limit=2))) == 2
+    latest_two = await timed(store.ledger(account.id, limit=2))
+    assert latest_two == entries[:2]
 
 
 @pytest_twisted.ensureDeferred
 async def test_history_stores_each_accounts_round(store: SQLiteStorage) -> None:
-    """Each settled round is in the history with stake, payout and the table's record."""
+    """Each settled round is in the history with stake, payout and table record."""
     account = await new_account(store, bankroll=100)
     for number, payout in [(1, 0), (2, 25)]:
         await timed(store.stake(account.id, f"r{number}", "seat1:bet", 10))
         await timed(store.settle(f"r{number}", {account.id: payout}, {"round": number}))
     latest, first = await timed(store.history(account.id))
-    assert (latest.round_id, latest.staked, latest.payout, latest.net) == ("r2", 10, 25, 15)
+    assert (latest.round_id, latest.staked, latest.payout, latest.net) == (
+        "r2",
+        10,
+        25,
+        15,
+    )
     assert latest.details == {"round": 2}
     assert (first.round_id, first.net) == ("r1", -10)
-    assert len(await timed(store.history(account.id, limit=1))) == 1
+    assert await timed(store.history(account.id, limit=1)) == [latest]
 
 
-# --- opening and closing -------------------------------------------------------------
+# --- opening and closing -----------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -567,7 +581,9 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.sqlite3"
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        connection.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION + 1,))
+        connection.execute(
+            "INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION + 1,)
+        )
     connection.close()
     storage = SQLiteStorage(str(path), clock=Clock().seconds)
     try:
@@ -581,7 +597,7 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_schema_and_pragmas_on_a_new_file(tmp_path: Path) -> None:
-    """A new file gets the schema version, WAL journal and integer-only money columns."""
+    """A new file gets the schema version, WAL journal and integer-only money."""
     path = tmp_path / "new.sqlite3"
     storage = SQLiteStorage(str(path), clock=Clock().seconds)
     await timed(storage.ready())
@@ -608,7 +624,7 @@ async def test_calls_after_close_fail(clock: Clock) -> None:
         await timed(storage.get_account("alice"))
 
 
-# --- the books always balance ----------------------------------------------------------
+# --- the books always balance ------------------------------------------------
 
 
 class BankMachine(RuleBasedStateMachine):
@@ -695,7 +711,7 @@ class BankMachine(RuleBasedStateMachine):
 
 @pytest_twisted.ensureDeferred
 async def test_books_always_balance() -> None:
-    """Under any sequence of stakes, settlements and refunds no chip appears or vanishes."""
+    """Whatever the stakes, settlements and refunds, no chip appears or vanishes."""
     from twisted.internet import reactor
     from twisted.internet.threads import deferToThread
 

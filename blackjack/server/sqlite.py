@@ -57,7 +57,7 @@ _SCHEMA = """
 CREATE TABLE accounts (
     id            INTEGER PRIMARY KEY,
     name          TEXT    NOT NULL,
-    name_key      TEXT    NOT NULL UNIQUE,   -- lower(name): names are unique ignoring case
+    name_key      TEXT    NOT NULL UNIQUE,   -- lower(name): unique ignoring case
     password_hash TEXT    NOT NULL,
     balance       INTEGER NOT NULL CHECK (typeof(balance) = 'integer' AND balance >= 0),
     created       REAL    NOT NULL
@@ -175,14 +175,15 @@ class SQLiteStorage:
             parent = os.path.dirname(os.path.abspath(path))
             if not os.path.isdir(parent):
                 raise DatabaseError(
-                    f"cannot open database {path!r}: directory {parent!r} does not exist"
+                    f"cannot open database {path!r}:"
+                    f" directory {parent!r} does not exist"
                 )
         if reactor is None:
             from twisted.internet import reactor as _reactor
 
-            reactor = _reactor  # type: ignore[assignment]
+            reactor = _reactor
         if clock is None:
-            clock = reactor.seconds  # type: ignore[union-attr]
+            clock = reactor.seconds
         self.path = path
         self._clock = clock
         self._closed = False
@@ -270,7 +271,10 @@ class SQLiteStorage:
     def _run(self, begin: str, work: Callable[..., _T], *args: Any) -> Deferred[_T]:
         if self._closed:
             return defer.fail(DatabaseError("storage is closed"))
-        return self._pool.runInteraction(self._in_transaction, begin, work, *args)
+        d: Deferred[_T] = self._pool.runInteraction(
+            self._in_transaction, begin, work, *args
+        )
+        return d
 
     def ready(self) -> Deferred[None]:
         """Fire once the schema exists; fail if it could not be created."""
@@ -289,7 +293,8 @@ class SQLiteStorage:
         def _stop(_: object) -> None:
             self._pool.close()
 
-        return barrier.addBoth(_stop)
+        done: Deferred[None] = barrier.addBoth(_stop)
+        return done
 
     # --- accounts ---------------------------------------------------------------
 
@@ -459,7 +464,8 @@ class SQLiteStorage:
             balance = _credit(txn, account_id, payout)
             _journal(txn, account_id, "payout", payout, balance, round_id, "", now)
             txn.execute(
-                "INSERT INTO hands (round_id, account_id, staked, payout, record, created)"
+                "INSERT INTO hands"
+                " (round_id, account_id, staked, payout, record, created)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (round_id, account_id, staked[account_id], payout, record, now),
             )
@@ -522,7 +528,7 @@ class SQLiteStorage:
         return self._read(_select_books)
 
 
-# --- queries, run on the pool thread inside a transaction ---------------------------
+# --- queries, run on the pool thread inside a transaction --------------------
 
 
 def _one(txn: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -564,7 +570,10 @@ def _journal(
 
 
 def _round_state(txn: Any, round_id: str) -> str | None:
-    return _one(txn, "SELECT state FROM rounds WHERE round_id = ?", (round_id,))
+    state: str | None = _one(
+        txn, "SELECT state FROM rounds WHERE round_id = ?", (round_id,)
+    )
+    return state
 
 
 def _round_balances(txn: Any, round_id: str) -> dict[int, int]:
@@ -612,7 +621,10 @@ def _select_account(txn: Any, column: str, value: object) -> Account | None:
 
 
 def _select_password_hash(txn: Any, name_key: str) -> str | None:
-    return _one(txn, "SELECT password_hash FROM accounts WHERE name_key = ?", (name_key,))
+    stored: str | None = _one(
+        txn, "SELECT password_hash FROM accounts WHERE name_key = ?", (name_key,)
+    )
+    return stored
 
 
 def _select_ledger(txn: Any, account_id: int, limit: int) -> list[LedgerEntry]:
@@ -635,11 +647,19 @@ def _select_hands(txn: Any, account_id: int, limit: int) -> list[HandRecord]:
 
 def _select_books(txn: Any) -> Books:
     # One read transaction, so the four sums describe the same instant.
-    issued = _one(txn, "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE kind = 'issue'")
-    paid = _one(txn, "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE kind = 'payout'")
+    issued = _one(
+        txn, "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE kind = 'issue'"
+    )
+    paid = _one(
+        txn, "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE kind = 'payout'"
+    )
     balances = _one(txn, "SELECT COALESCE(SUM(balance), 0) FROM accounts")
-    escrow = _one(txn, "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'held'")
-    settled = _one(txn, "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'settled'")
+    escrow = _one(
+        txn, "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'held'"
+    )
+    settled = _one(
+        txn, "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'settled'"
+    )
     return Books(
         issued=int(issued),
         balances=int(balances),
@@ -648,7 +668,7 @@ def _select_books(txn: Any) -> Books:
     )
 
 
-# --- choosing a backend ----------------------------------------------------------------
+# --- choosing a backend ------------------------------------------------------
 
 
 def open_storage(

@@ -1,0 +1,292 @@
+"""Tests for registration, login, the name and password rules and throttling."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
+
+import pytest
+import pytest_twisted
+from twisted.internet import defer
+from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
+
+from blackjack.server import accounts as accounts_module
+from blackjack.server.accounts import (
+    Accounts,
+    InvalidNameError,
+    InvalidPasswordError,
+    LoginFailedError,
+    LoginThrottle,
+    RegistrationThrottledError,
+    validate_name,
+    validate_password,
+)
+from blackjack.server.passwords import FAST_INSECURE
+from blackjack.server.sqlite import SQLiteStorage
+from blackjack.server.storage import NameTakenError
+
+T = TypeVar("T")
+
+UNIFORM = (
+    "login failed: wrong name or password, or too many attempts; wait and try again"
+)
+
+
+def timed(d: Deferred[T]) -> Deferred[T]:
+    """Give up on a Deferred that never fires instead of hanging the run."""
+    from twisted.internet import reactor
+
+    return d.addTimeout(10, reactor)
+
+
+@pytest_twisted.async_yield_fixture()
+async def clock() -> AsyncIterator[Clock]:
+    yield Clock()
+
+
+@pytest_twisted.async_yield_fixture()
+async def storage(clock: Clock) -> AsyncIterator[SQLiteStorage]:
+    store = SQLiteStorage(":memory:", clock=clock.seconds)
+    yield store
+    await timed(store.close())
+
+
+@pytest_twisted.async_yield_fixture()
+async def accounts(storage: SQLiteStorage, clock: Clock) -> AsyncIterator[Accounts]:
+    yield Accounts(storage, clock, bankroll=500, hasher=FAST_INSECURE)
+
+
+async def failed_login(accounts: Accounts, name: Any, password: Any, ip: str) -> str:
+    """Log in expecting failure; return the message the player would see."""
+    with pytest.raises(LoginFailedError) as caught:
+        await timed(accounts.login(name, password, ip))
+    return str(caught.value)
+
+
+# --- rules -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Bob", "alice_99", "X-wing", "a" * 16, "Zed"])
+def test_good_names(name: str) -> None:
+    """Names of 3-16 letters, digits, _ and -, starting with a letter, pass."""
+    assert validate_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "ab",
+        "a" * 17,
+        "1abc",
+        "_abc",
+        "ab c",
+        "abc\n",
+        "abc\x1b[2J",
+        "Jos\u00e9",
+        42,
+    ],
+)
+def test_bad_names(name: Any) -> None:
+    """Short, long, non-ASCII, spaced or control-laden names are refused clearly."""
+    with pytest.raises(InvalidNameError, match="3 to 16 characters"):
+        validate_name(name)
+
+
+@pytest.mark.parametrize(
+    "password", ["abcd", "x" * 72, "pass with spaces", "p\u00e4ss"]
+)
+def test_good_passwords(password: str) -> None:
+    """Passwords of 4-72 printable characters pass."""
+    assert validate_password(password) == password
+
+
+@pytest.mark.parametrize(
+    "password", ["abc", "x" * 73, "pass\tword", "pass\x1b", "a\x85bcd"]
+)
+def test_bad_passwords(password: str) -> None:
+    """Too short, too long or control characters: refused with a reason."""
+    with pytest.raises(InvalidPasswordError):
+        validate_password(password)
+
+
+# --- registration and login --------------------------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_register_then_login(accounts: Accounts, storage: SQLiteStorage) -> None:
+    """A new account gets the bankroll, and logs in by name in any case."""
+    created = await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    assert (created.name, created.balance) == ("Alice", 500)
+    stored = await timed(storage.password_hash("alice"))
+    assert stored is not None and "s3cret!" not in stored
+    assert await timed(accounts.login("ALICE", "s3cret!", "10.0.0.2")) == created
+
+
+@pytest_twisted.ensureDeferred
+async def test_register_refuses_taken_and_bad_names(accounts: Accounts) -> None:
+    """Registration says exactly what is wrong: the name is taken or malformed."""
+    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    with pytest.raises(NameTakenError, match="taken"):
+        await timed(accounts.register("aLICE", "other-pass", "10.0.0.1"))
+    with pytest.raises(InvalidNameError):
+        await timed(accounts.register("A!", "other-pass", "10.0.0.1"))
+    with pytest.raises(InvalidPasswordError):
+        await timed(accounts.register("Bob", "abc", "10.0.0.1"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_racing_registrations_of_one_name(accounts: Accounts) -> None:
+    """Two registrations of one name at once: one account, one NameTakenError."""
+    results: list[tuple[bool, Any]] = await timed(
+        defer.DeferredList(
+            [
+                accounts.register("Alice", "first-pass", "10.0.0.1"),
+                accounts.register("alice", "second-pass", "10.0.0.2"),
+            ],
+            consumeErrors=True,
+        )
+    )
+    assert sorted(ok for ok, _ in results) == [False, True]
+    [failure] = [value for ok, value in results if not ok]
+    assert failure.check(NameTakenError)
+
+
+@pytest_twisted.ensureDeferred
+async def test_every_login_failure_looks_the_same(accounts: Accounts) -> None:
+    """Wrong password, unknown name, malformed input: one identical message."""
+    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    messages = {
+        await failed_login(accounts, "Alice", "wrong-pass", "10.0.0.2"),
+        await failed_login(accounts, "Nobody", "s3cret!", "10.0.0.3"),
+        await failed_login(accounts, "x", "s3cret!", "10.0.0.4"),
+        await failed_login(accounts, "Alice", "", "10.0.0.5"),
+        await failed_login(accounts, None, "s3cret!", "10.0.0.6"),
+    }
+    assert messages == {UNIFORM}
+
+
+@pytest_twisted.ensureDeferred
+async def test_unknown_names_cost_a_hash(
+    accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login for a name that does not exist still hashes, so timing hides it."""
+    calls: list[str] = []
+    real = accounts_module.hash_password
+
+    def spy(password: str, params: Any) -> Deferred[str]:
+        calls.append(password)
+        return real(password, params)
+
+    monkeypatch.setattr(accounts_module, "hash_password", spy)
+    await failed_login(accounts, "Nobody", "guess-one", "10.0.0.1")
+    assert calls == ["guess-one"]
+
+
+# --- throttling --------------------------------------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_throttle_per_ip(accounts: Accounts, clock: Clock) -> None:
+    """After 5 failures from one IP even the right password fails for 5 minutes."""
+    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    for guess in range(5):
+        await failed_login(accounts, "Alice", f"guess-{guess}", "6.6.6.6")
+        clock.advance(1)
+    assert await failed_login(accounts, "Alice", "s3cret!", "6.6.6.6") == UNIFORM
+    assert await failed_login(accounts, "Bob", "s3cret!", "6.6.6.6") == UNIFORM
+    clock.advance(300 - 5)
+    assert (await timed(accounts.login("Alice", "s3cret!", "6.6.6.6"))).name == "Alice"
+
+
+@pytest_twisted.ensureDeferred
+async def test_throttle_per_account(accounts: Accounts, clock: Clock) -> None:
+    """Failures on one name from many IPs throttle that name, not other names."""
+    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    await timed(accounts.register("Bob", "b0bpass", "10.0.0.1"))
+    for guess in range(5):
+        await failed_login(accounts, "alice", f"guess-{guess}", f"7.7.7.{guess}")
+    assert await failed_login(accounts, "Alice", "s3cret!", "10.0.0.9") == UNIFORM
+    assert await timed(accounts.login("Bob", "b0bpass", "7.7.7.0"))
+    clock.advance(300)
+    assert await timed(accounts.login("Alice", "s3cret!", "10.0.0.9"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_success_clears_the_names_failures(accounts: Accounts) -> None:
+    """The owner logging in wipes the failures on their name."""
+    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    for round_ in range(3):
+        for guess in range(4):
+            await failed_login(
+                accounts, "Alice", f"guess-{guess}", f"8.8.{round_}.{guess}"
+            )
+        assert await timed(accounts.login("Alice", "s3cret!", "10.0.0.1"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_parallel_guesses_are_counted_before_hashing(
+    accounts: Accounts, storage: SQLiteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of simultaneous guesses gets only the limit's worth of checks."""
+    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    lookups: list[str] = []
+    real = storage.password_hash
+
+    def counting(name: str) -> Deferred[str | None]:
+        lookups.append(name)
+        return real(name)
+
+    monkeypatch.setattr(storage, "password_hash", counting)
+    burst = [accounts.login("Alice", f"guess-{i}", "9.9.9.9") for i in range(20)]
+    results: list[tuple[bool, Any]] = await timed(
+        defer.DeferredList(burst, consumeErrors=True)
+    )
+    assert all(not ok and failure.check(LoginFailedError) for ok, failure in results)
+    assert len(lookups) == 5
+
+
+@pytest_twisted.ensureDeferred
+async def test_registration_throttle_per_ip(
+    storage: SQLiteStorage, clock: Clock
+) -> None:
+    """One address may create only so many accounts per period."""
+    accounts = Accounts(
+        storage, clock, hasher=FAST_INSECURE, registrations=2, registration_period=600
+    )
+    await timed(accounts.register("Bot1", "botpass", "5.5.5.5"))
+    await timed(accounts.register("Bot2", "botpass", "5.5.5.5"))
+    with pytest.raises(RegistrationThrottledError):
+        await timed(accounts.register("Bot3", "botpass", "5.5.5.5"))
+    assert await timed(accounts.register("Human", "humanpass", "1.2.3.4"))
+    clock.advance(600)
+    assert await timed(accounts.register("Bot3", "botpass", "5.5.5.5"))
+
+
+def test_throttle_limits_are_configurable_and_forget() -> None:
+    """A throttle honours its limits and period, and drops keys it no longer needs."""
+    clock = Clock()
+    throttle = LoginThrottle(clock, ip_limit=2, account_limit=3, period=60)
+    throttle.begin("1.1.1.1", "Alice")
+    assert throttle.allowed("1.1.1.1", "alice")
+    throttle.begin("1.1.1.1", "Alice")
+    assert not throttle.allowed("1.1.1.1", "Bob")
+    assert throttle.allowed("2.2.2.2", "ALICE")
+    throttle.begin("2.2.2.2", "alice")
+    assert not throttle.allowed("3.3.3.3", "Alice")
+    clock.advance(60)
+    assert throttle.allowed("1.1.1.1", "alice")
+    throttle.begin("4.4.4.4", "Carol")  # the first add after a period sweeps
+    assert len(throttle) == 2
+
+
+def test_throttle_takes_the_reactor_or_a_callable() -> None:
+    """The clock may be an IReactorTime or a reactor.seconds-style callable."""
+    clock = Clock()
+    for source in (clock, clock.seconds):
+        throttle = LoginThrottle(source, ip_limit=1, period=10)
+        throttle.begin("1.1.1.1", "Alice")
+        assert not throttle.allowed("1.1.1.1", "Alice")
+        clock.advance(10)
+        assert throttle.allowed("1.1.1.1", "Alice")
