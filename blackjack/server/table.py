@@ -92,7 +92,8 @@ class Table:
         self.phase = TablePhase.IDLE
         self._storage = storage
         self._clock = clock
-        self._shoe = shoe if shoe is not None else Shoe(rules.decks, rules.penetration)
+        self.shoe = shoe if shoe is not None else Shoe(rules.decks, rules.penetration)
+        """The shoe; a test may put a StackedShoe here between rounds."""
         self._round_ids = round_ids or (lambda: f"{name}-{uuid.uuid4().hex}")
         self._lock = DeferredLock()
         self._seats: dict[int, Player] = {}
@@ -352,10 +353,10 @@ class Table:
             if returned and round_id is not None:
                 return self._storage.refund(round_id).addCallback(lambda _: None)
             return None
-        if self._shoe.needs_shuffle:
-            self._shoe.shuffle()
+        if self.shoe.needs_shuffle:
+            self.shoe.shuffle()
             self._broadcast({"event": "info", "message": "the dealer shuffles the shoe"})
-        self._round = Round(self.rules, self._shoe, self._bets)
+        self._round = Round(self.rules, self.shoe, self._bets)
         self.phase = TablePhase.PLAYING
         self._round.deal()
         return self._after_change()

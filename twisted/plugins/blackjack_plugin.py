@@ -1,0 +1,7 @@
+"""twistd plugin: ``twistd -n blackjack``. Everything lives in blackjack.server.tap."""
+
+from twisted.application.service import ServiceMaker
+
+blackjack = ServiceMaker(
+    "blackjack", "blackjack.server.tap",
+    "A multiplayer blackjack card room played over telnet.", "blackjack")
