@@ -492,6 +492,24 @@ async def test_recover_refunds_stakes_left_by_a_crash(tmp_path: Path) -> None:
         await timed(after.close())
 
 
+@pytest_twisted.ensureDeferred
+async def test_recover_logs_each_refund(store: SQLiteStorage) -> None:
+    """Every stake refunded at start-up is logged with round, account and amount."""
+    from twisted.logger import globalLogPublisher
+
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "r9", "seat2:bet", 25))
+    events: list[dict[str, Any]] = []
+    globalLogPublisher.addObserver(events.append)
+    try:
+        await timed(store.recover())
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+    [event] = [e for e in events if e.get("round_id") == "r9"]
+    assert (event["account_id"], event["amount"]) == (account.id, 25)
+    assert event["log_level"].name == "warn"
+
+
 # --- reports -----------------------------------------------------------------
 
 
@@ -613,6 +631,21 @@ async def test_schema_and_pragmas_on_a_new_file(tmp_path: Path) -> None:
                 " VALUES ('x', 'x', 'h', 1.5, 0)"
             )
     connection.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_close_waits_for_queued_work(tmp_path: Path) -> None:
+    """Work queued before close() still commits; close fires after it."""
+    path = str(tmp_path / "close.sqlite3")
+    storage = SQLiteStorage(path, clock=Clock().seconds)
+    account = await new_account(storage, bankroll=100)
+    staking = storage.stake(account.id, "r1", "seat1:bet", 10)
+    await timed(storage.close())
+    assert staking.called
+    assert await timed(staking) == 90
+    reopened = SQLiteStorage(path, clock=Clock().seconds)
+    assert await timed(reopened.balance(account.id)) == 90
+    await timed(reopened.close())
 
 
 @pytest_twisted.ensureDeferred
