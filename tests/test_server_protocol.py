@@ -1,0 +1,222 @@
+"""The connection protocol over StringTransport: login prompts, dispatch, JSON mode, takeover."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.address import IPv4Address
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransportWithDisconnection
+
+from blackjack.rules import Rules
+from blackjack.server.accounts import Accounts
+from blackjack.server.lobby import Lobby
+from blackjack.server.passwords import FAST_INSECURE
+from blackjack.server.protocol import BlackjackFactory, BlackjackProtocol
+from blackjack.server.table import Table, Timers
+from blackjack.server.wire import TelnetWire
+from blackjack.testing import StackedShoe
+
+from conftest import wait
+
+
+class Conn:
+    """One client connection on a string transport."""
+
+    def __init__(self, factory: BlackjackFactory) -> None:
+        self.transport = StringTransportWithDisconnection(
+            peerAddress=IPv4Address("TCP", "10.0.0.1", 40000))
+        self.wire = factory.buildProtocol(self.transport.getPeer())
+        self.transport.protocol = self.wire
+        self.wire.makeConnection(self.transport)
+        proto = self.wire.protocol
+        assert isinstance(proto, BlackjackProtocol)
+        self.proto = proto
+
+    def send(self, data: bytes | str) -> None:
+        self.wire.dataReceived(data if isinstance(data, bytes) else data.encode() + b"\r\n")
+
+    def text(self) -> str:
+        return self.transport.value().decode("utf-8", "replace")
+
+
+@pytest.fixture
+def factory(storage: Any) -> BlackjackFactory:
+    """A card room with one single-deck table on a fake clock and cheap password hashing."""
+    clock = Clock()
+    table = Table("main", Rules(decks=1), storage, clock, Timers(),
+                  shoe=StackedShoe("TS 6H 9C TD 8S"))
+    accounts = Accounts(storage, clock, hasher=FAST_INSECURE)
+    return BlackjackFactory(Lobby([table]), accounts, storage)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait (on the real reactor: hashing runs in threads) until ``condition`` holds."""
+    from twisted.internet import reactor
+    from twisted.internet.task import deferLater
+
+    for _ in range(500):
+        if condition():
+            return
+        await deferLater(reactor, 0.01, lambda: None)
+    raise AssertionError("condition never held")
+
+
+async def logged_in(factory: BlackjackFactory, name: str, verb: str = "register") -> Conn:
+    """A connection logged in as ``name`` (password on the same line)."""
+    conn = Conn(factory)
+    conn.send(f"{verb} {name} pw-{name}")
+    await until(lambda: f"Hello, {name}" in conn.text())
+    return conn
+
+
+def test_welcome_and_unknown_command(factory: BlackjackFactory) -> None:
+    """A new connection is greeted, and an unknown command gets one line saying what to type."""
+    conn = Conn(factory)
+    assert "Welcome" in conn.text()
+    conn.transport.clear()
+    conn.send("fold")
+    assert conn.text() == "! unknown command 'fold'; type 'help' for the list of commands\r\n"
+
+
+def test_game_commands_need_a_login(factory: BlackjackFactory) -> None:
+    """Before logging in, game commands say how to log in."""
+    conn = Conn(factory)
+    conn.transport.clear()
+    conn.send("h")
+    assert "log in first: type 'login NAME' or 'register NAME'" in conn.text()
+
+
+def test_help_for_one_command_shows_its_usage(factory: BlackjackFactory) -> None:
+    """``help bet`` explains the bet command, and ``help`` lists every command."""
+    conn = Conn(factory)
+    conn.send("help bet")
+    assert "bet N - bet N chips in the betting window" in conn.text()
+    conn.send("help")
+    for word in ("register", "join TABLE", "surrender (r)", "json on|off", "quit"):
+        assert word in conn.text()
+
+
+def test_json_mode_sends_one_object_per_line(factory: BlackjackFactory) -> None:
+    """After ``json on`` every line is a JSON object, errors included."""
+    conn = Conn(factory)
+    conn.send("json on")
+    conn.transport.clear()
+    conn.send("tables")
+    conn.send("bogus")
+    lines = conn.text().split("\r\n")[:-1]
+    events = [json.loads(line) for line in lines]
+    assert [e["event"] for e in events] == ["tables", "error"]
+    assert events[0]["tables"][0]["name"] == "main"
+
+
+@pytest_twisted.ensureDeferred
+async def test_register_asks_for_the_password_with_echo_off_for_telnet(
+        factory: BlackjackFactory) -> None:
+    """A telnet client is asked twice for a new password with echo off, then logged in."""
+    conn = Conn(factory)
+    conn.send(b"\xff\xfb\x18")  # the client offers TERMINAL-TYPE: it speaks telnet
+    conn.transport.clear()
+    conn.send("register alice")
+    assert conn.transport.value().endswith(b"\xff\xfb\x01Choose a password: ")
+    conn.send(b"\xff\xfd\x01hunter22\r\n")
+    assert conn.text().endswith("Repeat the password: ")
+    conn.send("hunter22")
+    await until(lambda: "Hello, alice. You have 1000 chips." in conn.text())
+    assert b"\xff\xfc\x01" in conn.transport.value()  # WONT ECHO: echo is back on
+
+
+def test_netcat_login_prompt_sends_no_telnet_bytes(factory: BlackjackFactory) -> None:
+    """A client that never spoke telnet gets a plain prompt, no IAC bytes."""
+    conn = Conn(factory)
+    conn.send("login alice")
+    assert conn.text().endswith("Password: ")
+    assert b"\xff" not in conn.transport.value()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_wrong_password_gets_the_uniform_failure(factory: BlackjackFactory) -> None:
+    """A bad password is refused with one error line and the connection stays usable."""
+    (await logged_in(factory, "alice")).transport.loseConnection()
+    conn = Conn(factory)
+    conn.send("login alice wrong-password")
+    await until(lambda: "! " in conn.text())
+    assert conn.proto.player is None
+    assert conn.transport.connected
+
+
+@pytest_twisted.ensureDeferred
+async def test_logging_in_again_takes_over_the_seat(factory: BlackjackFactory) -> None:
+    """A second login closes the first connection with a reason and keeps the seat."""
+    first = await logged_in(factory, "alice")
+    first.send("join main")
+    assert "You sit down at table main, seat 1." in first.text()
+    second = await logged_in(factory, "alice", verb="login")
+    assert "You logged in from another connection" in first.text()
+    assert not first.transport.connected
+    assert "You are back at table main." in second.text()
+    assert factory.lobby.table("main").seats[1].client is second.proto
+
+
+@pytest_twisted.ensureDeferred
+async def test_malformed_bets_and_joins_say_what_to_type(factory: BlackjackFactory) -> None:
+    """A malformed bet or join gets its usage line."""
+    conn = await logged_in(factory, "alice")
+    conn.send("bet ten")
+    assert "! usage: bet N, a whole number of chips, e.g. bet 10" in conn.text()
+    conn.send("join nowhere")
+    assert "! no table 'nowhere'; tables: main" in conn.text()
+    conn.send("hit")
+    assert "! you are not at a table; type 'tables', then 'join TABLE'" in conn.text()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_text_round_shows_the_table_and_legal_moves(factory: BlackjackFactory) -> None:
+    """On your turn the text view shows the hands and the moves; aliases play them."""
+    conn = await logged_in(factory, "alice")
+    conn.send("join main")
+    conn.send("bet 10")
+    await until(lambda: "Your move" in conn.text())
+    assert "Dealer: 6♥ ??" in conn.text()
+    assert "Your move (30s): hit, stand, double >" in conn.text()
+    conn.send("ascii on")
+    conn.send("s")
+    await until(lambda: "Balance: 1010 chips." in conn.text())
+    assert "The dealer turns over TD: 16." in conn.text()
+    assert "You: TS 9C (19) win, +10" in conn.text()
+
+
+@pytest_twisted.ensureDeferred
+async def test_chat_reaches_the_table_without_escape_codes(factory: BlackjackFactory) -> None:
+    """``say`` reaches everyone at the table, with terminal escapes stripped."""
+    alice = await logged_in(factory, "alice")
+    bob = await logged_in(factory, "bob")
+    alice.send("join main")
+    bob.send("watch main")
+    alice.send(b"say hi \x1b[31mall\r\n")
+    assert "[main] alice: hi [31mall" in bob.text()
+    assert "\x1b" not in bob.text()
+
+
+@pytest_twisted.ensureDeferred
+async def test_dropping_the_connection_holds_the_seat(factory: BlackjackFactory) -> None:
+    """A player whose connection drops keeps the seat, shown as disconnected in who."""
+    alice = await logged_in(factory, "alice")
+    alice.send("join main")
+    alice.transport.loseConnection()
+    bob = await logged_in(factory, "bob")
+    bob.send("who")
+    assert "alice            table main seat 1 (disconnected)" in bob.text()
+
+
+def test_the_factory_wraps_connections_in_telnet(factory: BlackjackFactory) -> None:
+    """Every connection is a TelnetWire around a BlackjackProtocol, tracked by the factory."""
+    conn = Conn(factory)
+    assert isinstance(conn.wire, TelnetWire)
+    assert factory.clients == {conn.proto}
+    conn.transport.loseConnection()
+    assert factory.clients == set()
