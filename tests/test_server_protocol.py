@@ -220,3 +220,16 @@ def test_the_factory_wraps_connections_in_telnet(factory: BlackjackFactory) -> N
     assert factory.clients == {conn.proto}
     conn.transport.loseConnection()
     assert factory.clients == set()
+
+
+@pytest_twisted.ensureDeferred
+async def test_hint_gives_the_basic_strategy_move(factory: BlackjackFactory) -> None:
+    """``hint`` on your turn names the basic-strategy play (stand on 19 against a 6)."""
+    conn = await logged_in(factory, "alice")
+    conn.send("hint")
+    assert "! you are not at a table" in conn.text()
+    conn.send("join main")
+    conn.send("bet 10")
+    await until(lambda: "Your move" in conn.text())
+    conn.send("hint")
+    assert "Basic strategy says: stand." in conn.text()
