@@ -14,9 +14,10 @@ from twisted.internet.testing import StringTransportWithDisconnection
 
 from blackjack.rules import Rules
 from blackjack.server.accounts import Accounts
+from blackjack.server.limits import Limits
 from blackjack.server.lobby import Lobby
 from blackjack.server.passwords import FAST_INSECURE
-from blackjack.server.protocol import BlackjackFactory, BlackjackProtocol
+from blackjack.server.protocol import BlackjackFactory, BlackjackProtocol, CommandError, parse_bet
 from blackjack.server.table import Table, Timers
 from blackjack.server.wire import TelnetWire
 from blackjack.testing import StackedShoe
@@ -27,9 +28,9 @@ from conftest import wait
 class Conn:
     """One client connection on a string transport."""
 
-    def __init__(self, factory: BlackjackFactory) -> None:
+    def __init__(self, factory: BlackjackFactory, host: str = "10.0.0.1") -> None:
         self.transport = StringTransportWithDisconnection(
-            peerAddress=IPv4Address("TCP", "10.0.0.1", 40000))
+            peerAddress=IPv4Address("TCP", host, 40000))
         self.wire = factory.buildProtocol(self.transport.getPeer())
         self.transport.protocol = self.wire
         self.wire.makeConnection(self.transport)
@@ -44,14 +45,22 @@ class Conn:
         return self.transport.value().decode("utf-8", "replace")
 
 
+def make_factory(storage: Any, limits: Limits = Limits()) -> BlackjackFactory:
+    """A card room with one single-deck table on a fake clock and cheap password hashing.
+
+    The table's timers and the connections' limits run on separate Clocks, so
+    advancing ``factory.clock`` (idle and rate limits) deals no cards.
+    """
+    table = Table("main", Rules(decks=1), storage, Clock(), Timers(),
+                  shoe=StackedShoe("TS 6H 9C TD 8S"))
+    accounts = Accounts(storage, Clock(), hasher=FAST_INSECURE)
+    return BlackjackFactory(Lobby([table]), accounts, storage, limits, Clock())
+
+
 @pytest.fixture
 def factory(storage: Any) -> BlackjackFactory:
-    """A card room with one single-deck table on a fake clock and cheap password hashing."""
-    clock = Clock()
-    table = Table("main", Rules(decks=1), storage, clock, Timers(),
-                  shoe=StackedShoe("TS 6H 9C TD 8S"))
-    accounts = Accounts(storage, clock, hasher=FAST_INSECURE)
-    return BlackjackFactory(Lobby([table]), accounts, storage)
+    """A card room with the default limits."""
+    return make_factory(storage)
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -167,7 +176,7 @@ async def test_malformed_bets_and_joins_say_what_to_type(factory: BlackjackFacto
     """A malformed bet or join gets its usage line."""
     conn = await logged_in(factory, "alice")
     conn.send("bet ten")
-    assert "! usage: bet N, a whole number of chips, e.g. bet 10" in conn.text()
+    assert "! 'ten' is not a whole number of chips: use digits only, e.g. bet 10" in conn.text()
     conn.send("join nowhere")
     assert "! no table 'nowhere'; tables: main" in conn.text()
     conn.send("hit")
@@ -233,3 +242,161 @@ async def test_hint_gives_the_basic_strategy_move(factory: BlackjackFactory) -> 
     await until(lambda: "Your move" in conn.text())
     conn.send("hint")
     assert "Basic strategy says: stand." in conn.text()
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("", "usage: bet N, a whole number of chips, e.g. bet 10"),
+    ("0", "a bet must be at least 1 chip, e.g. bet 10"),
+    ("000", "a bet must be at least 1 chip, e.g. bet 10"),
+    ("-5", "a bet must be a positive number of chips, e.g. bet 10"),
+    ("010", "write the bet without leading zeros, e.g. bet 10"),
+    ("1e9", "'1e9' is not a whole number of chips: use digits only, e.g. bet 10"),
+    ("0x10", "'0x10' is not a whole number of chips: use digits only, e.g. bet 10"),
+    ("NaN", "'NaN' is not a whole number of chips: use digits only, e.g. bet 10"),
+    ("inf", "'inf' is not a whole number of chips: use digits only, e.g. bet 10"),
+    ("10.5", "'10.5' is not a whole number of chips: use digits only, e.g. bet 10"),
+    ("+10", "'+10' is not a whole number of chips: use digits only, e.g. bet 10"),
+    ("1_000", "'1_000' is not a whole number of chips: use digits only, e.g. bet 10"),
+    ("10 20", "'10 20' is not a whole number of chips: use digits only, e.g. bet 10"),
+    ("\u0663", "'\u0663' is not a whole number of chips: use digits only, e.g. bet 10"),
+    ("\u00b2", "'\u00b2' is not a whole number of chips: use digits only, e.g. bet 10"),
+    ("12345678901", "12345678901 chips is far more than any table takes; "
+                    "type 'tables' to see the bet limits"),
+    ("9" * 5000, "99999999999999999999... chips is far more than any table takes; "
+                 "type 'tables' to see the bet limits"),
+])
+def test_a_bad_bet_gets_one_clear_error(typed: str, message: str) -> None:
+    """Only 1 to 10 ASCII digits without a leading zero are a bet; each bad form says why."""
+    with pytest.raises(CommandError) as caught:
+        parse_bet(typed)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("typed, amount", [("1", 1), ("10", 10), ("9999999999", 9999999999)])
+def test_a_good_bet_is_its_number(typed: str, amount: int) -> None:
+    """Positive whole numbers of up to ten digits parse to themselves."""
+    assert parse_bet(typed) == amount
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_bad_bet_at_the_table_is_one_error_line(factory: BlackjackFactory) -> None:
+    """Over the wire, ``bet 1e9`` is answered with exactly one error line."""
+    conn = await logged_in(factory, "alice")
+    conn.send("join main")
+    conn.transport.clear()
+    conn.send("bet 1e9")
+    assert conn.text() == ("! '1e9' is not a whole number of chips: "
+                           "use digits only, e.g. bet 10\r\n")
+
+
+def refused(factory: BlackjackFactory, host: str) -> StringTransportWithDisconnection:
+    """The transport of a connection the factory should refuse."""
+    transport = StringTransportWithDisconnection(peerAddress=IPv4Address("TCP", host, 1))
+    transport.protocol = factory.buildProtocol(transport.getPeer())
+    transport.protocol.makeConnection(transport)
+    return transport
+
+
+def test_connections_over_the_per_ip_cap_are_told_and_closed(storage: Any) -> None:
+    """The connection over --max-per-ip gets one line saying why; other addresses still get in."""
+    factory = make_factory(storage, Limits(max_per_ip=2))
+    first, second = Conn(factory), Conn(factory)
+    third = refused(factory, "10.0.0.1")
+    assert third.value() == (b"Too many connections from your address "
+                             b"(at most 2). Close one and try again.\r\n")
+    assert not third.connected
+    assert "Welcome" in Conn(factory, host="10.0.0.2").text()
+    first.transport.loseConnection()
+    assert "Welcome" in Conn(factory).text()
+    assert factory.connections.from_host("10.0.0.1") == 2
+    second.transport.loseConnection()
+    assert factory.connections.total == 2
+
+
+def test_the_total_connection_cap_refuses_everyone_past_it(storage: Any) -> None:
+    """Past --max-connections every new connection is told the room is full."""
+    factory = make_factory(storage, Limits(max_connections=2, max_per_ip=0))
+    Conn(factory, host="10.0.0.1")
+    Conn(factory, host="10.0.0.2")
+    transport = refused(factory, "10.0.0.3")
+    assert transport.value() == b"Sorry, the card room is full. Please try again later.\r\n"
+    assert factory.clients and len(factory.clients) == 2
+
+
+def test_a_connection_that_never_logs_in_is_closed_when_idle(storage: Any) -> None:
+    """Silence before login for --idle-timeout seconds closes the connection with a reason."""
+    factory = make_factory(storage, Limits(idle_timeout=60))
+    conn = Conn(factory)
+    factory.clock.advance(59)
+    conn.send("help")  # any line restarts the count
+    factory.clock.advance(59)
+    assert conn.transport.connected
+    factory.clock.advance(2)
+    assert "Not logged in for 60 seconds; goodbye." in conn.text()
+    assert not conn.transport.connected
+    assert factory.clients == set()
+
+
+@pytest_twisted.ensureDeferred
+async def test_idle_in_the_lobby_is_closed_but_at_a_table_is_not(storage: Any) -> None:
+    """A logged-in player idle in the lobby is closed; seated and watching players stay."""
+    factory = make_factory(storage, Limits(idle_timeout=60))
+    lobby_idler = await logged_in(factory, "alice")
+    seated = await logged_in(factory, "bob")
+    seated.send("join main")
+    watcher = await logged_in(factory, "carol")
+    watcher.send("watch main")
+    factory.clock.advance(61)
+    assert "Idle in the lobby for 60 seconds; goodbye." in lobby_idler.text()
+    assert not lobby_idler.transport.connected
+    factory.clock.advance(600)
+    assert seated.transport.connected and watcher.transport.connected
+
+
+@pytest_twisted.ensureDeferred
+async def test_chat_has_its_own_tighter_rate(storage: Any) -> None:
+    """Chat past --chat-burst is dropped with one "slow down"; a second later it flows again."""
+    factory = make_factory(storage, Limits(chat_rate=1, chat_burst=3))
+    alice = await logged_in(factory, "alice")
+    bob = await logged_in(factory, "bob")
+    alice.send("join main")
+    bob.send("watch main")
+    for i in range(6):
+        alice.send(f"say line {i}")
+    assert [f"line {i}" in bob.text() for i in range(6)] == [True] * 3 + [False] * 3
+    assert alice.text().count("! slow down: at most 1 chat lines a second") == 1
+    alice.send("who")
+    assert "2 online:" in alice.text()  # other commands are not held back
+    factory.clock.advance(1)
+    alice.send("say line 6")
+    assert "line 6" in bob.text()
+
+
+def test_the_rate_warning_is_an_error_event_in_json_mode(storage: Any) -> None:
+    """A JSON client over the rate gets a JSON error event, not a bare text line."""
+    factory = make_factory(storage, Limits(rate=1, burst=2))
+    conn = Conn(factory)
+    conn.send("json on")
+    conn.transport.clear()
+    conn.send(b"who\nwho\nwho\n")
+    events = [json.loads(line) for line in conn.text().split("\r\n")[:-1]]
+    assert [e["event"] for e in events] == ["who", "error"]
+    assert events[1]["message"].startswith("slow down")
+
+
+def test_a_bug_in_a_command_is_answered_not_fatal(
+        factory: BlackjackFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected exception in a command is logged and answered; the connection lives."""
+    from twisted.logger import globalLogPublisher
+
+    conn = Conn(factory)
+    monkeypatch.setattr(BlackjackProtocol, "cmd_who", lambda self, args: 1 / 0)
+    logged: list[dict[str, Any]] = []
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        conn.send("who")
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    assert "! something went wrong on the server; please try again" in conn.text()
+    assert conn.transport.connected
+    assert any(e.get("log_failure") is not None for e in logged)

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.conch.telnet import ECHO, IAC, WILL, WONT
+from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransportWithDisconnection
 
+from blackjack.server.limits import Limits
 from blackjack.server.wire import LineWire, TelnetWire, sanitise
 
 
 class Recorder(LineWire):
     """A LineWire that keeps every line it is given."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits | None = None, clock: Any = None) -> None:
+        super().__init__(limits, clock)
         self.lines: list[str] = []
 
     def textReceived(self, text: str) -> None:
         self.lines.append(text)
 
 
-def connect() -> tuple[TelnetWire, Recorder, StringTransportWithDisconnection]:
+def connect(limits: Limits | None = None, clock: Any = None,
+            ) -> tuple[TelnetWire, Recorder, StringTransportWithDisconnection]:
     """A Recorder behind a TelnetWire on a string transport."""
-    wire = TelnetWire(Recorder)
+    wire = TelnetWire(Recorder, limits, clock)
     transport = StringTransportWithDisconnection()
     transport.protocol = wire
     wire.makeConnection(transport)
@@ -153,3 +160,106 @@ def test_no_byte_sequence_breaks_the_wire(chunks: list[bytes]) -> None:
             wire.dataReceived(chunk)
     for line in recorder.lines:
         assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in line)
+
+
+def test_lines_after_a_hangup_in_the_same_packet_are_not_handled() -> None:
+    """Once the connection is closing, the rest of the packet is ignored."""
+    wire, recorder, transport = connect()
+    transport.loseConnection = lambda: setattr(transport, "disconnecting", True)  # type: ignore
+    wire.dataReceived(b"one\n" + b"x" * 2000 + b"\ntwo\n")
+    wire.dataReceived(b"three\n")
+    assert recorder.lines == ["one"]
+    assert transport.value().count(b"Line too long") == 1
+
+
+def test_malformed_telnet_says_goodbye_first() -> None:
+    """A client stumping the telnet parser is told why it is being closed."""
+    lines, transport = feed(b"\xff\xec")
+    assert b"Malformed telnet command; goodbye." in transport.value()
+
+
+def test_a_line_over_a_configured_max_line_is_refused() -> None:
+    """``max_line`` sets the longest line; one byte more closes the connection."""
+    wire, recorder, transport = connect(Limits(max_line=10))
+    wire.dataReceived(b"0123456789\n")
+    assert recorder.lines == ["0123456789"] and transport.connected
+    wire.dataReceived(b"0123456789A\n")
+    assert b"Line too long (over 10 bytes)" in transport.value()
+    assert not transport.connected
+
+
+def test_commands_over_the_rate_are_dropped_with_one_warning() -> None:
+    """Past the burst, lines are dropped and "slow down" is said once; time restores the rate."""
+    clock = Clock()
+    wire, recorder, transport = connect(Limits(rate=1, burst=3), clock)
+    wire.dataReceived(b"".join(b"cmd%d\n" % i for i in range(10)))
+    assert recorder.lines == ["cmd0", "cmd1", "cmd2"]
+    assert transport.value().count(b"slow down") == 1
+    assert transport.connected
+    clock.advance(2)
+    wire.dataReceived(b"later\n")
+    assert recorder.lines[-1] == "later"
+
+
+def test_a_flood_is_disconnected_with_a_message() -> None:
+    """Thousands of lines at once close the connection, saying why, and stop being read."""
+    wire, recorder, transport = connect(Limits(rate=5, burst=20), Clock())
+    wire.dataReceived(b"hit\n" * 5000)
+    assert b"Too many commands too fast; goodbye." in transport.value()
+    assert not transport.connected
+    assert len(recorder.lines) == 20
+
+
+def test_a_rate_of_zero_turns_the_limit_off() -> None:
+    """With ``rate=0`` (load tests) every line gets through."""
+    wire, recorder, transport = connect(Limits(rate=0), Clock())
+    wire.dataReceived(b"hit\n" * 5000)
+    assert len(recorder.lines) == 5000 and transport.connected
+
+
+def test_output_to_a_client_that_stopped_reading_is_capped() -> None:
+    """While the transport is paused, writing past output_cap aborts the connection."""
+    wire, recorder, transport = connect(Limits(output_cap=1000))
+    assert transport.producer is not None and transport.streaming
+    transport.producer.pauseProducing()  # the socket and Twisted's buffer are full
+    for _ in range(9):
+        recorder.sendLine("x" * 99)
+    assert not transport.disconnected
+    recorder.sendLine("x" * 99)
+    assert not transport.disconnected  # exactly at the cap
+    recorder.sendLine("this one is never written")
+    assert transport.disconnected  # abortConnection
+    assert b"never written" not in transport.value()
+
+
+def test_a_client_that_catches_up_gets_its_allowance_back() -> None:
+    """resumeProducing resets the count, so only output queued while stuck counts."""
+    wire, recorder, transport = connect(Limits(output_cap=1000))
+    for _ in range(5):
+        transport.producer.pauseProducing()
+        for _ in range(9):
+            recorder.sendLine("x" * 99)
+        transport.producer.resumeProducing()
+    for _ in range(100):
+        recorder.sendLine("x" * 99)  # not paused: the buffer is draining
+    assert not transport.disconnected
+
+
+@pytest.mark.parametrize("typed, shown", [
+    ("say \u202eevil\u202c ok", "say evil ok"),
+    ("say \u2066a\u2067b\u2068c\u2069", "say abc"),
+    ("say one\u2028two\u2029three", "say one two three"),
+    ("say \x1b]0;pwned\x07title", "say ]0;pwnedtitle"),
+    ("say \x9b31mred", "say 31mred"),
+    ("say na\u00efve ÿ ♠", "say na\u00efve ÿ ♠"),
+])
+def test_sanitise_removes_what_could_fool_another_reader(typed: str, shown: str) -> None:
+    """Bidi overrides, line separators, ESC/OSC and C1 go; printable letters like ÿ stay."""
+    assert sanitise(typed) == shown
+
+
+def test_a_raw_iac_byte_never_reaches_a_line_but_y_umlaut_does() -> None:
+    """0xFF in input is telnet's business; U+00FF typed as UTF-8 arrives as a letter."""
+    lines, transport = feed(b"say \xff\xff caf\xc3\xbf\n")
+    assert lines == ["say \ufffd caf\u00ff"]
+    assert "\u00ff".encode() == b"\xc3\xbf"  # so echoing it sends no 0xFF byte

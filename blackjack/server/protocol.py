@@ -7,8 +7,11 @@ anything that is not a command but is an action word or alias (``h``, ``s``,
 event dict rendered by :mod:`blackjack.server.render`, as text or, after
 ``json on``, as one JSON object per line.
 
-:class:`BlackjackFactory` wraps each protocol in :class:`TelnetWire` and keeps
-the set of live connections for shutdown (and, later, per-IP limits).
+:class:`BlackjackFactory` wraps each protocol in :class:`TelnetWire`, keeps
+the set of live connections for shutdown, and refuses connections over the
+per-address and total caps with a one-line message.  The protocol adds the
+limits that depend on the session: an idle timeout for connections that are
+not logged in or sit in the lobby, and a tighter rate for chat.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IAddress
-from twisted.internet.protocol import ServerFactory
+from twisted.internet.protocol import Protocol, ServerFactory
 from twisted.logger import Logger
+from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from blackjack.actions import Action
 from blackjack.errors import BlackjackError
+from blackjack.server.limits import CommandLimiter, ConnectionCounter, Limits, Verdict
 from blackjack.server.lobby import Lobby
 from blackjack.server.player import ISeatClient, Player
 from blackjack.server.render import json_line, text_lines
@@ -37,6 +42,7 @@ __all__ = ["BlackjackProtocol", "BlackjackFactory", "SERVER_NAME"]
 SERVER_NAME = "the Twisted Blackjack Room"
 _log = Logger()
 _BET = re.compile(r"[1-9][0-9]{0,9}")
+_BET_USAGE = "usage: bet N, a whole number of chips, e.g. bet 10"
 _ANONYMOUS = frozenset({"help", "quit", "register", "login", "tables", "who", "json", "ascii"})
 _SETTINGS = {"on": True, "off": False, "yes": True, "no": False, "1": True, "0": False}
 
@@ -45,9 +51,44 @@ class CommandError(BlackjackError, ValueError):
     """A command was mistyped; the message says what to type instead."""
 
 
+def _digits(text: str) -> bool:
+    # str.isdigit() alone accepts "²" and "٣", which int() then refuses.
+    return text.isascii() and text.isdigit()
+
+
+def parse_bet(text: str) -> int:
+    """A bet typed by a player, as chips: ASCII digits, 1 to 9,999,999,999.
+
+    Anything else (empty, "0", "-5", "10.5", "1e9", "0x10", "NaN", "010",
+    or a number too long to be a bet) raises :class:`CommandError` with one
+    line saying what was wrong.  The table then checks its own minimum,
+    maximum and the player's balance.
+    """
+    if _BET.fullmatch(text):
+        return int(text)
+    shown = text if len(text) <= 20 else text[:20] + "..."
+    if not text:
+        raise CommandError(_BET_USAGE)
+    if _digits(text):
+        if not text.strip("0"):
+            raise CommandError("a bet must be at least 1 chip, e.g. bet 10")
+        if text[0] == "0":
+            raise CommandError(f"write the bet without leading zeros, e.g. bet {int(text)}")
+        raise CommandError(f"{shown} chips is far more than any table takes; "
+                           "type 'tables' to see the bet limits")
+    if text[0] == "-" and _digits(text[1:]):
+        raise CommandError("a bet must be a positive number of chips, e.g. bet 10")
+    raise CommandError(f"{shown!r} is not a whole number of chips: "
+                       "use digits only, e.g. bet 10")
+
+
 @implementer(ISeatClient)
-class BlackjackProtocol(LineWire):
-    """One connection: login, then commands for the lobby and a table."""
+class BlackjackProtocol(LineWire, TimeoutMixin):
+    """One connection: login, then commands for the lobby and a table.
+
+    Limits come from the factory (:attr:`BlackjackFactory.limits`); see
+    :class:`~blackjack.server.wire.LineWire` for the ones applied to every line.
+    """
 
     def __init__(self, lobby: Lobby, accounts: Any, storage: IStorage) -> None:
         self.lobby = lobby
@@ -58,18 +99,43 @@ class BlackjackProtocol(LineWire):
         self.unicode = True
         self._answer: Callable[[str], None] | None = None
         self._busy = False
+        self._chat: CommandLimiter | None = None
         self.factory: BlackjackFactory | None = None
 
     # -- connection -----------------------------------------------------------
 
     def connectionMade(self) -> None:
-        """Greet the client."""
+        """Apply the factory's limits, start the idle timer and greet the client."""
         if self.factory is not None:
+            self.limits = self.factory.limits
+            self.clock = self.factory.clock
             self.factory.clients.add(self)
+        super().connectionMade()
+        # TimeoutMixin would use the global reactor (twisted#8488).
+        self.callLater = self.clock.callLater
+        if self.limits.chat_rate:
+            self._chat = CommandLimiter(self.limits.chat_rate, self.limits.chat_burst,
+                                        self.clock.seconds, flood=False)
+        if self.limits.idle_timeout:
+            self.setTimeout(self.limits.idle_timeout)
         self.send_event({"event": "welcome", "server": SERVER_NAME})
+
+    def timeoutConnection(self) -> None:
+        """Close a connection idle before login or in the lobby; others keep going.
+
+        A seated player's hand is governed by the table's timers, and a
+        watcher is following a table, so both are left alone (the timer is
+        simply re-armed, and looks again later).
+        """
+        if self.player is not None and self.player.table is not None:
+            self.setTimeout(self.limits.idle_timeout)
+            return
+        what = "not logged in" if self.player is None else "idle in the lobby"
+        self.close(f"{what.capitalize()} for {self.limits.idle_timeout:g} seconds; goodbye.")
 
     def connectionLost(self, reason: Failure) -> None:  # type: ignore[override]
         """Leave the player's seat held for reconnection."""
+        self.setTimeout(None)
         super().connectionLost(reason)
         if self.factory is not None:
             self.factory.client_gone(self)
@@ -99,7 +165,19 @@ class BlackjackProtocol(LineWire):
     # -- dispatch ---------------------------------------------------------------
 
     def textReceived(self, text: str) -> None:
-        """Answer a pending prompt, or run a command."""
+        """Answer a pending prompt, or run a command; no exception gets past here."""
+        self.resetTimeout()
+        try:
+            self._dispatch(text)
+        except BlackjackError as e:
+            self.error(str(e))
+        except Exception:
+            # A bug in one command must not drop the connection (Twisted would)
+            # or leave the player without an answer.
+            _log.failure("command {text!r} failed", text=text[:80])
+            self.error("something went wrong on the server; please try again")
+
+    def _dispatch(self, text: str) -> None:
         if self._answer is not None:
             answer, self._answer = self._answer, None
             self.showInput()
@@ -114,11 +192,7 @@ class BlackjackProtocol(LineWire):
         if self.player is None and verb not in _ANONYMOUS:
             self.error("log in first: type 'login NAME' or 'register NAME'")
             return
-        try:
-            result = command(rest.strip())
-        except BlackjackError as e:
-            self.error(str(e))
-            return
+        result = command(rest.strip())
         if isinstance(result, Deferred):
             result.addErrback(self._failed)
 
@@ -230,7 +304,7 @@ class BlackjackProtocol(LineWire):
 
     def cmd_history(self, args: str) -> Deferred[None]:
         """history [N] - your last N hands (default 10)."""
-        limit = int(args) if args.isdigit() and 0 < int(args) <= 50 else 10
+        limit = int(args) if _digits(args) and 0 < int(args) <= 50 else 10
 
         def show(records: list[Any]) -> None:
             hands = []
@@ -258,7 +332,7 @@ class BlackjackProtocol(LineWire):
     def cmd_join(self, args: str) -> None:
         """join TABLE [SEAT] - sit down (the lowest free seat unless you name one)."""
         parts = args.split()
-        if not parts or len(parts) > 2 or (len(parts) == 2 and not parts[1].isdigit()):
+        if not parts or len(parts) > 2 or (len(parts) == 2 and not _digits(parts[1])):
             raise CommandError("usage: join TABLE [SEAT], e.g. join main or join main 3")
         table = self.lobby.table(parts[0])
         table.sit(self._me(), int(parts[1]) if len(parts) == 2 else None)
@@ -281,15 +355,22 @@ class BlackjackProtocol(LineWire):
         """say TEXT - talk to everyone at your table."""
         if not args:
             raise CommandError("usage: say TEXT, e.g. say good luck")
-        self._table().say(self._me(), args[:300])
+        table = self._table()
+        if self._chat is not None:
+            verdict = self._chat.check()
+            if verdict is Verdict.WARN:
+                raise CommandError(f"slow down: at most {self.limits.chat_rate:g} chat "
+                                   "lines a second; faster ones are not sent")
+            if verdict is not Verdict.ACCEPT:
+                return
+        table.say(self._me(), args[:300])
 
     # -- play -------------------------------------------------------------------
 
     def cmd_bet(self, args: str) -> Deferred[None]:
         """bet N - bet N chips in the betting window."""
-        if not _BET.fullmatch(args):
-            raise CommandError("usage: bet N, a whole number of chips, e.g. bet 10")
-        return self._table().bet(self._me(), int(args))  # type: ignore[no-any-return]
+        amount = parse_bet(args)
+        return self._table().bet(self._me(), amount)  # type: ignore[no-any-return]
 
     def _play(self, action: Action) -> Deferred[None]:
         return self._table().act(self._me(), action)  # type: ignore[no-any-return]
@@ -387,20 +468,63 @@ def _summary(outcome: dict[str, Any], players: dict[str, str], me: str) -> str:
     return "; ".join(parts) + (f" vs dealer {dealer}" if dealer else "")
 
 
-class BlackjackFactory(ServerFactory):
-    """Builds telnet-wrapped :class:`BlackjackProtocol` connections."""
+class _Refusal(Protocol):
+    """Says why a connection is refused, then closes it.
 
-    def __init__(self, lobby: Lobby, accounts: Any, storage: IStorage) -> None:
+    ``buildProtocol`` returning ``None`` would close the socket with no word
+    of explanation; this is what ``LimitTotalConnectionsFactory`` does instead.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def connectionMade(self) -> None:
+        self.transport.write(self.message.encode("utf-8") + b"\r\n")
+        self.transport.loseConnection()
+
+
+class _CountedWire(TelnetWire):
+    """A :class:`TelnetWire` that gives its place back to the factory when it closes."""
+
+    factory: BlackjackFactory
+    host: str | None = None
+
+    def connectionLost(self, reason: Failure) -> None:  # type: ignore[override]
+        try:
+            super().connectionLost(reason)
+        finally:
+            self.factory.connections.release(self.host)
+
+
+class BlackjackFactory(ServerFactory):
+    """Builds telnet-wrapped :class:`BlackjackProtocol` connections, within the caps.
+
+    ``clock`` (an ``IReactorTime``; the global reactor if ``None``) runs the
+    rate meters and idle timers.  ``twisted.protocols.policies``'
+    ``LimitConnectionsByPeer`` is not used: on current Twisted it indexes
+    the address (``addr[0]``) and fails on every ``IPv4Address``.
+    """
+
+    def __init__(self, lobby: Lobby, accounts: Any, storage: IStorage,
+                 limits: Limits = Limits(), clock: Any = None) -> None:
         self.lobby = lobby
         self.accounts = accounts
         self.storage = storage
+        self.limits = limits
+        self.clock = clock
+        self.connections = ConnectionCounter(limits.max_connections, limits.max_per_ip)
         self.clients: set[BlackjackProtocol] = set()
         self._all_gone: list[Deferred[None]] = []
 
-    def buildProtocol(self, addr: IAddress) -> TelnetWire:
-        """A telnet transport around a fresh protocol (the place for per-IP caps)."""
-        wire = TelnetWire(BlackjackProtocol, self.lobby, self.accounts, self.storage)
+    def buildProtocol(self, addr: IAddress) -> Protocol:
+        """A telnet transport around a fresh protocol, or a refusal over the caps."""
+        host = getattr(addr, "host", None)
+        refusal = self.connections.admit(host)
+        if refusal is not None:
+            return _Refusal(refusal)
+        wire = _CountedWire(BlackjackProtocol, self.lobby, self.accounts, self.storage)
         wire.factory = self
+        wire.host = host
         return wire
 
     def client_gone(self, client: BlackjackProtocol) -> None:

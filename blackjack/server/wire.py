@@ -17,40 +17,65 @@ text reaches game logic:
 Password prompts turn client echo off with ``WILL ECHO`` only for clients
 that have sent some telnet negotiation; a netcat user never sees an IAC byte.
 
-Hooks for the hardening work (rate limits, output caps, idle timeouts) are
-:meth:`LineWire.textReceived` (every inbound line passes through it) and
-:meth:`LineWire.sendLine` (every outbound line).
+The per-connection limits of :class:`~blackjack.server.limits.Limits` that
+concern bytes and lines are enforced here too: the line length, the command
+rate (excess lines dropped, a flood disconnected) and the output cap for a
+client that stops reading (found with the producer/consumer API: the
+transport pauses us when its buffer is full, and output written while paused
+is counted and, past the cap, the connection is aborted).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 from twisted.conch.telnet import ECHO, TelnetProtocol, TelnetTransport
+from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from blackjack.server.limits import CommandLimiter, Limits, Verdict
 
 __all__ = ["TelnetWire", "LineWire", "sanitise"]
 
 _BACKSPACES = frozenset("\b\x7f")
+
+# Bidirectional embedding, override and isolate controls.  They are not
+# terminal escapes, but a chat line holding them can reorder the text that
+# follows it on the reader's screen ("Trojan Source", CVE-2021-42574), making
+# one player's words appear to say something else or to come from someone
+# else.  Nobody needs them to chat in a card room.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+# LINE and PARAGRAPH SEPARATOR are line breaks to many programs (Python's
+# str.splitlines among them), so one chat line would become two in a JSON
+# client's reader.  They become plain spaces.
+_LINE_BREAKS = frozenset("\u2028\u2029")
 
 
 def sanitise(text: str) -> str:
     """Apply backspaces and drop control characters; trim surrounding spaces.
 
     C0 controls (ESC among them), DEL and C1 controls never survive, so a
-    player cannot move another player's cursor or retitle their terminal.
-    Tabs become spaces.
+    player cannot move another player's cursor or retitle their terminal; an
+    ESC sequence loses its ESC and is left as harmless text.  Bidi override
+    characters are dropped too.  Tabs and Unicode line separators become
+    spaces.  Printable non-ASCII (``ÿ``, ``é``, ``♠``) is kept: a raw 0xFF
+    byte (telnet IAC) cannot come out of UTF-8 decoding, and U+00FF is sent as
+    two UTF-8 bytes that contain no 0xFF.
     """
     out: list[str] = []
     for ch in text:
         if ch in _BACKSPACES:
             if out:
                 out.pop()
-        elif ch == "\t":
+        elif ch == "\t" or ch in _LINE_BREAKS:
             out.append(" ")
-        elif unicodedata.category(ch) == "Cc":
+        elif ch in _BIDI_CONTROLS or unicodedata.category(ch) == "Cc":
             continue
         else:
             out.append(ch)
@@ -67,8 +92,32 @@ class TelnetWire(TelnetTransport):
 
     _swallow_after_cr: bool = False
 
+    @property
+    def disconnecting(self) -> bool:  # type: ignore[override]
+        """Whether the connection is closing.
+
+        ``TelnetTransport`` leaves this ``False`` for ever, so ``LineReceiver``
+        would go on handling the lines left in a packet after we hung up.
+        """
+        return bool(getattr(self.transport, "disconnecting", False))
+
+    def registerProducer(self, producer: Any, streaming: bool) -> None:
+        """Let the inner protocol watch the real transport's write buffer."""
+        self.transport.registerProducer(producer, streaming)
+
+    def unregisterProducer(self) -> None:
+        """Undo :meth:`registerProducer`."""
+        self.transport.unregisterProducer()
+
+    def abortConnection(self) -> None:
+        """Close at once, discarding unsent output (for clients that do not read)."""
+        self.transport.abortConnection()
+
     def dataReceived(self, data: bytes) -> None:
         """Parse telnet, dropping the connection on malformed sequences."""
+        if self.disconnecting:
+            # We have hung up: what the client still sends is not our business.
+            return
         if self._swallow_after_cr:
             # We already ended a line on the CR that closed the last packet;
             # the LF or NUL completing that CR LF / CR NUL is not another line.
@@ -83,7 +132,11 @@ class TelnetWire(TelnetTransport):
             if exc.args[:1] != ("Stumped",):
                 raise
             self._log.info("Malformed telnet input {args!r}; closing", args=exc.args)
-            self.transport.loseConnection()
+            close = getattr(self.protocol, "close", None)
+            if callable(close):
+                close("Malformed telnet command; goodbye.")
+            else:
+                self.transport.loseConnection()
             return
         if self.state == "newline":
             # A packet ended on CR.  Twisted would wait for the next byte;
@@ -103,18 +156,86 @@ class TelnetWire(TelnetTransport):
         super().negotiate(data)
 
 
+@implementer(IPushProducer)
+class _OutputGuard:
+    """Counts what is written to a client while the transport says it is not reading.
+
+    Registered as a streaming producer, it is paused by the transport when
+    the kernel's socket buffer and Twisted's write buffer are full past the
+    high-water mark, and resumed once they drain.  Output written while
+    paused only grows memory, so past ``cap`` bytes ``overflow`` is called.
+    """
+
+    def __init__(self, cap: int, overflow: Callable[[], None]) -> None:
+        self.cap = cap
+        self.paused = False
+        self.queued = 0
+        self._overflow = overflow
+
+    def pauseProducing(self) -> None:
+        self.paused = True
+        self.queued = 0
+
+    def resumeProducing(self) -> None:
+        self.paused = False
+        self.queued = 0
+
+    def stopProducing(self) -> None:
+        self.paused = False
+
+    def admit(self, size: int) -> bool:
+        """Count ``size`` bytes about to be written; False (and cut off) past the cap."""
+        if self.paused:
+            self.queued += size
+            if self.queued > self.cap:
+                self._overflow()
+                return False
+        return True
+
+
 class LineWire(LineReceiver, TelnetProtocol):
-    """Clean lines of text in, CRLF-terminated UTF-8 lines out.
+    """Clean lines of text in, CRLF-terminated UTF-8 lines out, within limits.
 
     Run it inside :class:`TelnetWire`; it also works on a bare transport
     (then CR LF arrives as CR and LF, which makes an ignored empty line).
+    Set :attr:`limits` and :attr:`clock` before the connection is made (or
+    pass them to the constructor); :meth:`connectionMade` applies them.
+    Subclasses override :meth:`textReceived`, and may override :meth:`error`
+    and :meth:`close` to change how limit messages are sent.
     """
 
     delimiter = b"\n"
-    MAX_LENGTH = 1024
-    """Longest accepted input line, in bytes."""
+    MAX_LENGTH = Limits.max_line
+    """Longest accepted input line, in bytes (set from :attr:`limits`)."""
+
+    limits: Limits = Limits()
+    """The limits this connection is held to."""
+    clock: Any = None
+    """An ``IReactorTime`` for the rate meters and timers (``None``: the global reactor)."""
 
     _hiding_input = False
+    _limiter: CommandLimiter | None = None
+    _guard: _OutputGuard | None = None
+    _aborted = False
+    _log = Logger()
+
+    def __init__(self, limits: Limits | None = None, clock: Any = None) -> None:
+        if limits is not None:
+            self.limits = limits
+        if clock is not None:
+            self.clock = clock
+
+    def connectionMade(self) -> None:
+        """Apply the limits: line length, command rate and the output cap."""
+        if self.clock is None:
+            from twisted.internet import reactor
+            self.clock = reactor
+        self.MAX_LENGTH = self.limits.max_line
+        if self.limits.rate:
+            self._limiter = CommandLimiter(self.limits.rate, self.limits.burst,
+                                           self.clock.seconds)
+        self._guard = _OutputGuard(self.limits.output_cap, self._output_overflowed)
+        self.transport.registerProducer(self._guard, True)
 
     def dataReceived(self, data: bytes) -> None:
         """Treat CR (from CR NUL, or a bare CR) as the end of a line."""
@@ -123,7 +244,20 @@ class LineWire(LineReceiver, TelnetProtocol):
         super().dataReceived(data)
 
     def lineReceived(self, line: bytes) -> None:
-        """Decode and sanitise one line, and hand it on unless it is blank."""
+        """Decode and sanitise one line, and hand it on unless blank or over the rate."""
+        if self._limiter is not None:
+            # Blank lines count too: a stream of bare newlines is still a flood.
+            verdict = self._limiter.check()
+            if verdict is Verdict.FLOOD:
+                self._log.info("Closing a flooding connection from {peer}",
+                               peer=self.transport.getPeer())
+                self.close("Too many commands too fast; goodbye.")
+                return
+            if verdict is Verdict.WARN:
+                self.error(f"slow down: at most {self.limits.rate:g} commands a second; "
+                           "commands sent faster are ignored")
+            if verdict is not Verdict.ACCEPT:
+                return
         text = sanitise(line.decode("utf-8", errors="replace"))
         if text or self._hiding_input:
             self.textReceived(text)
@@ -131,10 +265,18 @@ class LineWire(LineReceiver, TelnetProtocol):
     def textReceived(self, text: str) -> None:
         """Override: one clean line of input (blank only at a password prompt)."""
 
+    def error(self, message: str) -> None:
+        """Tell the client one line about what went wrong (override to restyle)."""
+        self.sendLine(f"! {message}")
+
+    def close(self, message: str) -> None:
+        """Say why, then hang up (override to restyle)."""
+        self.sendLine(message)
+        self.transport.loseConnection()
+
     def lineLengthExceeded(self, line: bytes) -> None:
         """Say why, then close: a 1 KiB line is not something a person typed."""
-        self.sendLine(f"! Line too long (over {self.MAX_LENGTH} bytes); goodbye.")
-        self.transport.loseConnection()
+        self.close(f"Line too long (over {self.MAX_LENGTH} bytes); goodbye.")
 
     def sendLine(self, line: str | bytes) -> None:  # type: ignore[override]
         """Send one line of text; the telnet layer turns LF into CR LF."""
@@ -147,9 +289,20 @@ class LineWire(LineReceiver, TelnetProtocol):
         self._write(text.encode("utf-8"))
 
     def _write(self, data: bytes) -> None:
-        if self.transport is not None and not getattr(self.transport, "disconnecting", False):
-            self.transport.write(data if isinstance(self.transport, TelnetWire)
-                                 else data.replace(b"\n", b"\r\n"))
+        if (self.transport is None or self._aborted
+                or getattr(self.transport, "disconnecting", False)):
+            return
+        if self._guard is not None and not self._guard.admit(len(data)):
+            return
+        self.transport.write(data if isinstance(self.transport, TelnetWire)
+                             else data.replace(b"\n", b"\r\n"))
+
+    def _output_overflowed(self) -> None:
+        # The client is not reading, so a goodbye would only join the queue.
+        self._aborted = True
+        self._log.info("Dropping {peer}: over {cap} bytes queued for a client not reading",
+                       peer=self.transport.getPeer(), cap=self.limits.output_cap)
+        self.transport.abortConnection()
 
     @property
     def speaks_telnet(self) -> bool:
