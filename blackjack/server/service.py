@@ -21,7 +21,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from blackjack.rules import Rules
-from blackjack.server.accounts import Accounts
+from blackjack.server.accounts import Accounts, LoginThrottle
+from blackjack.server.limits import Limits
 from blackjack.server.lobby import Lobby
 from blackjack.server.passwords import DEFAULT_PARAMS, ScryptParams
 from blackjack.server.protocol import BlackjackFactory
@@ -40,15 +41,20 @@ class BlackjackService(Service):
 
     def __init__(self, listen: str, storage: IStorage, tables: Sequence[tuple[str, Rules]],
                  reactor: Any, *, bankroll: int = 1000, timers: Timers = Timers(),
-                 hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0) -> None:
+                 hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0,
+                 limits: Limits = Limits()) -> None:
         self.listen = listen
         self.storage = storage
         self.reactor = reactor
         self.close_timeout = close_timeout
-        self.accounts = Accounts(storage, reactor, bankroll, hasher=hasher)
+        throttle = LoginThrottle(reactor, ip_limit=limits.login_attempts_per_ip,
+                                 account_limit=limits.login_attempts,
+                                 period=limits.login_period)
+        self.accounts = Accounts(storage, reactor, bankroll, hasher=hasher, throttle=throttle,
+                                 registrations=limits.registrations_per_hour)
         self.lobby = Lobby([Table(name, rules, storage, reactor, timers)
                             for name, rules in tables])
-        self.factory = BlackjackFactory(self.lobby, self.accounts, storage)
+        self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor)
         self.port: IListeningPort | None = None
 
     def startService(self) -> None:
