@@ -8,6 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import pytest_twisted
+
+from blackjack.server.limits import Limits
+
+from conftest import wait
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,3 +57,84 @@ def test_a_fresh_venv_install_lists_blackjack_in_twistd(tmp_path: Path) -> None:
                            cwd=tmp_path, capture_output=True, text=True, env=env,
                            timeout=120)
     assert "--turn-time" in usage.stdout
+
+
+LIMIT_OPTIONS = ["max-line", "rate", "burst", "chat-rate", "chat-burst", "max-per-ip",
+                 "max-connections", "idle-timeout", "login-attempts",
+                 "login-attempts-per-ip", "login-period", "registrations-per-hour",
+                 "output-cap", "password-cost"]
+
+
+def test_every_limit_is_a_documented_option_with_the_library_default() -> None:
+    """``twistd blackjack --help`` lists each limit, and no options give Limits()."""
+    from blackjack.server.tap import Options
+
+    usage = str(Options())
+    for name in LIMIT_OPTIONS:
+        assert f"--{name}=" in usage, name
+    assert "fast-insecure hashes are cheap to crack" in " ".join(usage.split())
+    options = Options()
+    options.parseOptions([])
+    assert options["limits"] == Limits()
+    assert options["password-cost"] == "default"
+
+
+def test_limit_options_build_the_limits() -> None:
+    """Each limit option lands in the Limits value; 256k means 262144 bytes."""
+    from blackjack.server.tap import Options
+
+    options = Options()
+    options.parseOptions([
+        "--max-line", "512", "--rate", "10", "--burst", "40", "--chat-rate", "0.5",
+        "--chat-burst", "2", "--max-per-ip", "10000", "--max-connections", "50000",
+        "--idle-timeout", "0", "--login-attempts", "3", "--login-attempts-per-ip", "10000",
+        "--login-period", "60", "--registrations-per-hour", "10000", "--output-cap", "64k"])
+    assert options["limits"] == Limits(
+        max_line=512, rate=10, burst=40, chat_rate=0.5, chat_burst=2, max_per_ip=10000,
+        max_connections=50000, idle_timeout=0, login_attempts=3,
+        login_attempts_per_ip=10000, login_period=60, registrations_per_hour=10000,
+        output_cap=65536)
+
+
+@pytest.mark.parametrize("argv", [
+    ["--max-line", "0"], ["--rate", "-1"], ["--burst", "0"], ["--max-per-ip", "-2"],
+    ["--output-cap", "0k"], ["--output-cap", "lots"], ["--idle-timeout", "-5"],
+    ["--password-cost", "cheap"], ["--login-attempts", "0"]])
+def test_bad_limit_options_are_usage_errors(argv: list[str]) -> None:
+    """A nonsensical limit is refused at start-up, not discovered under load."""
+    from twisted.python.usage import UsageError
+
+    from blackjack.server.tap import Options
+
+    with pytest.raises(UsageError):
+        Options().parseOptions(argv)
+
+
+@pytest_twisted.ensureDeferred
+async def test_make_service_applies_the_limits_and_password_cost(tmp_path: Path) -> None:
+    """makeService hands the limits to the factory and throttle, and warns about cheap hashes."""
+    from twisted.internet import reactor
+    from twisted.logger import globalLogPublisher
+
+    from blackjack.server.passwords import FAST_INSECURE
+    from blackjack.server.tap import Options, makeService
+
+    options = Options()
+    options.parseOptions(["--db", str(tmp_path / "bj.sqlite3"), "--max-per-ip", "7",
+                          "--login-attempts-per-ip", "1", "--password-cost", "fast-insecure"])
+    logged: list[dict[str, object]] = []
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        service = makeService(options, reactor)
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    try:
+        assert service.factory.limits.max_per_ip == 7  # type: ignore[attr-defined]
+        assert service.factory.clock is reactor  # type: ignore[attr-defined]
+        assert service.accounts.hasher == FAST_INSECURE  # type: ignore[attr-defined]
+        throttle = service.accounts.throttle  # type: ignore[attr-defined]
+        throttle.begin("127.0.0.1", "alice")
+        assert not throttle.allowed("127.0.0.1", "bob")
+        assert any("INSECURE" in str(e.get("log_format")) for e in logged)
+    finally:
+        await wait(service.storage.close())  # type: ignore[attr-defined]

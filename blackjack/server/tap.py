@@ -1,20 +1,27 @@
 """``twistd blackjack``: the command-line options and ``makeService``.
 
 The plugin file (``twisted/plugins/blackjack_plugin.py``) only names this
-module; everything else is here, so ``twistd --help`` stays fast.
+module; everything else is here, so ``twistd --help`` stays fast.  Every
+limit in :class:`~blackjack.server.limits.Limits` is an option, with the
+same default; a load test connecting thousands of bots from one address
+raises ``--max-per-ip``, ``--login-attempts-per-ip`` and
+``--registrations-per-hour`` and may choose ``--password-cost fast-insecure``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from twisted.application.service import IService
+from twisted.logger import Logger
 from twisted.python import usage
 
 from blackjack.errors import RulesError
 from blackjack.rules import PRESETS, Rules
-from blackjack.server.passwords import ScryptParams
+from blackjack.server.limits import Limits
+from blackjack.server.passwords import DEFAULT_PARAMS, FAST_INSECURE, ScryptParams
 
 __all__ = ["Options", "makeService", "DEFAULT_TABLES"]
 
@@ -26,6 +33,9 @@ DEFAULT_TABLES: tuple[tuple[str, Rules], ...] = (
 """The tables a server opens when no ``--table`` is given."""
 
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,16}")
+_PASSWORD_COSTS = {"default": DEFAULT_PARAMS, "fast-insecure": FAST_INSECURE}
+_LIMITS = Limits()
+_log = Logger()
 
 
 def _seconds(text: str) -> float:
@@ -35,10 +45,37 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _chips(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(f"{text} is negative")
+def _whole(minimum: int) -> Callable[[str], int]:
+    """A parser of whole numbers no smaller than ``minimum``."""
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum:
+            raise ValueError(f"{text} is less than {minimum}")
+        return value
+    return parse
+
+
+_chips = _count_or_off = _whole(0)
+_count = _whole(1)
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1e6:
+        raise ValueError(f"{text} is not a rate from 0 (off) to 1000000 a second")
+    return value
+
+
+def _seconds_or_off(text: str) -> float:
+    return 0.0 if float(text) == 0 else _seconds(text)
+
+
+def _bytes(text: str) -> int:
+    """A size in bytes, optionally with a k or M suffix (binary: 256k = 262144)."""
+    scale = {"k": 1024, "m": 1024 * 1024}.get(text[-1:].lower(), 1)
+    value = int(text[:-1] if scale > 1 else text) * scale
+    if value < 1:
+        raise ValueError(f"{text} is not a size of at least 1 byte")
     return value
 
 
@@ -47,7 +84,10 @@ class Options(usage.Options):
 
     synopsis = "[options]"
     longdesc = ("A multiplayer blackjack card room: players connect with telnet or "
-                "netcat, register, and play at shared tables. State is kept in SQLite.")
+                "netcat, register, and play at shared tables. State is kept in SQLite. "
+                "For a load test with many bots from one address, raise --max-per-ip, "
+                "--login-attempts-per-ip and --registrations-per-hour (--rate 0 turns "
+                "the command rate off) and consider --password-cost fast-insecure.")
 
     optParameters = [
         ["listen", "l", "tcp:8023",
@@ -65,6 +105,47 @@ class Options(usage.Options):
          "Seconds to answer an insurance offer before it is declined.", _seconds],
         ["grace", None, 60.0,
          "Seconds a disconnected player's seat is held for them.", _seconds],
+        # Limits: each default is the one in blackjack.server.limits.Limits.
+        ["max-line", None, _LIMITS.max_line,
+         "Longest input line in bytes; a longer one is refused and the connection "
+         "closed.", _count],
+        ["rate", None, _LIMITS.rate,
+         "Commands per second one connection may send (0: no limit). Faster ones are "
+         "dropped after one 'slow down'; sustained input above 5 times this closes the "
+         "connection.", _rate],
+        ["burst", None, _LIMITS.burst,
+         "Commands one connection may send at once after a quiet spell.", _count],
+        ["chat-rate", None, _LIMITS.chat_rate,
+         "Chat lines ('say') per second per connection (0: no limit).", _rate],
+        ["chat-burst", None, _LIMITS.chat_burst,
+         "Chat lines one connection may send at once after a quiet spell.", _count],
+        ["max-per-ip", None, _LIMITS.max_per_ip,
+         "Open connections from one IP address (0: no limit). Behind a proxy, "
+         "listen with haproxy:... so the real address is seen.", _count_or_off],
+        ["max-connections", None, _LIMITS.max_connections,
+         "Open connections in total; keep it under the open-file limit (ulimit -n).",
+         _count],
+        ["idle-timeout", None, _LIMITS.idle_timeout,
+         "Seconds a connection may stay silent before logging in, or logged in but "
+         "away from any table, before it is closed (0: never). Seated players are "
+         "governed by the table timers.", _seconds_or_off],
+        ["login-attempts", None, _LIMITS.login_attempts,
+         "Failed logins on one account name per --login-period before it must wait.",
+         _count],
+        ["login-attempts-per-ip", None, _LIMITS.login_attempts_per_ip,
+         "Logins failed or in progress from one IP address per --login-period before "
+         "it must wait.", _count],
+        ["login-period", None, _LIMITS.login_period,
+         "Seconds over which failed logins are counted.", _seconds],
+        ["registrations-per-hour", None, _LIMITS.registrations_per_hour,
+         "New accounts one IP address may create per hour.", _count],
+        ["output-cap", None, _LIMITS.output_cap,
+         "Bytes that may queue for a client that stops reading before it is dropped "
+         "(a k or M suffix is allowed: 256k).", _bytes],
+        ["password-cost", None, "default",
+         "Password hashing cost: default (scrypt n=2**14, slow on purpose), or "
+         "fast-insecure for load-test bots only. WARNING: fast-insecure hashes are "
+         "cheap to crack; never use it with real players' passwords."],
     ]
 
     def __init__(self) -> None:
@@ -94,17 +175,33 @@ class Options(usage.Options):
     opt_t = opt_table
 
     def postOptions(self) -> None:
-        """Fill in the default tables."""
+        """Fill in the default tables; gather the limits; check the password cost."""
         if not self["tables"]:
             self["tables"] = list(DEFAULT_TABLES)
+        if self["password-cost"] not in _PASSWORD_COSTS:
+            raise usage.UsageError(
+                f"--password-cost must be one of {', '.join(_PASSWORD_COSTS)}, "
+                f"not {self['password-cost']!r}")
+        try:
+            self["limits"] = Limits(
+                max_line=self["max-line"], rate=self["rate"], burst=self["burst"],
+                chat_rate=self["chat-rate"], chat_burst=self["chat-burst"],
+                max_per_ip=self["max-per-ip"], max_connections=self["max-connections"],
+                idle_timeout=self["idle-timeout"], login_attempts=self["login-attempts"],
+                login_attempts_per_ip=self["login-attempts-per-ip"],
+                login_period=self["login-period"],
+                registrations_per_hour=self["registrations-per-hour"],
+                output_cap=self["output-cap"])
+        except ValueError as e:
+            raise usage.UsageError(str(e)) from None
 
 
 def makeService(options: Options, reactor: Any = None,
                 hasher: ScryptParams | None = None) -> IService:
     """The blackjack service for these options (on the global reactor by default).
 
-    ``hasher`` overrides the password hashing cost; only tests and load bots
-    should pass :data:`~blackjack.server.passwords.FAST_INSECURE`.
+    ``hasher`` overrides ``--password-cost``; only tests and load bots should
+    use :data:`~blackjack.server.passwords.FAST_INSECURE`.
     """
     if reactor is None:
         from twisted.internet import reactor as _reactor
@@ -113,10 +210,14 @@ def makeService(options: Options, reactor: Any = None,
     from blackjack.server.sqlite import open_storage
     from blackjack.server.table import Timers
 
-    kwargs: dict[str, Any] = {} if hasher is None else {"hasher": hasher}
+    if hasher is None:
+        hasher = _PASSWORD_COSTS[options["password-cost"]]
+    if hasher == FAST_INSECURE:
+        _log.warn("Passwords are hashed with the fast, INSECURE scrypt cost: fine for "
+                  "load-test bots, not for real players")
     return BlackjackService(
         options["listen"], open_storage(options["db"]), options["tables"], reactor,
         bankroll=options["bankroll"],
         timers=Timers(bet=options["bet-time"], turn=options["turn-time"],
                       insurance=options["insurance-time"], grace=options["grace"]),
-        **kwargs)
+        hasher=hasher, limits=options["limits"])
