@@ -29,6 +29,7 @@ from twisted.enterprise import adbapi
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from blackjack.server.audit import Audit, audit, read_books
 from blackjack.server.storage import (
     Account,
     Books,
@@ -525,7 +526,12 @@ class SQLiteStorage:
 
     @_deferred
     def books(self) -> Deferred[Books]:
-        return self._read(_select_books)
+        return self._read(read_books)
+
+    @_deferred
+    def audit(self) -> Deferred[Audit]:
+        """Every check of :mod:`blackjack.server.audit`, in one read transaction."""
+        return self._read(audit)
 
 
 # --- queries, run on the pool thread inside a transaction --------------------
@@ -643,29 +649,6 @@ def _select_hands(txn: Any, account_id: int, limit: int) -> list[HandRecord]:
         (account_id, limit),
     ).fetchall()
     return [HandRecord(*row) for row in rows]
-
-
-def _select_books(txn: Any) -> Books:
-    # One read transaction, so the four sums describe the same instant.
-    issued = _one(
-        txn, "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE kind = 'issue'"
-    )
-    paid = _one(
-        txn, "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE kind = 'payout'"
-    )
-    balances = _one(txn, "SELECT COALESCE(SUM(balance), 0) FROM accounts")
-    escrow = _one(
-        txn, "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'held'"
-    )
-    settled = _one(
-        txn, "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'settled'"
-    )
-    return Books(
-        issued=int(issued),
-        balances=int(balances),
-        escrow=int(escrow),
-        house_net=int(settled) - int(paid),
-    )
 
 
 # --- choosing a backend ------------------------------------------------------
