@@ -306,6 +306,33 @@ async def test_stopping_in_the_betting_window_refunds(storage: Any) -> None:
         table.sit(await make_player(storage, "carol"))
 
 
+class BrokenClient(FakeClient):
+    """A client whose rendering of round results blows up."""
+
+    def send_event(self, event: dict[str, Any]) -> None:
+        if event["event"] == "result":
+            raise RuntimeError("cannot render this event")
+        super().send_event(event)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_client_that_cannot_take_an_event_does_not_stall_the_round(
+        storage: Any) -> None:
+    """A spectator whose client raises on the result cannot leave the round unpaid in escrow."""
+    table, clock = make_table(storage, "TS 6H 9C TD 8S")
+    alice = await make_player(storage, "alice")
+    bob = await make_player(storage, "bob")
+    bob.client = BrokenClient()
+    table.watch(bob)
+    table.sit(alice)
+    await wait(table.bet(alice, 10))
+    await wait(table.act(alice, Action.STAND))
+    assert events(alice).last("balance")["balance"] == 1010
+    assert table.phase is TablePhase.BETTING
+    assert (await wait(storage.books())).escrow == 0
+    assert events(bob).kinds()[-2:] == ["dealer", "betting"]  # all but the result
+
+
 @pytest_twisted.ensureDeferred
 async def test_full_table_and_taken_seat_are_explained(storage: Any) -> None:
     """Asking for a taken seat lists the free ones; a full table suggests watching."""

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from twisted.logger import Logger
 from zope.interface import Interface
 
 if TYPE_CHECKING:
     from blackjack.server.table import Table
 
 __all__ = ["ISeatClient", "Player"]
+
+_log = Logger()
 
 
 class ISeatClient(Interface):
@@ -49,9 +52,20 @@ class Player:
         return self.client is not None
 
     def send(self, event: dict[str, Any]) -> None:
-        """Send an event to the player's client, if one is attached."""
-        if self.client is not None:
+        """Send an event to the player's client, if one is attached.
+
+        A client that fails to take an event loses that event, and the
+        failure is logged; it never reaches the table, which sends in the
+        middle of moving chips and must finish (settle) whatever one
+        connection does.
+        """
+        if self.client is None:
+            return
+        try:
             self.client.send_event(event)
+        except Exception:
+            _log.failure("could not send a {kind} event to {name}",
+                         kind=event.get("event"), name=self.name)
 
     def __repr__(self) -> str:
         return f"<Player {self.name!r} id={self.account_id} seat={self.seat}>"
