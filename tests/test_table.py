@@ -120,6 +120,23 @@ async def test_betting_window_deals_when_time_is_up(storage: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_window_timer_that_fires_during_the_last_bet_leaves_the_next_window(
+        storage: Any) -> None:
+    """The window's time runs out while the last bet is being escrowed and that bet
+    deals a round the dealer's blackjack ends at once: the next window stays open."""
+    table, clock = make_table(storage, "9S TH 9C AD")
+    alice = await make_player(storage, "alice")
+    table.sit(alice)
+    betting = table.bet(alice, 10)  # the stake is on its way to the database
+    clock.advance(TIMERS.bet)
+    await wait(betting)
+    await wait(table.idle())
+    assert events(alice).last("peek")["blackjack"] is True
+    assert table.phase is TablePhase.BETTING
+    assert events(alice).kinds()[-1] == "betting"
+
+
+@pytest_twisted.ensureDeferred
 async def test_double_without_the_chips_is_refused(storage: Any) -> None:
     """Doubling with too few chips is refused with the balance and the hand plays on."""
     table, clock, (alice,) = await dealt(storage, "6S 6H 5C TD 2C", "alice", bankroll=15)

@@ -338,10 +338,15 @@ class Table:
 
     def _betting_over(self, token: int) -> None:
         if token == self._timer_token:
-            self._lock.run(self._close_betting).addErrback(self._log_failure)
+            self._lock.run(self._close_betting, token).addErrback(self._log_failure)
 
-    def _close_betting(self) -> Deferred[None] | None:
+    def _close_betting(self, token: int | None = None) -> Deferred[None] | None:
+        """Deal the window's bets; ``token`` is the timer's, if the timer closes it."""
         if self.phase is not TablePhase.BETTING:
+            return None
+        if token is not None and token != self._timer_token:
+            # The timer fired while a bet held the lock, and that bet dealt the
+            # round (and perhaps settled it and opened the next window).
             return None
         self._cancel_timer()
         if not self._bets:
