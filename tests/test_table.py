@@ -298,6 +298,33 @@ async def test_the_seat_frees_when_the_grace_period_ends(storage: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_coming_back_as_the_grace_period_ends_keeps_the_seat_and_bet(
+        storage: Any) -> None:
+    """A player whose grace runs out while the table is busy, and who logs back in
+    before the table gets to it, keeps the seat and the bet."""
+    clock = Clock()
+    table = Table("main", Rules(decks=1), storage, clock, Timers(bet=90, grace=60),
+                  shoe=StackedShoe("TS 6H 9C TD 8S 7C"))
+    alice = await make_player(storage, "alice")
+    bob = await make_player(storage, "bob")
+    table.sit(alice)
+    table.sit(bob)
+    await wait(table.bet(alice, 10))
+    alice.client = None
+    table.player_disconnected(alice)
+    clock.advance(59)
+    betting = table.bet(bob, 10)  # holds the table while its stake is escrowed
+    clock.advance(1)
+    alice.client = FakeClient()
+    table.player_reconnected(alice)
+    await wait(betting)
+    await wait(table.idle())
+    assert (alice.table, alice.seat) == (table, 1)
+    assert table.round is not None and table.round.turn is not None
+    assert table.round.turn.seat == 1  # her hand waits for her, not stood for her
+
+
+@pytest_twisted.ensureDeferred
 async def test_stopping_mid_round_settles_every_hand(storage: Any) -> None:
     """Shutdown stands every hand still in play and pays the round normally."""
     table, clock, (alice,) = await dealt(storage, "TS 6H 9C TD 8S", "alice")

@@ -229,7 +229,14 @@ class Table:
     def _grace_over(self, player: Player) -> None:
         self._grace.pop(player, None)
         if not player.connected:
-            self._lock.run(self._leave, player, "timed out").addErrback(self._log_failure)
+            self._lock.run(self._grace_leave, player).addErrback(self._log_failure)
+
+    def _grace_leave(self, player: Player) -> Deferred[None] | None:
+        # Checked again under the lock: the player may have come back (or
+        # dropped again, with a fresh grace period) while the lock was busy.
+        if player.connected or player in self._grace:
+            return None
+        return self._leave(player, "timed out")
 
     def _leave(self, player: Player, why: str) -> Deferred[None] | None:
         if player in self._spectators:
