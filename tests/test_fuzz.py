@@ -22,9 +22,7 @@ from typing import Any
 import pytest_twisted
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransportWithDisconnection
 from twisted.logger import globalLogPublisher
 
 from blackjack.rules import Rules
@@ -32,10 +30,11 @@ from blackjack.server.accounts import Accounts
 from blackjack.server.limits import Limits
 from blackjack.server.lobby import Lobby
 from blackjack.server.passwords import FAST_INSECURE
-from blackjack.server.protocol import BlackjackFactory, BlackjackProtocol
+from blackjack.server.protocol import BlackjackFactory
 from blackjack.server.table import Table, Timers
 
 from conftest import wait
+from test_server_protocol import Conn as Client
 
 ADVERSARIAL = [
     b"\xff", b"\xff\xff", b"\xff\xfb\x01", b"\xff\xfd\x18", b"\xff\xfa\x18\x00xterm",
@@ -52,23 +51,6 @@ ADVERSARIAL = [
 
 chunks = st.lists(st.one_of(st.binary(max_size=48), st.sampled_from(ADVERSARIAL)),
                   max_size=16)
-
-
-class Client:
-    """One connection on a string transport, from its own address."""
-
-    def __init__(self, factory: BlackjackFactory, host: str) -> None:
-        self.transport = StringTransportWithDisconnection(
-            peerAddress=IPv4Address("TCP", host, 40000))
-        self.wire = factory.buildProtocol(self.transport.getPeer())
-        self.transport.protocol = self.wire
-        self.wire.makeConnection(self.transport)
-        proto = self.wire.protocol
-        assert isinstance(proto, BlackjackProtocol)
-        self.proto = proto
-
-    def send(self, data: bytes) -> None:
-        self.wire.dataReceived(data)
 
 
 def assert_clean(received: bytes) -> None:
