@@ -64,7 +64,8 @@ async def test_chips_created_out_of_thin_air_are_reported(
     tamper(db, "UPDATE accounts SET balance = balance + 7 WHERE name = 'bob'")
     assert main(["--db", str(db)]) == 1
     out = capsys.readouterr().out
-    assert "UNBALANCED: balances + escrow + house net = 177, but 170 were issued (off by +7)" in out
+    assert ("UNBALANCED: balances + escrow + house net = 177, but 170 were issued"
+            " (off by +7)") in out
     assert "account 2 (bob): balance 37 + escrow 0 != issued 50 + settled net -20" in out
     assert "account 2 (bob): ledger sums to 30, balance is 37" in out
 
