@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 from collections.abc import Callable
 from typing import Any
@@ -242,6 +244,10 @@ async def test_hint_gives_the_basic_strategy_move(factory: BlackjackFactory) -> 
     await until(lambda: "Your move" in conn.text())
     conn.send("hint")
     assert "Basic strategy says: stand." in conn.text()
+    # 19 against a 6: standing is worth about +0.50 a chip, hitting far less.
+    values = re.search(r"Expected return per chip bet: stand \+0\.(\d+), hit -0\.(\d+)", conn.text())
+    assert values is not None, conn.text()
+    assert 0.45 < float("0." + values.group(1)) < 0.55
 
 
 @pytest.mark.parametrize("typed, message", [

@@ -29,6 +29,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from blackjack.actions import Action
+from blackjack.analysis import action_values
 from blackjack.errors import BlackjackError
 from blackjack.server.limits import CommandLimiter, ConnectionCounter, Limits, Verdict
 from blackjack.server.lobby import Lobby
@@ -36,6 +37,7 @@ from blackjack.server.player import ISeatClient, Player
 from blackjack.server.render import json_line, text_lines
 from blackjack.server.storage import IStorage
 from blackjack.server.wire import LineWire, TelnetWire
+from blackjack.strategy import advise
 
 __all__ = ["BlackjackProtocol", "BlackjackFactory", "SERVER_NAME"]
 
@@ -408,19 +410,23 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
         return self._play(Action.NO_INSURANCE)
 
     def cmd_hint(self, args: str) -> None:
-        """hint - what basic strategy would do with your hand now."""
-        try:
-            from blackjack.strategy import advise
-        except ImportError:
-            raise CommandError("hints are not available on this server") from None
+        """hint - the basic-strategy play for your hand, and what each choice is worth."""
         table, player = self._table(), self._me()
         rnd = table.round
         turn = rnd.turn if rnd is not None else None
         if rnd is None or turn is None or turn.seat != player.seat or rnd.dealer_upcard is None:
             raise CommandError("a hint needs your turn; wait for your move")
+        legal = rnd.legal_actions(turn.seat)
         hand = rnd.hands(turn.seat)[turn.hand]
-        action = advise(table.rules, hand, rnd.dealer_upcard, rnd.legal_actions(turn.seat))
-        self.send_event({"event": "hint", "action": action.value})
+        action = advise(table.rules, hand, rnd.dealer_upcard, legal)
+        values: dict[str, float] = {}
+        if not action.is_insurance_decision:
+            # Exact infinite-deck values of the choices open now (per chip of
+            # this hand's bet), so a player learns why, not just what.
+            exact = action_values(table.rules, hand, rnd.dealer_upcard,
+                                  splits_done=len(rnd.hands(turn.seat)) - 1)
+            values = {a.value: round(v, 4) for a, v in exact.items() if a in legal}
+        self.send_event({"event": "hint", "action": action.value, "values": values})
 
     # -- this connection -----------------------------------------------------------
 

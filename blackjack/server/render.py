@@ -218,7 +218,14 @@ class _Renderer:
         return list(e["lines"])
 
     def ev_hint(self, e: dict[str, Any]) -> list[str]:
-        return [f"Basic strategy says: {e['action']}."]
+        lines = [f"Basic strategy says: {e['action']}."]
+        values = e.get("values") or {}
+        if values:
+            ranked = sorted(values.items(), key=lambda item: -item[1])
+            lines.append("Expected return per chip bet: "
+                         + ", ".join(f"{name} {value:+.3f}" for name, value in ranked)
+                         + " (exact, infinite deck)")
+        return lines
 
     def ev_info(self, e: dict[str, Any]) -> list[str]:
         return [f"* {e['message']}"]
