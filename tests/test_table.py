@@ -389,3 +389,23 @@ async def test_full_table_and_taken_seat_are_explained(storage: Any) -> None:
         table.sit(p)
     with pytest.raises(TableError, match="full; try watch main"):
         table.sit(players[7])
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_flood_of_refused_commands_does_not_freeze_the_table(storage: Any) -> None:
+    """Thousands of commands queued behind a bet's escrow are all refused, and play goes on."""
+    table, clock = make_table(storage, "TS 9C TH 7D TD 8S")
+    alice, bob = [await make_player(storage, name) for name in ("alice", "bob")]
+    table.sit(alice)
+    table.sit(bob)
+    escrow = table.bet(alice, 10)  # waits on the database: the flood queues behind it
+    refused: list[str] = []
+    for _ in range(3000):
+        table.bet(bob, 1).addErrback(lambda failure: refused.append(str(failure.value)))
+    await wait(escrow)
+    await wait(table.idle())
+    assert len(refused) == 3000 and "10" in refused[0]
+    await wait(table.bet(bob, 10))
+    await wait(table.act(alice, Action.STAND))
+    await wait(table.act(bob, Action.STAND))
+    assert events(bob).last("result")["net"] == {"1": -10, "2": 10}

@@ -17,9 +17,10 @@ Money: a bet, double, split or insurance is escrowed with ``storage.stake``
 A bet withdrawn in the betting window (the player leaves) is returned in
 that settlement, or by ``storage.refund`` if the round never deals.
 
-Every change that awaits the database runs under one per-table
-:class:`~twisted.internet.defer.DeferredLock`, so two commands (or a command
-and a timer) never interleave between an escrow and the engine call.
+Every change that awaits the database runs in one per-table
+:class:`~blackjack.server.serial.SerialQueue`, so two commands (or a command
+and a timer) never interleave between an escrow and the engine call.  (Not a
+``DeferredLock``: see :mod:`blackjack.server.serial` for why.)
 Timers are injected (:class:`~twisted.internet.interfaces.IReactorTime`).
 """
 
@@ -32,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from twisted.internet.defer import Deferred, DeferredLock, inlineCallbacks
+from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
@@ -41,6 +42,7 @@ from blackjack.errors import BlackjackError
 from blackjack.round import SEATS, Phase, Round
 from blackjack.rules import Rules
 from blackjack.server.player import Player
+from blackjack.server.serial import SerialQueue
 from blackjack.server.storage import InsufficientFundsError, IStorage
 from blackjack.shoe import Shoe
 
@@ -95,7 +97,7 @@ class Table:
         self.shoe = shoe if shoe is not None else Shoe(rules.decks, rules.penetration)
         """The shoe; a test may put a StackedShoe here between rounds."""
         self._round_ids = round_ids or (lambda: f"{name}-{uuid.uuid4().hex}")
-        self._lock = DeferredLock()
+        self._lock = SerialQueue()
         self._seats: dict[int, Player] = {}
         self._spectators: set[Player] = set()
         self._leaving: set[int] = set()

@@ -1,0 +1,61 @@
+"""Run operations one at a time, in order, without deep recursion.
+
+A table must never interleave two operations that await the database (an
+escrow and the engine call that follows it).  Twisted's ``DeferredLock``
+serialises, but its ``release`` starts the next waiter synchronously inside
+the previous one's callback chain: a burst of queued operations that finish
+at once (a flood of refused commands, say) nests one call chain per
+operation, and at a depth of a hundred or so the interpreter's recursion
+limit is hit inside ``release``, the error is swallowed into a Deferred, and
+the lock stays held for ever: the table freezes.  :class:`SerialQueue` drains
+its queue in a loop instead, so the depth stays constant however many
+operations wait.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable
+
+from twisted.internet.defer import Deferred, maybeDeferred
+
+__all__ = ["SerialQueue"]
+
+
+class SerialQueue:
+    """A FIFO of operations, each run only after the previous one finished."""
+
+    def __init__(self) -> None:
+        self._queue: deque[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any],
+                                 Deferred[Any]]] = deque()
+        self._busy = False
+
+    @property
+    def busy(self) -> bool:
+        """Whether an operation is running or waiting on a Deferred."""
+        return self._busy
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def run(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> Deferred[Any]:
+        """Queue ``f(*args, **kwargs)``; the Deferred fires with its result."""
+        done: Deferred[Any] = Deferred()
+        self._queue.append((f, args, kwargs, done))
+        if not self._busy:
+            self._drain()
+        return done
+
+    def _drain(self) -> None:
+        self._busy = True
+        while self._queue:
+            f, args, kwargs, done = self._queue.popleft()
+            result = maybeDeferred(f, *args, **kwargs)
+            # Hand the result on.  Callbacks that queue more work only append
+            # to the queue (we are busy), so nothing nests.
+            result.chainDeferred(done)
+            if not result.called:
+                # Still running: carry on from the reactor when it finishes.
+                result.addBoth(lambda _: self._drain())
+                return
+        self._busy = False

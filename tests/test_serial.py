@@ -1,0 +1,56 @@
+"""Tests for blackjack.server.serial: one operation at a time, however many wait."""
+
+from __future__ import annotations
+
+from twisted.internet.defer import Deferred, DeferredLock
+
+from blackjack.server.serial import SerialQueue
+
+
+def _flood(queue: SerialQueue | DeferredLock, count: int) -> list[int]:
+    """Hold the queue with a pending operation, queue ``count`` failing ones, release."""
+    gate: Deferred[None] = Deferred()
+    queue.run(lambda: gate)
+    finished: list[int] = []
+    for i in range(count):
+        queue.run(lambda: 1 / 0).addErrback(lambda _, i=i: finished.append(i))
+    gate.callback(None)
+    return finished
+
+
+def test_a_flood_of_operations_that_finish_at_once_all_complete_in_order() -> None:
+    """5,000 queued operations that fail synchronously all complete, in order, and free the queue."""
+    queue = SerialQueue()
+    assert _flood(queue, 5000) == list(range(5000))
+    assert not queue.busy and len(queue) == 0
+
+
+def test_deferred_lock_is_what_this_replaces() -> None:
+    """Twisted's DeferredLock strands most of the same flood (the bug SerialQueue avoids)."""
+    lock = DeferredLock()
+    finished = _flood(lock, 5000)
+    assert len(finished) < 5000 and lock.locked
+
+
+def test_operations_wait_for_asynchronous_ones() -> None:
+    """An operation starts only after the Deferred of the one before it has fired."""
+    queue = SerialQueue()
+    log: list[str] = []
+    first: Deferred[str] = Deferred()
+    queue.run(lambda: (log.append("first starts"), first)[1]).addCallback(log.append)
+    queue.run(lambda: log.append("second runs") or "second").addCallback(log.append)
+    assert log == ["first starts"] and queue.busy
+    first.callback("first done")
+    assert log == ["first starts", "first done", "second runs", "second"]
+    assert not queue.busy
+
+
+def test_work_queued_from_a_callback_runs_after_the_queue_ahead_of_it() -> None:
+    """A callback that queues more work does not jump ahead of operations already waiting."""
+    queue = SerialQueue()
+    log: list[str] = []
+    gate: Deferred[None] = Deferred()
+    queue.run(lambda: gate).addCallback(lambda _: queue.run(log.append, "queued by callback"))
+    queue.run(log.append, "queued early")
+    gate.callback(None)
+    assert log == ["queued early", "queued by callback"]
