@@ -97,7 +97,7 @@ class Table:
         self.shoe = shoe if shoe is not None else Shoe(rules.decks, rules.penetration)
         """The shoe; a test may put a StackedShoe here between rounds."""
         self._round_ids = round_ids or (lambda: f"{name}-{uuid.uuid4().hex}")
-        self._lock = SerialQueue()
+        self._queue = SerialQueue()
         self._seats: dict[int, Player] = {}
         self._spectators: set[Player] = set()
         self._leaving: set[int] = set()
@@ -153,7 +153,7 @@ class Table:
 
     def idle(self) -> Deferred[None]:
         """Fire once every command and timer already queued has finished."""
-        return self._lock.run(lambda: None)
+        return self._queue.run(lambda: None)
 
     # -- sitting, watching, leaving -------------------------------------------
 
@@ -200,7 +200,7 @@ class Table:
 
     def leave(self, player: Player) -> Deferred[None]:
         """Stand up or stop watching.  A hand in play stands and settles as usual."""
-        return self._lock.run(self._leave, player, "left")
+        return self._queue.run(self._leave, player, "left")
 
     def player_disconnected(self, player: Player) -> None:
         """A player's connection dropped: hold the seat for the grace period."""
@@ -215,7 +215,7 @@ class Table:
                          f"{self.timers.grace:g} seconds"})
         self._grace[player] = self._clock.callLater(self.timers.grace, self._grace_over, player)
         if self.phase is TablePhase.BETTING:
-            self._lock.run(self._maybe_close_betting).addErrback(self._log_failure)
+            self._queue.run(self._maybe_close_betting).addErrback(self._log_failure)
 
     def player_reconnected(self, player: Player) -> None:
         """A player logged back in: cancel the grace timer and show the table."""
@@ -231,11 +231,11 @@ class Table:
     def _grace_over(self, player: Player) -> None:
         self._grace.pop(player, None)
         if not player.connected:
-            self._lock.run(self._grace_leave, player).addErrback(self._log_failure)
+            self._queue.run(self._grace_leave, player).addErrback(self._log_failure)
 
     def _grace_leave(self, player: Player) -> Deferred[None] | None:
-        # Checked again under the lock: the player may have come back (or
-        # dropped again, with a fresh grace period) while the lock was busy.
+        # Checked again in the queue: the player may have come back (or
+        # dropped again, with a fresh grace period) while the queue was busy.
         if player.connected or player in self._grace:
             return None
         return self._leave(player, "timed out")
@@ -283,7 +283,7 @@ class Table:
 
     def bet(self, player: Player, amount: int) -> Deferred[None]:
         """Escrow and place a bet for the player's seat."""
-        return self._lock.run(self._bet, player, amount)
+        return self._queue.run(self._bet, player, amount)
 
     def _betting_event(self) -> dict[str, Any]:
         remaining = self.timers.bet
@@ -347,14 +347,14 @@ class Table:
 
     def _betting_over(self, token: int) -> None:
         if token == self._timer_token:
-            self._lock.run(self._close_betting, token).addErrback(self._log_failure)
+            self._queue.run(self._close_betting, token).addErrback(self._log_failure)
 
     def _close_betting(self, token: int | None = None) -> Deferred[None] | None:
         """Deal the window's bets; ``token`` is the timer's, if the timer closes it."""
         if self.phase is not TablePhase.BETTING:
             return None
         if token is not None and token != self._timer_token:
-            # The timer fired while a bet held the lock, and that bet dealt the
+            # The timer fired while a bet held the queue, and that bet dealt the
             # round (and perhaps settled it and opened the next window).
             return None
         self._cancel_timer()
@@ -379,7 +379,7 @@ class Table:
 
     def act(self, player: Player, action: Action) -> Deferred[None]:
         """Escrow what the action costs, then make it for the player's seat."""
-        return self._lock.run(self._act, player, action)
+        return self._queue.run(self._act, player, action)
 
     @inlineCallbacks
     def _act(self, player: Player, action: Action) -> Any:
@@ -475,7 +475,7 @@ class Table:
     def _time_up(self, token: int) -> None:
         if token == self._timer_token:
             self._timer = None
-            self._lock.run(self._time_out, token).addErrback(self._log_failure)
+            self._queue.run(self._time_out, token).addErrback(self._log_failure)
 
     def _time_out(self, token: int) -> Deferred[None] | None:
         rnd = self._round
@@ -533,7 +533,7 @@ class Table:
 
     def stop(self) -> Deferred[None]:
         """Close the table: finish the round in play (every hand stands) or refund bets."""
-        return self._lock.run(self._stop)
+        return self._queue.run(self._stop)
 
     def _stop(self) -> Deferred[None] | None:
         previous, self.phase = self.phase, TablePhase.CLOSED
