@@ -462,14 +462,15 @@ class Round:
         raise AssertionError(action)  # pragma: no cover - insurance handled above
 
     def cost(self, action: Action, seat: int | None = None) -> int:
-        """Chips ``action`` would add to the seat's stakes (0 for hit or stand)."""
+        """Chips ``action`` would add to the seat's stakes (0 for hit or stand, or off turn)."""
         turn = self.turn
         who = seat if seat is not None else (turn.seat if turn else None)
         if who is None or who not in self._bets:
             return 0
         if action is Action.INSURANCE:
             return self._bets[who] // 2
-        if action in (Action.DOUBLE, Action.SPLIT) and self._turn is not None:
+        if action in (Action.DOUBLE, Action.SPLIT) and self._turn is not None \
+                and who == self._turn.seat:
             return self._boxes[self._turn.seat][self._turn.hand].stake
         return 0
 
@@ -499,8 +500,10 @@ class Round:
         """Place a seat's bet before the deal."""
         if self._phase is not Phase.BETTING:
             raise InvalidBetError("cannot bet: the cards are already dealt")
-        if seat not in SEATS:
-            raise InvalidBetError(f"no seat {seat}: seats are 1 to 7")
+        # type() rather than isinstance: True and 2.0 compare equal to seats 1
+        # and 2 and would otherwise sit down under a wrong wire name.
+        if type(seat) is not int or seat not in SEATS:
+            raise InvalidBetError(f"no seat {seat!r}: seats are 1 to 7")
         if seat in self._bets:
             raise InvalidBetError(f"seat {seat} has already bet {self._bets[seat]}")
         if type(amount) is not int:

@@ -81,6 +81,10 @@ class Rules:
     """Fraction of the shoe dealt before the cut card comes out."""
 
     def __post_init__(self) -> None:
+        for name in ("decks", "max_split_hands", "min_bet", "max_bet"):
+            # type() rather than isinstance, so that True is not one deck.
+            if type(getattr(self, name)) is not int:
+                raise RulesError(f"{name} must be a whole number, not {getattr(self, name)!r}")
         if not 1 <= self.decks <= 8:
             raise RulesError(f"decks must be 1 to 8, not {self.decks}")
         payout = Fraction(self.blackjack_payout)
@@ -90,8 +94,6 @@ class Rules:
         object.__setattr__(self, "blackjack_payout", payout)
         if not 1 <= self.max_split_hands <= 8:
             raise RulesError(f"split hands must be 1 to 8, not {self.max_split_hands}")
-        if not (isinstance(self.min_bet, int) and isinstance(self.max_bet, int)):
-            raise RulesError("bets are whole numbers of chips")
         if self.min_bet < 1:
             raise RulesError(f"minimum bet must be at least 1, not {self.min_bet}")
         if self.max_bet < self.min_bet:
@@ -111,7 +113,7 @@ class Rules:
         return bet * self.blackjack_payout.numerator // self.blackjack_payout.denominator
 
     def describe(self) -> str:
-        """A short human summary, e.g. ``6D S17 3:2 DAS RSP4 peek 10-500``."""
+        """A short human summary, e.g. ``6D S17 3:2 DAS SP4 peek 10-500``."""
         parts = [
             f"{self.decks}D",
             "H17" if self.dealer_hits_soft_17 else "S17",

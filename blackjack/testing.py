@@ -4,7 +4,7 @@ Use it in tests, tutorials and bug reports, never at a real table::
 
     shoe = StackedShoe("TS 9H AD 7C KS 6D")   # dealt in this order
     round = Round(Rules(), shoe, bets={1: 10})
-    round.deal()       # seat 1 gets TS, dealer AD, seat 1 9H... see deal order
+    round.deal()       # seat 1 gets TS, dealer 9H up, seat 1 AD, hole 7C
 
 The deal order is the casino's: one card to each seat in seat order, one
 card up to the dealer, a second card to each seat, then the dealer's hole

@@ -1,0 +1,36 @@
+"""The rules engine is stdlib-only: importing it never pulls in Twisted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ENGINE_MODULES = [
+    "blackjack", "blackjack.actions", "blackjack.cards", "blackjack.errors", "blackjack.hand",
+    "blackjack.round", "blackjack.rules", "blackjack.shoe", "blackjack.testing",
+]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _modules_after_import(module: str) -> set[str]:
+    """The names in sys.modules after a fresh interpreter imports ``module``."""
+    code = f"import sys, {module}; print('\\n'.join(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+    return set(done.stdout.split())
+
+
+@pytest.mark.parametrize("module", ENGINE_MODULES)
+def test_engine_module_does_not_import_twisted(module: str) -> None:
+    """Importing an engine module leaves twisted (and zope.interface) out of sys.modules."""
+    loaded = _modules_after_import(module)
+    assert module in loaded
+    assert not {m for m in loaded if m == "twisted" or m.startswith(("twisted.", "zope"))}
+
+
+def test_the_check_would_see_twisted_if_it_were_imported() -> None:
+    """The subprocess check does detect Twisted when something imports it (the test can fail)."""
+    assert "twisted" in _modules_after_import("twisted.internet.defer")
