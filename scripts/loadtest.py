@@ -1,0 +1,1319 @@
+"""Load test: basic-strategy bots against a blackjack server, and the echo ceiling.
+
+Three modes, each bounded in connections and time, talking only to loopback:
+
+``--mode play``
+    N bots log in, switch to JSON (``json on``), sit at tables (7 a table, or
+    ``--per-table``) and play basic strategy (:func:`blackjack.strategy.advise`)
+    round after round.  Reports rounds/s, commands/s, command latency
+    p50/p95/p99, errors and the server's memory and CPU.
+``--mode idle``
+    N connections that connect and say ``json on`` (``--login`` also logs
+    them in) and then sit; reports the server's RSS before and after, per
+    connection.  With ``--spawn`` it does the same against the bare echo
+    server (``scripts/echo_server.py``) in the same run.
+``--mode throughput``
+    N connections each keep ``--window`` commands (``--command``, default
+    ``help hit``, answered by one line) pipelined, as fast as the server
+    answers; then the same client does the same against the echo server.
+    Reports commands/s against echo lines/s and the ratio.
+
+Latency is the time from writing a command to the socket until the first
+event that answers it arrives: ``bet`` -> the ``bet`` event for the bot's own
+seat, a play (``hit``, ``stand``...) -> the ``action`` or ``decision`` event
+for its seat, ``login`` -> ``login``, ``join`` -> ``joined``; an ``error``
+event answers any of them (and counts as an error).  In throughput mode it is
+the time from writing a batch of ``--batch`` commands to the arrival of the
+answer to its last one.
+
+``--spawn`` starts the server itself (``twistd -n blackjack`` from this
+checkout, with short timers, a fresh SQLite file, and bot accounts created
+in it beforehand with a cheap password hash) and the echo server, raises the
+open-files limit for both, and stops them at the end.  Otherwise give
+``--connect HOST:PORT`` and ``--server-pid PID`` of a server you started,
+with tables named ``lt0``, ``lt1``... and accounts made by ``--make-accounts``.
+``--procs N`` splits the bots over N worker processes (the client is Python
+too, and competes with the server for this machine's cores).
+
+Examples (run ``ulimit -n 65536`` first for more than a few thousand
+connections)::
+
+    python scripts/loadtest.py --spawn --mode play --players 1000 --duration 60
+    python scripts/loadtest.py --spawn --mode idle --connections 10000
+    python scripts/loadtest.py --spawn --mode throughput --connections 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from twisted.internet import defer, task  # noqa: E402
+from twisted.internet.defer import Deferred, DeferredSemaphore  # noqa: E402
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol  # noqa: E402
+from twisted.internet.protocol import ProcessProtocol, Protocol  # noqa: E402
+from twisted.python.failure import Failure  # noqa: E402
+
+from blackjack.actions import Action  # noqa: E402
+from blackjack.cards import Card  # noqa: E402
+from blackjack.hand import Hand  # noqa: E402
+from blackjack.rules import Rules  # noqa: E402
+from blackjack.strategy import advise  # noqa: E402
+
+__all__ = ["Plan", "Histogram", "Swarm", "Bot", "make_accounts", "run", "main"]
+
+PASSWORD = "loadtest-password"
+"""The password every bot account gets."""
+
+TABLE_PREFIX = "lt"
+"""Tables are named lt0, lt1, ...; a server run by hand needs ``-t lt0:RULES`` etc."""
+
+GAME_KINDS = ("bet", "act")
+"""Latency kinds that are game commands (login and join are setup)."""
+
+_SAMPLE_EVERY = 0.5
+
+
+# -- measurement ---------------------------------------------------------------
+
+
+class Histogram:
+    """Latencies in 1% wide logarithmic buckets: small, and mergeable across processes."""
+
+    _PER_E = 100.0
+
+    def __init__(self, buckets: dict[int, int] | None = None) -> None:
+        self.buckets: Counter[int] = Counter(buckets or {})
+
+    def add(self, seconds: float) -> None:
+        """Record one latency."""
+        micros = max(seconds * 1e6, 1.0)
+        self.buckets[int(math.log(micros) * self._PER_E)] += 1
+
+    def merge(self, other: dict[Any, int]) -> None:
+        """Add another histogram's buckets (JSON turns the keys into strings)."""
+        for key, n in other.items():
+            self.buckets[int(key)] += n
+
+    @property
+    def count(self) -> int:
+        """How many latencies were recorded."""
+        return sum(self.buckets.values())
+
+    def percentile(self, p: float) -> float | None:
+        """The ``p``-th percentile in milliseconds (bucket middle), or None if empty."""
+        total = self.count
+        if not total:
+            return None
+        rank = max(1, math.ceil(total * p / 100.0))
+        seen = 0
+        for key in sorted(self.buckets):
+            seen += self.buckets[key]
+            if seen >= rank:
+                return math.exp((key + 0.5) / self._PER_E) / 1000.0
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def summary(self) -> dict[str, float | int | None]:
+        """Count and p50/p95/p99/max in milliseconds."""
+        return {"count": self.count, "p50_ms": self.percentile(50),
+                "p95_ms": self.percentile(95), "p99_ms": self.percentile(99),
+                "max_ms": self.percentile(100)}
+
+
+class Tally:
+    """One process's counters (cumulative) and latencies (handed over, then reset)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self._latency: dict[str, Histogram] = {}
+
+    def latency(self, kind: str, seconds: float) -> None:
+        """Record how long a command of ``kind`` took to be answered."""
+        histogram = self._latency.get(kind)
+        if histogram is None:
+            histogram = self._latency[kind] = Histogram()
+        histogram.add(seconds)
+
+    def error(self, message: str) -> None:
+        """Count an error event, by its (shortened) message."""
+        self.counts["errors"] += 1
+        self.errors[message[:80]] += 1
+
+    def take_latencies(self) -> dict[str, dict[int, int]]:
+        """The latencies recorded since the last call."""
+        taken = {kind: dict(h.buckets) for kind, h in self._latency.items()}
+        self._latency = {}
+        return taken
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_rss_kb(pid: int) -> int:
+    """A process's resident set size in kB (``VmRSS`` in /proc/PID/status)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise ValueError(f"no VmRSS for process {pid}")
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process's soft open-files limit to its hard limit; return it."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+# -- what to run -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a swarm of clients needs, picklable as JSON for worker processes."""
+
+    mode: str
+    host: str
+    port: int
+    clients: int
+    per_table: int = 7
+    rules: str = "min=1"
+    bet: int = 0
+    """Chips per bet; 0 means the table minimum."""
+    names: str = "bot"
+    login: bool = False
+    """Idle mode: also log in (play mode always does)."""
+    command: str = "help hit"
+    window: int = 32
+    batch: int = 8
+    think: float = 0.0
+    """Play mode: mean seconds a bot waits before each bet or play (uniform 0 to 2x)."""
+    per_source: int = 10
+    """Connections per local source address (127.1.0.1, 127.1.0.2, ...); 0 binds none."""
+    connect_concurrency: int = 256
+    target: str = "server"
+    """``server`` or ``echo``: what the throughput and idle clients talk to."""
+
+    @property
+    def tables(self) -> int:
+        """How many tables the bots fill."""
+        return math.ceil(self.clients / self.per_table)
+
+    def name(self, index: int) -> str:
+        """Bot ``index``'s account name."""
+        return f"{self.names}{index:05d}"
+
+    def table(self, index: int) -> str:
+        """The table bot ``index`` sits at."""
+        return f"{TABLE_PREFIX}{index // self.per_table}"
+
+    def source(self, index: int) -> str | None:
+        """The local address bot ``index`` connects from (distinct peer IPs for the server)."""
+        if not self.per_source:
+            return None
+        # All of 127.0.0.0/8 is loopback on Linux: distinct peer addresses
+        # keep the bots under the server's per-address caps.
+        k = index // self.per_source
+        return f"127.1.{k // 250 % 256}.{k % 250 + 1}"
+
+
+# -- clients ---------------------------------------------------------------------------
+
+
+class _LineClient(Protocol):
+    """LF-framed lines in (CR stripped), CR LF lines out; reports to its swarm."""
+
+    def __init__(self, swarm: Swarm, index: int) -> None:
+        self.swarm = swarm
+        self.index = index
+        self.tally = swarm.tally
+        self.clock = swarm.clock
+        self.ready = False
+        self._buffer = b""
+
+    def connectionMade(self) -> None:
+        # As telnet clients do: a command goes out at once, not behind Nagle.
+        self.transport.setTcpNoDelay(True)
+
+    def dataReceived(self, data: bytes) -> None:
+        lines = (self._buffer + data).split(b"\n")
+        self._buffer = lines.pop()
+        for line in lines:
+            self.lineReceived(line.rstrip(b"\r"))
+
+    def lineReceived(self, line: bytes) -> None:
+        """Override: one line from the server."""
+
+    def send(self, line: str) -> None:
+        self.transport.write(line.encode() + b"\r\n")
+
+    def became_ready(self) -> None:
+        if not self.ready:
+            self.ready = True
+            self.swarm.ready += 1
+
+    def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
+        if self.ready:
+            self.swarm.ready -= 1
+            self.ready = False
+        self.swarm.open -= 1
+        if not self.swarm.stopping:
+            self.tally.counts["disconnects"] += 1
+
+
+class Bot(_LineClient):
+    """A player who logs in, sits down and plays basic strategy for ever."""
+
+    def __init__(self, swarm: Swarm, index: int) -> None:
+        super().__init__(swarm, index)
+        plan = swarm.plan
+        self.name = plan.name(index)
+        self.table = plan.table(index)
+        self.rules = swarm.rules
+        self.amount = plan.bet or self.rules.min_bet
+        self.leader = index % plan.per_table == 0
+        self.seat: int | None = None
+        self._tag = f'"player":"{self.name}"'.encode()
+        self._quoted = f'"{self.name}"'.encode()
+        self._pending: tuple[str, float] | None = None
+        self._thinking = False
+        self._bet_round: str | None = None
+        self._handlers: dict[bytes, Callable[[bytes], None]] = {
+            b"login": self._on_login, b"joined": self._on_joined, b"table": self._on_table,
+            b"betting": self._on_betting, b"bet": self._on_ack, b"action": self._on_ack,
+            b"decision": self._on_ack, b"prompt": self._on_prompt, b"decide": self._on_decide,
+            b"result": self._on_result, b"error": self._on_error, b"timeout": self._on_timeout,
+            b"bye": self._on_bye, b"shutdown": self._on_bye,
+        }
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self.send("json on")
+        self._login()
+
+    def _login(self) -> None:
+        if self.connected:
+            self._command("login", f"login {self.name} {PASSWORD}")
+
+    def _play(self, kind: str, line: str) -> None:
+        """Send a game command now, or after a human-like pause."""
+        think = self.swarm.plan.think
+        if not think:
+            self._command(kind, line)
+            return
+        self._thinking = True
+
+        def go() -> None:
+            self._thinking = False
+            if self.connected and not self.swarm.stopping:
+                self._command(kind, line)
+        self.swarm.reactor.callLater(random.uniform(0, 2 * think), go)
+
+    @property
+    def _busy(self) -> bool:
+        return self._pending is not None or self._thinking
+
+    def _command(self, kind: str, line: str) -> None:
+        if self._pending is not None:
+            self.tally.counts["unanswered"] += 1
+        self._pending = (kind, self.clock())
+        self.tally.counts["commands" if kind in GAME_KINDS else "setup_commands"] += 1
+        self.send(line)
+
+    def _answered(self, error: str | None = None) -> None:
+        if self._pending is None:
+            if error is not None:
+                self.tally.counts["unsolicited_errors"] += 1
+                self.tally.errors[error[:80]] += 1
+            return
+        kind, sent = self._pending
+        self._pending = None
+        self.tally.latency(kind, self.clock() - sent)
+        if error is not None:
+            self.tally.error(error)
+
+    def lineReceived(self, line: bytes) -> None:
+        if not line.startswith(b'{"event":"'):
+            return  # the text greeting before "json on" takes effect
+        handler = self._handlers.get(line[10:line.find(b'"', 10)])
+        if handler is not None:
+            handler(line)
+
+    def _on_login(self, line: bytes) -> None:
+        event = json.loads(line)
+        self._answered()
+        if event.get("resumed") and self.seat is not None:
+            self.became_ready()  # back in a seat held from an earlier run
+        else:
+            self._command("join", f"join {self.table}")
+
+    def _on_joined(self, line: bytes) -> None:
+        if self._tag in line:
+            self.seat = json.loads(line)["seat"]
+            self._answered()
+            self.became_ready()
+
+    def _on_table(self, line: bytes) -> None:
+        if self.seat is None and self._quoted in line:
+            seats = json.loads(line)["seats"]
+            self.seat = next((int(s) for s, n in seats.items() if n == self.name), None)
+
+    def _on_betting(self, line: bytes) -> None:
+        event = json.loads(line)
+        if self.seat is None or event["table"] != self.table or event["round"] == self._bet_round:
+            return
+        self._bet_round = event["round"]
+        self._play("bet", f"bet {self.amount}")
+
+    def _on_ack(self, line: bytes) -> None:
+        if self._tag in line:
+            self._answered()
+
+    def _on_prompt(self, line: bytes) -> None:
+        if self._busy or self._tag not in line:
+            return
+        event = json.loads(line)
+        view = event["view"]
+        mine = next(s for s in view["seats"] if s["seat"] == self.seat)
+        hands = mine["hands"]
+        hand = Hand.of(*hands[event["hand"]]["cards"], from_split=len(hands) > 1)
+        legal = {Action(a) for a in event["legal"]}
+        action = advise(self.rules, hand, Card.parse(view["dealer"][0]), legal)
+        self._play("act", action.value)
+
+    def _on_decide(self, line: bytes) -> None:
+        if self._busy or self._quoted not in line:
+            return
+        event = json.loads(line)
+        if self.name not in event["players"]:
+            return
+        legal = {Action(a) for a in event["legal"]}
+        # The hand does not matter: basic strategy always declines insurance.
+        action = advise(self.rules, Hand.of("TS", "TH"), Card.parse("AS"), legal)
+        self._play("act", action.value)
+
+    def _on_result(self, line: bytes) -> None:
+        if self.leader:
+            self.tally.counts["rounds"] += 1
+        if self._quoted in line:
+            self.tally.counts["hands"] += 1
+
+    def _on_error(self, line: bytes) -> None:
+        message = json.loads(line)["message"]
+        if self._pending is not None and self._pending[0] == "login":
+            # The login throttle lets only a few attempts per address be in
+            # flight at once; a refused attempt is not held against us.
+            self._pending = None
+            self.tally.counts["login_retries"] += 1
+            self.swarm.reactor.callLater(random.uniform(0.1, 1.0), self._login)
+            return
+        self._answered(message)
+
+    def _on_timeout(self, line: bytes) -> None:
+        if self._tag in line:
+            self.tally.counts["timeouts"] += 1
+
+    def _on_bye(self, line: bytes) -> None:
+        self.tally.counts["closed_by_server"] += 1
+
+
+class _Handshaker(_LineClient):
+    """Says ``json on`` (and may log in), then is ready; works on the echo server too."""
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self._sent = self.clock()
+        self.tally.counts["setup_commands"] += 1
+        self.send("json on")
+
+    def lineReceived(self, line: bytes) -> None:
+        if self.ready:
+            return
+        if line == b"json on" or line.startswith(b'{"event":"mode"'):
+            self.tally.latency("handshake", self.clock() - self._sent)
+            if self.swarm.plan.login and self.swarm.plan.target == "server":
+                self._sent = self.clock()
+                name = self.swarm.plan.name(self.index)
+                self.send(f"login {name} {PASSWORD}")
+                return
+            self.handshake_done(b"")
+        elif line.startswith(b'{"event":"login"'):
+            self.tally.latency("login", self.clock() - self._sent)
+            self.handshake_done(b"")
+        elif line.startswith(b'{"event":"error"'):
+            self.tally.error(json.loads(line)["message"])
+
+    def handshake_done(self, rest: bytes) -> None:
+        self.became_ready()
+
+
+class Idler(_Handshaker):
+    """An idle connection: handshake, then silence."""
+
+
+class Piper(_Handshaker):
+    """Keeps ``window`` commands in flight and counts the answering lines."""
+
+    def __init__(self, swarm: Swarm, index: int) -> None:
+        super().__init__(swarm, index)
+        plan = swarm.plan
+        self._line = plan.command.encode() + b"\r\n"
+        self._batch = max(1, plan.batch)
+        self._window = max(self._batch, plan.window)
+        self._sent_count = 0
+        self._answered = 0
+        self._batches: list[tuple[int, float]] = []
+        self._counting = False
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self._counting:
+            super().dataReceived(data)
+            if self._counting and self._buffer:
+                rest, self._buffer = self._buffer, b""
+                self._count(rest)
+            return
+        self._count(data)
+
+    def handshake_done(self, rest: bytes) -> None:
+        self.became_ready()
+        self._counting = True
+        self._fill()
+
+    def _count(self, data: bytes) -> None:
+        lines = data.count(b"\n")
+        if not lines:
+            return
+        self._answered += lines
+        counts = self.tally.counts
+        counts["commands"] += lines
+        if b'"event":"error"' in data:
+            counts["errors"] += data.count(b'"event":"error"')
+        now = self.clock()
+        batches = self._batches
+        done = 0
+        for last, sent in batches:
+            if last > self._answered:
+                break
+            self.tally.latency("pipelined", now - sent)
+            done += 1
+        if done:
+            del batches[:done]
+        self._fill()
+
+    def _fill(self) -> None:
+        if self.swarm.stopping:
+            return
+        room = self._window - (self._sent_count - self._answered)
+        if room < self._batch:
+            return
+        n = room - room % self._batch
+        self.tally.counts["sent"] += n
+        self.transport.write(self._line * n)
+        now = self.clock()
+        for _ in range(n // self._batch):
+            self._sent_count += self._batch
+            self._batches.append((self._sent_count, now))
+
+
+_CLIENTS: dict[str, type[_LineClient]] = {"play": Bot, "idle": Idler, "throughput": Piper}
+
+
+class Swarm:
+    """The clients of one process: connects them (a bounded number at a time), samples them."""
+
+    def __init__(self, reactor: Any, plan: Plan, indices: range) -> None:
+        self.reactor = reactor
+        self.plan = plan
+        self.indices = indices
+        self.rules = Rules.from_spec(plan.rules)
+        self.clock: Callable[[], float] = time.perf_counter
+        self.tally = Tally()
+        self.clients: list[_LineClient] = []
+        self.ready = 0
+        self.open = 0
+        self.stopping = False
+        self._cpu_start = _own_cpu()
+
+    def start(self) -> Deferred[None]:
+        """Connect every client; fires when all have connected or failed."""
+        gate = DeferredSemaphore(self.plan.connect_concurrency)
+        kind = _CLIENTS[self.plan.mode]
+
+        def connect(index: int) -> Deferred[Any]:
+            if self.stopping:
+                return defer.succeed(None)
+            source = self.plan.source(index)
+            endpoint = TCP4ClientEndpoint(
+                self.reactor, self.plan.host, self.plan.port, timeout=30,
+                bindAddress=(source, 0) if source else None)
+            client = kind(self, index)
+            d = connectProtocol(endpoint, client)
+            d.addCallbacks(self._connected, self._failed)
+            return d
+
+        return defer.gatherResults(
+            [gate.run(connect, index) for index in self.indices]).addCallback(lambda _: None)
+
+    def _connected(self, client: _LineClient) -> None:
+        self.clients.append(client)
+        self.open += 1
+
+    def _failed(self, failure: Failure) -> None:
+        self.tally.counts["connect_failures"] += 1
+        self.tally.errors[f"connect: {failure.getErrorMessage()[:70]}"] += 1
+
+    def stop(self) -> None:
+        """Close every connection."""
+        self.stopping = True
+        for client in self.clients:
+            if client.transport is not None:
+                client.transport.loseConnection()
+
+    def sample(self) -> dict[str, Any]:
+        """Counters so far, latencies since the last sample, readiness and own CPU."""
+        return {"counts": dict(self.tally.counts), "errors": dict(self.tally.errors),
+                "latency": self.tally.take_latencies(), "ready": self.ready,
+                "open": self.open, "total": len(self.indices),
+                "cpu": _own_cpu() - self._cpu_start}
+
+
+def _own_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+# -- sources of samples: in this process, or worker processes ---------------------------
+
+
+class _LocalSource:
+    """A swarm in this process."""
+
+    def __init__(self, swarm: Swarm) -> None:
+        self.swarm = swarm
+        self.latest: dict[str, Any] = swarm.sample()
+
+    def start(self) -> None:
+        self.swarm.start().addErrback(lambda f: print(f"swarm failed: {f}", file=sys.stderr))
+
+    def take(self) -> dict[str, Any]:
+        self.latest = self.swarm.sample()
+        return self.latest
+
+    def stop(self) -> Deferred[None]:
+        self.swarm.stop()
+        return defer.succeed(None)
+
+
+class _WorkerSource(ProcessProtocol):
+    """A worker process running a swarm; its samples arrive as JSON lines on stdout."""
+
+    def __init__(self, reactor: Any, plan: Plan, first: int, count: int) -> None:
+        self.reactor = reactor
+        self.argv = [sys.executable, str(Path(__file__).resolve()), "--worker",
+                     json.dumps({"plan": asdict(plan), "first": first, "count": count})]
+        self.latest: dict[str, Any] = {"counts": {}, "errors": {}, "latency": {},
+                                       "ready": 0, "open": 0, "total": count, "cpu": 0.0}
+        self._latency: dict[str, Histogram] = {}
+        self._buffer = b""
+        self._ended: Deferred[None] = Deferred()
+
+    def start(self) -> None:
+        self.reactor.spawnProcess(self, self.argv[0], self.argv, env=os.environ.copy(),
+                                  childFDs={0: "w", 1: "r", 2: 2})
+
+    def outReceived(self, data: bytes) -> None:
+        lines = (self._buffer + data).split(b"\n")
+        self._buffer = lines.pop()
+        for line in lines:
+            sample = json.loads(line)
+            for kind, buckets in sample.pop("latency").items():
+                self._latency.setdefault(kind, Histogram()).merge(buckets)
+            self.latest = {**sample, "latency": {}}
+
+    def take(self) -> dict[str, Any]:
+        taken = {kind: dict(h.buckets) for kind, h in self._latency.items()}
+        self._latency = {}
+        return {**self.latest, "latency": taken}
+
+    def stop(self) -> Deferred[None]:
+        if not self._ended.called:
+            self.transport.closeStdin()
+            self.reactor.callLater(15, self._kill)
+        return self._ended
+
+    def _kill(self) -> None:
+        if not self._ended.called:
+            self.transport.signalProcess("KILL")
+
+    def processEnded(self, reason: Failure) -> None:
+        if not self._ended.called:
+            self._ended.callback(None)
+
+
+async def _worker(reactor: Any, spec: str) -> None:
+    """Run one worker's share of the clients until the parent closes our stdin."""
+    job = json.loads(spec)
+    plan = Plan(**job["plan"])
+    raise_open_files_limit()
+    swarm = Swarm(reactor, plan, range(job["first"], job["first"] + job["count"]))
+    done: Deferred[None] = Deferred()
+
+    def wait_for_eof() -> None:
+        # A blocking read in a thread: stdin stays blocking, and so does the
+        # stdout we write samples to (they share nothing but the process).
+        sys.stdin.buffer.read()
+        reactor.callFromThread(finish)
+
+    def finish() -> None:
+        if not done.called:
+            done.callback(None)
+
+    reactor.callInThread(wait_for_eof)
+
+    def report() -> None:
+        sys.stdout.write(json.dumps(swarm.sample()) + "\n")
+        sys.stdout.flush()
+
+    loop = task.LoopingCall(report)
+    loop.clock = reactor
+    loop.start(_SAMPLE_EVERY, now=False)
+    swarm.start()
+    await done
+    loop.stop()
+    report()
+    swarm.stop()
+    await task.deferLater(reactor, 0.5, lambda: None)
+
+
+# -- the run -----------------------------------------------------------------------------
+
+
+@dataclass
+class Window:
+    """What the sources said at the start and end of the measured interval."""
+
+    start: float = 0.0
+    end: float = 0.0
+    counts_start: Counter[str] = field(default_factory=Counter)
+    counts_end: Counter[str] = field(default_factory=Counter)
+    cpu_start: float = 0.0
+    cpu_end: float = 0.0
+    latency: dict[str, Histogram] = field(default_factory=dict)
+
+
+class _Monitor:
+    """Samples the sources and the server process; prints progress; measures a window."""
+
+    def __init__(self, reactor: Any, sources: Sequence[Any], server_pid: int | None,
+                 progress: bool) -> None:
+        self.reactor = reactor
+        self.sources = sources
+        self.server_pid = server_pid
+        self.progress = progress
+        self.window: Window | None = None
+        self.setup_latency: dict[str, Histogram] = {}
+        self._tty = sys.stderr.isatty()
+        self._last: tuple[float, int] = (time.monotonic(), 0)
+        self._started = time.monotonic()
+        self._loop = task.LoopingCall(self._tick)
+        self._loop.clock = reactor
+        self._ticks = 0
+
+    def start(self) -> None:
+        self._loop.start(_SAMPLE_EVERY, now=False)
+
+    def stop(self) -> None:
+        if self._loop.running:
+            self._loop.stop()
+        self._tick()
+        if self.progress and self._tty:
+            sys.stderr.write("\n")
+
+    def totals(self) -> tuple[Counter[str], int, int, int, float]:
+        """Summed counters, ready, open and total clients, and client CPU seconds."""
+        counts: Counter[str] = Counter()
+        ready = opened = total = 0
+        cpu = 0.0
+        for source in self.sources:
+            s = source.latest
+            counts.update(s["counts"])
+            ready += s["ready"]
+            opened += s["open"]
+            total += s["total"]
+            cpu += s["cpu"]
+        return counts, ready, opened, total, cpu
+
+    def _tick(self) -> None:
+        for source in self.sources:
+            latency = source.take()["latency"]
+            target = self.window.latency if self.window is not None and not self.window.end \
+                else self.setup_latency
+            for kind, buckets in latency.items():
+                target.setdefault(kind, Histogram()).merge(buckets)
+        self._ticks += 1
+        if self.progress and (self._ticks % (2 if self._tty else 10) == 0):
+            self._show()
+
+    def _show(self) -> None:
+        counts, ready, opened, total, _cpu = self.totals()
+        now = time.monotonic()
+        then, before = self._last
+        done = counts["commands"]
+        rate = (done - before) / max(now - then, 1e-9)
+        self._last = (now, done)
+        p99 = "-"
+        if self.window is not None:
+            merged = Histogram()
+            for kind, h in self.window.latency.items():
+                if kind in GAME_KINDS or kind == "pipelined":
+                    merged.merge(h.buckets)
+            value = merged.percentile(99)
+            p99 = f"{value:.1f}ms" if value is not None else "-"
+        server = ""
+        if self.server_pid is not None:
+            try:
+                server = f" server {process_rss_kb(self.server_pid) / 1024:.0f}MB"
+            except OSError:
+                server = " server gone"
+        line = (f"[{now - self._started:5.0f}s] ready {ready}/{total} open {opened} "
+                f"cmds/s {rate:8.0f} rounds {counts['rounds']} p99 {p99} "
+                f"errors {counts['errors']} timeouts {counts['timeouts']}{server}")
+        if self._tty:
+            sys.stderr.write("\r\x1b[K" + line)
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def open_window(self) -> None:
+        self._tick()
+        counts, *_ = self.totals()
+        self.window = Window(start=time.monotonic(), counts_start=counts,
+                             cpu_start=self._server_cpu())
+
+    def close_window(self) -> None:
+        assert self.window is not None
+        self._tick()
+        counts, *_ = self.totals()
+        self.window.end = time.monotonic()
+        self.window.counts_end = counts
+        self.window.cpu_end = self._server_cpu()
+
+    def _server_cpu(self) -> float:
+        if self.server_pid is None:
+            return 0.0
+        try:
+            return process_cpu(self.server_pid)
+        except OSError:
+            return 0.0
+
+
+async def _sleep(reactor: Any, seconds: float) -> None:
+    await task.deferLater(reactor, seconds, lambda: None)
+
+
+async def run(reactor: Any, plan: Plan, *, duration: float, procs: int = 1,
+              server_pid: int | None = None, setup_timeout: float = 120.0,
+              settle: float = 0.0, progress: bool = True) -> dict[str, Any]:
+    """Run one measured phase and return its report (a JSON-ready dict).
+
+    Clients connect and get ready (logged in and seated, or handshaken) for
+    at most ``setup_timeout`` seconds; after ``settle`` more seconds the
+    window opens, lasts ``duration`` seconds, and everything is closed.
+    """
+    if procs <= 1:
+        sources: list[Any] = [_LocalSource(Swarm(reactor, plan, range(plan.clients)))]
+    else:
+        share = math.ceil(plan.clients / procs)
+        sources = [_WorkerSource(reactor, plan, first, min(share, plan.clients - first))
+                   for first in range(0, plan.clients, share)]
+    monitor = _Monitor(reactor, sources, server_pid, progress)
+    rss_before = _rss(server_pid)
+    setup_started = time.monotonic()
+    for source in sources:
+        source.start()
+    monitor.start()
+    try:
+        deadline = setup_started + setup_timeout
+        while time.monotonic() < deadline:
+            _counts, ready, _open, total, _cpu = monitor.totals()
+            if ready >= total:
+                break
+            await _sleep(reactor, 0.2)
+        setup_seconds = time.monotonic() - setup_started
+        if settle:
+            await _sleep(reactor, settle)
+        rss_ready = _rss(server_pid)
+        client_cpu_start = monitor.totals()[4]
+        monitor.open_window()
+        await _sleep(reactor, duration)
+        monitor.close_window()
+        rss_end = _rss(server_pid)
+        counts_all, ready, opened, total, client_cpu_end = monitor.totals()
+    finally:
+        for source in sources:
+            source.stop()
+        monitor.stop()
+    errors: Counter[str] = Counter()
+    for source in sources:
+        errors.update(source.latest.get("errors", {}))
+    window = monitor.window
+    assert window is not None
+    seconds = window.end - window.start
+    counts = window.counts_end - window.counts_start
+    report: dict[str, Any] = {
+        "mode": plan.mode, "target": plan.target, "clients": plan.clients,
+        "procs": max(1, len(sources)), "ready": ready, "open": opened,
+        "setup_seconds": round(setup_seconds, 2), "seconds": round(seconds, 2),
+        "commands": counts["commands"], "unanswered_at_end":
+            counts_all["sent"] - counts_all["commands"] if plan.mode == "throughput" else 0,
+        "commands_per_s": counts["commands"] / seconds,
+        "errors": counts["errors"], "timeouts": counts["timeouts"],
+        "unsolicited_errors": counts["unsolicited_errors"],
+        "disconnects": counts_all["disconnects"],
+        "login_retries": counts_all["login_retries"],
+        "connect_failures": counts_all["connect_failures"],
+        "error_messages": dict(errors.most_common(8)),
+        "latency": {kind: h.summary() for kind, h in sorted(window.latency.items())},
+        "setup_latency": {k: h.summary() for k, h in sorted(monitor.setup_latency.items())},
+        "client_cpu_percent": 100 * (client_cpu_end - client_cpu_start) / seconds,
+        "loadavg": os.getloadavg(),
+    }
+    game = Histogram()
+    for kind in GAME_KINDS:
+        if kind in window.latency:
+            game.merge(window.latency[kind].buckets)
+    if game.count:
+        report["latency"]["game"] = game.summary()
+    if plan.mode == "play":
+        report.update({"tables": plan.tables, "per_table": plan.per_table,
+                       "rounds": counts["rounds"], "rounds_per_s": counts["rounds"] / seconds,
+                       "hands": counts["hands"], "hands_per_s": counts["hands"] / seconds})
+    if server_pid is not None:
+        report["server"] = {
+            "pid": server_pid, "rss_kb_before": rss_before, "rss_kb_ready": rss_ready,
+            "rss_kb_end": rss_end,
+            "cpu_percent": 100 * (window.cpu_end - window.cpu_start) / seconds,
+            "cpu_us_per_command": 1e6 * (window.cpu_end - window.cpu_start)
+            / counts["commands"] if counts["commands"] else None}
+        if plan.mode == "idle" and rss_before is not None and rss_ready is not None \
+                and ready:
+            report["server"]["rss_per_connection_bytes"] = \
+                (rss_ready - rss_before) * 1024 / ready
+    return report
+
+
+def _rss(pid: int | None) -> int | None:
+    if pid is None:
+        return None
+    try:
+        return process_rss_kb(pid)
+    except OSError:
+        return None
+
+
+# -- accounts and servers ----------------------------------------------------------------
+
+
+async def make_accounts(storage: Any, names: Iterable[str], bankroll: int) -> int:
+    """Create the bot accounts that ``storage`` lacks; return how many were made.
+
+    They get the cheap :data:`~blackjack.server.passwords.FAST_INSECURE` hash
+    (one hash shared by all: each stored hash carries its own salt and cost),
+    so logging a thousand bots in costs the server no real hashing.
+    """
+    from blackjack.server.passwords import FAST_INSECURE, hash_password
+
+    hashed = await hash_password(PASSWORD, FAST_INSECURE)
+    made = 0
+    pending = list(names)
+    for start in range(0, len(pending), 500):
+        chunk = pending[start:start + 500]
+        found = await defer.gatherResults([storage.get_account(n) for n in chunk])
+        missing = [n for n, account in zip(chunk, found) if account is None]
+        await defer.gatherResults(
+            [storage.create_account(n, hashed, bankroll) for n in missing])
+        made += len(missing)
+    return made
+
+
+async def make_accounts_in(path: str, names: Sequence[str], bankroll: int) -> int:
+    """:func:`make_accounts` in an SQLite file (the server need not be running)."""
+    from blackjack.server.sqlite import open_storage
+
+    storage = open_storage(path)
+    try:
+        return await make_accounts(storage, names, bankroll)
+    finally:
+        await storage.close()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _raise_child_limit() -> None:
+    raise_open_files_limit()
+
+
+@dataclass
+class Spawned:
+    """A server this script started, and how to stop it."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    command: list[str]
+
+    async def wait_listening(self, reactor: Any, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early; see {self.log}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            await _sleep(reactor, 0.2)
+        raise RuntimeError(f"server not listening after {timeout}s; see {self.log}")
+
+    async def stop(self, reactor: Any, timeout: float = 20.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            await _sleep(reactor, 0.2)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def spawn(command: list[str], log: Path, port: int) -> Spawned:
+    """Start a server process (open-files limit raised, PYTHONPATH at this checkout)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    with open(log, "ab") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   preexec_fn=_raise_child_limit)
+    return Spawned(process, port, log, command)
+
+
+LOADTEST_SERVER_OPTIONS = {
+    "rate": "0", "chat-rate": "0", "max-per-ip": "0", "idle-timeout": "0",
+    "max-connections": "50000", "login-attempts-per-ip": "1000000",
+}
+"""Server options that would stop a load test, and the values that turn them off.
+
+Each is passed only if ``twistd blackjack --help`` lists it (a server from
+before the hardening work has none of them)."""
+
+
+def server_options(twistd: list[str]) -> set[str]:
+    """The long option names ``twistd blackjack --help`` lists."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    text = subprocess.run([*twistd, "blackjack", "--help"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60).stdout
+    return {word[2:].split("=")[0] for word in text.split() if word.startswith("--")}
+
+
+def blackjack_command(args: argparse.Namespace, port: int, db: Path, log: Path,
+                      tables: int) -> list[str]:
+    """``twistd -n blackjack`` with short timers, no per-client limits, the load-test tables."""
+    twistd = args.twistd.split() if args.twistd else [
+        shutil.which("twistd", path=str(Path(sys.executable).parent)) or "twistd"]
+    known = server_options(twistd)
+    command = [*twistd, "-n", "--pidfile=", "--logfile", str(log), "blackjack",
+               "--listen", f"tcp:{port}:interface=127.0.0.1:backlog={args.backlog}",
+               "--db", str(db), "--bankroll", str(args.bankroll),
+               "--bet-time", str(args.bet_time), "--turn-time", str(args.turn_time),
+               "--insurance-time", str(args.turn_time), "--grace", "5"]
+    for option, value in LOADTEST_SERVER_OPTIONS.items():
+        if option in known:
+            command += [f"--{option}", value]
+    for t in range(max(1, tables)):
+        command += ["--table", f"{TABLE_PREFIX}{t}:{args.rules}"]
+    return command + [arg for extra in args.server_arg for arg in extra.split()]
+
+
+def echo_command(args: argparse.Namespace, port: int) -> list[str]:
+    """The bare echo server (``scripts/echo_server.py``)."""
+    return [sys.executable, str(ROOT / "scripts" / "echo_server.py"),
+            "--listen", f"tcp:{port}:interface=127.0.0.1:backlog={args.backlog}"]
+
+
+# -- reports -----------------------------------------------------------------------------
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The human-readable form of one phase's report."""
+    lines = [f"== {report['mode']} against {report['target']}: {report['clients']} clients "
+             f"({report['ready']} ready, {report['procs']} client process(es)), "
+             f"window {report['seconds']}s, setup {report['setup_seconds']}s"]
+    if report["mode"] == "play":
+        lines.append(f"  tables {report['tables']} x {report['per_table']}: "
+                     f"rounds {report['rounds']} ({report['rounds_per_s']:.1f}/s), "
+                     f"hands {report['hands']} ({report['hands_per_s']:.1f}/s)")
+    lines.append(f"  commands {report['commands']} ({report['commands_per_s']:.0f}/s), "
+                 f"errors {report['errors']}, timeouts {report['timeouts']}, "
+                 f"unsolicited errors {report['unsolicited_errors']}, disconnects "
+                 f"{report['disconnects']}, connect failures {report['connect_failures']}"
+                 + (f", unanswered at the end {report['unanswered_at_end']}"
+                    if report["unanswered_at_end"] else ""))
+    for message, n in report["error_messages"].items():
+        lines.append(f"    {n} x {message}")
+    for title, table in (("latency (ms)", report["latency"]),
+                         ("setup latency (ms)", report["setup_latency"])):
+        for kind, s in table.items():
+            lines.append(f"  {title} {kind:<10} n={s['count']:<8} p50 {_ms(s['p50_ms'])}  "
+                         f"p95 {_ms(s['p95_ms'])}  p99 {_ms(s['p99_ms'])}  "
+                         f"max {_ms(s['max_ms'])}")
+    server = report.get("server")
+    if server:
+        per = server.get("rss_per_connection_bytes")
+        lines.append(f"  server RSS kB: before {server['rss_kb_before']}, ready "
+                     f"{server['rss_kb_ready']}, end {server['rss_kb_end']}"
+                     + (f"; {per:.0f} bytes per connection" if per is not None else "")
+                     + f"; server CPU {server['cpu_percent']:.0f}%"
+                     + (f", {server['cpu_us_per_command']:.1f} us per command"
+                        if server.get("cpu_us_per_command") else ""))
+    lines.append(f"  client CPU {report['client_cpu_percent']:.0f}% (summed over processes), "
+                 f"load average {' '.join(f'{x:.2f}' for x in report['loadavg'])}")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    import twisted
+
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((ln.split(":", 1)[1].strip() for ln in f
+                          if ln.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"python": platform.python_version(), "twisted": twisted.__version__,
+            "platform": platform.platform(), "cpus": os.cpu_count(), "cpu_model": model,
+            "open_files_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
+            "loadavg_at_start": os.getloadavg()}
+
+
+# -- command line --------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        description="Load-test the blackjack server (see the module docstring).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--mode", choices=["play", "idle", "throughput"], default="play")
+    p.add_argument("--players", "--connections", dest="clients", type=int, default=70,
+                   help="bots (play) or connections (idle, throughput)")
+    p.add_argument("--duration", type=float, default=30.0, help="seconds measured")
+    p.add_argument("--procs", type=int, default=1, help="client worker processes")
+    p.add_argument("--spawn", action="store_true",
+                   help="start the server (and the echo server) here, and stop them after")
+    p.add_argument("--connect", default="127.0.0.1:8023",
+                   help="HOST:PORT of a running server (without --spawn)")
+    p.add_argument("--server-pid", type=int, help="its process id, for RSS and CPU")
+    p.add_argument("--echo-connect", help="HOST:PORT of a running echo server")
+    p.add_argument("--echo-pid", type=int, help="its process id")
+    p.add_argument("--no-echo", action="store_true",
+                   help="idle/throughput: skip the echo-server comparison")
+    p.add_argument("--per-table", type=int, default=7, help="bots per table (1-7)")
+    p.add_argument("--rules", default="min=1", help="rules of the tables lt0, lt1, ...")
+    p.add_argument("--think", type=float, default=0.0,
+                   help="play: mean seconds a bot pauses before a bet or play (0: none)")
+    p.add_argument("--bet", type=int, default=0, help="chips per bet (0: table minimum)")
+    p.add_argument("--login", action="store_true", help="idle: log the connections in")
+    p.add_argument("--command", default="help hit", help="throughput: the command sent")
+    p.add_argument("--window", type=int, default=32, help="throughput: commands in flight")
+    p.add_argument("--batch", type=int, default=8, help="throughput: commands per write")
+    p.add_argument("--per-source", type=int, default=10,
+                   help="connections per source address 127.1.0.1, .2, ... (0: no bind)")
+    p.add_argument("--connect-concurrency", type=int, default=256)
+    p.add_argument("--setup-timeout", type=float, default=180.0)
+    p.add_argument("--settle", type=float, default=-1,
+                   help="seconds between ready and the window (default: 3 idle, 2 others)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="throughput: alternate server and echo this many times")
+    p.add_argument("--db", help="SQLite file for --spawn (default: a fresh temporary one)")
+    p.add_argument("--make-accounts", metavar="DB",
+                   help="only create the bot accounts in this SQLite file, then exit")
+    p.add_argument("--bankroll", type=int, default=10_000_000)
+    p.add_argument("--bet-time", type=float, default=5.0, help="--spawn: betting window")
+    p.add_argument("--turn-time", type=float, default=10.0, help="--spawn: turn timer")
+    p.add_argument("--twistd", help="--spawn: the twistd command (default: the venv's)")
+    p.add_argument("--server-arg", action="append", default=[],
+                   help="--spawn: more 'twistd blackjack' options, e.g. '--rate 0'")
+    p.add_argument("--backlog", type=int, default=4096, help="--spawn: listen backlog")
+    p.add_argument("--json", metavar="PATH", help="also write the report as JSON ('-': stdout)")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    return p
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if host not in ("127.0.0.1", "localhost") and not host.startswith("127."):
+        raise SystemExit(f"refusing to load-test {host}: this tool talks to loopback only")
+    return host, int(port)
+
+
+async def _main(reactor: Any, args: argparse.Namespace) -> int:
+    if args.worker:
+        await _worker(reactor, args.worker)
+        return 0
+    limit = raise_open_files_limit()
+    if args.clients + 64 > limit:
+        print(f"warning: {args.clients} connections but an open-files limit of {limit}; "
+              "run 'ulimit -n 65536' first", file=sys.stderr)
+    base = Plan(mode=args.mode, host="127.0.0.1", port=0, clients=args.clients,
+                per_table=args.per_table, rules=args.rules, bet=args.bet, login=args.login,
+                command=args.command, window=args.window, batch=args.batch,
+                think=args.think, per_source=args.per_source, connect_concurrency=args.connect_concurrency)
+    if not 1 <= base.per_table <= 7:
+        raise SystemExit("--per-table is 1 to 7")
+    needs_accounts = args.mode == "play" or args.login
+    names = [base.name(i) for i in range(args.clients)] if needs_accounts else []
+    if args.make_accounts:
+        made = await make_accounts_in(args.make_accounts, names or
+                                      [base.name(i) for i in range(args.clients)],
+                                      args.bankroll)
+        print(f"{made} accounts created in {args.make_accounts}")
+        return 0
+    result: dict[str, Any] = {"machine": machine(), "argv": sys.argv, "phases": []}
+    settle = args.settle if args.settle >= 0 else (3.0 if args.mode == "idle" else 2.0)
+    workdir = Path(tempfile.mkdtemp(prefix="blackjack-loadtest-"))
+    targets = ["server"] if args.mode == "play" or args.no_echo else ["server", "echo"]
+    order = targets * (args.repeat if args.mode == "throughput" else 1)
+    db = Path(args.db) if args.db else workdir / "loadtest.sqlite3"
+    tables = base.tables if args.mode == "play" else 1
+    try:
+        if args.spawn and needs_accounts:
+            started = time.monotonic()
+            made = await make_accounts_in(str(db), names, args.bankroll)
+            print(f"{made} bot accounts created in {db} in "
+                  f"{time.monotonic() - started:.1f}s", file=sys.stderr)
+        for target in order:
+            spawned: Spawned | None = None
+            if args.spawn:
+                port = free_port()
+                log = workdir / f"{target}.log"
+                command = (blackjack_command(args, port, db, log, tables)
+                           if target == "server" else echo_command(args, port))
+                spawned = spawn(command, log, port)
+                await spawned.wait_listening(reactor)
+                await _sleep(reactor, 1.0)  # let it finish starting before the baseline
+                host, pid = "127.0.0.1", spawned.process.pid
+            elif target == "server":
+                (host, port), pid = _address(args.connect), args.server_pid
+            else:
+                if not args.echo_connect:
+                    raise SystemExit("--echo-connect is needed without --spawn (or --no-echo)")
+                (host, port), pid = _address(args.echo_connect), args.echo_pid
+            plan = replace(base, host=host, port=port, target=target)
+            print(f"-- {args.mode} against {target} on {host}:{port}"
+                  + (f" (pid {pid})" if pid else ""), file=sys.stderr)
+            try:
+                report = await run(reactor, plan, duration=args.duration, procs=args.procs,
+                                   server_pid=pid, setup_timeout=args.setup_timeout,
+                                   settle=settle, progress=not args.quiet)
+            finally:
+                if spawned is not None:
+                    await spawned.stop(reactor)
+            if spawned is not None:
+                report["command"] = spawned.command
+            result["phases"].append(report)
+            print(format_report(report), flush=True)
+    finally:
+        if not args.db:
+            shutil.rmtree(workdir, ignore_errors=True)
+    _compare(result)
+    if args.json:
+        text = json.dumps(result, indent=2, default=str)
+        if args.json == "-":
+            print(text)
+        else:
+            Path(args.json).write_text(text + "\n")
+    return 0
+
+
+def _compare(result: dict[str, Any]) -> None:
+    """Print and record server-against-echo figures, where both were measured."""
+    by: dict[str, list[dict[str, Any]]] = {}
+    for phase in result["phases"]:
+        by.setdefault(phase["target"], []).append(phase)
+    if "server" not in by or "echo" not in by:
+        return
+    server, echo = by["server"], by["echo"]
+    if server[0]["mode"] == "throughput":
+        s = sorted(p["commands_per_s"] for p in server)[len(server) // 2]
+        e = sorted(p["commands_per_s"] for p in echo)[len(echo) // 2]
+        cost = [sorted(p.get("server", {}).get("cpu_us_per_command") or 0 for p in ps)
+                [len(ps) // 2] for ps in (server, echo)]
+        result["comparison"] = {"server_commands_per_s": s, "echo_lines_per_s": e,
+                                "ratio": s / e if e else None,
+                                "server_cpu_us_per_command": cost[0],
+                                "echo_cpu_us_per_line": cost[1]}
+        print(f"== throughput: server {s:.0f} commands/s, echo {e:.0f} lines/s, "
+              f"ratio {s / e:.2f} (target >= 0.5); server CPU per command "
+              f"{cost[0]:.2f} us, per echoed line {cost[1]:.2f} us"
+              if e else "== echo answered nothing")
+    elif server[0]["mode"] == "idle":
+        sp = server[0].get("server", {}).get("rss_per_connection_bytes")
+        ep = echo[0].get("server", {}).get("rss_per_connection_bytes")
+        if sp is not None and ep is not None:
+            result["comparison"] = {"server_bytes_per_connection": sp,
+                                    "echo_bytes_per_connection": ep,
+                                    "beyond_echo_bytes": sp - ep}
+            print(f"== idle: server {sp:.0f} B/connection, echo {ep:.0f} B/connection, "
+                  f"{sp - ep:.0f} B beyond the bare server (target < 5000)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run."""
+    args = _parser().parse_args(argv)
+    codes: list[int] = []
+
+    async def go(reactor: Any) -> None:
+        codes.append(await _main(reactor, args))
+
+    task.react(lambda reactor: defer.ensureDeferred(go(reactor)))
+    return codes[0] if codes else 1
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The load-test script, run for a few seconds against an in-process server, so it does not rot."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest_twisted
+from twisted.internet.defer import ensureDeferred
+from twisted.internet.protocol import Factory
+
+from blackjack.server.passwords import FAST_INSECURE
+from blackjack.server.tap import Options, makeService
+
+from conftest import wait
+
+_SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+
+def _script(name: str) -> ModuleType:
+    """Import ``scripts/<name>.py`` (scripts/ is not a package)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, _SCRIPTS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+loadtest = _script("loadtest")
+echo_server = _script("echo_server")
+
+
+def _service(db: Path) -> Any:
+    """The real service on a free local port, one load-test table, per-client limits off."""
+    from twisted.internet import reactor
+
+    options = Options()
+    known = {str(p[0]) for p in options.optParameters}  # type: ignore[index]
+    argv = ["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db), "--bet-time", "5",
+            "--turn-time", "10", "--table", f"{loadtest.TABLE_PREFIX}0:min=1"]
+    for name, value in loadtest.LOADTEST_SERVER_OPTIONS.items():
+        if name in known:
+            argv += [f"--{name}", value]
+    options.parseOptions(argv)
+    return makeService(options, reactor, hasher=FAST_INSECURE)
+
+
+@pytest_twisted.ensureDeferred
+async def test_bots_play_rounds_without_errors(tmp_path: Path) -> None:
+    """Seven bots log in, sit at one table and play whole rounds with no errors or timeouts."""
+    from twisted.internet import reactor
+
+    service = _service(tmp_path / "lt.sqlite3")
+    service.startService()
+    try:
+        plan = loadtest.Plan(mode="play", host="127.0.0.1",
+                             port=service.port.getHost().port, clients=7)
+        made = await wait(ensureDeferred(loadtest.make_accounts(
+            service.storage, [plan.name(i) for i in range(7)], 10_000)), 10)
+        assert made == 7
+        report = await wait(ensureDeferred(loadtest.run(
+            reactor, plan, duration=2.0, setup_timeout=10, progress=False)), 30)
+    finally:
+        await wait(service.stopService(), 15)
+    assert report["ready"] == 7
+    assert report["rounds"] > 0
+    assert report["hands"] >= report["rounds"]
+    assert (report["errors"], report["timeouts"], report["unsolicited_errors"]) == (0, 0, 0)
+    assert report["commands"] > 0 and report["latency"]["game"]["count"] > 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_pipelined_commands_are_all_answered_by_the_echo_server() -> None:
+    """The throughput clients keep commands in flight and count one answer per command."""
+    from twisted.internet import reactor
+    from twisted.internet.endpoints import TCP4ServerEndpoint
+
+    port = await wait(TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(
+        Factory.forProtocol(echo_server.Echo)))
+    try:
+        plan = loadtest.Plan(mode="throughput", host="127.0.0.1", port=port.getHost().port,
+                             clients=3, target="echo", window=16, batch=4)
+        report = await wait(ensureDeferred(loadtest.run(
+            reactor, plan, duration=0.5, setup_timeout=10, progress=False)), 30)
+    finally:
+        await wait(port.stopListening())
+    assert report["ready"] == 3
+    assert report["commands"] > 100
+    assert report["errors"] == 0
+    assert report["latency"]["pipelined"]["count"] > 0
+
+
+def test_histogram_percentiles_are_within_a_percent() -> None:
+    """Latency percentiles come back from the log buckets to within about 1%."""
+    histogram = loadtest.Histogram()
+    for ms in range(1, 101):
+        histogram.add(ms / 1000)
+    for p, expected in ((50, 50.0), (99, 99.0), (100, 100.0)):
+        value = histogram.percentile(p)
+        assert value is not None and abs(value - expected) / expected < 0.011
+    merged = loadtest.Histogram()
+    merged.merge({str(k): n for k, n in histogram.buckets.items()})
+    assert merged.count == 100
