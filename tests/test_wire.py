@@ -263,3 +263,36 @@ def test_a_raw_iac_byte_never_reaches_a_line_but_y_umlaut_does() -> None:
     lines, transport = feed(b"say \xff\xff caf\xc3\xbf\n")
     assert lines == ["say \ufffd caf\u00ff"]
     assert "\u00ff".encode() == b"\xc3\xbf"  # so echoing it sends no 0xFF byte
+
+
+_ASCII_LINES = st.lists(st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40),
+                        min_size=1, max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=_ASCII_LINES, ending=st.sampled_from([b"\n", b"\r\n", b"\r\0"]),
+       cuts=st.lists(st.integers(0, 400), max_size=6), negotiate=st.booleans())
+def test_packets_make_the_same_lines_however_they_are_cut(
+        lines: list[str], ending: bytes, cuts: list[int], negotiate: bool) -> None:
+    """Lines come out whole and unchanged whether a packet takes the fast path (no IAC, no CR) or the parser."""
+    data = (b"\xff\xfb\x1f" if negotiate else b"") + b"".join(
+        line.encode() + ending for line in lines)
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    chunks = [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    assert feed(*chunks)[0] == [line.strip() for line in lines if line.strip()]
+
+
+def test_nagle_is_turned_off_for_tcp_clients() -> None:
+    """Each connection asks its TCP socket for TCP_NODELAY, so small writes are not held back."""
+
+    class TcpTransport(StringTransportWithDisconnection):
+        no_delay: bool | None = None
+
+        def setTcpNoDelay(self, enabled: bool) -> None:
+            self.no_delay = enabled
+
+    wire = TelnetWire(Recorder)
+    transport = TcpTransport()
+    transport.protocol = wire
+    wire.makeConnection(transport)
+    assert transport.no_delay is True

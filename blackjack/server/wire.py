@@ -68,6 +68,9 @@ def sanitise(text: str) -> str:
     byte (telnet IAC) cannot come out of UTF-8 decoding, and U+00FF is sent as
     two UTF-8 bytes that contain no 0xFF.
     """
+    if text.isascii() and text.isprintable():
+        # Nearly every line: nothing to apply or drop, so skip the scan.
+        return text.strip()
     out: list[str] = []
     for ch in text:
         if ch in _BACKSPACES:
@@ -101,6 +104,21 @@ class TelnetWire(TelnetTransport):
         """
         return bool(getattr(self.transport, "disconnecting", False))
 
+    def connectionMade(self) -> None:
+        """Turn off Nagle's algorithm, then start the telnet conversation.
+
+        A game sends many small writes; with Nagle on, a second write within
+        one round trip waits for the client's delayed ACK (~40 ms on Linux),
+        which measured as a 5x slower table under load.
+        """
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            try:
+                set_no_delay(True)
+            except OSError:  # not a TCP socket (a UNIX socket, say)
+                pass
+        super().connectionMade()
+
     def registerProducer(self, producer: Any, streaming: bool) -> None:
         """Let the inner protocol watch the real transport's write buffer."""
         self.transport.registerProducer(producer, streaming)
@@ -125,6 +143,11 @@ class TelnetWire(TelnetTransport):
             if data[:1] in (b"\n", b"\0"):
                 data = data[1:]
         if not data:
+            return
+        if self.state == "data" and b"\xff" not in data and b"\r" not in data:
+            # No IAC and no CR: Telnet's byte-by-byte parser would pass every
+            # byte through unchanged, so pass the chunk through at once.
+            self.applicationDataReceived(data)
             return
         try:
             super().dataReceived(data)
