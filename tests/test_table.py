@@ -12,6 +12,7 @@ from twisted.internet.task import Clock
 from blackjack.actions import Action
 from blackjack.rules import Rules
 from blackjack.server.player import Player
+from blackjack.server.render import Broadcast
 from blackjack.server.table import Table, TableError, TablePhase, Timers
 from blackjack.testing import StackedShoe
 
@@ -409,3 +410,12 @@ async def test_a_flood_of_refused_commands_does_not_freeze_the_table(storage: An
     await wait(table.act(alice, Action.STAND))
     await wait(table.act(bob, Action.STAND))
     assert events(bob).last("result")["net"] == {"1": -10, "2": 10}
+
+
+@pytest_twisted.ensureDeferred
+async def test_everyone_at_the_table_shares_one_copy_of_each_broadcast(storage: Any) -> None:
+    """A broadcast reaches every seat as one shared Broadcast, so it is encoded once for all."""
+    table, clock, (alice, bob) = await dealt(storage, "TS 9C TH 7D TD 8S", "alice", "bob")
+    prompt_for_alice = events(alice).last("prompt")
+    assert isinstance(prompt_for_alice, Broadcast)
+    assert prompt_for_alice is events(bob).last("prompt")

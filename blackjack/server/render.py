@@ -18,9 +18,33 @@ from blackjack.cards import Card
 __all__ = ["json_line", "text_lines", "card_text"]
 
 
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class Broadcast(dict):  # type: ignore[type-arg]
+    """An event sent to everyone at a table: encoded to JSON once, not per reader.
+
+    Readers must treat it as read-only (they all share it).  A prompt
+    carries the whole round view, and encoding it once per seat and
+    spectator was a third of the reactor's time under load.
+    """
+
+    __slots__ = ("_json",)
+
+    def json(self) -> str:
+        """The compact JSON line, computed on first use."""
+        try:
+            return self._json  # type: ignore[no-any-return]
+        except AttributeError:
+            self._json: str = _encode(self)
+            return self._json
+
+
 def json_line(event: dict[str, Any]) -> str:
     """One event as one line of compact JSON."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(event, Broadcast):
+        return event.json()
+    return _encode(event)
 
 
 def card_text(card: str, unicode: bool = True) -> str:

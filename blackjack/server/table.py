@@ -42,6 +42,7 @@ from blackjack.errors import BlackjackError
 from blackjack.round import SEATS, Phase, Round
 from blackjack.rules import Rules
 from blackjack.server.player import Player
+from blackjack.server.render import Broadcast
 from blackjack.server.serial import SerialQueue
 from blackjack.server.storage import InsufficientFundsError, IStorage
 from blackjack.shoe import Shoe
@@ -595,8 +596,9 @@ class Table:
         return seated + sorted(self._spectators, key=lambda p: p.name)
 
     def _broadcast(self, event: dict[str, Any]) -> None:
+        shared = Broadcast(event)
         for player in self._recipients():
-            player.send(dict(event))
+            player.send(shared)
 
     def _log_failure(self, failure: Any) -> None:
         if not failure.check(TableError):
