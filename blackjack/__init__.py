@@ -3,12 +3,13 @@
 The engine (this package, stdlib only) is for embedding in games, bots,
 teaching tools and simulations::
 
-    from blackjack import Round, Rules, Shoe, Action
-    round = Round(Rules(), Shoe(seed=7), bets={1: 10})
-    round.deal()
-    while round.turn:
-        round.act(Action.STAND)
-    print(round.outcome.net(1))
+    from blackjack import Action, Phase, Round, Rules, Shoe
+    game = Round(Rules(), Shoe(seed=7), bets={1: 10})
+    game.deal()
+    while game.phase is not Phase.FINISHED:
+        legal = game.legal_actions()
+        game.act(Action.STAND if Action.STAND in legal else Action.NO_INSURANCE)
+    print(game.outcome.net(1))
 
 The server lives in :mod:`blackjack.server` and is the only part that
 imports Twisted.
