@@ -32,9 +32,9 @@ import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
-from fractions import Fraction
 from typing import Callable, Iterator, Sequence
 
+from blackjack._cli import add_rules_arguments, rules_from_arguments
 from blackjack.rules import DoubleRule, Rules
 from blackjack.strategy import chart as strategy_chart
 
@@ -401,20 +401,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m blackjack.simulate",
         description="Play basic strategy for N hands and report the house edge.")
     parser.add_argument("--hands", type=int, default=1_000_000, help="hands to play (default 1,000,000)")
-    parser.add_argument("--rules", default="", metavar="SPEC",
-                        help="rules as in Rules.from_spec, e.g. 'h17,payout=6:5,ls' or a preset "
-                             "(vegas, downtown, atlantic, european, sixfive, single)")
-    parser.add_argument("--decks", type=int, help="decks in the shoe (1-8)")
-    parser.add_argument("--h17", action="store_true", help="dealer hits soft 17")
-    parser.add_argument("--payout", help="blackjack payout: 3:2, 6:5 or 1:1")
-    parser.add_argument("--double", choices=["any", "9-11", "10-11"], help="which two-card totals may double")
-    parser.add_argument("--no-das", action="store_true", help="no double after split")
-    parser.add_argument("--split-hands", type=int, help="most hands a seat may split to (1 = no split)")
-    parser.add_argument("--rsa", action="store_true", help="resplit aces allowed")
-    parser.add_argument("--hsa", action="store_true", help="hit split aces allowed")
-    parser.add_argument("--surrender", action="store_true", help="late surrender allowed")
-    parser.add_argument("--no-peek", action="store_true", help="European no-hole-card game")
-    parser.add_argument("--penetration", type=float, help="fraction of the shoe dealt before reshuffling")
+    add_rules_arguments(parser, penetration=True)
     parser.add_argument("--reshuffle-every-hand", action="store_true", help="shuffle before every round")
     parser.add_argument("--infinite", action="store_true", help="draw with replacement (an infinite deck)")
     parser.add_argument("--seats", type=int, default=1, help="seats playing each round (1-7)")
@@ -424,40 +411,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def rules_from_args(args: argparse.Namespace) -> Rules:
-    """Build the rules value from ``--rules`` and the individual options."""
-    spec = [args.rules] if args.rules else []
-    if args.decks is not None:
-        spec.append(f"decks={args.decks}")
-    if args.h17:
-        spec.append("h17")
-    if args.payout:
-        spec.append(f"payout={args.payout}")
-    if args.double:
-        spec.append(f"double={args.double}")
-    if args.no_das:
-        spec.append("ndas")
-    if args.split_hands is not None:
-        spec.append(f"split={args.split_hands}")
-    if args.rsa:
-        spec.append("rsa")
-    if args.hsa:
-        spec.append("hsa")
-    if args.surrender:
-        spec.append("ls")
-    if args.no_peek:
-        spec.append("enhc")
-    if args.penetration is not None:
-        spec.append(f"pen={args.penetration}")
-    return Rules.from_spec(",".join(spec))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line: ``python -m blackjack.simulate``."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        rules = rules_from_args(args)
+        rules = rules_from_arguments(args)
         last = [0.0]
 
         def progress(done: int, total: int, elapsed: float) -> None:

@@ -24,7 +24,6 @@ from blackjack.server.table import Table, Timers
 from blackjack.server.wire import TelnetWire
 from blackjack.testing import StackedShoe
 
-from conftest import wait
 
 
 class Conn:

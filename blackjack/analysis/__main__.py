@@ -17,6 +17,7 @@ import time
 from dataclasses import replace
 from typing import Sequence, TextIO
 
+from blackjack._cli import add_rules_arguments, rules_from_arguments
 from blackjack.analysis import DealerOutcome, dealer_probabilities, house_edge
 from blackjack.errors import RulesError
 from blackjack.rules import Rules
@@ -32,46 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m blackjack.analysis",
         description="Exact infinite-deck house edge and basic strategy of a blackjack game.")
-    parser.add_argument("--rules", default="", metavar="SPEC",
-                        help="rules in Rules.from_spec form, e.g. 'h17,ndas,ls' or 'european'")
-    parser.add_argument("--decks", type=int, help="decks in the shoe (chooses the chart)")
-    parser.add_argument("--h17", action="store_const", const="h17", dest="soft17",
-                        help="dealer hits soft 17")
-    parser.add_argument("--s17", action="store_const", const="s17", dest="soft17",
-                        help="dealer stands on soft 17")
-    parser.add_argument("--payout", metavar="N:D", help="blackjack payout, e.g. 6:5")
-    parser.add_argument("--double", choices=["any", "9-11", "10-11"],
-                        help="which two-card totals may be doubled")
-    parser.add_argument("--ndas", action="store_true", help="no double after split")
-    parser.add_argument("--split", type=int, metavar="HANDS",
-                        help="most hands a seat may split into (1 forbids splitting)")
-    parser.add_argument("--rsa", action="store_true", help="aces may be resplit")
-    parser.add_argument("--hsa", action="store_true", help="split aces may draw")
-    parser.add_argument("--surrender", action="store_true", help="late surrender")
-    parser.add_argument("--enhc", action="store_true",
-                        help="no hole card: the dealer does not peek")
+    add_rules_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
-
-
-def _rules(options: argparse.Namespace) -> Rules:
-    items = [options.rules]
-    if options.decks is not None:
-        items.append(f"decks={options.decks}")
-    if options.soft17:
-        items.append(options.soft17)
-    if options.payout:
-        items.append(f"payout={options.payout}")
-    if options.double:
-        items.append(f"double={options.double}")
-    if options.split is not None:
-        items.append(f"split={options.split}")
-    for flag in ("ndas", "rsa", "hsa", "enhc"):
-        if getattr(options, flag):
-            items.append(flag)
-    if options.surrender:
-        items.append("ls")
-    return Rules.from_spec(",".join(item for item in items if item))
 
 
 def _upcard_name(points: int) -> str:
@@ -164,7 +128,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = _parser()
     options = parser.parse_args(argv)
     try:
-        rules = _rules(options)
+        rules = rules_from_arguments(options)
     except RulesError as error:
         parser.error(str(error))
     if options.json:
