@@ -477,6 +477,7 @@ class Round:
     def view(self) -> RoundView:
         """The round as players and spectators may see it (no hole card)."""
         dealer = tuple(str(c) for c in self._dealer)
+        dealer_total: int | None
         if self._hole_hidden:
             dealer = dealer[:1] + (HIDDEN,)
             dealer_total = self._dealer[0].points if self._dealer[0].points > 1 else 11

@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
+from typing import Any
 
 from blackjack.errors import RulesError
 
@@ -157,7 +158,7 @@ class Rules:
         ``sixfive``, ``single``) may come first.
         """
         rules = base if base is not None else Rules()
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}
         for raw in spec.split(","):
             item = raw.strip().lower()
             if not item:

@@ -114,7 +114,7 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
             self.factory.clients.add(self)
         super().connectionMade()
         # TimeoutMixin would use the global reactor (twisted#8488).
-        self.callLater = self.clock.callLater
+        self.callLater = self.clock.callLater  # type: ignore[method-assign]
         if self.limits.chat_rate:
             self._chat = CommandLimiter(self.limits.chat_rate, self.limits.chat_burst,
                                         self.clock.seconds, flood=False)
@@ -481,6 +481,8 @@ class _Refusal(Protocol):
     of explanation; this is what ``LimitTotalConnectionsFactory`` does instead.
     """
 
+    transport: Any  # set by makeConnection before connectionMade
+
     def __init__(self, message: str) -> None:
         self.message = message
 
@@ -522,7 +524,7 @@ class BlackjackFactory(ServerFactory):
         self.clients: set[BlackjackProtocol] = set()
         self._all_gone: list[Deferred[None]] = []
 
-    def buildProtocol(self, addr: IAddress) -> Protocol:
+    def buildProtocol(self, addr: IAddress | None) -> Protocol:
         """A telnet transport around a fresh protocol, or a refusal over the caps."""
         host = getattr(addr, "host", None)
         refusal = self.connections.admit(host)

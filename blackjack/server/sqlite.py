@@ -184,7 +184,7 @@ class SQLiteStorage:
 
             reactor = _reactor
         if clock is None:
-            clock = reactor.seconds
+            clock = reactor.seconds  # type: ignore[attr-defined]
         self.path = path
         self._clock = clock
         self._closed = False

@@ -31,11 +31,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from blackjack.actions import Action
 from blackjack.errors import BlackjackError
@@ -330,7 +331,7 @@ class Table:
         assert self._round_id is not None
         d = self._storage.stake(player.account_id, self._round_id, key, amount)
 
-        def _explain(failure: Any) -> None:
+        def _explain(failure: Failure) -> NoReturn:
             failure.trap(InsufficientFundsError)
             error = failure.value
             raise TableError(f"not enough chips to {what}: you have {error.balance}, "

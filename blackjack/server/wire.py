@@ -88,6 +88,11 @@ def sanitise(text: str) -> str:
 class TelnetWire(TelnetTransport):
     """A telnet transport that tolerates real clients and netcat alike."""
 
+    # Twisted types ``transport`` as ``ITransport | None``; here it is the TCP (or UNIX) transport under the telnet layer,
+    # which also provides IProducer/IConsumer, abortConnection and (above a
+    # TelnetWire) will/wont.  It is set before any method below runs.
+    transport: Any
+
     _log = Logger()
 
     speaks_telnet: bool = False
@@ -226,6 +231,11 @@ class LineWire(LineReceiver, TelnetProtocol):
     Subclasses override :meth:`textReceived`, and may override :meth:`error`
     and :meth:`close` to change how limit messages are sent.
     """
+
+    # Twisted types ``transport`` as ``ITransport | None``; here it is the TelnetWire around us (or a bare transport in tests),
+    # which also provides IProducer/IConsumer, abortConnection and (above a
+    # TelnetWire) will/wont.  It is set before any method below runs.
+    transport: Any
 
     delimiter = b"\n"
     MAX_LENGTH = Limits.max_line
