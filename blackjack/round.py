@@ -389,6 +389,10 @@ class Round:
         """What ``seat`` (default: whoever has the turn) may do now."""
         return frozenset(a for a in Action if self.why_illegal(a, seat) is None)
 
+    def legal_names(self, seat: int | None = None) -> list[str]:
+        """:meth:`legal_actions` as command words, in a fixed order (for views and events)."""
+        return [a.value for a in Action if self.why_illegal(a, seat) is None]
+
     def why_illegal(self, action: Action, seat: int | None = None) -> str | None:
         """Why ``action`` is not allowed now, or ``None`` if it is."""
         name = action.value
@@ -492,7 +496,7 @@ class Round:
                                b.status()) for b in boxes),
                 self._insurance.get(seat)))
         turn = self.turn
-        legal = tuple(a.value for a in Action if self.why_illegal(a) is None) if turn else ()
+        legal = tuple(self.legal_names()) if turn else ()
         return RoundView(self._phase, dealer, dealer_total, tuple(seats), turn, legal)
 
     # -- verbs -----------------------------------------------------------
@@ -679,10 +683,9 @@ class Round:
             return
         if turn != self._turn:
             self._turn = turn
-            legal = [a.value for a in Action if self.why_illegal(a) is None]
             self._emit(Event("turn", turn.seat, turn.hand,
                              total=self._boxes[turn.seat][turn.hand].total,
-                             detail={"legal": legal}))
+                             detail={"legal": self.legal_names()}))
 
     def _reveal_hole(self) -> None:
         if self._hole_hidden:

@@ -419,3 +419,12 @@ async def test_everyone_at_the_table_shares_one_copy_of_each_broadcast(storage: 
     prompt_for_alice = events(alice).last("prompt")
     assert isinstance(prompt_for_alice, Broadcast)
     assert prompt_for_alice is events(bob).last("prompt")
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_insurance_offer_lists_only_the_answers_the_rules_allow(storage: Any) -> None:
+    """Without a natural at the table, the offer is insurance or no; a natural adds even money."""
+    table, clock, (alice,) = await dealt(storage, "TS AH 9C 7D", "alice")
+    assert events(alice).last("decide")["legal"] == ["insurance", "no"]
+    table2, clock2, (bob,) = await dealt(storage, "AS AH KC 7D", "bob")
+    assert events(bob).last("decide")["legal"] == ["even", "no"]

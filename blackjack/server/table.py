@@ -84,6 +84,11 @@ class TableError(BlackjackError, ValueError):
     """A table command that cannot be done now; the message says why."""
 
 
+def _passive(rnd: Round) -> Action:
+    """What a timer or an absent player does: decline insurance, or stand."""
+    return Action.NO_INSURANCE if rnd.phase is Phase.INSURANCE else Action.STAND
+
+
 class Table:
     """A blackjack table of up to seven seats plus spectators."""
 
@@ -450,8 +455,7 @@ class Table:
         seat = self._auto_seat()
         if seat is None:
             return None
-        action = Action.NO_INSURANCE if rnd.phase is Phase.INSURANCE else Action.STAND
-        rnd.act(action, seat=seat)
+        rnd.act(_passive(rnd), seat=seat)
         return self._after_change()
 
     def _prompt_current(self) -> None:
@@ -460,19 +464,22 @@ class Table:
         assert rnd is not None
         seconds = round(max(0.0, self._timer.getTime() - self._clock.seconds())) \
             if self._timer is not None else 0
+        view = rnd.view().to_dict()
         if rnd.phase is Phase.INSURANCE:
-            self._broadcast({"event": "decide", "seats": list(rnd.insurance_pending),
-                             "players": [self._name(s) for s in rnd.insurance_pending],
-                             "legal": ["insurance", "even", "no"], "seconds": seconds,
-                             "view": rnd.view().to_dict()})
+            pending = rnd.insurance_pending
+            # Every answer some waiting seat may give (even money only for a
+            # natural, insurance only on a bet of 2 or more), as the engine says.
+            offered = {name for seat in pending for name in rnd.legal_names(seat)}
+            self._broadcast({"event": "decide", "seats": list(pending),
+                             "players": [self._name(s) for s in pending],
+                             "legal": [a.value for a in Action if a.value in offered],
+                             "seconds": seconds, "view": view})
             return
         turn = rnd.turn
         assert turn is not None
         self._broadcast({"event": "prompt", "seat": turn.seat, "hand": turn.hand,
                          "player": self._name(turn.seat), "seconds": seconds,
-                         "legal": [a.value for a in Action
-                                   if rnd.why_illegal(a, turn.seat) is None],
-                         "view": rnd.view().to_dict()})
+                         "legal": view["legal"], "view": view})
 
     def _time_up(self, token: int) -> None:
         if token == self._timer_token:
@@ -483,19 +490,18 @@ class Table:
         rnd = self._round
         if rnd is None or rnd.phase is Phase.FINISHED or token != self._timer_token:
             return None
+        action = _passive(rnd)
         if rnd.phase is Phase.INSURANCE:
             for seat in rnd.insurance_pending:
                 self._broadcast({"event": "timeout", "seat": seat, "player": self._name(seat),
-                                 "action": Action.NO_INSURANCE.value})
-                rnd.act(Action.NO_INSURANCE, seat=seat)
-                if rnd.phase is not Phase.INSURANCE:
-                    break
+                                 "action": action.value})
+                rnd.act(action, seat=seat)
         else:
             turn = rnd.turn
             assert turn is not None
             self._broadcast({"event": "timeout", "seat": turn.seat, "hand": turn.hand,
-                             "player": self._name(turn.seat), "action": Action.STAND.value})
-            rnd.act(Action.STAND, seat=turn.seat)
+                             "player": self._name(turn.seat), "action": action.value})
+            rnd.act(action, seat=turn.seat)
         return self._after_change()
 
     # -- settlement ---------------------------------------------------------------
