@@ -36,6 +36,7 @@ from blackjack.server.lobby import Lobby
 from blackjack.server.player import ISeatClient, Player
 from blackjack.server.render import json_line, text_lines
 from blackjack.server.storage import IStorage
+from blackjack.server.table import Table
 from blackjack.server.wire import LineWire, TelnetWire
 from blackjack.strategy import advise
 
@@ -201,7 +202,7 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
     def _command(self, verb: str) -> Callable[[str], Any] | None:
         method = getattr(self, "cmd_" + verb, None)
         if method is not None:
-            return method  # type: ignore[no-any-return]
+            return method
         try:
             action = Action.parse(verb)
         except BlackjackError:
@@ -232,7 +233,7 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
         assert self.player is not None
         return self.player
 
-    def _table(self) -> Any:
+    def _table(self) -> Table:
         table = self._me().table
         if table is None:
             raise CommandError("you are not at a table; type 'tables', then 'join TABLE'")
@@ -347,7 +348,7 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
 
     def cmd_leave(self, args: str) -> Deferred[None]:
         """leave - stand up (a hand in play stands), or stop watching."""
-        return self._table().leave(self._me())  # type: ignore[no-any-return]
+        return self._table().leave(self._me())
 
     def cmd_look(self, args: str) -> None:
         """look - show the table you are at."""
@@ -372,10 +373,10 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
     def cmd_bet(self, args: str) -> Deferred[None]:
         """bet N - bet N chips in the betting window."""
         amount = parse_bet(args)
-        return self._table().bet(self._me(), amount)  # type: ignore[no-any-return]
+        return self._table().bet(self._me(), amount)
 
     def _play(self, action: Action) -> Deferred[None]:
-        return self._table().act(self._me(), action)  # type: ignore[no-any-return]
+        return self._table().act(self._me(), action)
 
     def cmd_hit(self, args: str) -> Deferred[None]:
         """hit (h) - take a card."""
