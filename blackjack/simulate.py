@@ -130,6 +130,7 @@ class _ShoeDraws:
         # Cards left when the cut card comes out.
         self._cut_left = len(self._full) - int(len(self._full) * rules.penetration)
         self._cards: list[int] = []
+        self._drawn: list[int] = []
         self.pop: Callable[[], int] = self._cards.pop
         self._shuffle()
 
@@ -161,9 +162,8 @@ class _ShoeDraws:
                 self._shuffle()
             return
         if self._every_round:
-            if self.pop is not self._draw_fresh:
+            if self.pop != self._draw_fresh:
                 self._cards = list(self._full)
-                self._drawn: list[int] = []
                 self.pop = self._draw_fresh
             # Every card back in the shoe: the next round is off the top.
             self._cards.extend(self._drawn)
@@ -213,6 +213,8 @@ def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
         ``t`` is the hard total (aces as 1).  Returns (final total, stake
         multiple), the total being _BUST or _SURRENDERED where it applies.
         """
+        if split_aces and not hsa:
+            return (t + 10 if ace and t <= 11 else t), 1  # one card to each split ace
         first = True
         while True:
             if ace and t <= 11:
@@ -223,8 +225,6 @@ def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
                 if t >= 21:
                     return (21, 1) if t == 21 else (_BUST, 1)
                 code = hard[t * 11 + up]
-            if split_aces and not hsa:
-                return (t + 10 if ace and t <= 11 else t), 1
             if code == _H:
                 pass
             elif code == _S:

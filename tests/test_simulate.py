@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 
 from blackjack import Phase, Round, Rules, Shoe
 from blackjack.analysis import house_edge
-from blackjack.simulate import _kernel, main, play_chunk, simulate
+from blackjack.simulate import _kernel, _ShoeDraws, main, play_chunk, simulate
 from blackjack.strategy import advise
 from blackjack.testing import StackedShoe
 
@@ -125,3 +125,15 @@ def test_simulator_agrees_with_published_six_deck_figures(spec: str, published_r
     """Off the top of a fresh six-deck shoe, the edge is within 3 s.e. of the published figure."""
     result = simulate(Rules.from_spec(spec), 500_000, seed=77, reshuffle_every_round=True)
     assert abs(result.player_return - published_return) < 3 * result.stderr
+
+
+def test_dealing_off_the_top_puts_every_card_back_before_each_round() -> None:
+    """With a reshuffle every round, each round starts from the full shoe, whatever was drawn."""
+    draws = _ShoeDraws(Rules(decks=2), random.Random(4), infinite=False,
+                       reshuffle_every_round=True)
+    play = _kernel(Rules(decks=2))
+    for _ in range(50):
+        draws.before_round(3)
+        assert sorted(draws._cards) == sorted(draws._full)
+        play(3, draws.pop)
+        assert len(draws._cards) < len(draws._full)
