@@ -405,3 +405,28 @@ def test_a_bug_in_a_command_is_answered_not_fatal(
     assert "! something went wrong on the server; please try again" in conn.text()
     assert conn.transport.connected
     assert any(e.get("log_failure") is not None for e in logged)
+
+
+def test_answers_to_a_pipelined_packet_go_out_in_one_write(factory: BlackjackFactory) -> None:
+    """Commands that arrive in one packet are answered in order, with one write to the socket."""
+    conn = Conn(factory)
+    conn.send("json on")
+    writes: list[bytes] = []
+    write = conn.transport.write
+    conn.transport.write = lambda data: (writes.append(data), write(data))  # type: ignore[method-assign]
+    conn.wire.dataReceived(b"help hit\r\nhelp stand\r\nfold\r\n")
+    assert len(writes) == 1
+    events = [json.loads(line) for line in writes[0].decode().splitlines()]
+    assert [e["event"] for e in events] == ["help", "help", "error"]
+    assert events[0]["lines"][0].startswith("hit") and events[1]["lines"][0].startswith("stand")
+
+
+def test_quit_in_a_pipelined_packet_says_goodbye_and_ignores_the_rest(factory: BlackjackFactory) -> None:
+    """Output held back for the packet is sent before the hang-up; later lines are not run."""
+    conn = Conn(factory)
+    conn.transport.clear()
+    conn.wire.dataReceived(b"help quit\r\nquit\r\nhelp hit\r\n")
+    text = conn.text()
+    assert text.index("quit - leave") < text.index("Goodbye!")
+    assert "take a card" not in text
+    assert not conn.transport.connected

@@ -16,15 +16,15 @@ not logged in or sit in the lobby, and a tighter rate for chat.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IAddress
+from twisted.internet.interfaces import IAddress, IDelayedCall
 from twisted.internet.protocol import Protocol, ServerFactory
 from twisted.logger import Logger
-from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -34,7 +34,7 @@ from blackjack.errors import BlackjackError
 from blackjack.server.limits import CommandLimiter, ConnectionCounter, Limits, Verdict
 from blackjack.server.lobby import Lobby
 from blackjack.server.player import ISeatClient, Player
-from blackjack.server.render import json_line, text_lines
+from blackjack.server.render import json_wire, text_lines
 from blackjack.server.storage import IStorage
 from blackjack.server.table import Table
 from blackjack.server.wire import LineWire, TelnetWire
@@ -86,7 +86,7 @@ def parse_bet(text: str) -> int:
 
 
 @implementer(ISeatClient)
-class BlackjackProtocol(LineWire, TimeoutMixin):
+class BlackjackProtocol(LineWire):
     """One connection: login, then commands for the lobby and a table.
 
     Limits come from the factory (:attr:`BlackjackFactory.limits`); see
@@ -103,6 +103,8 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
         self._answer: Callable[[str], None] | None = None
         self._busy = False
         self._chat: CommandLimiter | None = None
+        self._idle_call: IDelayedCall | None = None
+        self._active_at = 0.0
         self.factory: BlackjackFactory | None = None
 
     # -- connection -----------------------------------------------------------
@@ -114,31 +116,42 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
             self.clock = self.factory.clock
             self.factory.clients.add(self)
         super().connectionMade()
-        # TimeoutMixin would use the global reactor (twisted#8488).
-        self.callLater = self.clock.callLater  # type: ignore[method-assign]
+        self._seconds = self.clock.seconds
         if self.limits.chat_rate:
             self._chat = CommandLimiter(self.limits.chat_rate, self.limits.chat_burst,
-                                        self.clock.seconds, flood=False)
+                                        self._seconds, flood=False)
         if self.limits.idle_timeout:
-            self.setTimeout(self.limits.idle_timeout)
+            self._active_at = self._seconds()
+            self._idle_call = self.clock.callLater(self.limits.idle_timeout, self._idle_check)
         self.send_event({"event": "welcome", "server": SERVER_NAME})
 
-    def timeoutConnection(self) -> None:
-        """Close a connection idle before login or in the lobby; others keep going.
+    def _idle_check(self) -> None:
+        """The idle timer: close a silent connection, or look again when it could be.
 
-        A seated player's hand is governed by the table's timers, and a
-        watcher is following a table, so both are left alone (the timer is
-        simply re-armed, and looks again later).
+        Each command only notes the time (cheap: commands are the hot path);
+        the timer, when it fires, works out whether the connection has really
+        been silent for the whole timeout.  This replaces ``TimeoutMixin``,
+        whose reset on every command moved a reactor timer each time.
         """
+        self._idle_call = None
+        timeout = self.limits.idle_timeout
+        left = self._active_at + timeout - self._seconds()
+        if left > 0:
+            self._idle_call = self.clock.callLater(left, self._idle_check)
+            return
         if self.player is not None and self.player.table is not None:
-            self.setTimeout(self.limits.idle_timeout)
+            # A seated player's hand is governed by the table's timers, and a
+            # watcher is following a table: both are left alone for now.
+            self._idle_call = self.clock.callLater(timeout, self._idle_check)
             return
         what = "not logged in" if self.player is None else "idle in the lobby"
-        self.close(f"{what.capitalize()} for {self.limits.idle_timeout:g} seconds; goodbye.")
+        self.close(f"{what.capitalize()} for {timeout:g} seconds; goodbye.")
 
     def connectionLost(self, reason: Failure) -> None:  # type: ignore[override]
         """Leave the player's seat held for reconnection."""
-        self.setTimeout(None)
+        if self._idle_call is not None:
+            self._idle_call.cancel()
+            self._idle_call = None
         super().connectionLost(reason)
         if self.factory is not None:
             self.factory.client_gone(self)
@@ -150,7 +163,7 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
     def send_event(self, event: dict[str, Any]) -> None:
         """Send one event as a JSON line or as text lines."""
         if self.json_mode:
-            self.sendLine(json_line(event))
+            self._write(json_wire(event))
             return
         me = self.player.name if self.player is not None else None
         for line in text_lines(event, me, self.unicode):
@@ -159,7 +172,7 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
     def close(self, message: str) -> None:
         """Say why, then hang up."""
         self.send_event({"event": "bye", "message": message})
-        self.transport.loseConnection()
+        self.hangUp()
 
     def error(self, message: str) -> None:
         """Tell the client one clear line about what went wrong."""
@@ -169,9 +182,25 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
 
     def textReceived(self, text: str) -> None:
         """Answer a pending prompt, or run a command; no exception gets past here."""
-        self.resetTimeout()
+        self._active_at = self._seconds()
         try:
-            self._dispatch(text)
+            if self._answer is not None:
+                answer, self._answer = self._answer, None
+                self.showInput()
+                answer(text)
+                return
+            verb, _, rest = text.partition(" ")
+            verb = verb.lower()
+            command = getattr(self, "cmd_" + verb, None) or _find_command(self, verb)
+            if command is None:
+                self.error(f"unknown command {verb!r}; type 'help' for the list of commands")
+                return
+            if self.player is None and verb not in _ANONYMOUS:
+                self.error("log in first: type 'login NAME' or 'register NAME'")
+                return
+            result = command(rest.strip())
+            if result is not None:  # a Deferred: the command finishes later
+                result.addErrback(self._failed)
         except BlackjackError as e:
             self.error(str(e))
         except Exception:
@@ -180,34 +209,9 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
             _log.failure("command {text!r} failed", text=text[:80])
             self.error("something went wrong on the server; please try again")
 
-    def _dispatch(self, text: str) -> None:
-        if self._answer is not None:
-            answer, self._answer = self._answer, None
-            self.showInput()
-            answer(text)
-            return
-        verb, _, rest = text.partition(" ")
-        verb = verb.lower()
-        command = self._command(verb)
-        if command is None:
-            self.error(f"unknown command {verb!r}; type 'help' for the list of commands")
-            return
-        if self.player is None and verb not in _ANONYMOUS:
-            self.error("log in first: type 'login NAME' or 'register NAME'")
-            return
-        result = command(rest.strip())
-        if isinstance(result, Deferred):
-            result.addErrback(self._failed)
-
     def _command(self, verb: str) -> Callable[[str], Any] | None:
         method = getattr(self, "cmd_" + verb, None)
-        if method is not None:
-            return method
-        try:
-            action = Action.parse(verb)
-        except BlackjackError:
-            return None
-        return getattr(self, "cmd_" + action.value.replace(" ", "_"), None)
+        return method if method is not None else _find_command(self, verb)
 
     def _failed(self, failure: Failure) -> None:
         if failure.check(BlackjackError):
@@ -450,20 +454,45 @@ class BlackjackProtocol(LineWire, TimeoutMixin):
 
     def cmd_help(self, args: str) -> None:
         """help [COMMAND] - list the commands, or explain one."""
-        if args:
-            command = self._command(args.split()[0].lower())
-            if command is None or not command.__doc__:
-                raise CommandError(f"no command {args!r}; type 'help' for the list")
-            lines = [line.strip() for line in command.__doc__.strip().splitlines()]
-        else:
-            lines = ["Commands (aliases in brackets):"] + [
-                "  " + (getattr(self, name).__doc__ or name).strip().splitlines()[0]
-                for name in sorted(dir(self)) if name.startswith("cmd_")]
+        verb = args.split()[0].lower() if args else ""
+        protocol: type = type(self)
+        lines = _help_text(protocol, verb)
+        if lines is None:
+            raise CommandError(f"no command {args!r}; type 'help' for the list")
         self.send_event({"event": "help", "lines": lines})
 
     def cmd_quit(self, args: str) -> None:
         """quit - leave the card room (a seat in play is held for a while)."""
         self.close("Goodbye!")
+
+
+def _find_command(owner: object, verb: str) -> Callable[..., Any] | None:
+    """``owner.cmd_<verb>``, or the command for an action word or alias (``h``, ``dd``)."""
+    method = getattr(owner, "cmd_" + verb, None)
+    if method is not None:
+        return method  # type: ignore[no-any-return]
+    try:
+        action = Action.parse(verb)
+    except BlackjackError:
+        return None
+    return getattr(owner, "cmd_" + action.value.replace(" ", "_"), None)
+
+
+@functools.lru_cache(maxsize=256)
+def _help_text(protocol: type, verb: str) -> tuple[str, ...] | None:
+    """The help lines for one command (``""``: the list of all), from the docstrings.
+
+    Worked out once per command: the text is fixed, and help is asked for
+    often.  ``None`` for a word that is not a command.
+    """
+    if not verb:
+        return ("Commands (aliases in brackets):",) + tuple(
+            "  " + (getattr(protocol, name).__doc__ or name).strip().splitlines()[0]
+            for name in sorted(dir(protocol)) if name.startswith("cmd_"))
+    command = _find_command(protocol, verb)
+    if command is None or not command.__doc__:
+        return None
+    return tuple(line.strip() for line in command.__doc__.strip().splitlines())
 
 
 def _summary(outcome: dict[str, Any], players: dict[str, str], me: str) -> str:

@@ -8,11 +8,14 @@ text reaches game logic:
   ``ValueError("Stumped", ...)``), ends a line on a bare CR at the end of a
   packet (PuTTY raw mode, some MUD clients) without double-counting a CRLF
   split across packets, and notes whether the client has ever spoken telnet.
+  A packet with no IAC byte (nearly all of them) skips Twisted's
+  byte-by-byte parser: its line ends are translated with ``bytes.replace``.
 * :class:`LineWire` frames lines on LF, CR LF, CR NUL or a bare CR, decodes
   UTF-8 with replacement, applies backspaces, strips control characters (so
   no ESC sequence typed by one player reaches another's terminal), and
   refuses over-long lines with a message.  Subclasses override one hook,
   :meth:`LineWire.textReceived`, and write with :meth:`LineWire.sendLine`.
+  The answers to all the lines of one packet leave in one write.
 
 Password prompts turn client echo off with ``WILL ECHO`` only for clients
 that have sent some telnet negotiation; a netcat user never sees an IAC byte.
@@ -34,7 +37,6 @@ from typing import Any
 from twisted.conch.telnet import ECHO, TelnetProtocol, TelnetTransport
 from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
-from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -149,9 +151,14 @@ class TelnetWire(TelnetTransport):
                 data = data[1:]
         if not data:
             return
-        if self.state == "data" and b"\xff" not in data and b"\r" not in data:
-            # No IAC and no CR: Telnet's byte-by-byte parser would pass every
-            # byte through unchanged, so pass the chunk through at once.
+        if self.state == "data" and b"\xff" not in data:
+            # No IAC: do what Telnet's byte-by-byte parser would, at C speed.
+            # CR LF, CR NUL and a bare CR all end a line (as LineWire reads
+            # them), and a CR closing the packet swallows the LF or NUL that
+            # may open the next one.
+            if b"\r" in data:
+                self._swallow_after_cr = data[-1:] == b"\r"
+                data = data.replace(b"\r\n", b"\n").replace(b"\r\0", b"\n").replace(b"\r", b"\n")
             self.applicationDataReceived(data)
             return
         try:
@@ -221,15 +228,20 @@ class _OutputGuard:
         return True
 
 
-class LineWire(LineReceiver, TelnetProtocol):
+class LineWire(TelnetProtocol):
     """Clean lines of text in, CRLF-terminated UTF-8 lines out, within limits.
 
-    Run it inside :class:`TelnetWire`; it also works on a bare transport
-    (then CR LF arrives as CR and LF, which makes an ignored empty line).
+    Run it inside :class:`TelnetWire`; it also works on a bare transport.
     Set :attr:`limits` and :attr:`clock` before the connection is made (or
     pass them to the constructor); :meth:`connectionMade` applies them.
     Subclasses override :meth:`textReceived`, and may override :meth:`error`
     and :meth:`close` to change how limit messages are sent.
+
+    It frames lines itself rather than through ``LineReceiver``, and writes
+    straight to the socket beneath the telnet layer: every command passes
+    through here, and the layers cost more than the command (see
+    ``docs/performance.md``).  Output is UTF-8 text, which never holds the
+    byte 0xFF, so there is no IAC to double.
     """
 
     # Twisted types ``transport`` as ``ITransport | None``; here it is the TelnetWire around us (or a bare transport in tests),
@@ -237,7 +249,6 @@ class LineWire(LineReceiver, TelnetProtocol):
     # TelnetWire) will/wont.  It is set before any method below runs.
     transport: Any
 
-    delimiter = b"\n"
     MAX_LENGTH = Limits.max_line
     """Longest accepted input line, in bytes (set from :attr:`limits`)."""
 
@@ -250,6 +261,13 @@ class LineWire(LineReceiver, TelnetProtocol):
     _limiter: CommandLimiter | None = None
     _guard: _OutputGuard | None = None
     _aborted = False
+    _done = False
+    """True once we have hung up: no further input line is handled."""
+    _buffer = b""
+    _receiving = False
+    _corked: list[bytes] | None = None
+    """Output held back while a packet's lines are handled, then written at once."""
+    _socket: Any = None
     _log = Logger()
 
     def __init__(self, limits: Limits | None = None, clock: Any = None) -> None:
@@ -267,14 +285,52 @@ class LineWire(LineReceiver, TelnetProtocol):
         if self.limits.rate:
             self._limiter = CommandLimiter(self.limits.rate, self.limits.burst,
                                            self.clock.seconds)
+        # The transport that owns the socket: beneath the telnet layer if any.
+        self._socket = (self.transport.transport if isinstance(self.transport, TelnetWire)
+                        else self.transport)
         self._guard = _OutputGuard(self.limits.output_cap, self._output_overflowed)
         self.transport.registerProducer(self._guard, True)
 
     def dataReceived(self, data: bytes) -> None:
-        """Treat CR (from CR NUL, or a bare CR) as the end of a line."""
+        """Frame lines on LF, CR LF, CR NUL or a bare CR; hand each to :meth:`lineReceived`."""
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        super().dataReceived(data)
+        self._buffer += data
+        if self._receiving:
+            # Called from inside a line handler: the loop below gets to it.
+            return
+        self._receiving = True
+        self._corked = []
+        try:
+            while b"\n" in self._buffer:
+                *lines, self._buffer = self._buffer.split(b"\n")
+                for line in lines:
+                    if self._done or self._socket.disconnecting:
+                        self._buffer = b""
+                        return
+                    if len(line) > self.MAX_LENGTH:
+                        self._buffer = b""
+                        self.lineLengthExceeded(line)
+                        return
+                    self.lineReceived(line)
+            if len(self._buffer) > self.MAX_LENGTH:
+                line, self._buffer = self._buffer, b""
+                self.lineLengthExceeded(line)
+        finally:
+            self._receiving = False
+            self.uncork()
+
+    def uncork(self) -> None:
+        """Write the output held back while input was handled, as one write.
+
+        A pipelining client sends many commands in one packet; one write
+        for all their answers costs far less than one write each.  Anything
+        that must go out in order with other output (telnet negotiation, a
+        hang-up) calls this first.
+        """
+        corked, self._corked = self._corked, None
+        if corked:
+            self._write(corked[0] if len(corked) == 1 else b"".join(corked))
 
     def lineReceived(self, line: bytes) -> None:
         """Decode and sanitise one line, and hand it on unless blank or over the rate."""
@@ -291,7 +347,9 @@ class LineWire(LineReceiver, TelnetProtocol):
                            "commands sent faster are ignored")
             if verdict is not Verdict.ACCEPT:
                 return
-        text = sanitise(line.decode("utf-8", errors="replace"))
+        text = line.decode("utf-8", "replace")
+        # Nearly every line is printable ASCII: nothing to apply or drop.
+        text = text.strip() if text.isascii() and text.isprintable() else sanitise(text)
         if text or self._hiding_input:
             self.textReceived(text)
 
@@ -305,30 +363,42 @@ class LineWire(LineReceiver, TelnetProtocol):
     def close(self, message: str) -> None:
         """Say why, then hang up (override to restyle)."""
         self.sendLine(message)
+        self.hangUp()
+
+    def hangUp(self) -> None:
+        """Close after sending what is queued; no later input line is handled."""
+        self.uncork()
+        self._done = True
         self.transport.loseConnection()
 
     def lineLengthExceeded(self, line: bytes) -> None:
         """Say why, then close: a 1 KiB line is not something a person typed."""
         self.close(f"Line too long (over {self.MAX_LENGTH} bytes); goodbye.")
 
-    def sendLine(self, line: str | bytes) -> None:  # type: ignore[override]
-        """Send one line of text; the telnet layer turns LF into CR LF."""
+    def sendLine(self, line: str | bytes) -> None:
+        """Send one line of text, ended with CR LF."""
         if isinstance(line, str):
-            line = line.encode("utf-8")
-        self._write(line + b"\n")
+            if "\n" in line:
+                line = line.replace("\r\n", "\n").replace("\n", "\r\n")
+            self._write((line + "\r\n").encode("utf-8"))
+        else:
+            self._write(line.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") + b"\r\n")
 
     def sendPrompt(self, text: str) -> None:
         """Send text that the user answers on the same line (no line end)."""
         self._write(text.encode("utf-8"))
 
     def _write(self, data: bytes) -> None:
-        if (self.transport is None or self._aborted
-                or getattr(self.transport, "disconnecting", False)):
+        if self._corked is not None:
+            self._corked.append(data)
             return
-        if self._guard is not None and not self._guard.admit(len(data)):
+        socket = self._socket
+        if socket is None or self._done or self._aborted or socket.disconnecting:
             return
-        self.transport.write(data if isinstance(self.transport, TelnetWire)
-                             else data.replace(b"\n", b"\r\n"))
+        guard = self._guard
+        if guard is not None and guard.paused and not guard.admit(len(data)):
+            return
+        socket.write(data)
 
     def _output_overflowed(self) -> None:
         # The client is not reading, so a goodbye would only join the queue.
@@ -346,6 +416,7 @@ class LineWire(LineReceiver, TelnetProtocol):
         """Ask a telnet client to stop echoing (for a password); netcat is left alone."""
         self._hiding_input = True
         if self.speaks_telnet:
+            self.uncork()
             self.transport.will(ECHO).addErrback(self._negotiation_failed)
 
     def showInput(self) -> None:
@@ -354,8 +425,9 @@ class LineWire(LineReceiver, TelnetProtocol):
             return
         self._hiding_input = False
         if self.speaks_telnet:
+            self.uncork()
             self.transport.wont(ECHO).addErrback(self._negotiation_failed)
-            self._write(b"\n")
+            self._write(b"\r\n")
 
     def enableLocal(self, option: bytes) -> bool:
         """Agree to echo (that is, not echo) only while a password is asked."""
@@ -367,6 +439,8 @@ class LineWire(LineReceiver, TelnetProtocol):
         return None
 
     def connectionLost(self, reason: Failure) -> None:  # type: ignore[override]
-        """Tell both bases the connection has gone."""
-        LineReceiver.connectionLost(self, reason)
+        """Handle no more input: the connection has gone."""
+        self._done = True
+        self._corked = None
+        self._buffer = b""
         TelnetProtocol.connectionLost(self, reason)
