@@ -3,13 +3,30 @@
 Queries run in the one thread of an ``adbapi.ConnectionPool`` holding one
 connection, so the reactor never waits on the disk and this process's writers
 are serialised.  The connection runs with ``isolation_level=None`` (no implicit
-transactions from the ``sqlite3`` module) and every interaction opens its own
-explicitly: ``BEGIN IMMEDIATE`` for anything that writes, which takes the write
-lock before the first read so a read-then-write cannot be interleaved by
-another process on the same file (and cannot fail half-way with SQLITE_BUSY
-the way a deferred transaction upgrading its lock can), and plain ``BEGIN`` for
-reads that must see one snapshot.  The interaction commits itself; any
-exception rolls the whole transaction back (adbapi calls ``rollback``).
+transactions from the ``sqlite3`` module) and ``synchronous = FULL``: every
+COMMIT waits for an fsync, so a chip movement reported done survives a power
+cut.
+
+That fsync, not the SQL, is what a write costs, so writes use *group commit*.
+Every call, read or write, joins one first-in first-out queue on the reactor
+thread.  When no batch is running, everything queued (up to
+:attr:`SQLiteStorage.max_batch` calls) runs as one transaction on the pool
+thread: ``BEGIN IMMEDIATE``, then each call inside its own ``SAVEPOINT``, then
+one ``COMMIT`` and so one fsync for the lot.  A call that fails is rolled back
+to its savepoint and fails alone; the others in its batch still commit.  Only
+once COMMIT has returned are the calls' Deferreds fired, in queue order, so
+no caller hears "done" for a change that is not on disk; if BEGIN or COMMIT
+fails (or SQLite itself drops the transaction on an I/O error), every call of
+the batch fails and none of it is kept.  Whatever queued meanwhile is the next
+batch, so a call waits at most for the batch in flight and its own, and a lone
+call costs about what a transaction of its own did (two savepoint statements
+more).  One queue keeps order: a read issued after a write sees it.
+
+``BEGIN IMMEDIATE`` takes the write lock before the first read, so a
+read-then-write cannot be interleaved by another process on the same file (and
+cannot fail half-way with SQLITE_BUSY the way a deferred transaction upgrading
+its lock can).  A batch of reads only opens with plain ``BEGIN``: one snapshot,
+no write lock, no fsync.
 
 Chips are integers everywhere; ``CHECK`` constraints and a unique index on the
 ledger back up the checks made in Python, so a bug cannot take a balance below
@@ -22,12 +39,15 @@ import functools
 import json
 import os
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
 from twisted.enterprise import adbapi
 from twisted.internet import defer
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from blackjack.server.audit import Audit, audit, read_books
 from blackjack.server.storage import (
@@ -47,7 +67,6 @@ from blackjack.server.storage import (
 )
 
 if TYPE_CHECKING:
-    from twisted.internet.defer import Deferred
     from twisted.internet.interfaces import IReactorCore
 
 __all__ = ["SQLiteStorage", "open_storage", "SCHEMA_VERSION"]
@@ -139,6 +158,31 @@ def _deferred(
     return wrapper
 
 
+_Call = tuple[Callable[..., Any], tuple[Any, ...]]
+"""``work`` and its arguments, as handed to the pool thread."""
+
+_Outcome = tuple[bool, Any]
+"""``(True, result)`` or ``(False, exception)`` for one call of a batch."""
+
+
+class _Queued(NamedTuple):
+    """A call waiting in the queue for its batch."""
+
+    work: Callable[..., Any]
+    args: tuple[Any, ...]
+    writes: bool
+    deferred: Deferred[Any]
+
+
+def _wrap_sqlite_error(error: Exception) -> Exception:
+    """Domain errors pass through; a raw ``sqlite3`` error becomes a DatabaseError."""
+    if isinstance(error, sqlite3.Error):
+        wrapped = DatabaseError(f"database error: {error}")
+        wrapped.__cause__ = error
+        return wrapped
+    return error
+
+
 def _check_text(value: object, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{what} must be a non-empty string, got {value!r}")
@@ -164,6 +208,9 @@ class SQLiteStorage:
     ``":memory:"``.  ``clock`` is a ``reactor.seconds``-style callable that
     stamps every row; it is only ever called on the reactor thread.
     """
+
+    max_batch = 512
+    """The most calls one group-commit transaction carries."""
 
     def __init__(
         self,
@@ -203,12 +250,22 @@ class SQLiteStorage:
             cp_openfun=_configure,
             cp_reactor=reactor,
         )
-        # Queued first, so it runs before anything else on the single thread.
+        # Calls waiting for the next batch, and Deferreds waiting for the queue
+        # to drain (close).  ``_busy`` while a batch is in flight or its
+        # Deferreds are firing.
+        self._queue: deque[_Queued] = deque()
+        self._idle: list[Deferred[None]] = []
+        self._busy = True
+        #: Batch transactions committed, and the calls they carried (each
+        #: committed or rolled back to its savepoint); for tests and operators.
+        self.commits = 0
+        self.batched_calls = 0
+        # Creating the schema is the first "batch": calls made meanwhile queue.
         self._pool.runInteraction(self._create_schema).addErrback(
             lambda failure: _log.failure(
                 "could not create the schema in {path}", failure, path=path
             )
-        )
+        ).addBoth(lambda _: self._next_batch())
 
     def __repr__(self) -> str:
         return f"SQLiteStorage({self.path!r})"
@@ -244,38 +301,96 @@ class SQLiteStorage:
             self._schema_error = f"cannot open database {self.path!r}: {e}"
             raise DatabaseError(self._schema_error) from e
 
-    def _in_transaction(
-        self,
-        txn: adbapi.Transaction,
-        begin: str,
-        work: Callable[..., _T],
-        *args: Any,
-    ) -> _T:
-        """Run ``work(txn, *args)`` in one transaction on the pool thread."""
+    def _run_batch(
+        self, txn: adbapi.Transaction, begin: str, calls: list[_Call]
+    ) -> list[_Outcome]:
+        """Run ``calls`` in one transaction on the pool thread; one outcome each."""
         if self._schema_error is not None:
             raise DatabaseError(self._schema_error)
+        outcomes: list[_Outcome] = []
         try:
             txn.execute(begin)
-            result = work(txn, *args)
+            for work, args in calls:
+                txn.execute("SAVEPOINT call")
+                try:
+                    result = work(txn, *args)
+                except Exception as error:
+                    try:
+                        txn.execute("ROLLBACK TO call")
+                        txn.execute("RELEASE call")
+                    except sqlite3.Error as lost:
+                        # SQLite drops the whole transaction on some errors
+                        # (I/O, full disk, no memory): nothing of this batch
+                        # is left to commit.
+                        raise DatabaseError(
+                            f"database error: {error} (transaction lost: {lost})"
+                        ) from error
+                    outcomes.append((False, _wrap_sqlite_error(error)))
+                else:
+                    txn.execute("RELEASE call")
+                    outcomes.append((True, result))
             txn.execute("COMMIT")
         except sqlite3.Error as e:
             # adbapi rolls back after we raise.
             raise DatabaseError(f"database error: {e}") from e
-        return result
+        return outcomes
 
     def _write(self, work: Callable[..., _T], *args: Any) -> Deferred[_T]:
-        return self._run("BEGIN IMMEDIATE", work, *args)
+        return self._run(True, work, *args)
 
     def _read(self, work: Callable[..., _T], *args: Any) -> Deferred[_T]:
-        return self._run("BEGIN", work, *args)
+        return self._run(False, work, *args)
 
-    def _run(self, begin: str, work: Callable[..., _T], *args: Any) -> Deferred[_T]:
+    def _run(self, writes: bool, work: Callable[..., _T], *args: Any) -> Deferred[_T]:
         if self._closed:
             return defer.fail(DatabaseError("storage is closed"))
-        d: Deferred[_T] = self._pool.runInteraction(
-            self._in_transaction, begin, work, *args
-        )
+        d: Deferred[_T] = Deferred()
+        self._queue.append(_Queued(work, args, writes, d))
+        if not self._busy:
+            self._next_batch()
         return d
+
+    def _next_batch(self) -> None:
+        """Start a batch with what has queued, or note that the pool is idle."""
+        if not self._queue:
+            self._busy = False
+            idle, self._idle = self._idle, []
+            for waiter in idle:
+                waiter.callback(None)
+            return
+        self._busy = True
+        queue = self._queue
+        batch = [queue.popleft() for _ in range(min(len(queue), self.max_batch))]
+        begin = "BEGIN IMMEDIATE" if any(q.writes for q in batch) else "BEGIN"
+        calls = [(q.work, q.args) for q in batch]
+        self._pool.runInteraction(self._run_batch, begin, calls).addCallbacks(
+            self._batch_committed,
+            self._batch_failed,
+            callbackArgs=(batch,),
+            errbackArgs=(batch,),
+        )
+
+    def _batch_committed(self, outcomes: list[_Outcome], batch: list[_Queued]) -> None:
+        self.commits += 1
+        self.batched_calls += len(batch)
+        try:
+            # Still busy: calls made by these callbacks queue for the next batch.
+            for queued, (ok, value) in zip(batch, outcomes):
+                if ok:
+                    queued.deferred.callback(value)
+                else:
+                    queued.deferred.errback(value)
+        finally:
+            self._next_batch()
+
+    def _batch_failed(self, failure: Failure, batch: list[_Queued]) -> None:
+        if failure.check(sqlite3.Error):  # e.g. the connection could not open
+            failure = Failure(DatabaseError(f"database error: {failure.value}"))
+        try:
+            for queued in batch:
+                queued.deferred.errback(failure)
+        finally:
+            self._next_batch()
 
     def ready(self) -> Deferred[None]:
         """Fire once the schema exists; fail if it could not be created."""
@@ -286,15 +401,15 @@ class SQLiteStorage:
         """Wait for queued work, then close the connection and its thread."""
         if self._closed:
             return defer.succeed(None)
-        # A no-op queued behind all pending work: once it has run, stopping
-        # the (idle) pool thread does not block the reactor.
-        barrier = self._pool.runInteraction(lambda txn: None)
         self._closed = True
-
-        def _stop(_: object) -> None:
+        if not self._busy:
             self._pool.close()
-
-        done: Deferred[None] = barrier.addBoth(_stop)
+            return defer.succeed(None)
+        # Closed once the queue has drained: stopping the (then idle) pool
+        # thread does not block the reactor.
+        drained: Deferred[None] = Deferred()
+        self._idle.append(drained)
+        done: Deferred[None] = drained.addCallback(lambda _: self._pool.close())
         return done
 
     # --- accounts ---------------------------------------------------------------
