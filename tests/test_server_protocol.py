@@ -430,3 +430,24 @@ def test_quit_in_a_pipelined_packet_says_goodbye_and_ignores_the_rest(factory: B
     assert text.index("quit - leave") < text.index("Goodbye!")
     assert "take a card" not in text
     assert not conn.transport.connected
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_connection_makes_all_its_attributes_up_front(factory: BlackjackFactory) -> None:
+    """No attribute is added to a connection after __init__, so every connection shares one key table."""
+    made: list[set[str]] = []
+    original = BlackjackProtocol.__init__
+
+    def recording(self: BlackjackProtocol, *args: Any) -> None:
+        original(self, *args)
+        made.append(set(vars(self)))
+
+    BlackjackProtocol.__init__ = recording  # type: ignore[method-assign]
+    try:
+        conn = await logged_in(factory, "alice")
+    finally:
+        BlackjackProtocol.__init__ = original  # type: ignore[method-assign]
+    for line in ("json on", "help hit", "join main", "bet 10", "hint", "say hi", "leave", "bogus"):
+        conn.send(line)
+    conn.wire.dataReceived(b"\xff\xfb\x1fwho\r")
+    assert set(vars(conn.proto)) <= made[0], set(vars(conn.proto)) - made[0]

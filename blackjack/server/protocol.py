@@ -50,6 +50,10 @@ _ANONYMOUS = frozenset({"help", "quit", "register", "login", "tables", "who", "j
 _SETTINGS = {"on": True, "off": False, "yes": True, "no": False, "1": True, "0": False}
 
 
+def _not_connected() -> float:
+    raise RuntimeError("the connection has not been made yet")
+
+
 class CommandError(BlackjackError, ValueError):
     """A command was mistyped; the message says what to type instead."""
 
@@ -94,6 +98,7 @@ class BlackjackProtocol(LineWire):
     """
 
     def __init__(self, lobby: Lobby, accounts: Any, storage: IStorage) -> None:
+        super().__init__()
         self.lobby = lobby
         self.accounts = accounts
         self.storage = storage
@@ -105,6 +110,7 @@ class BlackjackProtocol(LineWire):
         self._chat: CommandLimiter | None = None
         self._idle_call: IDelayedCall | None = None
         self._active_at = 0.0
+        self._seconds: Callable[[], float] = _not_connected
         self.factory: BlackjackFactory | None = None
 
     # -- connection -----------------------------------------------------------
