@@ -107,3 +107,11 @@ def test_histogram_percentiles_are_within_a_percent() -> None:
     merged = loadtest.Histogram()
     merged.merge({str(k): n for k, n in histogram.buckets.items()})
     assert merged.count == 100
+
+
+def test_the_wire_benchmark_answers_a_packet_with_one_write(capsys: Any) -> None:
+    """scripts/bench_wire.py runs the real command path and reports one write per pipelined packet."""
+    _script("bench_wire").main(["--packets", "50", "--per-packet", "16"])
+    report = capsys.readouterr().out
+    assert "'help hit', 16 a packet:" in report and "us per command" in report
+    assert report.rstrip().endswith("1 write(s) a packet")
