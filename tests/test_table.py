@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import pytest_twisted
+from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
 from blackjack.actions import Action
@@ -314,11 +315,13 @@ async def test_coming_back_as_the_grace_period_ends_keeps_the_seat_and_bet(
     alice.client = None
     table.player_disconnected(alice)
     clock.advance(59)
-    betting = table.bet(bob, 10)  # holds the table while its stake is escrowed
-    clock.advance(1)
+    busy: Deferred[None] = Deferred()
+    table._queue.run(lambda: busy)  # the table is busy, as with a double being escrowed
+    clock.advance(1)  # grace over: the leave waits in the queue
     alice.client = FakeClient()
     table.player_reconnected(alice)
-    await wait(betting)
+    busy.callback(None)
+    await wait(table.bet(bob, 10))
     await wait(table.idle())
     assert (alice.table, alice.seat) == (table, 1)
     assert table.round is not None and table.round.turn is not None
@@ -428,3 +431,117 @@ async def test_the_insurance_offer_lists_only_the_answers_the_rules_allow(storag
     assert events(alice).last("decide")["legal"] == ["insurance", "no"]
     table2, clock2, (bob,) = await dealt(storage, "AS AH KC 7D", "bob")
     assert events(bob).last("decide")["legal"] == ["even", "no"]
+
+
+class SlowCommits:
+    """The real storage, but each stake's answer waits until ``commit()``: a slow disk."""
+
+    def __init__(self, storage: Any) -> None:
+        self._storage = storage
+        self.waiting: list[tuple[Deferred[int], Deferred[int]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._storage, name)
+
+    def stake(self, *args: Any) -> Deferred[int]:
+        answer: Deferred[int] = Deferred()
+        self.waiting.append((self._storage.stake(*args), answer))
+        return answer
+
+    def commit(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        for real, answer in waiting:
+            real.chainDeferred(answer)
+
+
+async def slow_table(storage: Any, *names: str, bankroll: int = 1000,
+                     ) -> tuple[Table, Clock, SlowCommits, list[Player]]:
+    """Players seated at a table whose stakes commit only when the test says."""
+    slow = SlowCommits(storage)
+    table, clock = make_table(slow, " ".join(["TS 6H 9C TD 8S 7C 5D 4H"] * 4))
+    players = [await make_player(storage, name, bankroll) for name in names]
+    for player in players:
+        table.sit(player)
+    return table, clock, slow, players
+
+
+@pytest_twisted.ensureDeferred
+async def test_bets_at_one_table_go_to_the_database_together(storage: Any) -> None:
+    """Seven bets in one window are escrowed side by side, not each after the last one commits."""
+    names = ["ann", "bea", "cat", "dot", "eve", "fay", "gus"]
+    table, clock, slow, players = await slow_table(storage, *names)
+    placed = [table.bet(player, 10) for player in players]
+    assert len(slow.waiting) == 7 and not any(d.called for d in placed)
+    assert table.round is None  # nobody's bet is in yet, so nobody is dealt in
+    slow.commit()
+    for d in placed:
+        await wait(d)
+    await wait(table.idle())
+    assert table.round is not None and sorted(table.round.bets) == list(range(1, 8))
+    assert [e["seat"] for e in events(players[0]).events if e["event"] == "bet"] == list(range(1, 8))
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_window_closes_only_once_the_stakes_in_flight_are_in(storage: Any) -> None:
+    """Time running out while a bet commits deals that bet in, rather than leaving it in escrow."""
+    table, clock, slow, (ann, bea) = await slow_table(storage, "ann", "bea")
+    pending = table.bet(ann, 10)
+    with pytest.raises(TableError, match="still being placed"):
+        await wait(table.bet(ann, 10))
+    clock.advance(TIMERS.bet)  # time is up while ann's stake is on its way
+    assert table.round is None and table.phase is TablePhase.BETTING
+    slow.commit()
+    await wait(pending)
+    await wait(table.idle())
+    assert table.round is not None and list(table.round.bets) == [1]
+    assert (await wait(storage.books())).escrow == 10
+
+
+@pytest_twisted.ensureDeferred
+async def test_leaving_while_a_bet_commits_gets_it_back(storage: Any) -> None:
+    """A player who stands up before their stake commits is paid it back when the round settles."""
+    table, clock, slow, (ann, bea) = await slow_table(storage, "ann", "bea")
+    ann_bet, bea_bet = table.bet(ann, 10), table.bet(bea, 10)
+    await wait(table.leave(ann))
+    slow.commit()
+    await wait(ann_bet)
+    await wait(bea_bet)
+    await wait(table.idle())
+    assert "your bet is returned" in [e.get("message") for e in events(ann).events]
+    assert table.round is not None and list(table.round.bets) == [2]
+    while table.round is not None and table.round.turn is not None:
+        await wait(table.act(bea, Action.STAND))
+    await wait(table.idle())
+    assert await balance(storage, ann) == 1000
+    await books_balance(storage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_refused_stake_in_flight_does_not_stop_the_others(storage: Any) -> None:
+    """One bettor short of chips is told so; the other bets stand and the round deals."""
+    table, clock, slow, (ann, bea) = await slow_table(storage, "ann", "bea", bankroll=5)
+    await wait(storage.issue(bea.account_id, 100))
+    ann_bet, bea_bet = table.bet(ann, 10), table.bet(bea, 10)
+    slow.commit()
+    with pytest.raises(TableError, match="not enough chips to bet: you have 5"):
+        await wait(ann_bet)
+    await wait(bea_bet)
+    clock.advance(TIMERS.bet)
+    await wait(table.idle())
+    assert table.round is not None and list(table.round.bets) == [2]
+    await books_balance(storage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_stopping_while_a_bet_commits_returns_it(storage: Any) -> None:
+    """A shutdown in the betting window refunds a stake still on its way, and the books balance."""
+    table, clock, slow, (ann,) = await slow_table(storage, "ann")
+    ann_bet = table.bet(ann, 10)
+    stopped = table.stop()
+    slow.commit()
+    await wait(ann_bet)
+    await wait(stopped)
+    await wait(table.idle())
+    assert await balance(storage, ann) == 1000
+    assert (await wait(storage.books())).escrow == 0
+    await books_balance(storage)

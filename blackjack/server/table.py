@@ -20,7 +20,14 @@ that settlement, or by ``storage.refund`` if the round never deals.
 Every change that awaits the database runs in one per-table
 :class:`~blackjack.server.serial.SerialQueue`, so two commands (or a command
 and a timer) never interleave between an escrow and the engine call.  (Not a
-``DeferredLock``: see :mod:`blackjack.server.serial` for why.)
+``DeferredLock``: see :mod:`blackjack.server.serial` for why.)  The one
+exception is a bet in the betting window: no engine call follows it until
+the window closes, so the queue does not wait for its escrow to commit.  The
+seat is marked as betting, the stake goes to the database, and the bet is
+recorded by a second queued step once it is committed; the window does not
+close (by time or because everyone bet) while a stake is on its way.  So the
+bets at one table share database commits instead of waiting for each
+other's.
 Timers are injected (:class:`~twisted.internet.interfaces.IReactorTime`).
 """
 
@@ -111,6 +118,8 @@ class Table:
         self._grace: dict[Player, IDelayedCall] = {}
         self._timer: IDelayedCall | None = None
         self._timer_token = 0
+        self._placing = 0
+        self._idle_waiters: list[Deferred[None]] = []
         self._reset_round()
 
     def _reset_round(self) -> None:
@@ -119,6 +128,9 @@ class Table:
         self._bets: dict[int, int] = {}
         self._stakers: dict[int, Player] = {}
         self._returned: dict[int, int] = defaultdict(int)
+        self._staking: dict[int, Player] = {}
+        """Seats whose bet is on its way to the database, and who placed it."""
+        self._close_when_staked = False
         self._stake_count = 0
         self._sent = 0
 
@@ -158,9 +170,15 @@ class Table:
                 "bets": {str(s): n for s, n in sorted(self._bets.items())},
                 "round": None if self._round is None else self._round.view().to_dict()}
 
-    def idle(self) -> Deferred[None]:
-        """Fire once every command and timer already queued has finished."""
-        return self._queue.run(lambda: None)
+    @inlineCallbacks
+    def idle(self) -> Any:
+        """Fire once every command and timer already queued has finished, bets included."""
+        yield self._queue.run(lambda: None)
+        while self._placing:
+            waiter: Deferred[None] = Deferred()
+            self._idle_waiters.append(waiter)
+            yield waiter
+            yield self._queue.run(lambda: None)
 
     # -- sitting, watching, leaving -------------------------------------------
 
@@ -289,8 +307,20 @@ class Table:
     # -- betting ----------------------------------------------------------------
 
     def bet(self, player: Player, amount: int) -> Deferred[None]:
-        """Escrow and place a bet for the player's seat."""
-        return self._queue.run(self._bet, player, amount)
+        """Escrow and place a bet for the player's seat; fires once it is placed."""
+        placed: Deferred[None] = Deferred()
+        self._placing += 1
+        placed.addBoth(self._placed)
+        self._queue.run(self._bet, player, amount, placed).addErrback(placed.errback)
+        return placed
+
+    def _placed(self, result: Any) -> Any:
+        self._placing -= 1
+        if not self._placing:
+            waiters, self._idle_waiters = self._idle_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
+        return result
 
     def _betting_event(self) -> dict[str, Any]:
         remaining = self.timers.bet
@@ -307,8 +337,7 @@ class Table:
         self._start_timer(self.timers.bet, self._betting_over)
         self._broadcast(self._betting_event())
 
-    @inlineCallbacks
-    def _bet(self, player: Player, amount: int) -> Any:
+    def _bet(self, player: Player, amount: int, placed: Deferred[None]) -> None:
         seat = player.seat
         if seat is None or player.table is not self:
             raise TableError(f"sit down first: join {self.name}")
@@ -318,17 +347,57 @@ class Table:
             raise TableError("a round is in play; bet when the next betting window opens")
         if seat in self._bets:
             raise TableError(f"you have already bet {self._bets[seat]} this round")
+        if seat in self._staking:
+            raise TableError("one moment: the last bet on this seat is still being placed")
         if not self.rules.min_bet <= amount <= self.rules.max_bet:
             raise TableError(f"bet {self.rules.min_bet} to {self.rules.max_bet} "
                              f"at this table, not {amount}")
-        assert self._round_id is not None
-        balance = yield self._stake(player, seat, "bet", amount)
-        self._bets[seat] = amount
-        self._stakers[seat] = player
-        self._broadcast({"event": "bet", "seat": seat, "player": player.name,
-                         "amount": amount})
-        player.send({"event": "balance", "balance": balance})
-        yield self._maybe_close_betting()
+        round_id = self._round_id
+        assert round_id is not None
+        self._staking[seat] = player
+        # Not waited for here: the queue moves on while the stake commits.
+        self._stake(player, seat, "bet", amount).addBoth(
+            lambda result: self._queue.run(self._staked, player, seat, amount, round_id, result)
+        ).chainDeferred(placed)
+
+    def _staked(self, player: Player, seat: int, amount: int, round_id: str,
+                result: int | Failure) -> Any:
+        """Record a bet whose stake has committed (or failed), back in the queue."""
+        if round_id != self._round_id:
+            # The table stopped (a server shutdown) while the stake committed;
+            # the round's refund, issued after the stake, returned the chips.
+            if isinstance(result, Failure):
+                return result
+            player.send({"event": "info", "message": "bets on this round are returned"})
+            return None
+        self._staking.pop(seat, None)
+        if isinstance(result, Failure):
+            # Refused (not enough chips) or failed: no chip moved.
+            after = self._after_staking()
+            if after is not None:
+                after.addErrback(self._log_failure)
+            return result
+        if player.table is self and player.seat == seat:
+            self._bets[seat] = amount
+            self._stakers[seat] = player
+            self._broadcast({"event": "bet", "seat": seat, "player": player.name,
+                             "amount": amount})
+            player.send({"event": "balance", "balance": result})
+        else:
+            # The player left while the stake committed: it is returned with
+            # the round, like a bet withdrawn in the window.
+            self._returned[player.account_id] += amount
+            player.send({"event": "info", "message": "your bet is returned"})
+        return self._after_staking()
+
+    def _after_staking(self) -> Deferred[None] | None:
+        """Once no stake is on its way, close the window if it is due."""
+        if self._staking:
+            return None
+        if self._close_when_staked:
+            self._close_when_staked = False
+            return self._close_betting()
+        return self._maybe_close_betting()
 
     def _stake(self, player: Player, seat: int, what: str, amount: int) -> Deferred[int]:
         self._stake_count += 1
@@ -365,6 +434,10 @@ class Table:
             # round (and perhaps settled it and opened the next window).
             return None
         self._cancel_timer()
+        if self._staking:
+            # Bets are on their way to the database: close once they are in.
+            self._close_when_staked = True
+            return None
         if not self._bets:
             round_id, returned = self._round_id, dict(self._returned)
             self._reset_round()
