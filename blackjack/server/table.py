@@ -372,11 +372,13 @@ class Table:
             return None
         self._staking.pop(seat, None)
         if isinstance(result, Failure):
-            # Refused (not enough chips) or failed: no chip moved.
+            # Refused (not enough chips) or failed: no chip moved.  The window
+            # may be due to close; the queue waits for that, then the refusal
+            # goes to the player.
             after = self._after_staking()
-            if after is not None:
-                after.addErrback(self._log_failure)
-            return result
+            if after is None:
+                return result
+            return after.addErrback(self._log_failure).addCallback(lambda _: result)
         if player.table is self and player.seat == seat:
             self._bets[seat] = amount
             self._stakers[seat] = player
