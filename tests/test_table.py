@@ -448,8 +448,10 @@ class SlowCommits:
         self.waiting.append((self._storage.stake(*args), answer))
         return answer
 
-    def commit(self) -> None:
-        waiting, self.waiting = self.waiting, []
+    def commit(self, count: int | None = None) -> None:
+        """Answer the first ``count`` stakes waiting (all of them by default)."""
+        count = len(self.waiting) if count is None else count
+        waiting, self.waiting = self.waiting[:count], self.waiting[count:]
         for real, answer in waiting:
             real.chainDeferred(answer)
 
@@ -545,3 +547,28 @@ async def test_stopping_while_a_bet_commits_returns_it(storage: Any) -> None:
     assert await balance(storage, ann) == 1000
     assert (await wait(storage.books())).escrow == 0
     await books_balance(storage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_refusal_that_closes_the_window_is_told_after_the_round_it_deals(
+        storage: Any) -> None:
+    """When the last stake in flight is refused after time ran out, the table deals (and here
+    settles a blackjack) before the refusal is reported: nothing runs beside the table's queue."""
+    slow = SlowCommits(storage)
+    table, clock = make_table(slow, "AS 9C KD 7H")  # bea's blackjack against a 9: paid at once
+    ann = await make_player(storage, "ann", 5)
+    bea = await make_player(storage, "bea")
+    table.sit(ann)
+    table.sit(bea)
+    bea_bet = table.bet(bea, 10)
+    ann_bet = table.bet(ann, 10)
+    slow.commit(1)
+    await wait(bea_bet)
+    clock.advance(TIMERS.bet)  # time is up; ann's stake is still on its way
+    assert table.round is None
+    told: Deferred[tuple[object, int]] = Deferred()
+    ann_bet.addErrback(lambda failure: told.callback((failure.value, len(events(bea).events))))
+    slow.commit()
+    error, seen_by_then = await wait(told)
+    assert isinstance(error, TableError)
+    assert {"event": "balance", "balance": 1015} in events(bea).events[:seen_by_then]  # paid
