@@ -197,7 +197,7 @@ class BlackjackProtocol(LineWire):
                 return
             verb, _, rest = text.partition(" ")
             verb = verb.lower()
-            command = getattr(self, "cmd_" + verb, None) or _find_command(self, verb)
+            command = _find_command(self, verb)
             if command is None:
                 self.error(f"unknown command {verb!r}; type 'help' for the list of commands")
                 return
@@ -214,10 +214,6 @@ class BlackjackProtocol(LineWire):
             # or leave the player without an answer.
             _log.failure("command {text!r} failed", text=text[:80])
             self.error("something went wrong on the server; please try again")
-
-    def _command(self, verb: str) -> Callable[[str], Any] | None:
-        method = getattr(self, "cmd_" + verb, None)
-        return method if method is not None else _find_command(self, verb)
 
     def _failed(self, failure: Failure) -> None:
         if failure.check(BlackjackError):
