@@ -10,7 +10,6 @@ otherwise ``text_lines(event, me, unicode)`` renders it for a person, with
 from __future__ import annotations
 
 import json
-import json.encoder
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,32 +18,8 @@ from blackjack.cards import Card
 __all__ = ["json_line", "json_wire", "text_lines", "card_text", "Broadcast"]
 
 
-def _compact_encoder() -> Callable[[Any], str]:
-    """The standard library's compact JSON encoder, built once, not once per call.
-
-    ``JSONEncoder.encode`` builds a new C encoder on every call, which cost
-    more than encoding a typical event.  This builds it once, with the same
-    settings (compact separators, UTF-8 text, no circular-reference check:
-    events are trees made here), and falls back to ``encode`` on an
-    interpreter without the C accelerator.
-    """
-    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
-                               check_circular=False)
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # pragma: no cover - PyPy, or CPython built without _json
-        return encoder.encode
-    chunks = make(None, encoder.default, json.encoder.encode_basestring, None,
-                  encoder.key_separator, encoder.item_separator,
-                  False, False, True)
-    join = "".join
-
-    def encode(obj: Any) -> str:
-        return join(chunks(obj, 0))
-
-    return encode
-
-
-_encode = _compact_encoder()
+# The fallback encoder: compact separators, UTF-8 text kept as is.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _stdlib_wire(event: Any) -> bytes:
