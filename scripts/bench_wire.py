@@ -26,9 +26,9 @@ from twisted.internet.testing import StringTransport
 
 # Run from a checkout without installing: scripts/ is not a package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from blackjack.server.limits import Limits  # noqa: E402
-from blackjack.server.lobby import Lobby  # noqa: E402
-from blackjack.server.protocol import BlackjackFactory  # noqa: E402
+from blackjack.server.frontends.limits import Limits  # noqa: E402
+from blackjack.server.core.lobby import Lobby  # noqa: E402
+from blackjack.server.frontends.telnet.protocol import BlackjackFactory  # noqa: E402
 
 
 class _CountingTransport(StringTransport):

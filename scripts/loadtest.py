@@ -943,11 +943,11 @@ def _rss(pid: int | None) -> int | None:
 async def make_accounts(storage: Any, names: Iterable[str], bankroll: int) -> int:
     """Create the bot accounts that ``storage`` lacks; return how many were made.
 
-    They get the cheap :data:`~blackjack.server.passwords.FAST_INSECURE` hash
+    They get the cheap :data:`~blackjack.server.core.passwords.FAST_INSECURE` hash
     (one hash shared by all: each stored hash carries its own salt and cost),
     so logging a thousand bots in costs the server no real hashing.
     """
-    from blackjack.server.passwords import FAST_INSECURE, hash_password
+    from blackjack.server.core.passwords import FAST_INSECURE, hash_password
 
     hashed = await hash_password(PASSWORD, FAST_INSECURE)
     made = 0
@@ -964,7 +964,7 @@ async def make_accounts(storage: Any, names: Iterable[str], bankroll: int) -> in
 
 async def make_accounts_in(path: str, names: Sequence[str], bankroll: int) -> int:
     """:func:`make_accounts` in an SQLite file (the server need not be running)."""
-    from blackjack.server.sqlite import open_storage
+    from blackjack.server.storage.sqlite import open_storage
 
     storage = open_storage(path)
     try:

@@ -14,8 +14,8 @@ import pytest_twisted
 from twisted.internet.defer import Deferred
 from zope.interface import implementer
 
-from blackjack.server.player import ISeatClient, Player
-from blackjack.server.sqlite import SQLiteStorage
+from blackjack.server.core.player import ISeatClient, Player
+from blackjack.server.storage.sqlite import SQLiteStorage
 
 
 def wait(d: Deferred[Any], seconds: float = 5.0) -> Deferred[Any]:

@@ -11,8 +11,8 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
-from blackjack.server import accounts as accounts_module
-from blackjack.server.accounts import (
+from blackjack.server.core import accounts as accounts_module
+from blackjack.server.core.accounts import (
     Accounts,
     InvalidNameError,
     InvalidPasswordError,
@@ -22,8 +22,8 @@ from blackjack.server.accounts import (
     validate_name,
     validate_password,
 )
-from blackjack.server.passwords import FAST_INSECURE
-from blackjack.server.sqlite import SQLiteStorage
+from blackjack.server.core.passwords import FAST_INSECURE
+from blackjack.server.storage.sqlite import SQLiteStorage
 from blackjack.server.storage import NameTakenError
 
 T = TypeVar("T")

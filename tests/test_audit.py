@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from blackjack.server.audit import audit_file, main
-from blackjack.server.sqlite import SQLiteStorage
+from blackjack.server.storage.audit import audit_file, main
+from blackjack.server.storage.sqlite import SQLiteStorage
 
 from conftest import wait
 

@@ -31,8 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from blackjack.server.audit import audit_file
-from blackjack.server.tap import Options
+from blackjack.server.storage.audit import audit_file
+from blackjack.server.hosting.tap import Options
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = ("crashann", "crashbob", "crashcat", "crashdan")

@@ -46,11 +46,11 @@ from zope.interface import implementer
 from blackjack.actions import Action
 from blackjack.round import HIDDEN, Round
 from blackjack.rules import Rules
-from blackjack.server.lobby import Lobby, LobbyError
-from blackjack.server.player import ISeatClient, Player
-from blackjack.server.sqlite import SQLiteStorage
+from blackjack.server.core.lobby import Lobby, LobbyError
+from blackjack.server.core.player import ISeatClient, Player
+from blackjack.server.storage.sqlite import SQLiteStorage
 from blackjack.server.storage import Account
-from blackjack.server.table import Table, TableError, TablePhase, Timers
+from blackjack.server.core.table import Table, TableError, TablePhase, Timers
 from blackjack.shoe import Shoe
 
 from test_storage import call
@@ -121,7 +121,7 @@ class FailureLog:
         namespace = event.get("log_namespace", "")
         # A broken client's own failures are expected (and logged by Player.send).
         if "log_failure" in event and namespace.startswith("blackjack") \
-                and namespace != "blackjack.server.player":
+                and namespace != "blackjack.server.core.player":
             self.failures.append(event["log_failure"].getTraceback())
 
 

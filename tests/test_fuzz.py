@@ -26,12 +26,12 @@ from twisted.internet.task import Clock
 from twisted.logger import globalLogPublisher
 
 from blackjack.rules import Rules
-from blackjack.server.accounts import Accounts
-from blackjack.server.limits import Limits
-from blackjack.server.lobby import Lobby
-from blackjack.server.passwords import FAST_INSECURE
-from blackjack.server.protocol import BlackjackFactory
-from blackjack.server.table import Table, Timers
+from blackjack.server.core.accounts import Accounts
+from blackjack.server.frontends.limits import Limits
+from blackjack.server.core.lobby import Lobby
+from blackjack.server.core.passwords import FAST_INSECURE
+from blackjack.server.frontends.telnet.protocol import BlackjackFactory
+from blackjack.server.core.table import Table, Timers
 
 from conftest import wait
 from test_server_protocol import Conn as Client

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from twisted.internet.task import Clock
 
-from blackjack.server.limits import (
+from blackjack.server.frontends.limits import (
     CommandLimiter,
     ConnectionCounter,
     Limits,

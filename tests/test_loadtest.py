@@ -12,8 +12,8 @@ import pytest_twisted
 from twisted.internet.defer import ensureDeferred
 from twisted.internet.protocol import Factory
 
-from blackjack.server.passwords import FAST_INSECURE
-from blackjack.server.tap import Options, makeService
+from blackjack.server.core.passwords import FAST_INSECURE
+from blackjack.server.hosting.tap import Options, makeService
 
 from conftest import wait
 

@@ -10,8 +10,8 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from blackjack.server import passwords
-from blackjack.server.passwords import (
+from blackjack.server.core import passwords
+from blackjack.server.core.passwords import (
     DEFAULT_PARAMS,
     FAST_INSECURE,
     ScryptParams,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from blackjack.server.limits import Limits
+from blackjack.server.frontends.limits import Limits
 
 from conftest import wait
 
@@ -28,7 +28,7 @@ def test_the_plugin_options_parse_tables_and_refuse_bad_rules() -> None:
     """--table NAME:SPEC builds rules; a bad spec is a usage error naming the table."""
     from twisted.python.usage import UsageError
 
-    from blackjack.server.tap import DEFAULT_TABLES, Options
+    from blackjack.server.hosting.tap import DEFAULT_TABLES, Options
 
     options = Options()
     options.parseOptions([])
@@ -67,7 +67,7 @@ LIMIT_OPTIONS = ["max-line", "rate", "burst", "chat-rate", "chat-burst", "max-pe
 
 def test_every_limit_is_a_documented_option_with_the_library_default() -> None:
     """``twistd blackjack --help`` lists each limit, and no options give Limits()."""
-    from blackjack.server.tap import Options
+    from blackjack.server.hosting.tap import Options
 
     usage = str(Options())
     for name in LIMIT_OPTIONS:
@@ -81,7 +81,7 @@ def test_every_limit_is_a_documented_option_with_the_library_default() -> None:
 
 def test_limit_options_build_the_limits() -> None:
     """Each limit option lands in the Limits value; 256k means 262144 bytes."""
-    from blackjack.server.tap import Options
+    from blackjack.server.hosting.tap import Options
 
     options = Options()
     options.parseOptions([
@@ -104,7 +104,7 @@ def test_bad_limit_options_are_usage_errors(argv: list[str]) -> None:
     """A nonsensical limit is refused at start-up, not discovered under load."""
     from twisted.python.usage import UsageError
 
-    from blackjack.server.tap import Options
+    from blackjack.server.hosting.tap import Options
 
     with pytest.raises(UsageError):
         Options().parseOptions(argv)
@@ -116,8 +116,8 @@ async def test_make_service_applies_the_limits_and_password_cost(tmp_path: Path)
     from twisted.internet import reactor
     from twisted.logger import globalLogPublisher
 
-    from blackjack.server.passwords import FAST_INSECURE
-    from blackjack.server.tap import Options, makeService
+    from blackjack.server.core.passwords import FAST_INSECURE
+    from blackjack.server.hosting.tap import Options, makeService
 
     options = Options()
     options.parseOptions(["--db", str(tmp_path / "bj.sqlite3"), "--max-per-ip", "7",

@@ -1,4 +1,4 @@
-"""Tests for blackjack.server.render: JSON lines, and broadcasts encoded once."""
+"""Tests for blackjack.server.frontends.render: JSON lines, and broadcasts encoded once."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from blackjack.server import render
-from blackjack.server.render import Broadcast, json_line, json_wire
+from blackjack.server.frontends import render
+from blackjack.server.frontends.render import Broadcast, json_line, json_wire
 
 
 def test_json_line_is_compact_utf8_json() -> None:

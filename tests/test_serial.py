@@ -1,10 +1,10 @@
-"""Tests for blackjack.server.serial: one operation at a time, however many wait."""
+"""Tests for blackjack.server.core.serial: one operation at a time, however many wait."""
 
 from __future__ import annotations
 
 from twisted.internet.defer import Deferred, DeferredLock
 
-from blackjack.server.serial import SerialQueue
+from blackjack.server.core.serial import SerialQueue
 
 
 def _flood(queue: SerialQueue | DeferredLock, count: int) -> list[int]:

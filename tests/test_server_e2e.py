@@ -11,9 +11,9 @@ from twisted.internet.defer import DeferredQueue
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.protocols.basic import LineReceiver
 
-from blackjack.server.passwords import FAST_INSECURE
-from blackjack.server.service import BlackjackService
-from blackjack.server.tap import Options, makeService
+from blackjack.server.core.passwords import FAST_INSECURE
+from blackjack.server.hosting.service import BlackjackService
+from blackjack.server.hosting.tap import Options, makeService
 from blackjack.testing import StackedShoe
 
 from conftest import wait

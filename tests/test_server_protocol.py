@@ -15,13 +15,13 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransportWithDisconnection
 
 from blackjack.rules import Rules
-from blackjack.server.accounts import Accounts
-from blackjack.server.limits import Limits
-from blackjack.server.lobby import Lobby
-from blackjack.server.passwords import FAST_INSECURE
-from blackjack.server.protocol import BlackjackFactory, BlackjackProtocol, CommandError, parse_bet
-from blackjack.server.table import Table, Timers
-from blackjack.server.wire import TelnetWire
+from blackjack.server.core.accounts import Accounts
+from blackjack.server.frontends.limits import Limits
+from blackjack.server.core.lobby import Lobby
+from blackjack.server.core.passwords import FAST_INSECURE
+from blackjack.server.frontends.telnet.protocol import BlackjackFactory, BlackjackProtocol, CommandError, parse_bet
+from blackjack.server.core.table import Table, Timers
+from blackjack.server.frontends.telnet.wire import TelnetWire
 from blackjack.testing import StackedShoe
 
 

@@ -23,8 +23,8 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
-from blackjack.server import sqlite as sqlite_module
-from blackjack.server.sqlite import SCHEMA_VERSION, SQLiteStorage, open_storage
+from blackjack.server.storage import sqlite as sqlite_module
+from blackjack.server.storage.sqlite import SCHEMA_VERSION, SQLiteStorage, open_storage
 from blackjack.server.storage import (
     Account,
     Books,

@@ -12,9 +12,9 @@ from twisted.internet.task import Clock
 
 from blackjack.actions import Action
 from blackjack.rules import Rules
-from blackjack.server.player import Player
-from blackjack.server.render import Broadcast
-from blackjack.server.table import Table, TableError, TablePhase, Timers
+from blackjack.server.core.player import Player
+from blackjack.server.frontends.render import Broadcast
+from blackjack.server.core.table import Table, TableError, TablePhase, Timers
 from blackjack.testing import StackedShoe
 
 from conftest import FakeClient, make_player, wait

@@ -11,8 +11,8 @@ from twisted.conch.telnet import ECHO, IAC, WILL, WONT
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransportWithDisconnection
 
-from blackjack.server.limits import Limits
-from blackjack.server.wire import LineWire, TelnetWire, sanitise
+from blackjack.server.frontends.limits import Limits
+from blackjack.server.frontends.telnet.wire import LineWire, TelnetWire, sanitise
 
 
 class Recorder(LineWire):

@@ -1,7 +1,7 @@
-"""twistd plugin: ``twistd -n blackjack``. Everything lives in blackjack.server.tap."""
+"""twistd plugin: ``twistd -n blackjack``. Everything lives in blackjack.server.hosting.tap."""
 
 from twisted.application.service import ServiceMaker
 
 blackjack = ServiceMaker(
-    "blackjack", "blackjack.server.tap",
+    "blackjack", "blackjack.server.hosting.tap",
     "A multiplayer blackjack card room played over telnet.", "blackjack")

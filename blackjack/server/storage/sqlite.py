@@ -49,8 +49,8 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from blackjack.server.audit import Audit, audit, read_books
-from blackjack.server.storage import (
+from blackjack.server.storage.audit import Audit, audit, read_books
+from blackjack.server.storage.interface import (
     Account,
     Books,
     DatabaseError,
@@ -645,7 +645,7 @@ class SQLiteStorage:
 
     @_deferred
     def audit(self) -> Deferred[Audit]:
-        """Every check of :mod:`blackjack.server.audit`, in one read transaction."""
+        """Every check of :mod:`blackjack.server.storage.audit`, in one read transaction."""
         return self._read(audit)
 
 

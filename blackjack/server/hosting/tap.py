@@ -2,7 +2,7 @@
 
 The plugin file (``twisted/plugins/blackjack_plugin.py``) only names this
 module; everything else is here, so ``twistd --help`` stays fast.  Every
-limit in :class:`~blackjack.server.limits.Limits` is an option, with the
+limit in :class:`~blackjack.server.frontends.limits.Limits` is an option, with the
 same default; a load test connecting thousands of bots from one address
 raises ``--max-per-ip``, ``--login-attempts-per-ip`` and
 ``--registrations-per-hour`` and may choose ``--password-cost fast-insecure``.
@@ -20,8 +20,8 @@ from twisted.python import usage
 
 from blackjack.errors import RulesError
 from blackjack.rules import PRESETS, Rules
-from blackjack.server.limits import Limits
-from blackjack.server.passwords import DEFAULT_PARAMS, FAST_INSECURE, ScryptParams
+from blackjack.server.frontends.limits import Limits
+from blackjack.server.core.passwords import DEFAULT_PARAMS, FAST_INSECURE, ScryptParams
 
 __all__ = ["Options", "makeService", "DEFAULT_TABLES"]
 
@@ -105,7 +105,7 @@ class Options(usage.Options):
          "Seconds to answer an insurance offer before it is declined.", _seconds],
         ["grace", None, 60.0,
          "Seconds a disconnected player's seat is held for them.", _seconds],
-        # Limits: each default is the one in blackjack.server.limits.Limits.
+        # Limits: each default is the one in blackjack.server.frontends.limits.Limits.
         ["max-line", None, _LIMITS.max_line,
          "Longest input line in bytes; a longer one is refused and the connection "
          "closed.", _count],
@@ -201,14 +201,14 @@ def makeService(options: Options, reactor: Any = None,
     """The blackjack service for these options (on the global reactor by default).
 
     ``hasher`` overrides ``--password-cost``; only tests and load bots should
-    use :data:`~blackjack.server.passwords.FAST_INSECURE`.
+    use :data:`~blackjack.server.core.passwords.FAST_INSECURE`.
     """
     if reactor is None:
         from twisted.internet import reactor as _reactor
         reactor = _reactor
-    from blackjack.server.service import BlackjackService
-    from blackjack.server.sqlite import open_storage
-    from blackjack.server.table import Timers
+    from blackjack.server.hosting.service import BlackjackService
+    from blackjack.server.storage.sqlite import open_storage
+    from blackjack.server.core.table import Timers
 
     if hasher is None:
         hasher = _PASSWORD_COSTS[options["password-cost"]]

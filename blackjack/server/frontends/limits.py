@@ -2,7 +2,7 @@
 
 A server on an open port meets scanners, floods and broken clients.  This
 module holds the limits as one frozen value, :class:`Limits` (every field is a
-``twistd blackjack`` option, see :mod:`blackjack.server.tap`), and the small
+``twistd blackjack`` option, see :mod:`blackjack.server.hosting.tap`), and the small
 meters that enforce the ones counted per connection or per address:
 
 * :class:`TokenBucket`: ``rate`` tokens a second, at most ``burst`` saved up.

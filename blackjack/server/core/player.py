@@ -16,7 +16,7 @@ from twisted.logger import Logger
 from zope.interface import Interface
 
 if TYPE_CHECKING:
-    from blackjack.server.table import Table
+    from blackjack.server.core.table import Table
 
 __all__ = ["ISeatClient", "Player"]
 

@@ -1,6 +1,6 @@
 """The card room: its tables, and who is logged in from where.
 
-The lobby owns the one :class:`~blackjack.server.player.Player` per account
+The lobby owns the one :class:`~blackjack.server.core.player.Player` per account
 that is online (or seated and reconnecting).  :meth:`Lobby.attach` is where a
 second login takes over a session: the old client is told and closed, and
 the player keeps their seat.  :meth:`Lobby.detach` is where a dropped
@@ -14,9 +14,9 @@ from typing import Any
 from twisted.internet.defer import Deferred, DeferredList
 
 from blackjack.errors import BlackjackError
-from blackjack.server.player import Player
+from blackjack.server.core.player import Player
 from blackjack.server.storage import Account
-from blackjack.server.table import Table
+from blackjack.server.core.table import Table
 
 __all__ = ["LobbyError", "Lobby"]
 

@@ -4,7 +4,7 @@
 ``cmd_<verb>`` method whose docstring is its help text (first line: usage);
 anything that is not a command but is an action word or alias (``h``, ``s``,
 ``d``, ``p``...) is played through :meth:`Table.act`.  Everything sent is an
-event dict rendered by :mod:`blackjack.server.render`, as text or, after
+event dict rendered by :mod:`blackjack.server.frontends.render`, as text or, after
 ``json on``, as one JSON object per line.
 
 :class:`BlackjackFactory` wraps each protocol in :class:`TelnetWire`, keeps
@@ -31,13 +31,13 @@ from zope.interface import implementer
 from blackjack.actions import Action
 from blackjack.analysis import action_values
 from blackjack.errors import BlackjackError
-from blackjack.server.limits import CommandLimiter, ConnectionCounter, Limits, Verdict
-from blackjack.server.lobby import Lobby
-from blackjack.server.player import ISeatClient, Player
-from blackjack.server.render import json_wire, text_lines
+from blackjack.server.frontends.limits import CommandLimiter, ConnectionCounter, Limits, Verdict
+from blackjack.server.core.lobby import Lobby
+from blackjack.server.core.player import ISeatClient, Player
+from blackjack.server.frontends.render import json_wire, text_lines
 from blackjack.server.storage import IStorage
-from blackjack.server.table import Table
-from blackjack.server.wire import LineWire, TelnetWire
+from blackjack.server.core.table import Table
+from blackjack.server.frontends.telnet.wire import LineWire, TelnetWire
 from blackjack.strategy import advise
 
 __all__ = ["BlackjackProtocol", "BlackjackFactory", "SERVER_NAME"]
@@ -94,7 +94,7 @@ class BlackjackProtocol(LineWire):
     """One connection: login, then commands for the lobby and a table.
 
     Limits come from the factory (:attr:`BlackjackFactory.limits`); see
-    :class:`~blackjack.server.wire.LineWire` for the ones applied to every line.
+    :class:`~blackjack.server.frontends.telnet.wire.LineWire` for the ones applied to every line.
     """
 
     def __init__(self, lobby: Lobby, accounts: Any, storage: IStorage) -> None:

@@ -20,7 +20,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from blackjack.errors import BlackjackError
-from blackjack.server.passwords import (
+from blackjack.server.core.passwords import (
     DEFAULT_PARAMS,
     ScryptParams,
     hash_password,

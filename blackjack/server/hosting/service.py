@@ -21,13 +21,13 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from blackjack.rules import Rules
-from blackjack.server.accounts import Accounts, LoginThrottle
-from blackjack.server.limits import Limits
-from blackjack.server.lobby import Lobby
-from blackjack.server.passwords import DEFAULT_PARAMS, ScryptParams
-from blackjack.server.protocol import BlackjackFactory
+from blackjack.server.core.accounts import Accounts, LoginThrottle
+from blackjack.server.frontends.limits import Limits
+from blackjack.server.core.lobby import Lobby
+from blackjack.server.core.passwords import DEFAULT_PARAMS, ScryptParams
+from blackjack.server.frontends.telnet.protocol import BlackjackFactory
 from blackjack.server.storage import IStorage
-from blackjack.server.table import Table, Timers
+from blackjack.server.core.table import Table, Timers
 
 __all__ = ["BlackjackService", "SHUTDOWN_MESSAGE"]
 

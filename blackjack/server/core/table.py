@@ -2,7 +2,7 @@
 
 The table drives the engine's :class:`~blackjack.round.Round` and moves the
 chips through :class:`~blackjack.server.storage.IStorage`.  It knows players
-only as :class:`~blackjack.server.player.Player` values and speaks to them
+only as :class:`~blackjack.server.core.player.Player` values and speaks to them
 with event dicts (``player.send``); rendering is the connection's business.
 
 The table's own phases (:class:`TablePhase`)::
@@ -18,9 +18,9 @@ A bet withdrawn in the betting window (the player leaves) is returned in
 that settlement, or by ``storage.refund`` if the round never deals.
 
 Every change that awaits the database runs in one per-table
-:class:`~blackjack.server.serial.SerialQueue`, so two commands (or a command
+:class:`~blackjack.server.core.serial.SerialQueue`, so two commands (or a command
 and a timer) never interleave between an escrow and the engine call.  (Not a
-``DeferredLock``: see :mod:`blackjack.server.serial` for why.)  The one
+``DeferredLock``: see :mod:`blackjack.server.core.serial` for why.)  The one
 exception is a bet in the betting window: no engine call follows it until
 the window closes, so the queue does not wait for its escrow to commit.  The
 seat is marked as betting, the stake goes to the database, and the bet is
@@ -49,9 +49,9 @@ from blackjack.actions import Action
 from blackjack.errors import BlackjackError
 from blackjack.round import SEATS, Phase, Round
 from blackjack.rules import Rules
-from blackjack.server.player import Player
-from blackjack.server.render import Broadcast
-from blackjack.server.serial import SerialQueue
+from blackjack.server.core.player import Player
+from blackjack.server.frontends.render import Broadcast
+from blackjack.server.core.serial import SerialQueue
 from blackjack.server.storage import InsufficientFundsError, IStorage
 from blackjack.shoe import Shoe
 

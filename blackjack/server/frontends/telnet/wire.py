@@ -20,7 +20,7 @@ text reaches game logic:
 Password prompts turn client echo off with ``WILL ECHO`` only for clients
 that have sent some telnet negotiation; a netcat user never sees an IAC byte.
 
-The per-connection limits of :class:`~blackjack.server.limits.Limits` that
+The per-connection limits of :class:`~blackjack.server.frontends.limits.Limits` that
 concern bytes and lines are enforced here too: the line length, the command
 rate (excess lines dropped, a flood disconnected) and the output cap for a
 client that stops reading (found with the producer/consumer API: the
@@ -40,7 +40,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from blackjack.server.limits import CommandLimiter, Limits, Verdict
+from blackjack.server.frontends.limits import CommandLimiter, Limits, Verdict
 
 __all__ = ["TelnetWire", "LineWire", "sanitise"]
 

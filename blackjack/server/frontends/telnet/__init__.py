@@ -1,0 +1,1 @@
+"""The telnet front end: telnet and netcat clients, people and programs alike."""
