@@ -225,7 +225,8 @@ class TableMachine(RuleBasedStateMachine):
         account = self._account(index)
         old = self.clients.get(account.id)
         self.clients[account.id] = client = Recorder(self, account.name, fails_on)
-        self.players[account.id] = self.lobby.attach(account, client)
+        player = self.players[account.id] = self.lobby.player(account)
+        self.lobby.attach(player, client)
         assert old is None or old.closed is not None  # a takeover closes the old session
 
     def _drop(self, index: int) -> None:

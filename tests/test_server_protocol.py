@@ -19,7 +19,10 @@ from blackjack.server.core.accounts import Accounts
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.passwords import FAST_INSECURE
-from blackjack.server.frontends.telnet.protocol import BlackjackFactory, BlackjackProtocol, CommandError, parse_bet
+from blackjack.server.core.session import Session
+from blackjack.server.errors import CommandError
+from blackjack.server.frontends.requests import parse_bet
+from blackjack.server.frontends.telnet.protocol import BlackjackFactory, BlackjackProtocol
 from blackjack.server.core.table import Table, Timers
 from blackjack.server.frontends.telnet.wire import TelnetWire
 from blackjack.testing import StackedShoe
@@ -168,8 +171,8 @@ async def test_logging_in_again_takes_over_the_seat(factory: BlackjackFactory) -
     second = await logged_in(factory, "alice", verb="login")
     assert "You logged in from another connection" in first.text()
     assert not first.transport.connected
-    assert "You are back at table main." in second.text()
-    assert factory.lobby.table("main").seats[1].client is second.proto
+    assert "You are back at table main, seat 1." in second.text()
+    assert factory.lobby.table("main").seats[1].client is second.proto.conversation
 
 
 @pytest_twisted.ensureDeferred
@@ -395,7 +398,7 @@ def test_a_bug_in_a_command_is_answered_not_fatal(
     from twisted.logger import globalLogPublisher
 
     conn = Conn(factory)
-    monkeypatch.setattr(BlackjackProtocol, "cmd_who", lambda self, args: 1 / 0)
+    monkeypatch.setattr(Session, "cmd_who", lambda self: 1 / 0)
     logged: list[dict[str, Any]] = []
     globalLogPublisher.addObserver(logged.append)
     try:

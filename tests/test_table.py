@@ -13,7 +13,7 @@ from twisted.internet.task import Clock
 from blackjack.actions import Action
 from blackjack.rules import Rules
 from blackjack.server.core.player import Player
-from blackjack.server.frontends.render import Broadcast
+from blackjack.server.core.events import Event
 from blackjack.server.core.table import Table, TableError, TablePhase, Timers
 from blackjack.testing import StackedShoe
 
@@ -417,11 +417,11 @@ async def test_a_flood_of_refused_commands_does_not_freeze_the_table(storage: An
 
 @pytest_twisted.ensureDeferred
 async def test_everyone_at_the_table_shares_one_copy_of_each_broadcast(storage: Any) -> None:
-    """A broadcast reaches every seat as one shared Broadcast, so it is encoded once for all."""
+    """A table event reaches every seat as one shared Event, so it is encoded once for all."""
     table, clock, (alice, bob) = await dealt(storage, "TS 9C TH 7D TD 8S", "alice", "bob")
-    prompt_for_alice = events(alice).last("prompt")
-    assert isinstance(prompt_for_alice, Broadcast)
-    assert prompt_for_alice is events(bob).last("prompt")
+    deal_for_alice = events(alice).last("deal")
+    assert isinstance(deal_for_alice, Event)
+    assert deal_for_alice is events(bob).last("deal")
 
 
 @pytest_twisted.ensureDeferred

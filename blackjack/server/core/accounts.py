@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Protocol
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from blackjack.errors import BlackjackError
+from blackjack.server.errors import (
+    AccountError,
+    InvalidNameError,
+    InvalidPasswordError,
+    LoginFailedError,
+    RegistrationThrottledError,
+)
 from blackjack.server.core.passwords import (
     DEFAULT_PARAMS,
     ScryptParams,
@@ -64,39 +70,6 @@ class _HasSeconds(Protocol):
 TimeSource = Callable[[], float] | _HasSeconds
 
 _log = Logger()
-
-
-# --- errors -----------------------------------------------------------------
-
-
-class AccountError(BlackjackError):
-    """Base class of registration and login errors."""
-
-
-class InvalidNameError(AccountError, ValueError):
-    """A name does not fit :data:`NAME_PATTERN`."""
-
-
-class InvalidPasswordError(AccountError, ValueError):
-    """A new password breaks the password rules."""
-
-
-class LoginFailedError(AccountError, ValueError):
-    """Any failed login, for whatever reason; the message never says which."""
-
-    MESSAGE = (
-        "login failed: wrong name or password, or too many attempts; wait and try again"
-    )
-
-    def __init__(self) -> None:
-        super().__init__(self.MESSAGE)
-
-
-class RegistrationThrottledError(AccountError, ValueError):
-    """Too many accounts were created from one address lately."""
-
-    def __init__(self) -> None:
-        super().__init__("too many new accounts from your address; try again later")
 
 
 # --- rules --------------------------------------------------------------------

@@ -28,7 +28,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from blackjack.errors import BlackjackError
+from blackjack.server.errors import (  # noqa: F401  (re-exported: the interface's errors)
+    DatabaseError,
+    DuplicateStakeError,
+    InsufficientFundsError,
+    InvalidAmountError,
+    NameTakenError,
+    RoundClosedError,
+    SettlementError,
+    StorageError,
+    UnknownAccountError,
+)
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -129,68 +139,6 @@ class Books:
     def balanced(self) -> bool:
         """True when no chip has been created or lost."""
         return self.balances + self.escrow + self.house_net == self.issued
-
-
-# --- errors -------------------------------------------------------------------
-
-
-class StorageError(BlackjackError):
-    """Base class of every error the storage layer raises."""
-
-
-class DatabaseError(StorageError, RuntimeError):
-    """The database itself failed (locked too long, disk full, corrupt, ...)."""
-
-
-class NameTakenError(StorageError, ValueError):
-    """An account with this name (compared case-insensitively) already exists."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"the name {name!r} is taken; choose another")
-        self.name = name
-
-
-class UnknownAccountError(StorageError, LookupError):
-    """No account has this id or name."""
-
-    def __init__(self, account: int | str) -> None:
-        super().__init__(f"no such account: {account!r}")
-        self.account = account
-
-
-class InsufficientFundsError(StorageError, ValueError):
-    """A stake is larger than the balance; nothing was debited."""
-
-    def __init__(self, balance: int, need: int) -> None:
-        super().__init__(f"not enough chips: balance {balance}, need {need}")
-        self.balance = balance
-        self.need = need
-
-
-class InvalidAmountError(StorageError, ValueError):
-    """An amount of chips is not a whole number in range."""
-
-
-class DuplicateStakeError(StorageError, ValueError):
-    """This (round, account, key) already has a stake; nothing was debited twice."""
-
-    def __init__(self, round_id: str, account_id: int, key: str) -> None:
-        super().__init__(
-            f"already staked {key!r} in round {round_id!r} for account {account_id}"
-        )
-
-
-class RoundClosedError(StorageError, ValueError):
-    """The round was already settled or refunded, so it takes no new stakes."""
-
-    def __init__(self, round_id: str, state: str) -> None:
-        super().__init__(f"round {round_id!r} is already {state}; no more bets")
-        self.round_id = round_id
-        self.state = state
-
-
-class SettlementError(StorageError, ValueError):
-    """Payouts do not match the round's stakes; nothing was paid."""
 
 
 # --- the interface --------------------------------------------------------------
