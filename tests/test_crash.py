@@ -34,6 +34,8 @@ from typing import Any
 from blackjack.server.storage.audit import audit_file
 from blackjack.server.hosting.tap import Options
 
+from conftest import conforms
+
 REPO = Path(__file__).resolve().parent.parent
 NAMES = ("crashann", "crashbob", "crashcat", "crashdan")
 TABLES = ("main", "side")
@@ -136,7 +138,7 @@ class Bot:
         *lines, self.buffer = self.buffer.split(b"\r\n")
         for line in lines:
             if line.startswith(b"{"):
-                event = json.loads(line)
+                event = conforms(json.loads(line))
                 self.events.append(event)
                 self.answer(event)
 

@@ -53,6 +53,8 @@ from blackjack.server.storage import Account
 from blackjack.server.core.table import Table, TableError, TablePhase, Timers
 from blackjack.shoe import Shoe
 
+from conftest import conforms
+
 from test_storage import call
 
 TIMERS = Timers(bet=20, turn=30, insurance=15, grace=60)
@@ -88,7 +90,7 @@ class Recorder:
         self._this_round: list[str] = []
 
     def send_event(self, event: dict[str, Any]) -> None:
-        text = json.dumps(event)  # an event that is not JSON would break the JSON mode
+        text = json.dumps(conforms(event))  # what the JSON mode sends, as the schema says
         self.texts.append(text)
         rnd = self.machine.table.round
         if rnd is not self._round:

@@ -16,7 +16,7 @@ from blackjack.server.hosting.service import BlackjackService
 from blackjack.server.hosting.tap import Options, makeService
 from blackjack.testing import StackedShoe
 
-from conftest import wait
+from conftest import conforms, wait
 
 
 class Client(LineReceiver):
@@ -36,6 +36,8 @@ class Client(LineReceiver):
 
     def lineReceived(self, line: bytes) -> None:
         text = line.decode("utf-8")
+        if text.startswith("{"):
+            conforms(json.loads(text))  # every event sent, whether a test awaits it or not
         self.lines.append(text)
         self.queue.put(text)
 

@@ -454,3 +454,65 @@ async def test_a_connection_makes_all_its_attributes_up_front(factory: Blackjack
         conn.send(line)
     conn.wire.dataReceived(b"\xff\xfb\x1fwho\r")
     assert set(vars(conn.proto)) <= made[0], set(vars(conn.proto)) - made[0]
+
+
+@pytest_twisted.ensureDeferred
+async def test_coming_back_mid_turn_shows_your_move(factory: BlackjackFactory) -> None:
+    """A player who reconnects on their turn is shown the table and asked for their move."""
+    alice = await logged_in(factory, "alice")
+    alice.send("join main")
+    alice.send("bet 10")
+    await until(lambda: "Your move" in alice.text())
+    alice.transport.loseConnection()
+    again = await logged_in(factory, "alice", verb="login")
+    await until(lambda: "Your move (30s): hit, stand, double >" in again.text())
+    assert "You are back at table main, seat 1." in again.text()
+
+
+@pytest_twisted.ensureDeferred
+async def test_coming_back_in_an_open_betting_window_says_it_is_open(
+        factory: BlackjackFactory) -> None:
+    """A player who reconnects while bets are taken is told to place one."""
+    alice = await logged_in(factory, "alice")
+    alice.send("join main")
+    alice.transport.loseConnection()
+    again = await logged_in(factory, "alice", verb="login")
+    await until(lambda: "Place your bets: 'bet N' (10-500)" in again.text())
+
+
+def test_text_mode_says_you_and_they_in_agreement() -> None:
+    """Decisions and timeouts read as English for the player and for the others."""
+    from blackjack.server.core import events
+    from blackjack.server.frontends.render import text_lines
+
+    took = events.DECISION(seat=1, hand=0, player="alice", action="insurance", stake=5)
+    declined = events.DECISION(seat=1, hand=0, player="alice", action="no", stake=None)
+    timed_out = events.TIMEOUT(seat=1, hand=0, player="alice", action="stand")
+    assert text_lines(took, "alice") == ["You take insurance (5)."]
+    assert text_lines(took, "bob") == ["alice takes insurance (5)."]
+    assert text_lines(declined, "alice") == ["You decline insurance."]
+    assert text_lines(timed_out, "alice") == ["You ran out of time: you stand."]
+    assert text_lines(timed_out, "bob") == ["alice ran out of time and stands."]
+
+
+def test_tables_show_the_bet_range_once_and_help_shows_ascii_cards(
+        factory: BlackjackFactory) -> None:
+    """``tables`` names the bet range once; ``help ascii`` shows tens as they print (TS)."""
+    conn = Conn(factory)
+    conn.transport.clear()
+    conn.send("tables")
+    line = next(line for line in conn.text().splitlines() if line.startswith("  main"))
+    assert line.count("10-500") == 1, line
+    conn.send("help ascii")
+    assert "(TS)" in conn.text() and "10S" not in conn.text()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_refusal_names_the_decision_in_words(factory: BlackjackFactory) -> None:
+    """Answering an insurance offer that is not made says so in words, not 'cannot no'."""
+    conn = await logged_in(factory, "alice")
+    conn.send("join main")
+    conn.send("bet 10")
+    await until(lambda: "Your move" in conn.text())
+    conn.send("no")
+    await until(lambda: "! cannot decline insurance: insurance is not on offer" in conn.text())

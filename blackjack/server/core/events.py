@@ -77,7 +77,8 @@ class Kind:
                 "properties": {"event": {"const": self.name},
                                **{f.name: {**f.schema, "description": f.doc}
                                   for f in self.fields}},
-                "required": ["event", *(f.name for f in self.fields)]}
+                "required": ["event", *(f.name for f in self.fields)],
+                "additionalProperties": False}
 
     def __repr__(self) -> str:
         return f"<Kind {self.name}>"

@@ -516,10 +516,10 @@ class Table:
         if seat is None or player.table is not self:
             raise TableError(f"sit down first: join {self.name}", code="not_seated")
         if rnd is None or self._phase is not TablePhase.PLAYING:
-            raise TableError(f"cannot {action.value}: no cards are dealt; bet first",
+            raise TableError(f"cannot {action.phrase}: no cards are dealt; bet first",
                              code="no_round")
         if seat not in rnd.bets:
-            raise TableError(f"cannot {action.value}: you have no hand this round",
+            raise TableError(f"cannot {action.phrase}: you have no hand this round",
                              code="no_hand")
         turn = rnd.turn
         if rnd.phase is Phase.PLAYING and turn is not None and turn.seat != seat:
@@ -551,10 +551,12 @@ class Table:
             return self._auto_play()
         if rnd.phase is Phase.INSURANCE:
             if self._timer is None:
+                # The offer opens: ask each seat once (not again as others answer).
                 self._start_timer(self.timers.insurance, self._time_up)
+                self._prompt_current()
         else:
             self._start_timer(self.timers.turn, self._time_up)
-        self._prompt_current()
+            self._prompt_current()
         return None
 
     def _auto_seat(self) -> int | None:

@@ -189,7 +189,7 @@ class Conversation:
         except Exception:
             _log.failure("input {text!r} failed", text=text[:80])
             self._refuse(None, ServerError("something went wrong on the server; "
-                                           "please try again"))
+                                           "please try again"), reply=self.mode is Mode.V1)
 
     def _received(self, text: str) -> None:
         if self._answer is not None:
@@ -201,7 +201,7 @@ class Conversation:
             self._request(text)
         elif self.mode is Mode.V1:
             self._refuse(None, CommandError(
-                "in protocol v1 every request is one JSON object on one line"))
+                "in protocol v1 every request is one JSON object on one line"), reply=True)
         else:
             try:
                 request = parse_text(text)
@@ -214,24 +214,24 @@ class Conversation:
         """A line was dropped for going over the command rate (the first of a run)."""
         self._refuse(None, ServerError(
             f"slow down: at most {self.limits.rate:g} commands a second; "
-            "commands sent faster are ignored", code="rate_limited"))
+            "commands sent faster are ignored", code="rate_limited"), reply=self.mode is Mode.V1)
 
     def _request(self, line: str) -> None:
         try:
             message = read_message(line)
         except CommandError as error:
-            self._refuse(None, error)
+            self._refuse(None, error, reply=True)
             return
         rid = request_id(message)
         if self.mode is not Mode.V1 and message.get("cmd") != "hello":
             self._refuse(rid, ServerError(
                 'say hello first: {"id": 1, "cmd": "hello", "protocol": 1}',
-                code="hello_required"))
+                code="hello_required"), reply=True)
             return
         try:
             request = parse_request(message)
         except CommandError as error:
-            self._refuse(rid, error)
+            self._refuse(rid, error, reply=True)
             return
         self._run(request)
 
@@ -242,10 +242,10 @@ class Conversation:
             verdict = self._chat.check()
             if verdict is not Verdict.ACCEPT:
                 # People hear it once a run; a program's every request is answered.
-                if verdict is Verdict.WARN or self.mode is Mode.V1:
+                if verdict is Verdict.WARN or request.json:
                     self._refuse(request.id, ServerError(
                         f"slow down: at most {self.limits.chat_rate:g} chat lines a second; "
-                        "faster ones are not sent", code="rate_limited"))
+                        "faster ones are not sent", code="rate_limited"), reply=request.json)
                 return
         if params.get("password") is MISSING_PASSWORD:
             self._ask_password(request)
@@ -259,7 +259,7 @@ class Conversation:
     def _answer_ok(self, result: Event | None, request: Request) -> None:
         if self._gone:
             return
-        if self.mode is Mode.V1:
+        if request.json:
             self.link.send_message(reply_ok(request.id, result))
         elif result is not None:
             self.send_event(result)
@@ -272,12 +272,12 @@ class Conversation:
             _log.failure("command {name} failed", failure, name=request.command.name)
             error = ServerError("something went wrong on the server; please try again")
         if not self._gone:
-            self._refuse(request.id, error)
+            self._refuse(request.id, error, reply=request.json)
 
-    def _refuse(self, rid: Any, error: BaseException) -> None:
-        """Tell the client a request was refused: its reply, or an ``error`` event."""
+    def _refuse(self, rid: Any, error: BaseException, reply: bool = False) -> None:
+        """Tell the client a request was refused: a v1 reply, or an ``error`` event."""
         code, message = code_of(error), str(error)
-        if self.mode is Mode.V1:
+        if reply:
             self.link.send_message(reply_error(rid, code, message))
         else:
             self.send_event(events.ERROR(code=code, message=message))

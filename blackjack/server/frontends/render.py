@@ -79,6 +79,9 @@ class _Renderer:
                 "Type 'register NAME' to make an account, 'login NAME' to log in, "
                 "'help' for every command."]
 
+    def ev_hello(self, e: Event) -> list[str]:
+        return [f"* Protocol v{e['protocol']} on ({e['server']} {e['version']})."]
+
     def ev_login(self, e: Event) -> list[str]:
         lines = [f"Hello, {e['name']}. You have {e['balance']} chips."]
         if e.get("resumed"):

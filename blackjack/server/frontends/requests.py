@@ -43,6 +43,8 @@ class Request:
     command: Command
     params: Mapping[str, Any]
     id: Any = None
+    json: bool = False
+    """Whether it came as a protocol v1 JSON object (and is answered with a reply)."""
 
 
 def _digits(text: str) -> bool:
@@ -209,4 +211,4 @@ def parse_request(message: Mapping[str, Any]) -> Request:
     for param in command.params:
         if param.required and param.name not in params:
             raise CommandError(f"{command.name} needs its parameter {param.name!r}")
-    return Request(command, params, rid)
+    return Request(command, params, rid, json=True)
