@@ -20,9 +20,10 @@ from blackjack.server.accounts import (
     LoginThrottle,
     RegistrationThrottledError,
     validate_name,
+    validate_new_password,
     validate_password,
 )
-from blackjack.server.passwords import FAST_INSECURE
+from blackjack.server.passwords import FAST_INSECURE, hash_password
 from blackjack.server.sqlite import SQLiteStorage
 from blackjack.server.storage import NameTakenError
 
@@ -95,20 +96,33 @@ def test_bad_names(name: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "password", ["abcd", "x" * 72, "pass with spaces", "p\u00e4ss"]
+    "password", ["abcdefgh", "x" * 72, "pass with spaces", "p\u00e4sswort"]
 )
 def test_good_passwords(password: str) -> None:
-    """Passwords of 4-72 printable characters pass."""
-    assert validate_password(password) == password
+    """New passwords of 8-72 printable characters pass."""
+    assert validate_new_password(password) == password
 
 
 @pytest.mark.parametrize(
-    "password", ["abc", "x" * 73, "pass\tword", "pass\x1b", "a\x85bcd"]
+    "password",
+    ["abc", "abcd", "abcdefg", "x" * 73, "pass\tword", "password\x1b", "a\x85bcdefgh"],
 )
 def test_bad_passwords(password: str) -> None:
-    """Too short, too long or control characters: refused with a reason."""
+    """Under 8 (NIST's minimum), over 72, or control characters: refused with a reason."""
     with pytest.raises(InvalidPasswordError):
-        validate_password(password)
+        validate_new_password(password)
+
+
+def test_the_too_short_message_says_the_minimum() -> None:
+    """A short new password is told the range, 8 to 72 characters."""
+    with pytest.raises(InvalidPasswordError, match="a password is 8 to 72 characters"):
+        validate_new_password("hunter2")
+
+
+@pytest.mark.parametrize("password", ["abcd", "a", "x" * 72])
+def test_passwords_set_under_older_rules_may_still_be_typed(password: str) -> None:
+    """At login any 1-72 characters may be tried: old accounts had a minimum of 4."""
+    assert validate_password(password) == password
 
 
 # --- registration and login --------------------------------------------------
@@ -117,23 +131,33 @@ def test_bad_passwords(password: str) -> None:
 @pytest_twisted.ensureDeferred
 async def test_register_then_login(accounts: Accounts, storage: SQLiteStorage) -> None:
     """A new account gets the bankroll, and logs in by name in any case."""
-    created = await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    created = await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
     assert (created.name, created.balance) == ("Alice", 500)
     stored = await timed(storage.password_hash("alice"))
-    assert stored is not None and "s3cret!" not in stored
-    assert await timed(accounts.login("ALICE", "s3cret!", "10.0.0.2")) == created
+    assert stored is not None and "s3cret-pw" not in stored
+    assert await timed(accounts.login("ALICE", "s3cret-pw", "10.0.0.2")) == created
 
 
 @pytest_twisted.ensureDeferred
 async def test_register_refuses_taken_and_bad_names(accounts: Accounts) -> None:
     """Registration says exactly what is wrong: the name is taken or malformed."""
-    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
     with pytest.raises(NameTakenError, match="taken"):
         await timed(accounts.register("aLICE", "other-pass", "10.0.0.1"))
     with pytest.raises(InvalidNameError):
         await timed(accounts.register("A!", "other-pass", "10.0.0.1"))
     with pytest.raises(InvalidPasswordError):
-        await timed(accounts.register("Bob", "abc", "10.0.0.1"))
+        await timed(accounts.register("Bob", "abcdefg", "10.0.0.1"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_old_short_password_still_logs_in(
+    accounts: Accounts, storage: SQLiteStorage
+) -> None:
+    """An account whose password met the old 4-character minimum logs in as before."""
+    hashed = await timed(hash_password("abcd", FAST_INSECURE))
+    old = await timed(storage.create_account("Oldtimer", hashed, 100))
+    assert await timed(accounts.login("oldtimer", "abcd", "10.0.0.1")) == old
 
 
 @pytest_twisted.ensureDeferred
@@ -156,13 +180,13 @@ async def test_racing_registrations_of_one_name(accounts: Accounts) -> None:
 @pytest_twisted.ensureDeferred
 async def test_every_login_failure_looks_the_same(accounts: Accounts) -> None:
     """Wrong password, unknown name, malformed input: one identical message."""
-    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
     messages = {
         await failed_login(accounts, "Alice", "wrong-pass", "10.0.0.2"),
-        await failed_login(accounts, "Nobody", "s3cret!", "10.0.0.3"),
-        await failed_login(accounts, "x", "s3cret!", "10.0.0.4"),
+        await failed_login(accounts, "Nobody", "s3cret-pw", "10.0.0.3"),
+        await failed_login(accounts, "x", "s3cret-pw", "10.0.0.4"),
         await failed_login(accounts, "Alice", "", "10.0.0.5"),
-        await failed_login(accounts, None, "s3cret!", "10.0.0.6"),
+        await failed_login(accounts, None, "s3cret-pw", "10.0.0.6"),
     }
     assert messages == {UNIFORM}
 
@@ -190,39 +214,39 @@ async def test_unknown_names_cost_a_hash(
 @pytest_twisted.ensureDeferred
 async def test_throttle_per_ip(accounts: Accounts, clock: Clock) -> None:
     """After 5 failures from one IP even the right password fails for 5 minutes."""
-    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
     for guess in range(5):
         await failed_login(accounts, "Alice", f"guess-{guess}", "6.6.6.6")
         clock.advance(1)
-    assert await failed_login(accounts, "Alice", "s3cret!", "6.6.6.6") == UNIFORM
-    assert await failed_login(accounts, "Bob", "s3cret!", "6.6.6.6") == UNIFORM
+    assert await failed_login(accounts, "Alice", "s3cret-pw", "6.6.6.6") == UNIFORM
+    assert await failed_login(accounts, "Bob", "s3cret-pw", "6.6.6.6") == UNIFORM
     clock.advance(300 - 5)
-    assert (await timed(accounts.login("Alice", "s3cret!", "6.6.6.6"))).name == "Alice"
+    assert (await timed(accounts.login("Alice", "s3cret-pw", "6.6.6.6"))).name == "Alice"
 
 
 @pytest_twisted.ensureDeferred
 async def test_throttle_per_account(accounts: Accounts, clock: Clock) -> None:
     """Failures on one name from many IPs throttle that name, not other names."""
-    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
-    await timed(accounts.register("Bob", "b0bpass", "10.0.0.1"))
+    await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
+    await timed(accounts.register("Bob", "b0b-password", "10.0.0.1"))
     for guess in range(5):
         await failed_login(accounts, "alice", f"guess-{guess}", f"7.7.7.{guess}")
-    assert await failed_login(accounts, "Alice", "s3cret!", "10.0.0.9") == UNIFORM
-    assert await timed(accounts.login("Bob", "b0bpass", "7.7.7.0"))
+    assert await failed_login(accounts, "Alice", "s3cret-pw", "10.0.0.9") == UNIFORM
+    assert await timed(accounts.login("Bob", "b0b-password", "7.7.7.0"))
     clock.advance(300)
-    assert await timed(accounts.login("Alice", "s3cret!", "10.0.0.9"))
+    assert await timed(accounts.login("Alice", "s3cret-pw", "10.0.0.9"))
 
 
 @pytest_twisted.ensureDeferred
 async def test_success_clears_the_names_failures(accounts: Accounts) -> None:
     """The owner logging in wipes the failures on their name."""
-    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
     for round_ in range(3):
         for guess in range(4):
             await failed_login(
                 accounts, "Alice", f"guess-{guess}", f"8.8.{round_}.{guess}"
             )
-        assert await timed(accounts.login("Alice", "s3cret!", "10.0.0.1"))
+        assert await timed(accounts.login("Alice", "s3cret-pw", "10.0.0.1"))
 
 
 @pytest_twisted.ensureDeferred
@@ -230,7 +254,7 @@ async def test_parallel_guesses_are_counted_before_hashing(
     accounts: Accounts, storage: SQLiteStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A burst of simultaneous guesses gets only the limit's worth of checks."""
-    await timed(accounts.register("Alice", "s3cret!", "10.0.0.1"))
+    await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
     lookups: list[str] = []
     real = storage.password_hash
 
@@ -255,13 +279,13 @@ async def test_registration_throttle_per_ip(
     accounts = Accounts(
         storage, clock, hasher=FAST_INSECURE, registrations=2, registration_period=600
     )
-    await timed(accounts.register("Bot1", "botpass", "5.5.5.5"))
-    await timed(accounts.register("Bot2", "botpass", "5.5.5.5"))
+    await timed(accounts.register("Bot1", "bot-password", "5.5.5.5"))
+    await timed(accounts.register("Bot2", "bot-password", "5.5.5.5"))
     with pytest.raises(RegistrationThrottledError):
-        await timed(accounts.register("Bot3", "botpass", "5.5.5.5"))
+        await timed(accounts.register("Bot3", "bot-password", "5.5.5.5"))
     assert await timed(accounts.register("Human", "humanpass", "1.2.3.4"))
     clock.advance(600)
-    assert await timed(accounts.register("Bot3", "botpass", "5.5.5.5"))
+    assert await timed(accounts.register("Bot3", "bot-password", "5.5.5.5"))
 
 
 def test_throttle_limits_are_configurable_and_forget() -> None:

@@ -76,10 +76,16 @@ async def until(condition: Callable[[], bool]) -> None:
     raise AssertionError("condition never held")
 
 
+def inline(verb: str, name: str) -> str:
+    """``register``/``login`` with the password on the same line (twice to register)."""
+    password = f"password-{name}"
+    return f"{verb} {name} {password}" + (f" {password}" if verb == "register" else "")
+
+
 async def logged_in(factory: BlackjackFactory, name: str, verb: str = "register") -> Conn:
     """A connection logged in as ``name`` (password on the same line)."""
     conn = Conn(factory)
-    conn.send(f"{verb} {name} pw-{name}")
+    conn.send(inline(verb, name))
     await until(lambda: f"Hello, {name}" in conn.text())
     return conn
 

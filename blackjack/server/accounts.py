@@ -36,7 +36,10 @@ __all__ = [
     "LoginThrottle",
     "validate_name",
     "validate_password",
+    "validate_new_password",
     "NAME_PATTERN",
+    "PASSWORD_MIN",
+    "PASSWORD_MAX",
     "AccountError",
     "InvalidNameError",
     "InvalidPasswordError",
@@ -48,7 +51,9 @@ __all__ = [
 #: a name can never smuggle terminal control codes or look-alike letters.
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{2,15}")
 
-PASSWORD_MIN = 4
+#: New passwords: at least 8 characters, as NIST SP 800-63B asks of passwords
+#: a person chooses.  Accounts made when 4 was enough still log in.
+PASSWORD_MIN = 8
 PASSWORD_MAX = 72
 
 # C0 controls, DEL and C1 controls: nothing a player can type on purpose.
@@ -111,16 +116,33 @@ def validate_name(name: str) -> str:
     return name
 
 
-def validate_password(password: str) -> str:
-    """Return ``password`` if it may be set, else raise InvalidPasswordError."""
+def _check_password_text(password: str) -> str:
     if not isinstance(password, str):
         raise InvalidPasswordError("a password must be text")
+    if _CONTROL.search(password):
+        raise InvalidPasswordError("a password may not contain control characters")
+    return password
+
+
+def validate_new_password(password: str) -> str:
+    """Return ``password`` if it may be set now, else raise InvalidPasswordError."""
+    _check_password_text(password)
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise InvalidPasswordError(
             f"a password is {PASSWORD_MIN} to {PASSWORD_MAX} characters"
         )
-    if _CONTROL.search(password):
-        raise InvalidPasswordError("a password may not contain control characters")
+    return password
+
+
+def validate_password(password: str) -> str:
+    """Return ``password`` if it could be an existing account's, else raise.
+
+    Looser than :func:`validate_new_password` on length: passwords set when
+    the minimum was lower must still log in.
+    """
+    _check_password_text(password)
+    if not 1 <= len(password) <= PASSWORD_MAX:
+        raise InvalidPasswordError(f"a password is 1 to {PASSWORD_MAX} characters")
     return password
 
 
@@ -283,7 +305,7 @@ class Accounts:
 
     async def _register(self, name: str, password: str, ip: str) -> Account:
         validate_name(name)
-        validate_password(password)
+        validate_new_password(password)
         if self._registrations.full(ip, self._now()):
             raise RegistrationThrottledError()
         # Checked before hashing so a taken name costs no CPU; create_account

@@ -248,11 +248,16 @@ class BlackjackProtocol(LineWire):
     # -- accounts ---------------------------------------------------------------
 
     def cmd_register(self, args: str) -> Deferred[None] | None:
-        """register NAME [PASSWORD] - make an account (asks for the password if not given)."""
-        name, _, password = args.partition(" ")
+        """register NAME - make an account; you are asked for a password twice.
+
+        A password is 8 to 72 characters. A script may give it on the same
+        line, twice: register NAME PASSWORD PASSWORD
+        """
+        name, _, rest = args.partition(" ")
         self._check_login_allowed(name, "register")
-        if password:
-            return self._enter(self.accounts.register, name, password.strip())
+        if rest.strip():
+            return self._enter(self.accounts.register, name,
+                               _inline_password(name, rest.strip()))
 
         def confirm(first: str) -> None:
             def check(second: str) -> None:
@@ -280,7 +285,8 @@ class BlackjackProtocol(LineWire):
         if self._busy:
             raise CommandError("one moment: still checking your last login")
         if not name:
-            raise CommandError(f"usage: {verb} NAME [PASSWORD]")
+            raise CommandError("usage: register NAME" if verb == "register"
+                               else f"usage: {verb} NAME [PASSWORD]")
 
     def _run(self, d: Deferred[Any] | None) -> None:
         if d is not None:
@@ -466,6 +472,25 @@ class BlackjackProtocol(LineWire):
     def cmd_quit(self, args: str) -> None:
         """quit - leave the card room (a seat in play is held for a while)."""
         self.close("Goodbye!")
+
+
+def _inline_password(name: str, rest: str) -> str:
+    """The password given on the ``register`` line: the same text twice, or refused.
+
+    ``register John Smith`` must not quietly make the account ``John`` with
+    the password ``Smith``: a name has no spaces, so that was someone's full
+    name.  Asking for the password twice on the line, as the prompts ask
+    twice, leaves no reading of it that a person types by mistake, and checks
+    a script's password for typos as the prompts do.
+    """
+    half = len(rest) // 2
+    if len(rest) % 2 and rest[half] == " " and rest[:half] == rest[half + 1:]:
+        return rest[:half]
+    # The words typed are not repeated back: they may hold a password.
+    raise CommandError(
+        "no account made: a name is one word, and a password given on the same line "
+        "must come twice (register NAME PASSWORD PASSWORD). Type "
+        f"'register {name[:16]}' to be asked for it instead.")
 
 
 def _find_command(owner: object, verb: str) -> Callable[..., Any] | None:

@@ -1,0 +1,125 @@
+"""End to end, over real loopback sockets: logins, registrations, names, chat and seats
+as a hostile or careless client meets them.
+
+Each test starts the real service (``makeService`` from the real options) on
+127.0.0.1 port 0.  Clients that must come from different addresses bind to
+other loopback addresses (127.0.0.2, 127.0.0.3...), which Linux routes to the
+same host.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest_twisted
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+
+from blackjack.server.passwords import FAST_INSECURE
+from blackjack.server.service import BlackjackService
+from blackjack.server.tap import Options, makeService
+
+from conftest import wait
+from test_server_e2e import Client
+
+PASSWORD = "correct-horse"
+
+
+def start(db: Path, *extra: str) -> BlackjackService:
+    """The service from the real options plus ``extra``, on a free loopback port."""
+    from twisted.internet import reactor
+
+    options = Options()
+    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db),
+                          "--table", "main:decks=1", *extra])
+    service = makeService(options, reactor, hasher=FAST_INSECURE)
+    assert isinstance(service, BlackjackService)
+    service.startService()
+    return service
+
+
+async def connect(service: BlackjackService, source: str = "127.0.0.1",
+                  json_mode: bool = True) -> Client:
+    """A client connected from the loopback address ``source``, in JSON mode unless not."""
+    from twisted.internet import reactor
+
+    assert service.port is not None
+    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", service.port.getHost().port,
+                                  bindAddress=(source, 0))
+    client: Client = await wait(connectProtocol(endpoint, Client()))
+    await client.expect_text("Welcome")
+    if json_mode:
+        client.say("json on")
+        await client.expect("mode", setting="json", on=True)
+    return client
+
+
+async def reply(client: Client, *kinds: str) -> dict[str, Any]:
+    """The next JSON event of one of ``kinds``, errors included."""
+    while True:
+        line = await wait(client.queue.get())
+        assert line or not client.closed, f"connection closed waiting for {kinds}"
+        if line.startswith("{"):
+            event = json.loads(line)
+            if event["event"] in kinds:
+                return event
+
+
+async def register(service: BlackjackService, name: str, source: str = "127.0.0.1") -> Client:
+    """A client registered as ``name`` (password twice on the line) and logged in."""
+    client = await connect(service, source)
+    client.say(f"register {name} {PASSWORD} {PASSWORD}")
+    await client.expect("login", name=name)
+    return client
+
+
+async def login(client: Client, name: str, password: str) -> dict[str, Any]:
+    """Try one login on ``client``; the ``login`` or ``error`` event it gets."""
+    client.say(f"login {name} {password}")
+    return await reply(client, "login", "error")
+
+
+async def stop(service: BlackjackService, clients: list[Client]) -> None:
+    for client in clients:
+        if not client.closed:
+            client.transport.loseConnection()
+    if service.running:
+        await wait(service.stopService(), 10)
+
+
+# --- item 8: 'register John Smith', and passwords of at least 8 characters ---------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_register_with_a_spaced_name_makes_nothing_and_says_how(tmp_path: Path) -> None:
+    """'register John Smith' makes no account and says what to type; 'register John' asks
+    for the password twice, refusing one under 8 characters, then makes the account."""
+    service = start(tmp_path / "bj.sqlite3")
+    clients: list[Client] = []
+    try:
+        client = await connect(service)
+        clients.append(client)
+        client.say("register John Smith")
+        message = (await reply(client, "error"))["message"]
+        assert message.startswith("no account made: a name is one word")
+        assert "register NAME PASSWORD PASSWORD" in message and "Smith" not in message
+        assert await wait(service.storage.get_account("John")) is None
+
+        client.say("register John")
+        await client.expect("prompt_password", prompt="Choose a password:")
+        client.say("Smith")
+        await client.expect("prompt_password", prompt="Repeat the password:")
+        client.say("Smith")
+        assert (await reply(client, "error"))["message"] == \
+            "a password is 8 to 72 characters"
+        client.say("register John")
+        await client.expect("prompt_password")
+        client.say("Smith family")
+        await client.expect("prompt_password")
+        client.say("Smith family")
+        await client.expect("login", name="John")
+    finally:
+        await stop(service, clients)
+
+
