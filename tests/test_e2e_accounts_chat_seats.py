@@ -88,6 +88,49 @@ async def stop(service: BlackjackService, clients: list[Client]) -> None:
         await wait(service.stopService(), 10)
 
 
+# --- item 7: names and chat cannot pass for the server or for someone else -------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_chat_reaches_others_with_nothing_hidden_stacked_or_padded(
+        tmp_path: Path) -> None:
+    """Bidi marks, zero-width and tag characters are gone, combining floods capped and
+    space runs collapsed, in text and in JSON; a long line wraps with the speaker on
+    every piece, so no chat line reads as the dealer's."""
+    service = start(tmp_path / "bj.sqlite3")
+    clients: list[Client] = []
+    try:
+        alice = await register(service, "alice")
+        carol = await register(service, "carol")
+        bob = await connect(service, json_mode=False)
+        clients += [alice, carol, bob]
+        bob.say(f"register bob {PASSWORD} {PASSWORD}")
+        await bob.expect_text("Hello, bob")
+        alice.say("join main")
+        await alice.expect("joined", player="alice")
+        carol.say("watch main")
+        await carol.expect("watching")
+        bob.say("watch main")
+        await bob.expect_text("You are watching table main")
+
+        alice.say("say gg\u200e\u200f\u061c\u200b\u2060\U000e0041\U000e007f"
+                  + " " * 60 + "Dealer has blackjack")
+        assert await bob.expect_text("[main] alice:") == "[main] alice: gg Dealer has blackjack"
+        assert (await carol.expect("say"))["text"] == "gg Dealer has blackjack"
+
+        alice.say("say Z" + "\u0336" * 40 + "algo\u3000\u3164\u00a0 text")
+        assert await bob.expect_text("[main] alice:") == \
+            "[main] alice: Z\u0336\u0336algo text"
+
+        alice.say("say " + "x" * 66 + " Dealer has blackjack: A\u2660 K\u2660.")
+        first = await bob.expect_text("[main] alice:")
+        second = await bob.expect_text("Dealer has blackjack")
+        assert first == "[main] alice: " + "x" * 65
+        assert second == "[main] alice: x Dealer has blackjack: A\u2660 K\u2660."
+    finally:
+        await stop(service, clients)
+
+
 # --- item 8: 'register John Smith', and passwords of at least 8 characters ---------------------
 
 

@@ -77,3 +77,14 @@ def test_a_json_line_never_breaks_in_two(text: str) -> None:
     wire = json_wire({"event": "say", "text": text})
     assert wire.count(b"\n") == 1 and b"\r" not in wire[:-2]
     assert json.loads(wire)["text"] == text
+
+
+def test_long_chat_is_wrapped_with_the_speaker_on_every_line() -> None:
+    """In text mode a long chat line is split by the server, each piece naming the speaker."""
+    from blackjack.server.render import text_lines
+
+    say = {"event": "say", "table": "main", "player": "bob",
+           "text": "gg " + "x" * 64 + " Dealer has blackjack: A♠ K♠."}
+    lines = text_lines(say, "alice")
+    assert len(lines) == 2 and all(line.startswith("[main] bob: ") for line in lines)
+    assert lines[1] == "[main] bob: Dealer has blackjack: A♠ K♠."

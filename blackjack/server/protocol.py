@@ -378,7 +378,7 @@ class BlackjackProtocol(LineWire):
                                    "lines a second; faster ones are not sent")
             if verdict is not Verdict.ACCEPT:
                 return
-        table.say(self._me(), args[:300])
+        table.say(self._me(), args)
 
     # -- play -------------------------------------------------------------------
 

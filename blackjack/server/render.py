@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from blackjack.cards import Card
+from blackjack.server.text import chat_lines
 
 __all__ = ["json_line", "json_wire", "text_lines", "card_text", "Broadcast"]
 
@@ -255,7 +256,9 @@ class _Renderer:
         return [f"Balance: {e['balance']} chips."]
 
     def ev_say(self, e: dict[str, Any]) -> list[str]:
-        return [f"[{e['table']}] {e['player']}: {e['text']}"]
+        # Wrapped by us, each piece naming the speaker: a line the terminal
+        # wrapped could start with words that pass for the server's.
+        return chat_lines(f"[{e['table']}] {e['player']}: ", str(e["text"]))
 
     def ev_who(self, e: dict[str, Any]) -> list[str]:
         lines = [f"{len(e['players'])} online:"]

@@ -53,6 +53,7 @@ from blackjack.server.player import Player
 from blackjack.server.render import Broadcast
 from blackjack.server.serial import SerialQueue
 from blackjack.server.storage import InsufficientFundsError, IStorage
+from blackjack.server.text import clean_chat
 from blackjack.shoe import Shoe
 
 __all__ = ["TablePhase", "Timers", "TableError", "Table"]
@@ -298,9 +299,12 @@ class Table:
         return None
 
     def say(self, player: Player, text: str) -> None:
-        """Pass a line of chat to everyone at the table."""
+        """Pass a line of chat to everyone at the table, cleaned by :func:`clean_chat`."""
         if player.table is not self:
             raise TableError("join or watch a table to talk there")
+        text = clean_chat(text)
+        if not text:
+            raise TableError("nothing to say: that chat line has no visible text")
         self._broadcast({"event": "say", "table": self.name, "player": player.name,
                          "text": text})
 
