@@ -20,12 +20,13 @@ from blackjack.server.accounts import (
     LoginThrottle,
     RegistrationThrottledError,
     validate_name,
+    validate_new_name,
     validate_new_password,
     validate_password,
 )
 from blackjack.server.passwords import FAST_INSECURE, hash_password
 from blackjack.server.sqlite import SQLiteStorage
-from blackjack.server.storage import NameTakenError
+from blackjack.server.storage import LookAlikeNameError, NameTakenError
 
 T = TypeVar("T")
 
@@ -96,6 +97,25 @@ def test_bad_names(name: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "name",
+    ["Dealer", "dealer", "DEALER", "Dea1er", "DeaIer", "Dealer2", "Dealer_", "Seat",
+     "Seat_3", "Seat77", "You", "Y0u", "Your", "Results", "Server", "System", "Admin",
+     "Table", "Insurance", "Balance", "Welcome", "The"],
+)
+def test_words_the_server_speaks_with_are_not_new_names(name: str) -> None:
+    """Dealer, You, Seat... in any case, look-alike or numbered, are refused for new accounts."""
+    with pytest.raises(InvalidNameError, match="kept for the server's own messages"):
+        validate_new_name(name)
+    assert validate_name(name) == name  # an account made before still logs in
+
+
+@pytest.mark.parametrize("name", ["Dealerfan", "alice", "Ali", "Theo", "Seattle", "Bob2"])
+def test_names_merely_near_a_reserved_word_are_fine(name: str) -> None:
+    """A name that only contains or resembles part of a reserved word is a name."""
+    assert validate_new_name(name) == name
+
+
+@pytest.mark.parametrize(
     "password", ["abcdefgh", "x" * 72, "pass with spaces", "p\u00e4sswort"]
 )
 def test_good_passwords(password: str) -> None:
@@ -148,6 +168,19 @@ async def test_register_refuses_taken_and_bad_names(accounts: Accounts) -> None:
         await timed(accounts.register("A!", "other-pass", "10.0.0.1"))
     with pytest.raises(InvalidPasswordError):
         await timed(accounts.register("Bob", "abcdefg", "10.0.0.1"))
+    with pytest.raises(InvalidNameError, match="kept for the server"):
+        await timed(accounts.register("Dealer", "other-pass", "10.0.0.1"))
+
+
+@pytest.mark.parametrize("name", ["aIice", "a1ice", "al_ice", "ALlCE", "a-lice"])
+@pytest_twisted.ensureDeferred
+async def test_a_name_that_looks_like_a_taken_one_is_taken(
+    accounts: Accounts, name: str
+) -> None:
+    """'aIice' (capital i) and friends cannot sit next to 'alice'; the error names her."""
+    await timed(accounts.register("alice", "s3cret-pw", "10.0.0.1"))
+    with pytest.raises(LookAlikeNameError, match="looks too much like 'alice'"):
+        await timed(accounts.register(name, "other-pass", "10.0.0.2"))
 
 
 @pytest_twisted.ensureDeferred

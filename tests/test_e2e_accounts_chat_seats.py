@@ -22,6 +22,7 @@ from blackjack.server.tap import Options, makeService
 
 from conftest import wait
 from test_server_e2e import Client
+from test_storage import load_v1
 
 PASSWORD = "correct-horse"
 
@@ -89,6 +90,29 @@ async def stop(service: BlackjackService, clients: list[Client]) -> None:
 
 
 # --- item 7: names and chat cannot pass for the server or for someone else -------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_names_that_pose_as_the_server_or_another_player_are_refused(
+        tmp_path: Path) -> None:
+    """'Dealer', 'Y0u', 'Results' are kept for the server; 'aIice' is taken by 'alice'."""
+    service = start(tmp_path / "bj.sqlite3")
+    clients: list[Client] = []
+    try:
+        clients.append(await register(service, "alice"))
+        client = await connect(service)
+        clients.append(client)
+        for name in ("Dealer", "Y0u", "Results", "SEAT"):
+            client.say(f"register {name} {PASSWORD} {PASSWORD}")
+            assert "kept for the server's own messages" in (await reply(client, "error"))[
+                "message"]
+        client.say(f"register aIice {PASSWORD} {PASSWORD}")
+        assert (await reply(client, "error"))["message"] == (
+            "the name 'aIice' looks too much like 'alice', which is taken; choose another")
+        for name in ("Dealer", "aIice"):
+            assert await wait(service.storage.get_account(name)) is None
+    finally:
+        await stop(service, clients)
 
 
 @pytest_twisted.ensureDeferred
@@ -166,3 +190,25 @@ async def test_register_with_a_spaced_name_makes_nothing_and_says_how(tmp_path: 
         await stop(service, clients)
 
 
+@pytest_twisted.ensureDeferred
+async def test_a_database_from_the_first_release_works_with_its_short_passwords(
+        tmp_path: Path) -> None:
+    """A version 1 file (4-character passwords, 'alice' beside 'aIice') is upgraded at
+    start; every account logs in with its old password; a new look-alike is refused."""
+    db = tmp_path / "v1.sqlite3"
+    load_v1(db)
+    service = start(db)
+    clients: list[Client] = []
+    try:
+        for name, password, balance in (("alice", "abcd", 1010), ("aIice", "efgh", 980),
+                                        ("Dealer", "ijkl", 1000)):
+            client = await connect(service)
+            clients.append(client)
+            event = await login(client, name, password)
+            assert (event["event"], event.get("balance")) == ("login", balance), event
+        newcomer = await connect(service)
+        clients.append(newcomer)
+        newcomer.say(f"register a1ice {PASSWORD} {PASSWORD}")
+        assert "looks too much like 'alice'" in (await reply(newcomer, "error"))["message"]
+    finally:
+        await stop(service, clients)

@@ -1,4 +1,4 @@
-"""The text rules: chat that cannot hide or pose as the server."""
+"""The text rules: chat that cannot hide or pose, and names that cannot pass for others."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from blackjack.server.text import (
     CHAT_MAX,
     CHAT_WIDTH,
     MAX_MARKS,
+    RESERVED_NAMES,
     chat_lines,
     clean_chat,
     display_width,
+    look_alike_key,
+    reserved_word,
 )
 
 # --- chat --------------------------------------------------------------------------
@@ -121,3 +124,43 @@ def test_chat_lines_lose_nothing(text: str) -> None:
     assert all(line.startswith("[t] n: ") for line in lines)
     assert "".join(line[len("[t] n: "):] for line in lines).replace(" ", "") == \
         cleaned.replace(" ", "")
+
+
+# --- names --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, key", [
+    ("alice", "allce"), ("aIice", "allce"), ("a1ice", "allce"), ("ALICE", "allce"),
+    ("al_ice", "allce"), ("a-l-i-c-e", "allce"), ("b0b", "bob"), ("8ob", "bob"),
+    ("Dearner", "deamer"), ("vvill", "wlll"), ("Ja5on", "jason"), ("Zed2", "zedz"),
+])
+def test_look_alike_keys_fold_what_passes_for_the_same_on_screen(name: str, key: str) -> None:
+    """Case, I/l/1, O/0, 5/s, 8/B, 2/z, rn/m, vv/w and separators all fold as documented."""
+    assert look_alike_key(name) == key
+
+
+def test_different_enough_names_keep_different_keys() -> None:
+    """Names a reader tells apart do not collide."""
+    names = ["alice", "alicia", "bob", "rob", "bobby", "carol", "carl", "dave", "eve"]
+    assert len({look_alike_key(n) for n in names}) == len(names)
+
+
+def test_every_reserved_word_is_its_own_reserved_word() -> None:
+    """Each word on the list is refused, and names the word it is."""
+    for word in RESERVED_NAMES:
+        assert reserved_word(word) == word
+
+
+@pytest.mark.parametrize("name, word", [
+    ("Dea1er", "Dealer"), ("DEALER99", "Dealer"), ("Seat_7", "Seat"), ("Y0U", "You"),
+    ("Adrnin", "Admin"), ("5erver", "Server"),
+])
+def test_look_alikes_of_reserved_words_are_reserved(name: str, word: str) -> None:
+    """A reserved word spelled with look-alikes, or with a number added, is still it."""
+    assert reserved_word(name) == word
+
+
+@pytest.mark.parametrize("name", ["alice", "Dealerfan", "Seattle", "Youssef", "Ali", "Tablet"])
+def test_ordinary_names_are_not_reserved(name: str) -> None:
+    """Names that merely start with, or resemble part of, a reserved word are free."""
+    assert reserved_word(name) is None

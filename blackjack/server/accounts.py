@@ -6,7 +6,8 @@ starting bankroll and throttles login attempts per IP address and per account
 name.  Every failed or throttled login raises the same
 :class:`LoginFailedError`, with the same message, so a client cannot tell a
 wrong name from a wrong password or a throttle.  Registration errors are
-specific (bad name, name taken), since choosing a free name needs them.
+specific (bad name, reserved name, name taken or too like one taken), since
+choosing a free name needs them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from blackjack.server.passwords import (
     hash_password,
     verify_password,
 )
-from blackjack.server.storage import Account, IStorage, NameTakenError
+from blackjack.server.storage import Account, IStorage, LookAlikeNameError, NameTakenError
+from blackjack.server.text import reserved_word
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -35,6 +37,7 @@ __all__ = [
     "Accounts",
     "LoginThrottle",
     "validate_name",
+    "validate_new_name",
     "validate_password",
     "validate_new_password",
     "NAME_PATTERN",
@@ -48,7 +51,7 @@ __all__ = [
 ]
 
 #: Names: a letter, then 2..15 letters, digits, ``_`` or ``-``; ASCII only, so
-#: a name can never smuggle terminal control codes or look-alike letters.
+#: a name can never smuggle terminal control codes or non-Latin look-alikes.
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{2,15}")
 
 #: New passwords: at least 8 characters, as NIST SP 800-63B asks of passwords
@@ -79,7 +82,7 @@ class AccountError(BlackjackError):
 
 
 class InvalidNameError(AccountError, ValueError):
-    """A name does not fit :data:`NAME_PATTERN`."""
+    """A name does not fit :data:`NAME_PATTERN`, or is reserved."""
 
 
 class InvalidPasswordError(AccountError, ValueError):
@@ -108,10 +111,27 @@ class RegistrationThrottledError(AccountError, ValueError):
 
 
 def validate_name(name: str) -> str:
-    """Return ``name`` if it is a valid account name, else raise InvalidNameError."""
+    """Return ``name`` if it is a well-formed account name, else raise InvalidNameError."""
     if not isinstance(name, str) or NAME_PATTERN.fullmatch(name) is None:
         raise InvalidNameError(
             "a name is 3 to 16 characters: a letter, then letters, digits, _ or -"
+        )
+    return name
+
+
+def validate_new_name(name: str) -> str:
+    """Return ``name`` if a new account may take it, else raise InvalidNameError.
+
+    Besides the pattern, a new name may not be (or look like) a word the
+    server speaks with: a player called ``Dealer`` would deal cards, on
+    screen, that the dealer never had.
+    """
+    validate_name(name)
+    word = reserved_word(name)
+    if word is not None:
+        shown = "" if word.lower() == name.lower() else f" (it reads as {word!r})"
+        raise InvalidNameError(
+            f"{name!r} is kept for the server's own messages{shown}; choose another name"
         )
     return name
 
@@ -298,20 +318,22 @@ class Accounts:
     def register(self, name: str, password: str, ip: str) -> Deferred[Account]:
         """Create an account with the starting bankroll.
 
-        Fails with InvalidNameError, InvalidPasswordError, NameTakenError or
-        RegistrationThrottledError.
+        Fails with InvalidNameError, InvalidPasswordError, NameTakenError (or
+        its LookAlikeNameError) or RegistrationThrottledError.
         """
         return defer.ensureDeferred(self._register(name, password, ip))
 
     async def _register(self, name: str, password: str, ip: str) -> Account:
-        validate_name(name)
+        validate_new_name(name)
         validate_new_password(password)
         if self._registrations.full(ip, self._now()):
             raise RegistrationThrottledError()
         # Checked before hashing so a taken name costs no CPU; create_account
         # still refuses it if someone else takes it meanwhile.
-        if await self.storage.get_account(name) is not None:
-            raise NameTakenError(name)
+        taken = await self.storage.look_alike(name)
+        if taken is not None:
+            raise (NameTakenError(name) if taken.lower() == name.lower()
+                   else LookAlikeNameError(name, taken))
         hashed = await hash_password(password, self.hasher)
         account = await self.storage.create_account(name, hashed, self.bankroll)
         self._registrations.add(ip, self._now())

@@ -43,6 +43,7 @@ __all__ = [
     "StorageError",
     "DatabaseError",
     "NameTakenError",
+    "LookAlikeNameError",
     "UnknownAccountError",
     "InsufficientFundsError",
     "InvalidAmountError",
@@ -145,9 +146,17 @@ class DatabaseError(StorageError, RuntimeError):
 class NameTakenError(StorageError, ValueError):
     """An account with this name (compared case-insensitively) already exists."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"the name {name!r} is taken; choose another")
+    def __init__(self, name: str, why: str = "is taken") -> None:
+        super().__init__(f"the name {name!r} {why}; choose another")
         self.name = name
+
+
+class LookAlikeNameError(NameTakenError):
+    """A name looks like an existing account's (the same look-alike key) on screen."""
+
+    def __init__(self, name: str, taken: str) -> None:
+        super().__init__(name, f"looks too much like {taken!r}, which is taken")
+        self.taken = taken
 
 
 class UnknownAccountError(StorageError, LookupError):
@@ -211,11 +220,17 @@ class IStorage(Protocol):
         """Create an account and issue it ``bankroll`` chips (ledger kind "issue").
 
         Fails with :class:`NameTakenError` if the name, compared
-        case-insensitively, exists.
+        case-insensitively, exists, and with :class:`LookAlikeNameError` if an
+        account's name looks like it (the same
+        :func:`~blackjack.server.text.look_alike_key`).  The check and the
+        insert are one transaction.
         """
 
     def get_account(self, name: str) -> Deferred[Account | None]:
         """The account with this name (any case), or ``None``."""
+
+    def look_alike(self, name: str) -> Deferred[str | None]:
+        """The name of an account that this name looks like (or is), or ``None``."""
 
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:
         """The account with this id, or ``None``."""

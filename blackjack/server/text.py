@@ -1,7 +1,8 @@
-"""What text a client may show to others: clean lines and clean chat.
+"""What text a client may show to others: clean lines, clean chat, honest names.
 
-One player's words reach other players' screens as chat.  This module holds
-the rules that keep it from passing for something else:
+One player's words reach other players' screens in two ways, as chat and as
+a name in every line that talks about them.  This module holds the rules that
+keep both from passing for something else:
 
 * :func:`sanitise` runs on every input line: backspaces applied, control
   characters (ESC among them) and bidi overrides dropped.
@@ -9,6 +10,9 @@ the rules that keep it from passing for something else:
   :data:`MAX_MARKS` combining marks on a letter, whitespace runs as one space.
   :func:`chat_lines` lays chat out for a terminal so that every line it takes
   starts with who said it, and no wrapped tail can pose as a server line.
+* :func:`look_alike_key` folds a name to its look-alike form (``aIice`` and
+  ``alice`` share one), and :func:`reserved_word` says whether a name is, or
+  looks like, a word the server speaks with (``Dealer``, ``You``, ``Seat``).
 
 Pure functions of strings; nothing here imports Twisted.
 """
@@ -22,9 +26,15 @@ __all__ = [
     "clean_chat",
     "chat_lines",
     "display_width",
+    "look_alike_key",
+    "reserved_word",
     "MAX_MARKS",
     "CHAT_MAX",
     "CHAT_WIDTH",
+    "LOOK_ALIKE_LETTERS",
+    "LOOK_ALIKE_PAIRS",
+    "NAME_SEPARATORS",
+    "RESERVED_NAMES",
 ]
 
 # --- every input line ------------------------------------------------------------
@@ -175,3 +185,67 @@ def chat_lines(prefix: str, text: str, width: int = CHAT_WIDTH) -> list[str]:
             line, used = line + ch, used + size
     lines.append(line)
     return [prefix + piece for piece in lines]
+
+
+# --- names -------------------------------------------------------------------------------
+
+NAME_SEPARATORS = "_-"
+"""Left out of the look-alike form: ``a_lice`` and ``al-ice`` pass for ``alice``."""
+
+LOOK_ALIKE_LETTERS = {"i": "l", "1": "l", "|": "l", "!": "l", "0": "o", "5": "s",
+                      "8": "b", "2": "z"}
+"""Characters that pass for one another in a name, each mapped to one
+representative (applied after ``casefold()``, so ``I`` is ``i`` is ``l``)."""
+
+LOOK_ALIKE_PAIRS = (("rn", "m"), ("vv", "w"))
+"""Pairs of letters that pass for one letter, replaced after the letters above."""
+
+
+def look_alike_key(name: str) -> str:
+    """The form of ``name`` that names looking alike share.
+
+    ``casefold()``; drop ``_`` and ``-``; map ``i l 1 | !`` to ``l``, ``0`` to
+    ``o``, ``5`` to ``s``, ``8`` to ``b``, ``2`` to ``z``; then ``rn`` to
+    ``m`` and ``vv`` to ``w``.  So ``aIice``, ``a1ice``, ``ALICE`` and
+    ``al_ice`` all have the key ``allce``, and ``Dearner`` has ``deamer``.
+    Two accounts may not share a key: on screen they would be one person.
+    """
+    key = "".join(LOOK_ALIKE_LETTERS.get(ch, ch) for ch in name.casefold()
+                  if ch not in NAME_SEPARATORS)
+    for pair, single in LOOK_ALIKE_PAIRS:
+        key = key.replace(pair, single)
+    return key
+
+
+RESERVED_NAMES = frozenset({
+    # The first words of the server's own lines (see render.py), which a
+    # player's name also starts: "Dealer: 6♠ (6)" must be the dealer.
+    "Dealer", "You", "Your", "Seat", "Results", "Balance", "Table", "Tables",
+    "Insurance", "Place", "The", "Welcome", "Hello", "Type", "Basic", "Expected",
+    "Recent", "Commands", "Choose", "Repeat", "Password", "Goodbye", "Idle",
+    "Sorry", "Malformed", "Line",
+    # Whom players would believe: staff and the house.
+    "Server", "System", "Admin", "Administrator", "Moderator", "Operator", "Sysop",
+    "Root", "Staff", "Support", "Host", "House", "Casino", "Croupier", "Pitboss",
+    "Cashier", "Banker", "Twisted", "Blackjack",
+    # Words that read as a notice, or as nobody in particular.
+    "Info", "Notice", "Warning", "Error", "Help", "Everyone", "Nobody",
+    "Player", "Players", "Spectator", "Spectators", "Anonymous", "None", "Null",
+})
+"""Names nobody may register: words the server speaks with, and roles players trust."""
+
+_RESERVED_KEYS = {look_alike_key(word): word for word in RESERVED_NAMES}
+
+
+def reserved_word(name: str) -> str | None:
+    """The reserved word that ``name`` is, looks like, or is with a number added.
+
+    ``Dealer``, ``DEALER``, ``Dea1er``, ``Dealer2`` and ``Seat_3`` all give
+    a word; ``Dealerfan`` does not.
+    """
+    bare = name.rstrip("0123456789" + NAME_SEPARATORS)
+    for form in (name, bare):
+        word = _RESERVED_KEYS.get(look_alike_key(form))
+        if word is not None:
+            return word
+    return None
