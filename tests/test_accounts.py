@@ -321,6 +321,41 @@ async def test_registration_throttle_per_ip(
     assert await timed(accounts.register("Bot3", "bot-password", "5.5.5.5"))
 
 
+@pytest_twisted.ensureDeferred
+async def test_registrations_sent_at_once_keep_to_the_per_ip_limit(
+    storage: SQLiteStorage, clock: Clock
+) -> None:
+    """19 registrations from one address at once, with a limit of 10: exactly 10 accounts."""
+    accounts = Accounts(storage, clock, hasher=FAST_INSECURE, registrations=10)
+    results: list[tuple[bool, Any]] = await timed(
+        defer.DeferredList(
+            [accounts.register(f"Bot{n:02d}x", "bot-password", "5.5.5.5") for n in range(19)],
+            consumeErrors=True,
+        )
+    )
+    made = [value.name for ok, value in results if ok]
+    refused = [value for ok, value in results if not ok]
+    assert len(made) == 10
+    assert all(f.check(RegistrationThrottledError) for f in refused) and len(refused) == 9
+    found = [await timed(storage.get_account(f"Bot{n:02d}x")) for n in range(19)]
+    assert sorted(a.name for a in found if a is not None) == sorted(made)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_failed_registration_gives_its_slot_back(
+    storage: SQLiteStorage, clock: Clock
+) -> None:
+    """A taken or look-alike name does not use up one of the address's registrations."""
+    accounts = Accounts(storage, clock, hasher=FAST_INSECURE, registrations=2)
+    await timed(accounts.register("alice", "s3cret-pw", "5.5.5.5"))
+    for taken in ("ALICE", "aIice", "a1ice"):
+        with pytest.raises(NameTakenError):
+            await timed(accounts.register(taken, "s3cret-pw", "5.5.5.5"))
+    assert await timed(accounts.register("bob", "s3cret-pw", "5.5.5.5"))
+    with pytest.raises(RegistrationThrottledError):
+        await timed(accounts.register("carol", "s3cret-pw", "5.5.5.5"))
+
+
 def test_throttle_limits_are_configurable_and_forget() -> None:
     """A throttle honours its limits and period, and drops keys it no longer needs."""
     clock = Clock()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest_twisted
+from twisted.internet.defer import DeferredList, ensureDeferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 
 from blackjack.server.passwords import FAST_INSECURE
@@ -87,6 +88,32 @@ async def stop(service: BlackjackService, clients: list[Client]) -> None:
             client.transport.loseConnection()
     if service.running:
         await wait(service.stopService(), 10)
+
+
+# --- item 4: the per-address registration limit holds under concurrency --------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_nineteen_registrations_at_once_make_exactly_ten_accounts(tmp_path: Path) -> None:
+    """19 clients on one address send 'register' in the same instant; the limit is 10:
+    10 accounts exist afterwards, and the other 9 were told why."""
+    service = start(tmp_path / "bj.sqlite3", "--registrations-per-hour", "10")
+    clients: list[Client] = []
+    try:
+        connected = await wait(DeferredList(
+            [ensureDeferred(connect(service)) for _ in range(19)], fireOnOneErrback=True))
+        clients = [client for _, client in connected]
+        for n, client in enumerate(clients):
+            client.say(f"register racer{n:02d} {PASSWORD} {PASSWORD}")
+        replies = [await reply(client, "login", "error") for client in clients]
+        assert sorted(r["event"] for r in replies) == ["error"] * 9 + ["login"] * 10
+        assert {r["message"] for r in replies if r["event"] == "error"} == {
+            "too many new accounts from your address; try again later"}
+        made = [await wait(service.storage.get_account(f"racer{n:02d}")) for n in range(19)]
+        assert sum(account is not None for account in made) == 10
+        assert (await wait(service.storage.books())).issued == 10 * 1000
+    finally:
+        await stop(service, clients)
 
 
 # --- item 7: names and chat cannot pass for the server or for someone else -------------------

@@ -326,17 +326,25 @@ class Accounts:
     async def _register(self, name: str, password: str, ip: str) -> Account:
         validate_new_name(name)
         validate_new_password(password)
-        if self._registrations.full(ip, self._now()):
+        now = self._now()
+        # The slot is taken before the first await, so registrations started
+        # together cannot all pass the check while the first is still hashing;
+        # a registration that fails gives its slot back.
+        if self._registrations.full(ip, now):
             raise RegistrationThrottledError()
-        # Checked before hashing so a taken name costs no CPU; create_account
-        # still refuses it if someone else takes it meanwhile.
-        taken = await self.storage.look_alike(name)
-        if taken is not None:
-            raise (NameTakenError(name) if taken.lower() == name.lower()
-                   else LookAlikeNameError(name, taken))
-        hashed = await hash_password(password, self.hasher)
-        account = await self.storage.create_account(name, hashed, self.bankroll)
-        self._registrations.add(ip, self._now())
+        self._registrations.add(ip, now)
+        try:
+            # Checked before hashing so a taken name costs no CPU; create_account
+            # still refuses it if someone else takes it meanwhile.
+            taken = await self.storage.look_alike(name)
+            if taken is not None:
+                raise (NameTakenError(name) if taken.lower() == name.lower()
+                       else LookAlikeNameError(name, taken))
+            hashed = await hash_password(password, self.hasher)
+            account = await self.storage.create_account(name, hashed, self.bankroll)
+        except Exception:
+            self._registrations.remove(ip, now)
+            raise
         _log.info(
             "new account {name} ({id}) from {ip}", name=name, id=account.id, ip=ip
         )
