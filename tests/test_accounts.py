@@ -19,6 +19,7 @@ from blackjack.server.accounts import (
     LoginFailedError,
     LoginThrottle,
     RegistrationThrottledError,
+    address_key,
     validate_name,
     validate_new_name,
     validate_new_password,
@@ -246,40 +247,97 @@ async def test_unknown_names_cost_a_hash(
 
 @pytest_twisted.ensureDeferred
 async def test_throttle_per_ip(accounts: Accounts, clock: Clock) -> None:
-    """After 5 failures from one IP even the right password fails for 5 minutes."""
+    """After 5 failures from one address even the right password fails, for any name,
+    until the address has been quiet for the whole period."""
     await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
     for guess in range(5):
         await failed_login(accounts, "Alice", f"guess-{guess}", "6.6.6.6")
         clock.advance(1)
     assert await failed_login(accounts, "Alice", "s3cret-pw", "6.6.6.6") == UNIFORM
     assert await failed_login(accounts, "Bob", "s3cret-pw", "6.6.6.6") == UNIFORM
-    clock.advance(300 - 5)
+    clock.advance(300)
     assert (await timed(accounts.login("Alice", "s3cret-pw", "6.6.6.6"))).name == "Alice"
 
 
 @pytest_twisted.ensureDeferred
-async def test_throttle_per_account(accounts: Accounts, clock: Clock) -> None:
-    """Failures on one name from many IPs throttle that name, not other names."""
+async def test_refused_tries_keep_a_hammering_address_refused(
+    accounts: Accounts, clock: Clock
+) -> None:
+    """Refused tries count for the address: trying every 20 s for 10 minutes gets no guess in."""
     await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
-    await timed(accounts.register("Bob", "b0b-password", "10.0.0.1"))
     for guess in range(5):
-        await failed_login(accounts, "alice", f"guess-{guess}", f"7.7.7.{guess}")
-    assert await failed_login(accounts, "Alice", "s3cret-pw", "10.0.0.9") == UNIFORM
-    assert await timed(accounts.login("Bob", "b0b-password", "7.7.7.0"))
+        await failed_login(accounts, "Alice", f"guess-{guess}", "6.6.6.6")
+    for _ in range(30):
+        clock.advance(20)
+        await failed_login(accounts, "Alice", "s3cret-pw", "6.6.6.6")
     clock.advance(300)
-    assert await timed(accounts.login("Alice", "s3cret-pw", "10.0.0.9"))
+    assert await timed(accounts.login("Alice", "s3cret-pw", "6.6.6.6"))
 
 
 @pytest_twisted.ensureDeferred
-async def test_success_clears_the_names_failures(accounts: Accounts) -> None:
-    """The owner logging in wipes the failures on their name."""
+async def test_a_stranger_never_locks_the_owner_out(accounts: Accounts, clock: Clock) -> None:
+    """Guesses on alice from another address, however many, never stop alice logging in
+    from the address she registered from."""
     await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
-    for round_ in range(3):
-        for guess in range(4):
-            await failed_login(
-                accounts, "Alice", f"guess-{guess}", f"8.8.{round_}.{guess}"
-            )
-        assert await timed(accounts.login("Alice", "s3cret-pw", "10.0.0.1"))
+    for second in range(200):
+        await failed_login(accounts, "alice", f"guess-{second}", "6.6.6.6")
+        if second % 20 == 0:
+            assert await timed(accounts.login("Alice", "s3cret-pw", "10.0.0.1"))
+        clock.advance(3)
+
+
+@pytest_twisted.ensureDeferred
+async def test_distributed_guessing_on_one_name_is_slowed(
+    accounts: Accounts, clock: Clock
+) -> None:
+    """10 failures on one name from 10 addresses hold back every address new to that name
+    (right password or not) for the period; the owner's address and other names are not."""
+    await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
+    await timed(accounts.register("Bob", "b0b-password", "10.0.0.2"))
+    for n in range(10):
+        await failed_login(accounts, "alice", f"guess-{n}", f"7.7.7.{n}")
+    assert await failed_login(accounts, "Alice", "s3cret-pw", "10.0.0.99") == UNIFORM
+    assert await timed(accounts.login("Alice", "s3cret-pw", "10.0.0.1"))
+    assert await timed(accounts.login("Bob", "b0b-password", "7.7.7.0"))
+    # The owner's login does not clear the strangers' failures.
+    assert await failed_login(accounts, "Alice", "s3cret-pw", "10.0.0.99") == UNIFORM
+    clock.advance(300)
+    assert await timed(accounts.login("Alice", "s3cret-pw", "10.0.0.99"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_login_makes_its_address_known_to_the_account(
+    accounts: Accounts, clock: Clock
+) -> None:
+    """Once alice has logged in from a second address, that one is spared the back-off too."""
+    await timed(accounts.register("Alice", "s3cret-pw", "10.0.0.1"))
+    assert await timed(accounts.login("Alice", "s3cret-pw", "192.168.5.5"))
+    for n in range(10):
+        await failed_login(accounts, "alice", f"guess-{n}", f"7.7.7.{n}")
+    assert await timed(accounts.login("Alice", "s3cret-pw", "192.168.5.5"))
+    assert await failed_login(accounts, "Alice", "s3cret-pw", "192.168.5.6") == UNIFORM
+
+
+@pytest.mark.parametrize("host, key", [
+    ("10.1.2.3", "10.1.2.3"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+    ("::ffff:10.1.2.3", "10.1.2.3"),
+    ("unix-socket", "unix-socket"),
+])
+def test_addresses_count_by_what_one_client_controls(host: str, key: str) -> None:
+    """An IPv6 /64 is one address to the limits; a mapped IPv4 address is itself."""
+    assert address_key(host) == key
+
+
+def test_one_ipv6_network_cannot_dodge_the_per_address_limit() -> None:
+    """Five failures from five addresses of one /64 stop the whole /64, not the next one."""
+    clock = Clock()
+    throttle = LoginThrottle(clock)
+    for n in range(5):
+        throttle.begin(f"2001:db8::{n + 1}", f"name{n}")
+    assert not throttle.allowed("2001:db8::beef", "someone")
+    assert throttle.allowed("2001:db8:0:1::1", "someone")
 
 
 @pytest_twisted.ensureDeferred

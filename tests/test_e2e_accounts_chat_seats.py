@@ -17,6 +17,7 @@ import pytest_twisted
 from twisted.internet.defer import DeferredList, ensureDeferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 
+from blackjack.server.accounts import LoginFailedError
 from blackjack.server.passwords import FAST_INSECURE
 from blackjack.server.service import BlackjackService
 from blackjack.server.tap import Options, makeService
@@ -26,6 +27,7 @@ from test_server_e2e import Client
 from test_storage import load_v1
 
 PASSWORD = "correct-horse"
+FAILED = LoginFailedError.MESSAGE
 
 
 def start(db: Path, *extra: str) -> BlackjackService:
@@ -88,6 +90,48 @@ async def stop(service: BlackjackService, clients: list[Client]) -> None:
             client.transport.loseConnection()
     if service.running:
         await wait(service.stopService(), 10)
+
+
+# --- item 3: a stranger's failures cannot lock the owner out ------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_guessing_from_elsewhere_never_locks_the_owner_out(tmp_path: Path) -> None:
+    """With the default limits: 5 wrong passwords and 10 more tries from one address, then
+    one guess from each of 10 more, leave the owner free to log in from her own address;
+    the guessers (right password or not) and new addresses are held back, with one message."""
+    service = start(tmp_path / "bj.sqlite3")
+    clients: list[Client] = []
+    try:
+        owner = await register(service, "alice")
+        owner.say("quit")
+        await owner.expect("bye")
+
+        stranger = await connect(service, "127.0.0.2")
+        clients.append(stranger)
+        # 5 wrong passwords, then 9 more tries (within the default command burst)
+        messages = [(await login(stranger, "alice", f"guess-{n}"))["message"]
+                    for n in range(14)]
+        messages.append((await login(stranger, "alice", PASSWORD))["message"])
+        assert set(messages) == {FAILED}
+
+        home = await connect(service, "127.0.0.1")
+        clients.append(home)
+        assert (await login(home, "alice", PASSWORD))["event"] == "login"
+        home.transport.loseConnection()
+
+        for n in range(10):  # a spread-out guess on the one name
+            guesser = await connect(service, f"127.0.0.{10 + n}")
+            clients.append(guesser)
+            assert (await login(guesser, "alice", f"spread-{n}"))["message"] == FAILED
+        newcomer = await connect(service, "127.0.0.99")
+        clients.append(newcomer)
+        assert (await login(newcomer, "alice", PASSWORD))["message"] == FAILED
+        home = await connect(service, "127.0.0.1")
+        clients.append(home)
+        assert (await login(home, "alice", PASSWORD))["event"] == "login"
+    finally:
+        await stop(service, clients)
 
 
 # --- item 4: the per-address registration limit holds under concurrency --------------------

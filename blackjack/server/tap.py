@@ -130,11 +130,12 @@ class Options(usage.Options):
          "away from any table, before it is closed (0: never). Seated players are "
          "governed by the table timers.", _seconds_or_off],
         ["login-attempts", None, _LIMITS.login_attempts,
-         "Failed logins on one account name per --login-period before it must wait.",
-         _count],
+         "Failed logins on one account name, from addresses that never logged into it, "
+         "per --login-period before such addresses must wait; the owner's known "
+         "addresses are never held back by it.", _count],
         ["login-attempts-per-ip", None, _LIMITS.login_attempts_per_ip,
-         "Logins failed or in progress from one IP address per --login-period before "
-         "it must wait.", _count],
+         "Logins failed or in progress from one IP address (an IPv6 /64) per "
+         "--login-period before it must wait; refused tries count too.", _count],
         ["login-period", None, _LIMITS.login_period,
          "Seconds over which failed logins are counted.", _seconds],
         ["registrations-per-hour", None, _LIMITS.registrations_per_hour,
