@@ -21,6 +21,7 @@ from blackjack.server.accounts import LoginFailedError
 from blackjack.server.passwords import FAST_INSECURE
 from blackjack.server.service import BlackjackService
 from blackjack.server.tap import Options, makeService
+from blackjack.testing import StackedShoe
 
 from conftest import wait
 from test_server_e2e import Client
@@ -156,6 +157,74 @@ async def test_nineteen_registrations_at_once_make_exactly_ten_accounts(tmp_path
         made = [await wait(service.storage.get_account(f"racer{n:02d}")) for n in range(19)]
         assert sum(account is not None for account in made) == 10
         assert (await wait(service.storage.books())).issued == 10 * 1000
+    finally:
+        await stop(service, clients)
+
+
+# --- item 5: silent seats free up; idle players are stood up ----------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_seven_silent_players_are_stood_up_and_the_table_frees(tmp_path: Path) -> None:
+    """Seven players fill the table and never bet; a newcomer is told it is full; after
+    --missed-rounds windows each is stood up (told why, chips untouched) and she sits."""
+    service = start(tmp_path / "bj.sqlite3", "--bet-time", "2", "--missed-rounds", "2")
+    clients: list[Client] = []
+    try:
+        silent = [await register(service, f"quiet{n}") for n in range(7)]
+        clients += silent
+        for client in silent:
+            client.say("join main")
+        for n, client in enumerate(silent):
+            await client.expect("joined", player=f"quiet{n}")  # seats in order of arrival
+        newcomer = await register(service, "newcomer")
+        clients.append(newcomer)
+        newcomer.say("join main")
+        assert "table main is full" in (await reply(newcomer, "error"))["message"]
+        newcomer.say("watch main")
+        await newcomer.expect("watching")
+        left = [await newcomer.expect("left", reason="missed rounds") for _ in silent]
+        assert sorted(e["player"] for e in left) == [f"quiet{n}" for n in range(7)]
+        for client in silent:
+            told = await reply(client, "info")
+            while "did not bet for 2 betting windows" not in told["message"]:
+                told = await reply(client, "info")
+        newcomer.say("leave")
+        newcomer.say("join main")
+        await newcomer.expect("joined", player="newcomer", seat=1)
+        books = await wait(service.storage.books())
+        assert books.balanced and books.escrow == 0 and books.balances == 8 * 1000
+    finally:
+        await stop(service, clients)
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_idle_player_mid_hand_is_stood_up_and_paid_and_a_watcher_closed(
+        tmp_path: Path) -> None:
+    """Silent for --table-idle-timeout with a hand in play: the hand stands and is paid,
+    then the connection closes with the reason; a silent watcher is closed too."""
+    service = start(tmp_path / "bj.sqlite3", "--table-idle-timeout", "1",
+                    "--bet-time", "30", "--turn-time", "30")
+    clients: list[Client] = []
+    try:
+        alice = await register(service, "alice")
+        carol = await register(service, "carol")
+        clients += [alice, carol]
+        carol.say("watch main")
+        await carol.expect("watching")
+        alice.say("join main")
+        await alice.expect("betting")
+        service.lobby.table("main").shoe = StackedShoe("TS 6H 9C TD 8S")
+        alice.say("bet 10")
+        await alice.expect("prompt", player="alice")  # 19 against a 6; then silence
+        bye = await alice.expect("bye")
+        assert bye["message"].startswith("Idle at table main for 1 seconds: you are stood up")
+        assert (await carol.expect("bye"))["message"].startswith("Idle at table main")
+        account = await wait(service.storage.get_account("alice"))
+        assert account is not None and account.balance == 1010  # stood on 19; dealer busts
+        books = await wait(service.storage.books())
+        assert books.balanced and books.escrow == 0
+        assert service.lobby.table("main").seats == {}
     finally:
         await stop(service, clients)
 

@@ -10,8 +10,10 @@ event dict rendered by :mod:`blackjack.server.render`, as text or, after
 :class:`BlackjackFactory` wraps each protocol in :class:`TelnetWire`, keeps
 the set of live connections for shutdown, and refuses connections over the
 per-address and total caps with a one-line message.  The protocol adds the
-limits that depend on the session: an idle timeout for connections that are
-not logged in or sit in the lobby, and a tighter rate for chat.
+limits that depend on the session: an idle timeout (``--idle-timeout`` for
+connections that are not logged in or sit in the lobby, the table's longer
+``--table-idle-timeout`` for players seated or watching), and a tighter rate
+for chat.
 """
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ class BlackjackProtocol(LineWire):
         self._busy = False
         self._chat: CommandLimiter | None = None
         self._idle_call: IDelayedCall | None = None
+        self._idle_every = 0.0
         self._active_at = 0.0
         self._seconds: Callable[[], float] = _not_connected
         self.factory: BlackjackFactory | None = None
@@ -126,9 +129,15 @@ class BlackjackProtocol(LineWire):
         if self.limits.chat_rate:
             self._chat = CommandLimiter(self.limits.chat_rate, self.limits.chat_burst,
                                         self._seconds, flood=False)
-        if self.limits.idle_timeout:
+        # The shortest timeout that is on, for looking again wherever the
+        # player is (in the lobby or at a table, each with its own).
+        self._idle_every = min((t for t in (self.limits.idle_timeout,
+                                            *(table.timers.idle
+                                              for table in self.lobby.tables.values()))
+                                if t), default=0.0)
+        if self._idle_every:
             self._active_at = self._seconds()
-            self._idle_call = self.clock.callLater(self.limits.idle_timeout, self._idle_check)
+            self._idle_call = self.clock.callLater(self._idle_every, self._idle_check)
         self.send_event({"event": "welcome", "server": SERVER_NAME})
 
     def _idle_check(self) -> None:
@@ -136,22 +145,32 @@ class BlackjackProtocol(LineWire):
 
         Each command only notes the time (cheap: commands are the hot path);
         the timer, when it fires, works out whether the connection has really
-        been silent for the whole timeout.  This replaces ``TimeoutMixin``,
-        whose reset on every command moved a reactor timer each time.
+        been silent for the whole timeout where the player is now.  This
+        replaces ``TimeoutMixin``, whose reset on every command moved a
+        reactor timer each time.
         """
         self._idle_call = None
-        timeout = self.limits.idle_timeout
-        left = self._active_at + timeout - self._seconds()
+        table = self.player.table if self.player is not None else None
+        timeout = table.timers.idle if table is not None else self.limits.idle_timeout
+        left = self._active_at + timeout - self._seconds() if timeout else self._idle_every
         if left > 0:
             self._idle_call = self.clock.callLater(left, self._idle_check)
             return
-        if self.player is not None and self.player.table is not None:
-            # A seated player's hand is governed by the table's timers, and a
-            # watcher is following a table: both are left alone for now.
-            self._idle_call = self.clock.callLater(timeout, self._idle_check)
+        if table is None:
+            what = "not logged in" if self.player is None else "idle in the lobby"
+            self.close(f"{what.capitalize()} for {timeout:g} seconds; goodbye.")
             return
-        what = "not logged in" if self.player is None else "idle in the lobby"
-        self.close(f"{what.capitalize()} for {timeout:g} seconds; goodbye.")
+        # Stood up first, through the table's queue, so a hand in play stands
+        # and settles exactly as on 'leave'; then the goodbye.
+        message = (f"Idle at table {table.name} for {timeout:g} seconds: you are stood "
+                   "up (a hand in play stands and is paid as usual); goodbye.")
+        table.leave(self._me(), "idle").addErrback(self._log_leave_failure).addBoth(
+            lambda _: self.close(message))
+
+    @staticmethod
+    def _log_leave_failure(failure: Failure) -> None:
+        if not failure.check(BlackjackError):
+            _log.failure("standing up an idle player failed", failure)
 
     def connectionLost(self, reason: Failure) -> None:  # type: ignore[override]
         """Leave the player's seat held for reconnection."""

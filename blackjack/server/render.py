@@ -104,6 +104,11 @@ def _who(event: dict[str, Any], me: str | None) -> str:
     return str(name) if name is not None else f"Seat {event.get('seat')}"
 
 
+#: Why a player left a seat, as others are told it (``left`` event ``reason``).
+_LEFT_BECAUSE = {"timed out": " (disconnected)", "missed rounds": " (no bets for a while)",
+                 "idle": " (idle)"}
+
+
 def _hand_label(event: dict[str, Any]) -> str:
     hand = event.get("hand")
     return f" (hand {hand + 1})" if isinstance(hand, int) and hand > 0 else ""
@@ -164,7 +169,7 @@ class _Renderer:
     def ev_left(self, e: dict[str, Any]) -> list[str]:
         if e.get("player") == self.me:
             return [f"You leave table {e['table']}."]
-        why = " (disconnected)" if e.get("reason") == "timed out" else ""
+        why = _LEFT_BECAUSE.get(str(e.get("reason")), "")
         return [f"{e['player']} leaves seat {e.get('seat')}{why}."]
 
     def ev_betting(self, e: dict[str, Any]) -> list[str]:

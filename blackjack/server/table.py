@@ -10,7 +10,14 @@ The table's own phases (:class:`TablePhase`)::
     IDLE --someone sits / bets--> BETTING --every connected seat bet, or time up-->
     PLAYING (insurance, turns, dealer) --settled--> BETTING (someone seated)
                                                  \\-> IDLE (nobody seated)
+    BETTING --time up, no bets--> BETTING (someone connected is seated)
+                               \\-> IDLE (nobody, or --missed-rounds 0)
     any --stop()--> CLOSED
+
+Seats are for playing: a connected player who lets ``timers.missed_rounds``
+betting windows in a row close without a bet is stood up (no chip moves:
+they had no bet), and while anyone connected is seated the windows keep
+coming, so seven silent players cannot hold a table for ever.
 
 Money: a bet, double, split or insurance is escrowed with ``storage.stake``
 *before* the engine is told, and a round is paid with one ``storage.settle``.
@@ -76,7 +83,7 @@ class TablePhase(enum.Enum):
 
 @dataclass(frozen=True)
 class Timers:
-    """How long, in seconds, a table waits for people."""
+    """How long a table waits for people: in seconds, and in betting windows."""
 
     bet: float = 20.0
     """The betting window."""
@@ -86,6 +93,23 @@ class Timers:
     """The insurance offer; then undecided seats decline."""
     grace: float = 60.0
     """How long a disconnected player's seat is held."""
+    missed_rounds: int = 3
+    """Betting windows in a row a seated player may let close without a bet
+    before being stood up (0: never)."""
+    idle: float = 1800.0
+    """Seconds a seated player or a watcher may stay silent before being stood
+    up and disconnected (0: never).  The connection enforces it, since only
+    it sees what a player types."""
+
+    def __post_init__(self) -> None:
+        # As Limits does: a Timers built in code is held to the option rules.
+        for name in ("bet", "turn", "insurance", "grace"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, "
+                                 f"got {getattr(self, name)!r}")
+        if self.missed_rounds < 0 or self.idle < 0:
+            raise ValueError(f"missed_rounds and idle must be 0 (off) or more, got "
+                             f"{self.missed_rounds!r} and {self.idle!r}")
 
 
 class TableError(BlackjackError, ValueError):
@@ -121,6 +145,10 @@ class Table:
         self._timer_token = 0
         self._placing = 0
         self._idle_waiters: list[Deferred[None]] = []
+        self._missed: dict[Player, int] = {}
+        """Betting windows in a row each seated player has let close without a bet."""
+        self._seated_at: dict[Player, float] = {}
+        """When each seated player sat down."""
         self._reset_round()
 
     def _reset_round(self) -> None:
@@ -203,6 +231,7 @@ class Table:
                              + (", ".join(map(str, free)) or "none"))
         self._spectators.discard(player)
         self._seats[seat] = player
+        self._seated_at[player] = self._clock.seconds()
         player.table, player.seat = self, seat
         self._broadcast({"event": "joined", "table": self.name, "seat": seat,
                          "player": player.name})
@@ -224,9 +253,13 @@ class Table:
         player.send({"event": "watching", "table": self.name})
         player.send(self.snapshot())
 
-    def leave(self, player: Player) -> Deferred[None]:
-        """Stand up or stop watching.  A hand in play stands and settles as usual."""
-        return self._queue.run(self._leave, player, "left")
+    def leave(self, player: Player, why: str = "left") -> Deferred[None]:
+        """Stand up or stop watching.  A hand in play stands and settles as usual.
+
+        ``why`` goes out in the ``left`` event: ``"left"`` when the player
+        asked, ``"idle"`` when their connection's idle timer stood them up.
+        """
+        return self._queue.run(self._leave, player, why)
 
     def player_disconnected(self, player: Player) -> None:
         """A player's connection dropped: hold the seat for the grace period."""
@@ -253,6 +286,11 @@ class Table:
         player.send(self.snapshot())
         if self._round is not None and self._round.phase is not Phase.FINISHED:
             self._prompt_current()
+        elif self.phase is TablePhase.IDLE and player.seat is not None \
+                and self.timers.missed_rounds:
+            # Back at a table that went quiet while they were away: the
+            # windows (and the count of missed ones) start again.
+            self._open_betting()
 
     def _grace_over(self, player: Player) -> None:
         self._grace.pop(player, None)
@@ -278,25 +316,37 @@ class Table:
         call = self._grace.pop(player, None)
         if call is not None and call.active():
             call.cancel()
-        event = {"event": "left", "table": self.name, "seat": seat, "player": player.name,
-                 "reason": why}
         if self._round is not None and seat in self._round.bets \
                 and self._round.phase is not Phase.FINISHED:
             # The hand plays on (standing) and settles; the seat frees afterwards.
-            self._broadcast(event)
+            self._broadcast(self._left_event(player, seat, why))
+            self._forget(player)
             self._leaving.add(seat)
             player.table, player.seat = None, None
             return self._auto_play()
-        self._broadcast(event)
+        self._free_seat(player, seat, why)
+        if self.phase is TablePhase.BETTING:
+            return self._maybe_close_betting()
+        return None
+
+    def _left_event(self, player: Player, seat: int, why: str) -> dict[str, Any]:
+        return {"event": "left", "table": self.name, "seat": seat, "player": player.name,
+                "reason": why}
+
+    def _forget(self, player: Player) -> None:
+        self._missed.pop(player, None)
+        self._seated_at.pop(player, None)
+
+    def _free_seat(self, player: Player, seat: int, why: str) -> None:
+        """Stand a player with no hand in play up; a bet placed in this window goes back."""
+        self._broadcast(self._left_event(player, seat, why))
         del self._seats[seat]
+        self._forget(player)
         player.table, player.seat = None, None
         if seat in self._bets:
             self._returned[player.account_id] += self._bets.pop(seat)
             self._stakers.pop(seat, None)
             player.send({"event": "info", "message": "your bet is returned"})
-        if self.phase is TablePhase.BETTING:
-            return self._maybe_close_betting()
-        return None
 
     def say(self, player: Player, text: str) -> None:
         """Pass a line of chat to everyone at the table, cleaned by :func:`clean_chat`."""
@@ -386,6 +436,7 @@ class Table:
         if player.table is self and player.seat == seat:
             self._bets[seat] = amount
             self._stakers[seat] = player
+            self._missed.pop(player, None)
             self._broadcast({"event": "bet", "seat": seat, "player": player.name,
                              "amount": amount})
             player.send({"event": "balance", "balance": result})
@@ -444,12 +495,18 @@ class Table:
             # Bets are on their way to the database: close once they are in.
             self._close_when_staked = True
             return None
+        self._count_missed()
         if not self._bets:
             round_id, returned = self._round_id, dict(self._returned)
             self._reset_round()
             self.phase = TablePhase.IDLE
-            self._broadcast({"event": "info", "message":
-                             "no bets; the next bet opens a new round"})
+            if self.timers.missed_rounds and any(p.connected for p in self._seats.values()):
+                # Seated players who do not bet must see windows pass, or
+                # they could hold their seats for ever.
+                self._open_betting()
+            else:
+                self._broadcast({"event": "info", "message":
+                                 "no bets; the next bet opens a new round"})
             if returned and round_id is not None:
                 return self._storage.refund(round_id).addCallback(lambda _: None)
             return None
@@ -460,6 +517,38 @@ class Table:
         self.phase = TablePhase.PLAYING
         self._round.deal()
         return self._after_change()
+
+    def _count_missed(self) -> None:
+        """The window is closing: count it against the seated who did not bet.
+
+        It counts for connected players seated for at least half of it (one
+        who sat down as it closed has not had a chance; a dropped player's
+        seat is the grace timer's business).  At ``missed_rounds`` in a row
+        the player is stood up, told why one window before and when it
+        happens.  A bet resets the count.
+        """
+        limit = self.timers.missed_rounds
+        if not limit:
+            return
+        sat_by = self._clock.seconds() - self.timers.bet / 2
+        for seat, player in sorted(self._seats.items()):
+            if seat in self._bets or not player.connected \
+                    or self._seated_at.get(player, sat_by) > sat_by:
+                continue
+            missed = self._missed.get(player, 0) + 1
+            if missed < limit:
+                self._missed[player] = missed
+                if missed == limit - 1:
+                    player.send({"event": "info", "message":
+                                 f"you have not bet for {missed} betting window"
+                                 f"{'s' if missed > 1 else ''}; if the next one closes "
+                                 "without your bet you are stood up to free the seat"})
+                continue
+            self._free_seat(player, seat, "missed rounds")
+            player.send({"event": "info", "message":
+                         f"you did not bet for {limit} betting windows in a row, so you "
+                         f"are stood up from table {self.name}; your chips are "
+                         f"untouched. Type 'join {self.name}' to sit down again."})
 
     # -- play -------------------------------------------------------------------
 
