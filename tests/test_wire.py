@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from twisted.conch.telnet import ECHO, IAC, WILL, WONT
+from twisted.conch.telnet import DO, ECHO, IAC, WILL, WONT
+from twisted.internet.abstract import FileDescriptor
+from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransportWithDisconnection
 
@@ -217,32 +219,182 @@ def test_a_rate_of_zero_turns_the_limit_off() -> None:
     assert len(recorder.lines) == 5000 and transport.connected
 
 
-def test_output_to_a_client_that_stopped_reading_is_capped() -> None:
-    """While the transport is paused, writing past output_cap aborts the connection."""
-    wire, recorder, transport = connect(Limits(output_cap=1000))
-    assert transport.producer is not None and transport.streaming
-    transport.producer.pauseProducing()  # the socket and Twisted's buffer are full
-    for _ in range(9):
+class _NoLoop:
+    """Just enough of ``IReactorFDSet`` for a FileDescriptor; nothing runs it."""
+
+    def addReader(self, reader: object) -> None: ...
+    def removeReader(self, reader: object) -> None: ...
+    def addWriter(self, writer: object) -> None: ...
+    def removeWriter(self, writer: object) -> None: ...
+
+
+class SocketTo(FileDescriptor):
+    """Twisted's own write buffering (``FileDescriptor``) in front of a client that reads
+    ``reading`` bytes each time the reactor would flush (:meth:`flush`)."""
+
+    def __init__(self, reading: int) -> None:
+        super().__init__(_NoLoop())  # type: ignore[arg-type]
+        self.connected = 1
+        self.reading = reading
+        self.sent = bytearray()
+        self.aborted = False
+        self.peak = 0
+
+    def writeSomeData(self, data: bytes) -> int:
+        taken = bytes(data[:self.reading])
+        self.sent += taken
+        return len(taken)
+
+    def unsent(self) -> int:
+        return len(self.dataBuffer) - self.offset + self._tempDataLen
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        self.peak = max(self.peak, self.unsent())
+
+    def flush(self) -> None:
+        self.doWrite()
+
+    def getPeer(self) -> IPv4Address:
+        return IPv4Address("TCP", "10.0.0.9", 40000)
+
+    def getHost(self) -> IPv4Address:
+        return IPv4Address("TCP", "127.0.0.1", 8023)
+
+    def abortConnection(self) -> None:
+        self.aborted = True
+
+
+def on_socket(socket: SocketTo, limits: Limits) -> tuple[TelnetWire, Recorder]:
+    """A Recorder behind a TelnetWire on ``socket``."""
+    wire = TelnetWire(Recorder, limits, Clock())
+    wire.makeConnection(socket)
+    assert isinstance(wire.protocol, Recorder)
+    return wire, wire.protocol
+
+
+def test_output_to_a_client_that_stopped_reading_is_cut_off_at_the_cap() -> None:
+    """Once more than output_cap bytes wait unsent, the next write aborts instead."""
+    socket = SocketTo(reading=0)
+    wire, recorder = on_socket(socket, Limits(output_cap=1000))
+    for _ in range(10):
         recorder.sendLine("x" * 98)  # 100 bytes with CR LF
-    assert not transport.disconnected
+        socket.flush()
+    assert not socket.aborted  # exactly at the cap
     recorder.sendLine("x" * 98)
-    assert not transport.disconnected  # exactly at the cap
+    assert not socket.aborted and socket.unsent() == 1100
     recorder.sendLine("this one is never written")
-    assert transport.disconnected  # abortConnection
+    assert socket.aborted
+    assert socket.peak == 1100  # the cap plus one write
+    recorder.sendLine("nor this")
+    assert socket.unsent() == 1100
+
+
+def test_a_client_that_reads_is_never_cut_off() -> None:
+    """A reading client gets any amount of output, even one write larger than the cap."""
+    socket = SocketTo(reading=64 * 1024)
+    wire, recorder = on_socket(socket, Limits(output_cap=1000))
+    recorder.sendLine("y" * 5000)  # one write over the cap, to an empty queue
+    socket.flush()
+    for _ in range(200):
+        for _ in range(9):
+            recorder.sendLine("x" * 98)
+        socket.flush()
+    assert not socket.aborted
+    assert len(socket.sent) == 5002 + 200 * 900
+
+
+def test_a_slow_reader_is_cut_off_only_once_the_backlog_passes_the_cap() -> None:
+    """A client reading less than it is sent is kept until its backlog passes the cap."""
+    socket = SocketTo(reading=50)
+    wire, recorder = on_socket(socket, Limits(output_cap=1000))
+    for turn in range(1, 100):
+        recorder.sendLine("x" * 98)
+        socket.flush()
+        if socket.aborted:
+            break
+    assert turn == 22  # 50 bytes a turn behind: over 1000 after 21 turns
+    assert socket.peak <= 1100
+
+
+def test_telnet_answers_count_against_the_output_cap() -> None:
+    """Twisted's answers to IAC DO go through the cap: a non-reader flooding them is cut off."""
+    socket = SocketTo(reading=0)
+    wire, recorder = on_socket(socket, Limits(output_cap=300))
+    for first in range(2, 200, 10):  # ten to a packet; the reactor flushes between them
+        wire.dataReceived(b"".join(IAC + DO + bytes([o]) for o in range(first, first + 10)))
+        socket.flush()
+    assert socket.aborted
+    assert socket.peak <= 300 + 3
+    assert recorder._done
+
+
+class PausingTransport(StringTransportWithDisconnection):
+    """A transport whose buffer cannot be seen, pausing its producer as Twisted does:
+    on EVERY write while more than ``bufferSize`` bytes wait, not just the first."""
+
+    bufferSize = 500
+
+    def __init__(self) -> None:
+        super().__init__(peerAddress=IPv4Address("TCP", "10.0.0.9", 40000))
+        self.unsent = 0
+        self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        self.unsent += len(data)
+        if self.producer is not None and self.streaming and self.unsent > self.bufferSize:
+            self.producer.pauseProducing()
+
+    def drain(self) -> None:
+        self.unsent = 0
+        if self.producer is not None:
+            self.producer.resumeProducing()
+
+    def abortConnection(self) -> None:
+        self.aborted = True
+
+
+def fallback(limits: Limits) -> tuple[PausingTransport, Recorder]:
+    """A Recorder behind a TelnetWire on a PausingTransport."""
+    transport = PausingTransport()
+    wire = TelnetWire(Recorder, limits, Clock())
+    transport.protocol = wire
+    wire.makeConnection(transport)
+    assert isinstance(wire.protocol, Recorder)
+    return transport, wire.protocol
+
+
+def test_where_the_buffer_is_hidden_output_after_the_first_pause_is_capped() -> None:
+    """Repeated pauses do not restart the count: past the cap after the first, it is cut off."""
+    transport, recorder = fallback(Limits(output_cap=1000))
+    assert transport.producer is not None and transport.streaming
+    for _ in range(6):
+        recorder.sendLine("x" * 98)  # the sixth write fills the buffer: paused
+    for _ in range(10):
+        recorder.sendLine("x" * 98)
+    assert not transport.aborted  # 1000 bytes since the pause: at the cap
+    recorder.sendLine("x" * 98)
+    recorder.sendLine("this one is never written")
+    assert transport.aborted
     assert b"never written" not in transport.value()
 
 
-def test_a_client_that_catches_up_gets_its_allowance_back() -> None:
-    """resumeProducing resets the count, so only output queued while stuck counts."""
-    wire, recorder, transport = connect(Limits(output_cap=1000))
-    for _ in range(5):
-        transport.producer.pauseProducing()
-        for _ in range(9):
-            recorder.sendLine("x" * 99)
-        transport.producer.resumeProducing()
-    for _ in range(100):
-        recorder.sendLine("x" * 99)  # not paused: the buffer is draining
-    assert not transport.disconnected
+def test_where_the_buffer_is_hidden_a_client_that_catches_up_gets_its_allowance_back() -> None:
+    """resumeProducing (the buffer drained) restarts the count."""
+    transport, recorder = fallback(Limits(output_cap=1000))
+    for _ in range(20):
+        for _ in range(14):
+            recorder.sendLine("x" * 98)
+        transport.drain()
+    assert not transport.aborted
+
+
+def test_hanging_up_lets_go_of_the_transport() -> None:
+    """A registered producer is unregistered on hang-up, or Twisted would never close the socket."""
+    transport, recorder = fallback(Limits())
+    recorder.close("bye")
+    assert transport.producer is None
 
 
 @pytest.mark.parametrize("typed, shown", [

@@ -23,9 +23,9 @@ that have sent some telnet negotiation; a netcat user never sees an IAC byte.
 The per-connection limits of :class:`~blackjack.server.limits.Limits` that
 concern bytes and lines are enforced here too: the line length, the command
 rate (excess lines dropped, a flood disconnected) and the output cap for a
-client that stops reading (found with the producer/consumer API: the
-transport pauses us when its buffer is full, and output written while paused
-is counted and, past the cap, the connection is aborted).
+client that stops reading (the bytes still unsent in the transport's write
+buffer, negotiation replies included, are measured before each write; past
+the cap the connection is aborted).
 """
 
 from __future__ import annotations
@@ -94,6 +94,7 @@ class TelnetWire(TelnetTransport):
     # which also provides IProducer/IConsumer, abortConnection and (above a
     # TelnetWire) will/wont.  It is set before any method below runs.
     transport: Any
+    protocol: LineWire  # type: ignore[assignment]  # Twisted types it None until connected
 
     _log = Logger()
 
@@ -144,6 +145,12 @@ class TelnetWire(TelnetTransport):
     def abortConnection(self) -> None:
         """Close at once, discarding unsent output (for clients that do not read)."""
         self.transport.abortConnection()
+
+    def _write(self, data: bytes) -> None:
+        # Twisted writes negotiation (our WILL ECHO, its DONT/WONT answers)
+        # straight to the socket; through the protocol it keeps its place
+        # among the text and counts against the output cap.
+        self.protocol.sendRaw(data)
 
     def dataReceived(self, data: bytes) -> None:
         """Parse telnet, dropping the connection on malformed sequences."""
@@ -198,25 +205,55 @@ class TelnetWire(TelnetTransport):
         super().negotiate(data)
 
 
+def _write_buffer(transport: Any) -> Any:
+    """The transport under ``transport`` that holds its unsent bytes, or None.
+
+    Twisted's socket transports (``FileDescriptor``, and the IOCP
+    ``FileHandle``) keep unsent output in ``dataBuffer`` (from ``offset``)
+    and ``_tempDataBuffer`` (``_tempDataLen`` bytes).  TLS and the HAProxy
+    wrapper sit above one, so the chain is followed down.
+    """
+    for _ in range(4):
+        if transport is None:
+            return None
+        if hasattr(transport, "_tempDataLen") and hasattr(transport, "dataBuffer"):
+            return transport
+        transport = getattr(transport, "transport", None)
+    return None
+
+
 @implementer(IPushProducer)
 class _OutputGuard:
-    """Counts what is written to a client while the transport says it is not reading.
+    """Measures the output queued for a client, and calls ``overflow`` past ``cap``.
 
-    Registered as a streaming producer, it is paused by the transport when
-    the kernel's socket buffer and Twisted's write buffer are full past the
-    high-water mark, and resumed once they drain.  Output written while
-    paused only grows memory, so past ``cap`` bytes ``overflow`` is called.
+    Where the transport's write buffer can be seen (every Twisted socket),
+    the measure is what it holds unsent, so a write never lands on more than
+    ``cap`` bytes.  (The kernel's socket buffer is not counted: the kernel
+    bounds it.)  Whatever one turn of the reactor writes to a client waits in
+    that buffer until the next, so the cap must stay well above the largest
+    burst of answers one packet can ask for; the default holds over a
+    hundred ``help`` listings.
+
+    Elsewhere the guard registers as a streaming producer and counts the
+    bytes written since the transport first said its buffer was full.
+    Twisted calls ``pauseProducing`` on every write while the buffer
+    stays full, so a repeated pause must not restart that count (it used to,
+    and the cap never fired); only ``resumeProducing``, once the buffer has
+    drained, does.
     """
 
-    def __init__(self, cap: int, overflow: Callable[[], None]) -> None:
+    def __init__(self, socket: Any, cap: int, overflow: Callable[[int], None]) -> None:
         self.cap = cap
         self.paused = False
         self.queued = 0
         self._overflow = overflow
+        self._buffer = _write_buffer(socket)
+        self._consumer = None if self._buffer is not None else socket
+        if self._consumer is not None:
+            self._consumer.registerProducer(self, True)
 
     def pauseProducing(self) -> None:
         self.paused = True
-        self.queued = 0
 
     def resumeProducing(self) -> None:
         self.paused = False
@@ -225,14 +262,29 @@ class _OutputGuard:
     def stopProducing(self) -> None:
         self.paused = False
 
+    def unsent(self) -> int:
+        """Bytes queued for the client and not yet sent (by the fallback's count)."""
+        buffer = self._buffer
+        if buffer is not None:
+            unsent: int = len(buffer.dataBuffer) - buffer.offset + buffer._tempDataLen
+            return unsent
+        return self.queued
+
     def admit(self, size: int) -> bool:
-        """Count ``size`` bytes about to be written; False (and cut off) past the cap."""
+        """Whether ``size`` more bytes may be written; past the cap, cut off (False)."""
+        unsent = self.unsent()
+        if unsent > self.cap:
+            self._overflow(unsent)
+            return False
         if self.paused:
             self.queued += size
-            if self.queued > self.cap:
-                self._overflow()
-                return False
         return True
+
+    def release(self) -> None:
+        """Unregister from the transport, which otherwise waits for us before closing."""
+        if self._consumer is not None:
+            self._consumer.unregisterProducer()
+            self._consumer = None
 
 
 class LineWire(TelnetProtocol):
@@ -267,9 +319,8 @@ class LineWire(TelnetProtocol):
     _hiding_input = False
     _limiter: CommandLimiter | None = None
     _guard: _OutputGuard | None = None
-    _aborted = False
     _done = False
-    """True once we have hung up: no further input line is handled."""
+    """True once we have hung up (or cut the client off): no further input or output."""
     _buffer = b""
     _receiving = False
     _corked: list[bytes] | None = None
@@ -293,7 +344,6 @@ class LineWire(TelnetProtocol):
         self._receiving = False
         self._corked = None
         self._hiding_input = False
-        self._aborted = False
         self._done = False
 
     def connectionMade(self) -> None:
@@ -308,8 +358,8 @@ class LineWire(TelnetProtocol):
         # The transport that owns the socket: beneath the telnet layer if any.
         self._socket = (self.transport.transport if isinstance(self.transport, TelnetWire)
                         else self.transport)
-        self._guard = _OutputGuard(self.limits.output_cap, self._output_overflowed)
-        self.transport.registerProducer(self._guard, True)
+        self._guard = _OutputGuard(self._socket, self.limits.output_cap,
+                                   self._output_overflowed)
 
     def dataReceived(self, data: bytes) -> None:
         """Frame lines on LF, CR LF, CR NUL or a bare CR; hand each to :meth:`lineReceived`."""
@@ -389,6 +439,8 @@ class LineWire(TelnetProtocol):
         """Close after sending what is queued; no later input line is handled."""
         self.uncork()
         self._done = True
+        if self._guard is not None:
+            self._guard.release()
         self.transport.loseConnection()
 
     def lineLengthExceeded(self, line: bytes) -> None:
@@ -408,23 +460,28 @@ class LineWire(TelnetProtocol):
         """Send text that the user answers on the same line (no line end)."""
         self._write(text.encode("utf-8"))
 
+    def sendRaw(self, data: bytes) -> None:
+        """Send bytes as they are (telnet negotiation), in order and within the output cap."""
+        self._write(data)
+
     def _write(self, data: bytes) -> None:
         if self._corked is not None:
             self._corked.append(data)
             return
         socket = self._socket
-        if socket is None or self._done or self._aborted or socket.disconnecting:
+        if socket is None or self._done or socket.disconnecting:
             return
         guard = self._guard
-        if guard is not None and guard.paused and not guard.admit(len(data)):
+        if guard is not None and not guard.admit(len(data)):
             return
         socket.write(data)
 
-    def _output_overflowed(self) -> None:
+    def _output_overflowed(self, unsent: int) -> None:
         # The client is not reading, so a goodbye would only join the queue.
-        self._aborted = True
-        self._log.info("Dropping {peer}: over {cap} bytes queued for a client not reading",
-                       peer=self.transport.getPeer(), cap=self.limits.output_cap)
+        self._done = True
+        self._log.info("Dropping {peer}: {queued} bytes queued for a client not reading "
+                       "(output cap {cap})", peer=self.transport.getPeer(),
+                       queued=unsent, cap=self.limits.output_cap)
         self.transport.abortConnection()
 
     @property

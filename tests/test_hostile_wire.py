@@ -1,0 +1,195 @@
+"""Hostile clients over real loopback sockets: the wire limits hold against the real server.
+
+Each test starts the real service (``makeService`` from parsed options) on
+127.0.0.1 port 0 and talks to it with plain sockets, the way an attacker's
+script would: a client that never reads (with a small receive buffer).  Sockets are polled from
+the reactor (``deferLater``), so the server runs between polls; every wait
+has a deadline.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest_twisted
+from twisted.logger import globalLogPublisher
+
+from blackjack.server.passwords import FAST_INSECURE
+from blackjack.server.protocol import BlackjackProtocol
+from blackjack.server.service import BlackjackService
+from blackjack.server.tap import Options, makeService
+
+
+async def pause(seconds: float = 0.005) -> None:
+    """Let the reactor run for a moment."""
+    from twisted.internet import reactor
+    from twisted.internet.task import deferLater
+
+    await deferLater(reactor, seconds, lambda: None)
+
+
+async def until(condition: Callable[[], Any], what: str, seconds: float = 10.0) -> Any:
+    """Poll ``condition`` with the reactor running; its value, or fail saying ``what``."""
+    from twisted.internet import reactor
+
+    deadline = reactor.seconds() + seconds
+    while True:
+        value = condition()
+        if value:
+            return value
+        if reactor.seconds() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pause()
+
+
+@asynccontextmanager
+async def server(tmp_path: Path, *argv: str) -> AsyncIterator[BlackjackService]:
+    """The real service with these options on a free local port; stopped afterwards."""
+    from twisted.internet import reactor
+
+    options = Options()
+    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1",
+                          "--db", str(tmp_path / "bj.sqlite3"), *argv])
+    service = makeService(options, reactor, hasher=FAST_INSECURE)
+    assert isinstance(service, BlackjackService)
+    service.startService()
+    try:
+        yield service
+    finally:
+        await service.stopService().addTimeout(10, reactor)
+
+
+class Raw:
+    """A plain non-blocking socket client: sends what it is told, reads only when asked."""
+
+    def __init__(self, service: BlackjackService, receive_buffer: int | None = None) -> None:
+        assert service.port is not None
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer is not None:
+            # Before connect, so the small window is what the server is offered.
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.connect(("127.0.0.1", service.port.getHost().port))
+        self.sock.setblocking(False)
+        self.received = b""
+        self.eof = False
+
+    @property
+    def port(self) -> int:
+        """This client's own port, as the server sees it."""
+        return int(self.sock.getsockname()[1])
+
+    def send(self, data: bytes) -> bool:
+        """Send what the socket takes now; False once the server has closed it."""
+        try:
+            self.sock.send(data)
+        except BlockingIOError:
+            pass
+        except OSError:
+            return False
+        return True
+
+    def read(self) -> bytes:
+        """Everything received so far (reading what has arrived)."""
+        while not self.eof:
+            try:
+                data = self.sock.recv(65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:
+                self.eof = True
+            self.received += data
+        return self.received
+
+    async def expect(self, fragment: bytes) -> bytes:
+        """Everything received up to and including ``fragment``, once it has come."""
+        def arrived() -> bool:
+            return fragment in self.read() or self.eof
+        await until(arrived, f"{fragment!r}")
+        assert fragment in self.received, (fragment, self.received[-500:])
+        return self.received[:self.received.index(fragment) + len(fragment)]
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> Raw:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def server_side(service: BlackjackService, client: Raw) -> BlackjackProtocol | None:
+    """The server's protocol for ``client``, while the connection is open."""
+    for proto in service.factory.clients:
+        if proto.transport.getPeer().port == client.port:
+            return proto
+    return None
+
+
+def unsent(tcp: Any) -> int:
+    """Bytes waiting in a Twisted socket transport's write buffer."""
+    return len(tcp.dataBuffer) - tcp.offset + tcp._tempDataLen
+
+
+class WriteSpy:
+    """Records, after every write to a server-side socket, how much it holds unsent."""
+
+    def __init__(self, tcp: Any) -> None:
+        self.peak = 0
+        self.largest_write = 0
+        self.writes = 0
+        original = tcp.write
+
+        def write(data: bytes) -> None:
+            original(data)
+            self.writes += 1
+            self.largest_write = max(self.largest_write, len(data))
+            self.peak = max(self.peak, unsent(tcp))
+        tcp.write = write
+
+
+class LogSpy:
+    """Collects the log events whose text contains a fragment."""
+
+    def __init__(self, fragment: str) -> None:
+        self.fragment = fragment
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self.fragment in str(event.get("log_format", "")):
+            self.events.append(event)
+
+    def __enter__(self) -> LogSpy:
+        globalLogPublisher.addObserver(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        globalLogPublisher.removeObserver(self)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_client_that_never_reads_is_dropped_at_the_output_cap(tmp_path: Path) -> None:
+    """A reader with a 4 kB window that sends ``help`` in a loop is dropped once 16 kB are
+    queued for it, and never has more than that plus one write queued; the drop is logged
+    with its address."""
+    cap = 16 * 1024
+    async with server(tmp_path, "--output-cap", "16k", "--rate", "0") as service:
+        with LogSpy("bytes queued for a client not reading") as log:
+            with Raw(service, receive_buffer=4096) as client:
+                proto = await until(lambda: server_side(service, client), "the connection")
+                spy = WriteSpy(proto.transport.transport)
+                for _ in range(5000):
+                    client.send(b"help\r\n" * 5)
+                    await pause(0.003)
+                    if proto not in service.factory.clients:
+                        break
+                assert proto not in service.factory.clients, "the non-reader was never dropped"
+                assert cap < spy.peak <= cap + spy.largest_write, (spy.peak, spy.largest_write)
+                (event,) = log.events
+                assert event["peer"].port == client.port
