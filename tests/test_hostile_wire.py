@@ -2,7 +2,8 @@
 
 Each test starts the real service (``makeService`` from parsed options) on
 127.0.0.1 port 0 and talks to it with plain sockets, the way an attacker's
-script would: a client that never reads (with a small receive buffer).  Sockets are polled from
+script would: a client that never reads (with a small receive buffer), a
+flood of telnet commands.  Sockets are polled from
 the reactor (``deferLater``), so the server runs between polls; every wait
 has a deadline.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest_twisted
+from twisted.conch.telnet import DO, IAC, NOP, WILL
 from twisted.logger import globalLogPublisher
 
 from blackjack.server.passwords import FAST_INSECURE
@@ -193,3 +195,48 @@ async def test_a_client_that_never_reads_is_dropped_at_the_output_cap(tmp_path: 
                 assert cap < spy.peak <= cap + spy.largest_write, (spy.peak, spy.largest_write)
                 (event,) = log.events
                 assert event["peer"].port == client.port
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_flood_of_telnet_commands_is_closed_and_costs_little(tmp_path: Path) -> None:
+    """IAC NOP / WILL / DO from a client that never reads: closed past the budget, having had
+    fewer replies queued than one per command, no option state kept, and others still served."""
+    async with server(tmp_path, "--telnet-commands", "500") as service:
+        with Raw(service, receive_buffer=4096) as flooder, Raw(service) as player:
+            proto = await until(lambda: server_side(service, flooder), "the connection")
+            wire = proto.transport
+            spy = WriteSpy(wire.transport)
+            commands = 0
+            handle = wire.commandReceived
+
+            def counted(command: bytes, argument: bytes | None) -> None:
+                nonlocal commands
+                commands += 1
+                handle(command, argument)
+            wire.commandReceived = counted
+            options = 0
+            storm = b"".join(IAC + NOP + IAC + WILL + bytes([o]) + IAC + DO + bytes([o])
+                             for o in range(256))
+            sent = 0
+            while sent < 20_000_000 and flooder.send(storm):
+                sent += len(storm)
+                options = max(options, len(wire.options))
+                await pause(0.001)
+                if proto not in service.factory.clients:
+                    break
+            assert proto not in service.factory.clients, "the flooder was never closed"
+            assert commands <= 500
+            assert spy.peak <= 3 * 500 + 200  # a 3-byte answer each, and the goodbye
+            assert options <= 1
+            player.send(b"help\n")
+            await player.expect(b"help [COMMAND]")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_telnet_flooder_that_reads_is_told_why(tmp_path: Path) -> None:
+    """Past the telnet budget the client gets one line saying so, then the connection closes."""
+    async with server(tmp_path) as service:
+        with Raw(service) as client:
+            client.send((IAC + NOP) * 3000)
+            await client.expect(b"Too many telnet commands (at most 1000 an hour); goodbye.")
+            await until(lambda: client.read() is not None and client.eof, "the close")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from twisted.conch.telnet import DO, ECHO, IAC, WILL, WONT
+from twisted.conch.telnet import DO, DONT, ECHO, IAC, NOP, SB, SE, WILL, WONT
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
@@ -172,6 +172,58 @@ def test_lines_after_a_hangup_in_the_same_packet_are_not_handled() -> None:
     wire.dataReceived(b"three\n")
     assert recorder.lines == ["one"]
     assert transport.value().count(b"Line too long") == 1
+
+
+def test_text_and_telnet_commands_mixed_in_packets_make_the_same_lines() -> None:
+    """Commands in the middle of a word, or of a CR LF, are taken out and the text kept."""
+    assert feed(b"wh\xff\xf1o\r\n\xff\xfb\x18hit\r", b"\xff\xf1\n\xff", b"\xf1stand\n")[0] == \
+        ["who", "hit", "stand"]
+
+
+def test_a_flood_of_telnet_commands_is_closed_past_the_budget() -> None:
+    """Past ``telnet_commands``, the connection is told why and closed; no more are parsed."""
+    wire, recorder, transport = connect(Limits(telnet_commands=50), Clock())
+    parsed: list[bytes] = []
+    handle = wire.commandReceived
+    wire.commandReceived = lambda c, a: (parsed.append(c), handle(c, a))  # type: ignore
+    wire.dataReceived(b"hi\n" + IAC + NOP + b"there\n")
+    wire.dataReceived((IAC + NOP) * 20000 + b"hit\n")
+    assert len(parsed) == 50
+    assert b"Too many telnet commands (at most 50 an hour); goodbye." in transport.value()
+    assert not transport.connected
+    assert recorder.lines == ["hi", "there"]
+
+
+def test_the_telnet_budget_refills_over_the_hour() -> None:
+    """The budget is spent at once if need be, and comes back at its size an hour."""
+    clock = Clock()
+    wire, recorder, transport = connect(Limits(telnet_commands=10), clock)
+    wire.dataReceived((IAC + NOP) * 10)
+    clock.advance(1800)
+    wire.dataReceived((IAC + WILL + b"\x18") * 5)
+    assert transport.connected
+    wire.dataReceived(IAC + NOP)
+    assert not transport.connected
+
+
+def test_a_subnegotiation_costs_one_more_per_64_bytes() -> None:
+    """A 4 KB subnegotiation spends 64 of the budget, however it is cut into packets."""
+    wire, recorder, transport = connect(Limits(telnet_commands=100), Clock())
+    sb = IAC + SB + b"\x18" + b"A" * 4000 + IAC + SE
+    wire.dataReceived(sb[:2000])
+    wire.dataReceived(sb[2000:] + b"hit\n")
+    assert transport.connected and recorder.lines == ["hit"]
+    wire.dataReceived(sb)
+    assert b"Too many telnet commands" in transport.value()
+
+
+def test_naming_every_option_leaves_no_option_state_behind() -> None:
+    """Refused option offers and requests keep no per-option state, so 256 options cost nothing."""
+    wire, recorder, transport = connect(Limits(telnet_commands=10000), Clock())
+    wire.dataReceived(b"".join(IAC + verb + bytes([o]) for o in range(256)
+                               for verb in (WILL, DO, WONT, DONT)))
+    assert transport.connected
+    assert wire.options == {}
 
 
 def test_malformed_telnet_says_goodbye_first() -> None:

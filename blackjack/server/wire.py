@@ -8,8 +8,9 @@ text reaches game logic:
   ``ValueError("Stumped", ...)``), ends a line on a bare CR at the end of a
   packet (PuTTY raw mode, some MUD clients) without double-counting a CRLF
   split across packets, and notes whether the client has ever spoken telnet.
-  A packet with no IAC byte (nearly all of them) skips Twisted's
-  byte-by-byte parser: its line ends are translated with ``bytes.replace``.
+  Text is handled with ``bytes`` methods at C speed; only the telnet commands
+  go through Twisted's byte-by-byte parser, and each counts against the
+  connection's telnet budget (``Limits.telnet_commands``).
 * :class:`LineWire` frames lines on LF, CR LF, CR NUL or a bare CR, decodes
   UTF-8 with replacement, applies backspaces, strips control characters (so
   no ESC sequence typed by one player reaches another's terminal), and
@@ -22,10 +23,10 @@ that have sent some telnet negotiation; a netcat user never sees an IAC byte.
 
 The per-connection limits of :class:`~blackjack.server.limits.Limits` that
 concern bytes and lines are enforced here too: the line length, the command
-rate (excess lines dropped, a flood disconnected) and the output cap for a
-client that stops reading (the bytes still unsent in the transport's write
-buffer, negotiation replies included, are measured before each write; past
-the cap the connection is aborted).
+rate (excess lines dropped, a flood disconnected), the telnet budget, and the
+output cap for a client that stops reading (the bytes still unsent in the
+transport's write buffer, negotiation replies included, are measured before
+each write; past the cap the connection is aborted).
 """
 
 from __future__ import annotations
@@ -34,13 +35,23 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from twisted.conch.telnet import ECHO, TelnetProtocol, TelnetTransport
+from twisted.conch.telnet import (
+    DO,
+    DONT,
+    ECHO,
+    IAC,
+    SE,
+    WILL,
+    WONT,
+    TelnetProtocol,
+    TelnetTransport,
+)
 from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from blackjack.server.limits import CommandLimiter, Limits, Verdict
+from blackjack.server.limits import CommandLimiter, Limits, TokenBucket, Verdict
 
 __all__ = ["TelnetWire", "LineWire", "sanitise"]
 
@@ -87,8 +98,18 @@ def sanitise(text: str) -> str:
     return "".join(out).strip()
 
 
+_NEGOTIATION = frozenset((WILL, WONT, DO, DONT))
+"""The telnet verbs followed by an option byte: ``IAC WILL o`` is three bytes."""
+
+_SUBNEGOTIATION_BYTES_PER_COMMAND = 64
+"""A subnegotiation costs one telnet command more per this many bytes.
+
+Twisted parses it a byte at a time (about 4 MB/s), and accepts 4 KiB of it.
+"""
+
+
 class TelnetWire(TelnetTransport):
-    """A telnet transport that tolerates real clients and netcat alike."""
+    """A telnet transport that tolerates real clients and netcat alike, within a budget."""
 
     # Twisted types ``transport`` as ``ITransport | None``; here it is the TCP (or UNIX) transport under the telnet layer,
     # which also provides IProducer/IConsumer, abortConnection and (above a
@@ -102,6 +123,7 @@ class TelnetWire(TelnetTransport):
     """True once the client has sent any telnet command or subnegotiation."""
 
     _swallow_after_cr: bool = False
+    _budget: TokenBucket | None = None
 
     def __init__(self, protocolFactory: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(protocolFactory, *args, **kwargs)
@@ -109,15 +131,17 @@ class TelnetWire(TelnetTransport):
         self.state = "data"
         self.speaks_telnet = False
         self._swallow_after_cr = False
+        self._budget = None
 
     @property
     def disconnecting(self) -> bool:  # type: ignore[override]
-        """Whether the connection is closing.
+        """Whether the connection is closing (or the protocol has hung up).
 
         ``TelnetTransport`` leaves this ``False`` for ever, so ``LineReceiver``
         would go on handling the lines left in a packet after we hung up.
         """
-        return bool(getattr(self.transport, "disconnecting", False))
+        return bool(getattr(self.transport, "disconnecting", False)
+                    or getattr(self.protocol, "_done", False))
 
     def connectionMade(self) -> None:
         """Turn off Nagle's algorithm, then start the telnet conversation.
@@ -153,51 +177,97 @@ class TelnetWire(TelnetTransport):
         self.protocol.sendRaw(data)
 
     def dataReceived(self, data: bytes) -> None:
-        """Parse telnet, dropping the connection on malformed sequences."""
-        if self.disconnecting:
-            # We have hung up: what the client still sends is not our business.
-            return
-        if self._swallow_after_cr:
-            # We already ended a line on the CR that closed the last packet;
-            # the LF or NUL completing that CR LF / CR NUL is not another line.
-            self._swallow_after_cr = False
-            if data[:1] in (b"\n", b"\0"):
-                data = data[1:]
-        if not data:
-            return
-        if self.state == "data" and b"\xff" not in data:
-            # No IAC: do what Telnet's byte-by-byte parser would, at C speed.
-            # CR LF, CR NUL and a bare CR all end a line (as LineWire reads
-            # them), and a CR closing the packet swallows the LF or NUL that
-            # may open the next one.
-            if b"\r" in data:
-                self._swallow_after_cr = data[-1:] == b"\r"
-                data = data.replace(b"\r\n", b"\n").replace(b"\r\0", b"\n").replace(b"\r", b"\n")
-            self.applicationDataReceived(data)
-            return
+        """Hand text on at C speed; parse telnet commands one at a time, within the budget.
+
+        Twisted's parser walks every byte in Python, so a packet of text with
+        one IAC in it would cost as much as a packet of commands.  Here only
+        the command itself is fed to it, and each one is counted first.
+        """
+        while data and not self.disconnecting:
+            state = self.state
+            if state == "data":
+                if self._swallow_after_cr:
+                    # We already ended a line on the CR that closed the last
+                    # piece; the LF or NUL completing that CR LF / CR NUL is
+                    # not another line.
+                    self._swallow_after_cr = False
+                    if data[:1] in (b"\n", b"\0"):
+                        data = data[1:]
+                        continue
+                iac = data.find(IAC)
+                if iac:  # text first (iac > 0), or nothing but text (iac < 0)
+                    text, data = (data, b"") if iac < 0 else (data[:iac], data[iac:])
+                    self._text(text)
+                    continue
+                if data[1:2] == b"\xfa":  # IAC SB ...: up to its IAC SE
+                    end = data.find(IAC + SE, 2)
+                    size = len(data) if end < 0 else end + 2
+                else:
+                    size = 3 if data[1:2] in _NEGOTIATION else 2
+            elif state == "subnegotiation":  # one that began in an earlier packet
+                end = data.find(IAC + SE)
+                size = len(data) if end < 0 else end + 2
+            else:  # the rest of a command cut in two by the packet boundary
+                size = 1
+            piece, data = data[:size], data[size:]
+            if not self._spend(1 + len(piece) // _SUBNEGOTIATION_BYTES_PER_COMMAND):
+                return
+            if not self._parse(piece):
+                return
+
+    def _text(self, data: bytes) -> None:
+        """What Telnet's parser does to text, with ``bytes.replace``.
+
+        CR LF, CR NUL and a bare CR all end a line (as LineWire reads them),
+        and a CR closing the piece swallows the LF or NUL that may open the
+        next one.
+        """
+        if b"\r" in data:
+            self._swallow_after_cr = data[-1:] == b"\r"
+            data = data.replace(b"\r\n", b"\n").replace(b"\r\0", b"\n").replace(b"\r", b"\n")
+        self.applicationDataReceived(data)
+
+    def _spend(self, cost: int) -> bool:
+        """Count ``cost`` telnet commands; past the budget, say why and close (False)."""
+        budget = self._budget
+        if budget is None:
+            # Made at the first command: most connections (netcat, bots) never send one.
+            limits, clock = self.protocol.limits, self.protocol.clock
+            budget = self._budget = TokenBucket(limits.telnet_commands / 3600.0,
+                                                limits.telnet_commands, clock.seconds)
+        if budget.take(cost):
+            return True
+        self._log.info("Closing {peer}: over its budget of telnet commands",
+                       peer=self.transport.getPeer())
+        self.protocol.close(f"Too many telnet commands (at most "
+                            f"{self.protocol.limits.telnet_commands} an hour); goodbye.")
+        return False
+
+    def _parse(self, piece: bytes) -> bool:
+        """Run Twisted's parser on one command; False (and closed) if it was malformed."""
         try:
-            super().dataReceived(data)
+            super().dataReceived(piece)
         except ValueError as exc:
             if exc.args[:1] != ("Stumped",):
                 raise
-            self._log.info("Malformed telnet input {args!r}; closing", args=exc.args)
-            close = getattr(self.protocol, "close", None)
-            if callable(close):
-                close("Malformed telnet command; goodbye.")
-            else:
-                self.transport.loseConnection()
-            return
-        if self.state == "newline":
-            # A packet ended on CR.  Twisted would wait for the next byte;
-            # a client that ends lines with a bare CR would wait forever.
-            self.state = "data"
-            self._swallow_after_cr = True
-            self.applicationDataReceived(b"\r")
+            self._log.info("Malformed telnet input {args!r} from {peer}; closing",
+                           args=exc.args, peer=self.transport.getPeer())
+            self.protocol.close("Malformed telnet command; goodbye.")
+            return False
+        return True
 
     def commandReceived(self, command: bytes, argument: bytes | None) -> None:
         """Note that the peer speaks telnet, then handle the command."""
         self.speaks_telnet = True
         super().commandReceived(command, argument)
+        if argument is not None:
+            # Twisted keeps a state for every option ever named; one refused
+            # and settled is the same as none, so a client naming all 256
+            # options leaves nothing behind.
+            option = self.options.get(argument)
+            if option is not None and option.us.state == option.him.state == "no" and \
+                    not (option.us.negotiating or option.him.negotiating):
+                del self.options[argument]
 
     def negotiate(self, data: bytes) -> None:
         """Note that the peer speaks telnet, then handle the subnegotiation."""
