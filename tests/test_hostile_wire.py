@@ -3,7 +3,7 @@
 Each test starts the real service (``makeService`` from parsed options) on
 127.0.0.1 port 0 and talks to it with plain sockets, the way an attacker's
 script would: a client that never reads (with a small receive buffer), a
-flood of telnet commands.  Sockets are polled from
+flood of telnet commands, a 5,000-digit bet.  Sockets are polled from
 the reactor (``deferLater``), so the server runs between polls; every wait
 has a deadline.
 """
@@ -240,3 +240,17 @@ async def test_a_telnet_flooder_that_reads_is_told_why(tmp_path: Path) -> None:
             client.send((IAC + NOP) * 3000)
             await client.expect(b"Too many telnet commands (at most 1000 an hour); goodbye.")
             await until(lambda: client.read() is not None and client.eof, "the close")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_five_thousand_digit_bet_is_refused_saying_the_limit(tmp_path: Path) -> None:
+    """``bet`` and 5,000 digits gets an error naming the 1024-byte limit; the connection stays."""
+    async with server(tmp_path) as service:
+        with Raw(service) as client:
+            await client.expect(b"Welcome")
+            client.send(b"bet " + b"9" * 5000 + b"\r\n")
+            reply = await client.expect(b"ignored\r\n")
+            assert b"line too long: at most 1024 bytes a line" in reply
+            assert b"goodbye" not in reply.lower()
+            client.send(b"help bet\r\n")
+            await client.expect(b"bet N - bet N chips")

@@ -28,10 +28,10 @@ class Recorder(LineWire):
         self.lines.append(text)
 
 
-def connect(limits: Limits | None = None, clock: Any = None,
+def connect(limits: Limits | None = None, clock: Any = None, cls: type[Recorder] = Recorder,
             ) -> tuple[TelnetWire, Recorder, StringTransportWithDisconnection]:
-    """A Recorder behind a TelnetWire on a string transport."""
-    wire = TelnetWire(Recorder, limits, clock)
+    """A Recorder (or ``cls``) behind a TelnetWire on a string transport."""
+    wire = TelnetWire(cls, limits, clock)
     transport = StringTransportWithDisconnection()
     transport.protocol = wire
     wire.makeConnection(transport)
@@ -103,12 +103,51 @@ def test_blank_lines_are_ignored() -> None:
     assert feed(b"\r\n  \n\r\0hit\n")[0] == ["hit"]
 
 
-def test_an_over_long_line_is_explained_then_dropped() -> None:
-    """A line over MAX_LENGTH gets a message, then the connection closes."""
-    lines, transport = feed(b"x" * 2000)
-    assert b"Line too long" in transport.value()
+def test_an_over_long_line_is_refused_saying_the_limit_and_the_connection_kept() -> None:
+    """A line over MAX_LENGTH gets one message naming the limit; the rest of it is skipped."""
+    lines, transport = feed(b"bet " + b"9" * 5000, b"9" * 3000 + b"\nhit\n")
+    assert transport.value() == b"! line too long: at most 1024 bytes a line; it was ignored\r\n"
+    assert transport.connected
+    assert lines == ["hit"]
+
+
+def test_an_over_long_line_in_one_packet_with_good_ones_loses_only_itself() -> None:
+    """The lines before and after an over-long one in the same packet are handled."""
+    lines, transport = feed(b"one\n" + b"x" * 2000 + b"\ntwo\n")
+    assert lines == ["one", "two"]
+    assert transport.value().count(b"line too long") == 1
+
+
+def test_memory_holds_no_more_than_one_line_of_an_endless_line() -> None:
+    """While an over-long line is skipped, nothing of it is kept."""
+    wire, recorder, transport = connect()
+    for _ in range(40):
+        wire.dataReceived(b"x" * 1000)
+        assert len(recorder._buffer) <= 1024
+    assert transport.connected
+
+
+def test_over_long_input_far_past_the_limit_closes() -> None:
+    """64 times the limit of over-long input with no good line between is a stream: closed."""
+    wire, recorder, transport = connect(Limits(max_line=100, rate=0))
+    for _ in range(60):
+        wire.dataReceived(b"x" * 101 + b"\n")
+    wire.dataReceived(b"ok\n")  # a good line resets the count
+    for _ in range(63):
+        wire.dataReceived(b"x" * 101 + b"\n")
+    assert transport.connected
+    wire.dataReceived(b"x" * 200)
+    assert b"Lines far over the limit of 100 bytes; goodbye." in transport.value()
     assert not transport.connected
-    assert lines == []
+    assert recorder.lines == ["ok"]
+
+
+def test_over_long_lines_count_against_the_command_rate() -> None:
+    """Over-long lines are commands for the rate: past the burst they are not answered."""
+    wire, recorder, transport = connect(Limits(max_line=10, rate=1, burst=3), Clock())
+    wire.dataReceived(b"".join(b"x" * 20 + b"\n" for _ in range(10)))
+    assert transport.value().count(b"line too long") == 3
+    assert transport.value().count(b"slow down") == 1
 
 
 def test_output_lines_end_with_crlf() -> None:
@@ -164,14 +203,23 @@ def test_no_byte_sequence_breaks_the_wire(chunks: list[bytes]) -> None:
         assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in line)
 
 
+class Quitter(Recorder):
+    """A Recorder that hangs up on ``quit``."""
+
+    def textReceived(self, text: str) -> None:
+        super().textReceived(text)
+        if text == "quit":
+            self.close("Goodbye!")
+
+
 def test_lines_after_a_hangup_in_the_same_packet_are_not_handled() -> None:
     """Once the connection is closing, the rest of the packet is ignored."""
-    wire, recorder, transport = connect()
+    wire, recorder, transport = connect(cls=Quitter)
     transport.loseConnection = lambda: setattr(transport, "disconnecting", True)  # type: ignore
-    wire.dataReceived(b"one\n" + b"x" * 2000 + b"\ntwo\n")
+    wire.dataReceived(b"one\nquit\ntwo\n")
     wire.dataReceived(b"three\n")
-    assert recorder.lines == ["one"]
-    assert transport.value().count(b"Line too long") == 1
+    assert recorder.lines == ["one", "quit"]
+    assert transport.value().count(b"Goodbye!") == 1
 
 
 def test_text_and_telnet_commands_mixed_in_packets_make_the_same_lines() -> None:
@@ -233,13 +281,13 @@ def test_malformed_telnet_says_goodbye_first() -> None:
 
 
 def test_a_line_over_a_configured_max_line_is_refused() -> None:
-    """``max_line`` sets the longest line; one byte more closes the connection."""
+    """``max_line`` sets the longest line; one byte more is refused, saying the limit."""
     wire, recorder, transport = connect(Limits(max_line=10))
     wire.dataReceived(b"0123456789\n")
     assert recorder.lines == ["0123456789"] and transport.connected
-    wire.dataReceived(b"0123456789A\n")
-    assert b"Line too long (over 10 bytes)" in transport.value()
-    assert not transport.connected
+    wire.dataReceived(b"0123456789A\nhit\n")
+    assert b"line too long: at most 10 bytes a line" in transport.value()
+    assert recorder.lines == ["0123456789", "hit"] and transport.connected
 
 
 def test_commands_over_the_rate_are_dropped_with_one_warning() -> None:

@@ -36,7 +36,8 @@ class Limits:
     """
 
     max_line: int = 1024
-    """Longest input line in bytes; a longer one is explained, then the connection closed."""
+    """Longest input line in bytes; a longer one is refused with a message and the rest of
+    it discarded (64 times this of them with no good line between closes the connection)."""
     rate: float = 5.0
     """Commands a connection may send per second, on average."""
     burst: int = 20

@@ -107,8 +107,9 @@ class Options(usage.Options):
          "Seconds a disconnected player's seat is held for them.", _seconds],
         # Limits: each default is the one in blackjack.server.limits.Limits.
         ["max-line", None, _LIMITS.max_line,
-         "Longest input line in bytes; a longer one is refused and the connection "
-         "closed.", _count],
+         "Longest input line in bytes; a longer one is refused with a message naming the "
+         "limit and the rest of it ignored. A connection sending 64 times this in "
+         "over-long lines, with no good line between, is closed.", _count],
         ["rate", None, _LIMITS.rate,
          "Commands per second one connection may send (0: no limit). Faster ones are "
          "dropped after one 'slow down'; sustained input above 5 times this closes the "

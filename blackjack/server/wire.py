@@ -371,6 +371,13 @@ class LineWire(TelnetProtocol):
     through here, and the layers cost more than the command (see
     ``docs/performance.md``).  Output is UTF-8 text, which never holds the
     byte 0xFF, so there is no IAC to double.
+
+    A line over :attr:`MAX_LENGTH` is refused with a message saying the
+    limit, and the rest of it is discarded up to the next line end; it counts
+    as a command for the rate.  Over-long input keeps memory at
+    :attr:`MAX_LENGTH` however long it runs, but a connection that sends more
+    than :attr:`OVERLONG_FACTOR` times the limit of it without a good line in
+    between is a stream, not a typo, and is closed.
     """
 
     # Twisted types ``transport`` as ``ITransport | None``; here it is the TelnetWire around us (or a bare transport in tests),
@@ -380,6 +387,8 @@ class LineWire(TelnetProtocol):
 
     MAX_LENGTH = Limits.max_line
     """Longest accepted input line, in bytes (set from :attr:`limits`)."""
+    OVERLONG_FACTOR = 64
+    """Over-long input (in multiples of :attr:`MAX_LENGTH`) since the last good line that closes."""
 
     limits: Limits = Limits()
     """The limits this connection is held to."""
@@ -392,6 +401,10 @@ class LineWire(TelnetProtocol):
     _done = False
     """True once we have hung up (or cut the client off): no further input or output."""
     _buffer = b""
+    _discarding = False
+    """True while the rest of an over-long line is being thrown away."""
+    _overlong = 0
+    """Bytes of over-long input since the last good line."""
     _receiving = False
     _corked: list[bytes] | None = None
     """Output held back while a packet's lines are handled, then written at once."""
@@ -411,6 +424,8 @@ class LineWire(TelnetProtocol):
         self._guard = None
         self._socket = None
         self._buffer = b""
+        self._discarding = False
+        self._overlong = 0
         self._receiving = False
         self._corked = None
         self._hiding_input = False
@@ -442,23 +457,55 @@ class LineWire(TelnetProtocol):
         self._receiving = True
         self._corked = []
         try:
-            while b"\n" in self._buffer:
+            while self._buffer and not (self._done or self._socket.disconnecting):
+                if self._discarding and not self._discard():
+                    break
+                if b"\n" not in self._buffer:
+                    if len(self._buffer) > self.MAX_LENGTH:
+                        self._begin_discarding()
+                        continue
+                    break
                 *lines, self._buffer = self._buffer.split(b"\n")
                 for line in lines:
                     if self._done or self._socket.disconnecting:
-                        self._buffer = b""
-                        return
+                        break
                     if len(line) > self.MAX_LENGTH:
-                        self._buffer = b""
+                        self._overlong += len(line)
                         self.lineLengthExceeded(line)
-                        return
-                    self.lineReceived(line)
-            if len(self._buffer) > self.MAX_LENGTH:
-                line, self._buffer = self._buffer, b""
-                self.lineLengthExceeded(line)
+                    else:
+                        self.lineReceived(line)
         finally:
             self._receiving = False
+            if self._done:
+                self._buffer = b""
             self.uncork()
+
+    def _begin_discarding(self) -> None:
+        """The line being received is too long: refuse it now, and skip the rest of it."""
+        line, self._buffer = self._buffer, b""
+        self._discarding = True
+        self._overlong += len(line)
+        self.lineLengthExceeded(line)
+
+    def _discard(self) -> bool:
+        """Drop input up to the end of the over-long line; True if the end has come."""
+        end = self._buffer.find(b"\n")
+        if end < 0:
+            self._overlong += len(self._buffer)
+            self._buffer = b""
+            self._check_overlong()
+            return False
+        self._overlong += end
+        self._buffer = self._buffer[end + 1:]
+        self._discarding = False
+        self._check_overlong()
+        return True
+
+    def _check_overlong(self) -> None:
+        if self._overlong > self.OVERLONG_FACTOR * self.MAX_LENGTH and not self._done:
+            self._log.info("Closing {peer}: {n} bytes of over-long lines",
+                           peer=self.transport.getPeer(), n=self._overlong)
+            self.close(f"Lines far over the limit of {self.MAX_LENGTH} bytes; goodbye.")
 
     def uncork(self) -> None:
         """Write the output held back while input was handled, as one write.
@@ -472,21 +519,27 @@ class LineWire(TelnetProtocol):
         if corked:
             self._write(corked[0] if len(corked) == 1 else b"".join(corked))
 
+    def _rate(self) -> bool:
+        """Count one line against the command rate; whether to handle it."""
+        if self._limiter is None:
+            return True
+        # Blank and over-long lines count too: a stream of them is still a flood.
+        verdict = self._limiter.check()
+        if verdict is Verdict.FLOOD:
+            self._log.info("Closing a flooding connection from {peer}",
+                           peer=self.transport.getPeer())
+            self.close("Too many commands too fast; goodbye.")
+            return False
+        if verdict is Verdict.WARN:
+            self.error(f"slow down: at most {self.limits.rate:g} commands a second; "
+                       "commands sent faster are ignored")
+        return verdict is Verdict.ACCEPT
+
     def lineReceived(self, line: bytes) -> None:
         """Decode and sanitise one line, and hand it on unless blank or over the rate."""
-        if self._limiter is not None:
-            # Blank lines count too: a stream of bare newlines is still a flood.
-            verdict = self._limiter.check()
-            if verdict is Verdict.FLOOD:
-                self._log.info("Closing a flooding connection from {peer}",
-                               peer=self.transport.getPeer())
-                self.close("Too many commands too fast; goodbye.")
-                return
-            if verdict is Verdict.WARN:
-                self.error(f"slow down: at most {self.limits.rate:g} commands a second; "
-                           "commands sent faster are ignored")
-            if verdict is not Verdict.ACCEPT:
-                return
+        if not self._rate():
+            return
+        self._overlong = 0
         text = line.decode("utf-8", "replace")
         # Nearly every line is printable ASCII: nothing to apply or drop.
         text = text.strip() if text.isascii() and text.isprintable() else sanitise(text)
@@ -514,8 +567,15 @@ class LineWire(TelnetProtocol):
         self.transport.loseConnection()
 
     def lineLengthExceeded(self, line: bytes) -> None:
-        """Say why, then close: a 1 KiB line is not something a person typed."""
-        self.close(f"Line too long (over {self.MAX_LENGTH} bytes); goodbye.")
+        """Refuse a line over the limit, saying what the limit is; the connection stays.
+
+        Called as soon as the line passes the limit, with what has come of it
+        so far; the rest, up to the line end, is discarded unread.
+        """
+        if self._rate():
+            self.error(f"line too long: at most {self.MAX_LENGTH} bytes a line; "
+                       "it was ignored")
+        self._check_overlong()
 
     def sendLine(self, line: str | bytes) -> None:
         """Send one line of text, ended with CR LF."""
