@@ -3,7 +3,8 @@
 Each test starts the real service (``makeService`` from parsed options) on
 127.0.0.1 port 0 and talks to it with plain sockets, the way an attacker's
 script would: a client that never reads (with a small receive buffer), a
-flood of telnet commands, a 5,000-digit bet.  Sockets are polled from
+flood of telnet commands, a 5,000-digit bet, a netcat-style and a
+telnet-style password prompt read byte for byte.  Sockets are polled from
 the reactor (``deferLater``), so the server runs between polls; every wait
 has a deadline.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest_twisted
-from twisted.conch.telnet import DO, IAC, NOP, WILL
+from twisted.conch.telnet import DO, ECHO, IAC, NOP, WILL, WONT
 from twisted.logger import globalLogPublisher
 
 from blackjack.server.passwords import FAST_INSECURE
@@ -254,3 +255,45 @@ async def test_a_five_thousand_digit_bet_is_refused_saying_the_limit(tmp_path: P
             assert b"goodbye" not in reply.lower()
             client.send(b"help bet\r\n")
             await client.expect(b"bet N - bet N chips")
+
+
+PASSWORD = b"correct-horse-battery"
+
+
+@pytest_twisted.ensureDeferred
+async def test_netcat_sees_no_telnet_bytes_at_password_prompts(tmp_path: Path) -> None:
+    """A client ending lines with LF gets both register prompts and the login prompt as plain
+    text: no byte 0xFF anywhere."""
+    async with server(tmp_path) as service:
+        with Raw(service) as client:
+            client.send(b"register alice\n")
+            await client.expect(b"Choose a password: ")
+            client.send(PASSWORD + b"\n")
+            await client.expect(b"Repeat the password: ")
+            client.send(PASSWORD + b"\n")
+            await client.expect(b"Hello, alice")
+            assert b"\xff" not in client.received
+        with Raw(service) as client:
+            client.send(b"login alice\n")
+            await client.expect(b"Password: ")
+            client.send(PASSWORD + b"\n")
+            await client.expect(b"Hello, alice")
+            assert b"\xff" not in client.received
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_telnet_client_has_echo_off_from_the_first_prompt_to_the_login(
+        tmp_path: Path) -> None:
+    """A client that negotiates nothing but ends lines with CR LF is sent WILL ECHO before the
+    first prompt, no WONT ECHO between the two, and WONT ECHO once the answer is in."""
+    async with server(tmp_path) as service:
+        with Raw(service) as client:
+            client.send(b"register alice\r\n")
+            first = await client.expect(b"Choose a password: ")
+            assert first.endswith(IAC + WILL + ECHO + b"Choose a password: ")
+            client.send(IAC + DO + ECHO + PASSWORD + b"\r\n")  # what telnet answers
+            between = (await client.expect(b"Repeat the password: "))[len(first):]
+            assert between == b"\r\nRepeat the password: "
+            client.send(PASSWORD + b"\r\n")
+            await client.expect(IAC + WONT + ECHO)
+            await client.expect(b"Hello, alice")

@@ -160,9 +160,12 @@ def test_output_lines_end_with_crlf() -> None:
 def test_password_echo_is_turned_off_only_for_telnet_clients() -> None:
     """WILL ECHO goes to a client that spoke telnet, and nothing to a netcat user."""
     wire, recorder, transport = connect()
+    wire.dataReceived(b"login alice\n")  # netcat: LF
     recorder.hideInput()
+    wire.dataReceived(b"secret\n")
     recorder.showInput()
     assert b"\xff" not in transport.value()
+    assert recorder.lines == ["login alice", "secret"]
 
     wire, recorder, transport = connect()
     wire.dataReceived(b"\xff\xfb\x18")  # WILL TERMINAL-TYPE: a telnet client
@@ -171,9 +174,47 @@ def test_password_echo_is_turned_off_only_for_telnet_clients() -> None:
     assert transport.value() == IAC + WILL + ECHO
     wire.dataReceived(b"\xff\xfd\x01secret\r\n")  # DO ECHO, then the password
     assert recorder.lines == ["secret"]
+    assert transport.value() == IAC + WILL + ECHO + b"\r\n"  # the Enter it did not echo
     transport.clear()
     recorder.showInput()
-    assert transport.value() == IAC + WONT + ECHO + b"\r\n"
+    assert transport.value() == IAC + WONT + ECHO
+
+
+@pytest.mark.parametrize("ending", [b"\r\n", b"\r\0", b"\r", b"\r\n"[:1] + b"|\n"])
+def test_a_client_ending_lines_the_telnet_way_is_asked_not_to_echo(ending: bytes) -> None:
+    """CR LF or CR NUL (even split across packets) mark a telnet client; a bare CR does not."""
+    wire, recorder, transport = connect()
+    first, _, second = (b"login alice" + ending).partition(b"|")
+    wire.dataReceived(first)
+    if second:
+        wire.dataReceived(second)
+    recorder.hideInput()
+    telnet = ending != b"\r"
+    assert (IAC + WILL + ECHO in transport.value()) is telnet
+    assert wire.crlf_line_ends is telnet
+    assert recorder.lines[0] == "login alice"
+
+
+def test_a_json_reader_is_sent_no_telnet_bytes_on_a_guess() -> None:
+    """With guess=False only a client that negotiated gets WILL ECHO, whatever its line ends."""
+    wire, recorder, transport = connect()
+    wire.dataReceived(b"json on\r\n")
+    recorder.hideInput(guess=False)
+    recorder.showInput()
+    assert b"\xff" not in transport.value()
+
+
+def test_echo_stays_off_from_one_password_prompt_to_the_next() -> None:
+    """Hiding input twice in a row sends one WILL ECHO and no WONT ECHO between."""
+    wire, recorder, transport = connect()
+    wire.dataReceived(b"register alice\r\n")
+    recorder.hideInput()
+    wire.dataReceived(b"\xff\xfd\x01first-pw\r\n")
+    recorder.hideInput()
+    wire.dataReceived(b"first-pw\r\n")
+    assert transport.value() == IAC + WILL + ECHO + b"\r\n\r\n"
+    recorder.showInput()
+    assert transport.value().endswith(IAC + WONT + ECHO)
 
 
 def test_an_unanswered_echo_request_is_harmless() -> None:

@@ -192,8 +192,13 @@ class BlackjackProtocol(LineWire):
         try:
             if self._answer is not None:
                 answer, self._answer = self._answer, None
-                self.showInput()
-                answer(text)
+                try:
+                    answer(text)
+                finally:
+                    if self._answer is None:
+                        # Not before: a WONT ECHO between "Choose a password"
+                        # and "Repeat the password" would echo the second.
+                        self.showInput()
                 return
             verb, _, rest = text.partition(" ")
             verb = verb.lower()
@@ -224,7 +229,9 @@ class BlackjackProtocol(LineWire):
 
     def _ask(self, prompt: str, answer: Callable[[str], None], secret: bool = True) -> None:
         if secret:
-            self.hideInput()
+            # A program reading JSON ends lines as it likes; only a client
+            # that negotiated is sent telnet bytes then.
+            self.hideInput(guess=not self.json_mode)
         self._answer = answer
         if self.json_mode:
             self.send_event({"event": "prompt_password", "prompt": prompt})

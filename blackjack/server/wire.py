@@ -7,9 +7,10 @@ text reaches game logic:
   strips IAC negotiation, survives malformed telnet (Twisted raises
   ``ValueError("Stumped", ...)``), ends a line on a bare CR at the end of a
   packet (PuTTY raw mode, some MUD clients) without double-counting a CRLF
-  split across packets, and notes whether the client has ever spoken telnet.
-  Text is handled with ``bytes`` methods at C speed; only the telnet commands
-  go through Twisted's byte-by-byte parser, and each counts against the
+  split across packets, and notes whether the client has ever spoken telnet
+  and whether it ends its lines the telnet way (CR LF or CR NUL).  Text is
+  handled with ``bytes`` methods at C speed; only the telnet commands go
+  through Twisted's byte-by-byte parser, and each counts against the
   connection's telnet budget (``Limits.telnet_commands``).
 * :class:`LineWire` frames lines on LF, CR LF, CR NUL or a bare CR, decodes
   UTF-8 with replacement, applies backspaces, strips control characters (so
@@ -18,8 +19,10 @@ text reaches game logic:
   :meth:`LineWire.textReceived`, and write with :meth:`LineWire.sendLine`.
   The answers to all the lines of one packet leave in one write.
 
-Password prompts turn client echo off with ``WILL ECHO`` only for clients
-that have sent some telnet negotiation; a netcat user never sees an IAC byte.
+Password prompts turn client echo off with ``WILL ECHO`` for telnet clients:
+those that have negotiated, and those that end lines with CR LF or CR NUL
+(the stock ``telnet`` negotiates nothing on a port other than 23, but ends
+its lines that way).  Netcat ends lines with LF and never sees an IAC byte.
 
 The per-connection limits of :class:`~blackjack.server.limits.Limits` that
 concern bytes and lines are enforced here too: the line length, the command
@@ -121,6 +124,8 @@ class TelnetWire(TelnetTransport):
 
     speaks_telnet: bool = False
     """True once the client has sent any telnet command or subnegotiation."""
+    crlf_line_ends: bool = False
+    """True once the client has ended a line with CR LF or CR NUL, as telnet clients do."""
 
     _swallow_after_cr: bool = False
     _budget: TokenBucket | None = None
@@ -130,6 +135,7 @@ class TelnetWire(TelnetTransport):
         # Made up front, so every connection's __dict__ shares one key table.
         self.state = "data"
         self.speaks_telnet = False
+        self.crlf_line_ends = False
         self._swallow_after_cr = False
         self._budget = None
 
@@ -192,6 +198,7 @@ class TelnetWire(TelnetTransport):
                     # not another line.
                     self._swallow_after_cr = False
                     if data[:1] in (b"\n", b"\0"):
+                        self.crlf_line_ends = True
                         data = data[1:]
                         continue
                 iac = data.find(IAC)
@@ -223,6 +230,8 @@ class TelnetWire(TelnetTransport):
         next one.
         """
         if b"\r" in data:
+            if not self.crlf_line_ends and (b"\r\n" in data or b"\r\0" in data):
+                self.crlf_line_ends = True
             self._swallow_after_cr = data[-1:] == b"\r"
             data = data.replace(b"\r\n", b"\n").replace(b"\r\0", b"\n").replace(b"\r", b"\n")
         self.applicationDataReceived(data)
@@ -396,6 +405,7 @@ class LineWire(TelnetProtocol):
     """An ``IReactorTime`` for the rate meters and timers (``None``: the global reactor)."""
 
     _hiding_input = False
+    _asked_no_echo = False
     _limiter: CommandLimiter | None = None
     _guard: _OutputGuard | None = None
     _done = False
@@ -429,6 +439,7 @@ class LineWire(TelnetProtocol):
         self._receiving = False
         self._corked = None
         self._hiding_input = False
+        self._asked_no_echo = False
         self._done = False
 
     def connectionMade(self) -> None:
@@ -511,9 +522,7 @@ class LineWire(TelnetProtocol):
         """Write the output held back while input was handled, as one write.
 
         A pipelining client sends many commands in one packet; one write
-        for all their answers costs far less than one write each.  Anything
-        that must go out in order with other output (telnet negotiation, a
-        hang-up) calls this first.
+        for all their answers costs far less than one write each.
         """
         corked, self._corked = self._corked, None
         if corked:
@@ -537,6 +546,9 @@ class LineWire(TelnetProtocol):
 
     def lineReceived(self, line: bytes) -> None:
         """Decode and sanitise one line, and hand it on unless blank or over the rate."""
+        if self._hiding_input and self._echo_is_off():
+            # The client echoed nothing, not even the Enter: end its line.
+            self._write(b"\r\n")
         if not self._rate():
             return
         self._overlong = 0
@@ -619,22 +631,38 @@ class LineWire(TelnetProtocol):
         """Whether the client has shown it understands telnet negotiation."""
         return bool(getattr(self.transport, "speaks_telnet", False))
 
-    def hideInput(self) -> None:
-        """Ask a telnet client to stop echoing (for a password); netcat is left alone."""
+    def _echo_is_off(self) -> bool:
+        """Whether the client agreed to our WILL ECHO (and so echoes nothing itself)."""
+        options = getattr(self.transport, "options", None)
+        state = options.get(ECHO) if options else None
+        return state is not None and state.us.state == "yes"
+
+    def hideInput(self, guess: bool = True) -> None:
+        """Ask a telnet client to stop echoing (for a password); netcat is left alone.
+
+        A client that negotiated is a telnet client.  So, with ``guess``, is
+        one that ends its lines with CR LF or CR NUL: the stock ``telnet`` on a
+        port other than 23 negotiates nothing until asked, and netcat ends
+        lines with a bare LF.  A program reading JSON passes ``guess=False``.
+        Calling it again while input is hidden changes nothing, so echo stays
+        off from one password prompt to the next.
+        """
+        if self._hiding_input:
+            return
         self._hiding_input = True
-        if self.speaks_telnet:
-            self.uncork()
+        crlf = getattr(self.transport, "crlf_line_ends", False)
+        if self.speaks_telnet or (guess and crlf):
+            self._asked_no_echo = True
             self.transport.will(ECHO).addErrback(self._negotiation_failed)
 
     def showInput(self) -> None:
-        """Undo :meth:`hideInput`, ending the line the unechoed Enter did not."""
+        """Undo :meth:`hideInput`."""
         if not self._hiding_input:
             return
         self._hiding_input = False
-        if self.speaks_telnet:
-            self.uncork()
+        if self._asked_no_echo:
+            self._asked_no_echo = False
             self.transport.wont(ECHO).addErrback(self._negotiation_failed)
-            self._write(b"\r\n")
 
     def enableLocal(self, option: bytes) -> bool:
         """Agree to echo (that is, not echo) only while a password is asked."""
