@@ -4,7 +4,8 @@ Each test starts the real service (``makeService`` from parsed options) on
 127.0.0.1 port 0 and talks to it with plain sockets, the way an attacker's
 script would: a client that never reads (with a small receive buffer), a
 flood of telnet commands, a 5,000-digit bet, a netcat-style and a
-telnet-style password prompt read byte for byte.  Sockets are polled from
+telnet-style password prompt read byte for byte, a command flood and one
+connection too many.  Sockets are polled from
 the reactor (``deferLater``), so the server runs between polls; every wait
 has a deadline.
 """
@@ -297,3 +298,32 @@ async def test_a_telnet_client_has_echo_off_from_the_first_prompt_to_the_login(
             client.send(PASSWORD + b"\r\n")
             await client.expect(IAC + WONT + ECHO)
             await client.expect(b"Hello, alice")
+
+
+@pytest_twisted.ensureDeferred
+async def test_commands_over_the_rate_are_dropped_then_a_flood_is_closed(tmp_path: Path) -> None:
+    """Past the burst one "slow down" and silence; thousands of lines at once are a flood,
+    closed with a message."""
+    async with server(tmp_path, "--rate", "5", "--burst", "20") as service:
+        with Raw(service) as client:
+            await client.expect(b"Welcome")
+            client.send(b"who\n" * 30)
+            await client.expect(b"slow down: at most 5 commands a second")
+            await until(lambda: client.read().count(b"online") >= 20, "the burst's answers")
+            assert client.received.count(b"slow down") == 1
+            assert client.received.count(b"online") == 20
+            client.send(b"who\n" * 5000)
+            await client.expect(b"Too many commands too fast; goodbye.")
+            await until(lambda: client.read() is not None and client.eof, "the close")
+
+
+@pytest_twisted.ensureDeferred
+async def test_connections_over_the_per_address_cap_are_told_why(tmp_path: Path) -> None:
+    """The third connection from one address, with --max-per-ip 2, gets one line and EOF."""
+    async with server(tmp_path, "--max-per-ip", "2") as service:
+        with Raw(service) as first, Raw(service) as second, Raw(service) as third:
+            await first.expect(b"Welcome")
+            await second.expect(b"Welcome")
+            await third.expect(b"Too many connections from your address (at most 2).")
+            await until(lambda: third.read() is not None and third.eof, "the close")
+            assert b"Welcome" not in third.received
