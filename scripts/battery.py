@@ -521,9 +521,15 @@ class Ctx:
             client.close()
 
 
+FLOOD_OVERTIME = 4.0
+"""A flood goes on past the attack's duration until its volume is sent, up to this many times
+the duration: a server parsing telnet byte by byte takes 20 MB in about a minute."""
+
+
 def _flood(ctx: Ctx, clients: Sequence[Client], pattern: bytes, quota: int) -> dict[str, Any]:
     """Send ``pattern`` over and over on each client, up to ``quota`` bytes each, as fast as
     the server takes it; keep the connections open (and unread) until the deadline."""
+    ctx.deadline = ctx.started + ctx.duration * FLOOD_OVERTIME  # cut short once all is sent
     chunk = memoryview(pattern * max(1, 65536 // len(pattern)))
     sent = [0] * len(clients)
     selector = selectors.DefaultSelector()
@@ -548,6 +554,7 @@ def _flood(ctx: Ctx, clients: Sequence[Client], pattern: bytes, quota: int) -> d
                     selector.unregister(key.fileobj)
     finally:
         selector.close()
+    ctx.deadline = min(ctx.deadline, max(time.monotonic(), ctx.started + ctx.duration))
     while ctx.running():
         ctx.sleep(0.1)
     return {"bytes_sent": sum(sent), "bytes_asked": quota * len(clients),
@@ -844,7 +851,7 @@ def _telnet_session(ctx: Ctx, telnet: str, command: str, password: str,
     child.logfile_read = transcript
     problem = None
     try:
-        child.expect("register NAME")
+        child.expect("register")  # the greeting says how to make an account
         child.sendline(command)
         for _ in range(prompts):
             child.expect("[Pp]assword:")
@@ -976,7 +983,7 @@ def run_attack(attack: Attack, endpoint: Endpoint, settings: Settings, *, index:
         ctx = Ctx(endpoint.host, endpoint.port, index=index, octet=octet, tag=tag,
                   duration=settings.duration, scale=settings.scale, monitor=monitor,
                   registrations=settings.registrations)
-        check, error = _bounded(attack.run, ctx, settings.duration + 120)
+        check, error = _bounded(attack.run, ctx, settings.duration * FLOOD_OVERTIME + 120)
         result["seconds"] = round(time.monotonic() - ctx.started, 2)
         result["help"] = probe.take()
         rss_peak, closed = monitor.end()
