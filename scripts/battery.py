@@ -416,12 +416,18 @@ class Monitor:
         with self._lock:
             self._watched.append([sock, None])
 
-    def end(self) -> tuple[int | None, list[float | None]]:
-        """Close the window: the peak RSS, and when each watched connection was closed."""
+    def closures(self) -> list[float | None]:
+        """Stop watching (the attack is over): when each watched connection was closed."""
         self._sample()
         with self._lock:
             self._frozen = True
-            return self._peak, [closed for _, closed in self._watched]
+            return [closed for _, closed in self._watched]
+
+    def peak_kb(self) -> int | None:
+        """The highest RSS since :meth:`begin`, this moment included."""
+        self._sample()
+        with self._lock:
+            return self._peak
 
     def stop(self) -> None:
         self._stop.set()
@@ -986,10 +992,13 @@ def run_attack(attack: Attack, endpoint: Endpoint, settings: Settings, *, index:
         check, error = _bounded(attack.run, ctx, settings.duration * FLOOD_OVERTIME + 120)
         result["seconds"] = round(time.monotonic() - ctx.started, 2)
         result["help"] = probe.take()
-        rss_peak, closed = monitor.end()
+        closed = monitor.closures()
         ctx.close_all()
+        # The peak takes in the settle too: a server may still be busy with
+        # what the attacker left behind (Twisted joins a huge write buffer
+        # into one string when the socket goes, doubling it for a moment).
         time.sleep(settings.settle)
-        result["rss_mb"] = {"before": _mb(rss_before), "peak": _mb(rss_peak),
+        result["rss_mb"] = {"before": _mb(rss_before), "peak": _mb(monitor.peak_kb()),
                             "after": _mb(monitor.rss_kb())}
         if closed:
             times = [t for t in closed if t is not None]

@@ -481,7 +481,8 @@ def run_battery(attacks: Sequence[battery.Attack],
                       "must": attack.must, "error": str(e)}
             battery.judge(result, must_close=attack.must_close)
         results.append(result)
-        progress(f"  {result['verdict']}: " + "; ".join(result.get("reasons", [])))
+        reasons = result.get("reasons") or [result.get("error") or ""]
+        progress(f"  {result['verdict']}" + (f": {'; '.join(reasons)}" if any(reasons) else ""))
     return results
 
 
