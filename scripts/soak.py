@@ -64,7 +64,7 @@ for _path in (ROOT, ROOT / "scripts"):
         sys.path.insert(0, str(_path))
 
 import battery  # noqa: E402  (scripts/battery.py: the attacks)
-import loadtest  # noqa: E402  (scripts/loadtest.py: bots, accounts, spawning)
+import loadtest  # noqa: E402  (scripts/loadtest.py: bots, accounts, server options)
 
 from blackjack.server.audit import audit_file  # noqa: E402
 
@@ -103,6 +103,17 @@ def _twistd() -> str:
     return shutil.which("twistd", path=str(Path(sys.executable).parent)) or "twistd"
 
 
+def _dies_with_us() -> list[str]:
+    """A prefix that has the kernel kill the server if this script dies, even by SIGKILL.
+
+    util-linux's ``setpriv`` sets the parent-death signal and then execs the
+    server (same pid); ``preexec_fn`` could do it too, but is unsafe in a
+    process with threads, and this one has several.
+    """
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL"] if setpriv else []
+
+
 class Server:
     """A ``twistd -n blackjack`` started here: its pid, port and log; killed at exit."""
 
@@ -110,7 +121,10 @@ class Server:
         self.log = log
         self.port = port
         self._offset = log.stat().st_size if log.exists() else 0
-        self.process = loadtest.spawn(command, log, port).process
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                _dies_with_us() + command, cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL,
+                stdout=out, stderr=subprocess.STDOUT)
         _CHILDREN.add(self.process)
 
     @property
@@ -605,4 +619,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted; the servers started here are stopped", file=sys.stderr)
+        sys.exit(130)
