@@ -189,12 +189,14 @@ def _is(kind: str, player: str | None = None) -> Callable[[dict[str, Any]], bool
 # Registration and login syntax lives in these two functions and nowhere else.
 
 def send_enter(client: Client, verb: str, name: str, password: str) -> None:
-    """Send ``register`` or ``login`` for ``name``: today one line, ``VERB NAME PASSWORD``.
+    """Send ``register`` or ``login`` for ``name`` on one line.
 
-    If the inline form goes, send ``VERB NAME`` here: :func:`await_enter`
-    already answers the password prompts.
+    ``login NAME PASSWORD``; a password on a ``register`` line comes twice
+    (``register NAME PASSWORD PASSWORD``).  :func:`await_enter` answers the
+    password prompts if the server asks anyway.
     """
-    client.send(f"{verb} {name} {password}")
+    twice = f" {password}" if verb == "register" else ""
+    client.send(f"{verb} {name} {password}{twice}")
 
 
 def await_enter(client: Client, password: str, timeout: float = 30.0) -> dict[str, Any]:

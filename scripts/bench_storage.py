@@ -28,7 +28,7 @@ from twisted.internet import defer, task
 
 # Run from a checkout without installing: scripts/ is not a package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from blackjack.server.storage.interface.sqlite import SQLiteStorage  # noqa: E402
+from blackjack.server.storage.sqlite import SQLiteStorage  # noqa: E402
 
 
 def _percentile(values: Sequence[float], fraction: float) -> float:

@@ -66,7 +66,7 @@ for _path in (ROOT, ROOT / "scripts"):
 import battery  # noqa: E402  (scripts/battery.py: the attacks)
 import loadtest  # noqa: E402  (scripts/loadtest.py: bots, accounts, server options)
 
-from blackjack.server.audit import audit_file  # noqa: E402
+from blackjack.server.storage.audit import audit_file  # noqa: E402
 
 __all__ = ["SoakPlan", "Server", "soak", "run_battery", "format_soak", "main"]
 
