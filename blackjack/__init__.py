@@ -29,7 +29,8 @@ from blackjack.round import (
 from blackjack.rules import PRESETS, DoubleRule, Rules
 from blackjack.shoe import Shoe
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+"""The release; the one place it is written (pyproject.toml reads it from here)."""
 
 __all__ = [
     "Action", "Card", "Rank", "Suit", "full_deck", "parse_cards",
