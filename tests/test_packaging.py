@@ -30,6 +30,12 @@ _COPY_IGNORE = shutil.ignore_patterns(
     ".hypothesis", ".mypy_cache", "*.sqlite3*", "dropin.cache")
 
 
+def _clean_env() -> dict[str, str]:
+    """The environment less PYTHONPATH and VIRTUAL_ENV: with the checkout on the path (and
+    the egg-info a source install leaves there), pip would take blackjack as installed."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
 @dataclass(frozen=True)
 class Dists:
     wheel: Path
@@ -46,9 +52,8 @@ class Venv:
     def run(self, *args: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run the venv's Python isolated (-I: no PYTHONPATH, not the checkout) in its home."""
         command = [str(self.python), "-I", *(("-c", code) if code is not None else args)]
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-        return subprocess.run(command, cwd=self.home, env=env, capture_output=True, text=True,
-                              timeout=300)
+        return subprocess.run(command, cwd=self.home, env=_clean_env(), capture_output=True,
+                              text=True, timeout=300)
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +64,7 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
     shutil.copytree(ROOT, source, ignore=_COPY_IGNORE)
     out = tmp_path_factory.mktemp("dist")
     done = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(source)],
-                          capture_output=True, text=True, timeout=600)
+                          env=_clean_env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (wheel,) = out.glob("*.whl")
     (sdist,) = out.glob("*.tar.gz")
@@ -70,13 +75,15 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
 def engine_venv(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Venv:
     """A new venv with the wheel installed without extras and without an index."""
     home = tmp_path_factory.mktemp("engine-venv")
-    subprocess.run([sys.executable, "-m", "venv", str(home / "venv")], check=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "venv", str(home / "venv")], env=_clean_env(),
+                   check=True, timeout=300)
     python = home / "venv" / "bin" / "python"
     # --no-index: were any dependency declared, this install would fail.
     done = subprocess.run([str(python), "-m", "pip", "install", "--no-index",
                            "--disable-pip-version-check", str(dists.wheel)],
-                          capture_output=True, text=True, timeout=300)
+                          env=_clean_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "Successfully installed blackjack-" in done.stdout, done.stdout
     return Venv(python, home)
 
 
@@ -136,8 +143,11 @@ def test_the_analyser_runs_from_the_wheel(engine_venv: Venv) -> None:
 
 
 def test_the_server_needs_its_extra(engine_venv: Venv) -> None:
-    """Without the server extra, importing the server fails on Twisted, not on the engine."""
-    done = engine_venv.run(code="import blackjack.server.tap")
+    """Without the server extra, the module twistd's plugin names fails on Twisted, not on the engine."""
+    plugin = (ROOT / "twisted" / "plugins" / "blackjack_plugin.py").read_text(encoding="utf-8")
+    tap = re.search(r'"(blackjack\.server\.[\w.]+)"', plugin)
+    assert tap is not None
+    done = engine_venv.run(code=f"import {tap.group(1)}")
     assert done.returncode != 0
     assert "ModuleNotFoundError: No module named 'twisted." in done.stderr
 
