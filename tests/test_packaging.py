@@ -66,6 +66,7 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
     done = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(source)],
                           env=_clean_env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Building wheel from sdist" in done.stdout + done.stderr  # the wheel proves the sdist
     (wheel,) = out.glob("*.whl")
     (sdist,) = out.glob("*.tar.gz")
     return Dists(wheel, sdist)
