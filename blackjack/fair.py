@@ -31,7 +31,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from blackjack._checks import count, text, whole_number
 from blackjack.cards import Card, full_deck, parse_cards
@@ -39,7 +39,7 @@ from blackjack.errors import FairShoeError, InvalidArgumentError, ShoeExhaustedE
 from blackjack.rules import _check_decks, _check_penetration
 from blackjack.shoe import Shoe
 
-__all__ = ["SCHEME", "ShoeTerms", "FairShoe", "new_server_seed", "commitment",
+__all__ = ["SCHEME", "ShoeTerms", "FairShoe", "new_server_seed", "preimage", "commitment",
            "client_seed", "words", "below", "shuffle_order", "canonical_order"]
 
 SCHEME = "blackjack-fair/1"
@@ -136,14 +136,21 @@ def client_seed(contributions: Iterable[tuple[str, str]]) -> str:
     of their seed text in UTF-8, each line ending in a line feed.  Hashing
     each seed first means no seed text can pass for another player's line.
     """
+    try:
+        items = list(contributions)
+    except TypeError:
+        raise InvalidArgumentError(f"contributions must be (name, seed text) pairs, not "
+                                   f"{contributions!r}") from None
     lines = []
-    for item in contributions:
+    for item in items:
         if not (isinstance(item, tuple) and len(item) == 2):
             raise InvalidArgumentError(f"a contribution is (name, seed text), not {item!r}")
-        name = text("name", item[0], InvalidArgumentError)
-        seed = text("seed", item[1], InvalidArgumentError)
+        name, seed = item
+        if not (isinstance(name, str) and isinstance(seed, str)):
+            raise InvalidArgumentError(f"a contribution is (name, seed text), not {item!r}")
         if not name or ":" in name or "\n" in name:
-            raise InvalidArgumentError(f"a player's name has no ':' or line break: {name!r}")
+            raise InvalidArgumentError(f"a contribution's name has no ':' or line break "
+                                       f"and is not empty: {name!r}")
         lines.append(f"{name}:{hashlib.sha256(seed.encode('utf-8')).hexdigest()}\n")
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
@@ -157,6 +164,10 @@ def words(server_seed: bytes | str, client: str, nonce: int) -> Iterator[int]:
     """
     key = _seed_bytes(server_seed)
     prefix = f"{_client_hex(client)}:{count('nonce', nonce, InvalidArgumentError)}:"
+    return _blocks(key, prefix)
+
+
+def _blocks(key: bytes, prefix: str) -> Iterator[int]:
     block = 0
     while True:
         digest = hmac.new(key, f"{prefix}{block}".encode("ascii"), hashlib.sha256).digest()
@@ -172,13 +183,18 @@ def below(stream: Iterator[int], n: int) -> int:
     skipped; the first word below it gives ``word % n``.  So every value has
     exactly the same number of words mapping to it: no modulo bias.
     """
+    n = whole_number("n", n, InvalidArgumentError)
     if not 1 <= n <= 2**32:
         raise InvalidArgumentError(f"n must be 1 to 2**32, not {n!r}")
+    if not isinstance(stream, Iterator):
+        raise InvalidArgumentError(f"stream must be an iterator of 32-bit words, not {stream!r}")
     limit = 2**32 - 2**32 % n
     for word in stream:
+        if type(word) is not int or not 0 <= word < 2**32:
+            raise InvalidArgumentError(f"stream must give 32-bit words, not {word!r}")
         if word < limit:
             return word % n
-    raise ShoeExhaustedError("the word stream ended")  # pragma: no cover - endless
+    raise InvalidArgumentError("the stream of words ended before a word was accepted")
 
 
 def shuffle_order(cards: Sequence[Card], server_seed: bytes | str, client: str,
@@ -188,7 +204,7 @@ def shuffle_order(cards: Sequence[Card], server_seed: bytes | str, client: str,
     For ``i`` from the last index down to 1, swap item ``i`` with item
     ``below(stream, i + 1)``.  Index 0 of the result is dealt first.
     """
-    order = list(cards)
+    order = parse_cards(cards)
     stream = words(server_seed, client, nonce)
     for i in range(len(order) - 1, 0, -1):
         j = below(stream, i + 1)

@@ -20,10 +20,12 @@ import collections.abc
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from blackjack._checks import count, optional_count, real, text, tuple_of
+from blackjack._checks import count, instance, optional_count, real, text, tuple_of
 from blackjack.actions import Action
 from blackjack.cards import Card, parse_cards
-from blackjack.errors import BlackjackError, IllegalActionError, RecordError
+from blackjack.errors import (
+    BlackjackError, IllegalActionError, InvalidArgumentError, RecordError,
+)
 from blackjack.round import Event, Phase, Round, _seat
 from blackjack.rules import Rules
 from blackjack.shoe import Shoe
@@ -104,9 +106,12 @@ class RoundRecord:
             raise RecordError(f"rules must be a Rules value, not {self.rules!r}")
         if not isinstance(self.bets, collections.abc.Mapping) or not self.bets:
             raise RecordError(f"bets must map seats to chips, not {self.bets!r}")
-        object.__setattr__(self, "bets", {
-            _seat(seat, RecordError): count("bet", amount, RecordError)
-            for seat, amount in sorted(self.bets.items())})
+        try:
+            bets = {_seat(seat, RecordError): count("bet", amount, RecordError)
+                    for seat, amount in sorted(self.bets.items())}
+        except (RecordError, TypeError) as error:
+            raise RecordError(f"bets must map seats to chips: {error}") from None
+        object.__setattr__(self, "bets", bets)
         try:
             cards = tuple(parse_cards(self.cards))
         except BlackjackError as error:
@@ -115,6 +120,8 @@ class RoundRecord:
         object.__setattr__(self, "decisions", tuple_of(
             "decisions", self.decisions, Decision, RecordError))
         optional_count("first", self.first, RecordError)
+        if self.outcome is not None and not isinstance(self.outcome, collections.abc.Mapping):
+            raise RecordError(f"outcome must be None or a mapping, not {self.outcome!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The record as JSON-ready data (the form ``docs/fairness.md`` specifies)."""
@@ -170,6 +177,7 @@ def drawn_cards(rnd: Round) -> tuple[Card, ...]:
     there as ``??``, is the dealer's second card, known once the round is
     settled (before that it is left out).
     """
+    instance("rnd", rnd, Round, InvalidArgumentError)
     hole = None
     outcome = rnd.outcome
     if outcome is not None and len(outcome.dealer.cards) > 1:
@@ -226,6 +234,12 @@ class Step:
     number: int
     event: Event
     decision: Decision | None
+
+    def __post_init__(self) -> None:
+        count("number", self.number, InvalidArgumentError)
+        instance("event", self.event, Event, InvalidArgumentError)
+        if self.decision is not None:
+            instance("decision", self.decision, Decision, InvalidArgumentError)
 
 
 def steps(record: RoundRecord) -> list[Step]:

@@ -27,10 +27,12 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence, TextIO
 
-from blackjack._checks import text
+from blackjack._checks import flag, instance, text, tuple_of
 from blackjack._cli import run
 from blackjack.cards import Card
-from blackjack.errors import BlackjackError, RecordError, ShoeExhaustedError
+from blackjack.errors import (
+    BlackjackError, InvalidArgumentError, RecordError, ShoeExhaustedError,
+)
 from blackjack.fair import (
     SCHEME, FairShoe, ShoeTerms, _client_hex, _seed_bytes, client_seed, commitment,
 )
@@ -60,6 +62,21 @@ class ShoeRecord:
     retired: str
     rounds: tuple[RoundRecord, ...]
 
+    def __post_init__(self) -> None:
+        for name in ("shoe_id", "commitment", "server_seed", "client_seed"):
+            text(name, getattr(self, name), RecordError)
+        instance("terms", self.terms, ShoeTerms, RecordError)
+        seeds = tuple_of("seeds", self.seeds, tuple, RecordError)
+        for pair in seeds:
+            if len(pair) != 2 or not all(isinstance(part, str) for part in pair):
+                raise RecordError(f"seeds must be (player, seed text) pairs, not {pair!r}")
+        object.__setattr__(self, "seeds", seeds)
+        if self.retired not in RETIRED:
+            raise RecordError(f"retired must be one of {', '.join(RETIRED)}, "
+                              f"not {self.retired!r}")
+        object.__setattr__(self, "rounds",
+                           tuple_of("rounds", self.rounds, RoundRecord, RecordError))
+
     @classmethod
     def from_dict(cls, data: object) -> ShoeRecord:
         """Read the JSON form; a missing or mistyped member is a :class:`RecordError`."""
@@ -81,9 +98,6 @@ class ShoeRecord:
             seeds.append((text("player", _member(item, "player"), RecordError),
                           text("seed", _member(item, "seed"), RecordError)))
         retired = _member(data, "retired")
-        if retired not in RETIRED:
-            raise RecordError(f"shoe {shoe_id}: retired must be one of "
-                              f"{', '.join(RETIRED)}, not {retired!r}")
         return cls(shoe_id, terms,
                    text("commitment", _member(data, "commitment"), RecordError),
                    text("server_seed", _member(data, "server_seed"), RecordError),
@@ -126,6 +140,14 @@ class Report:
     cards: tuple[tuple[int, str, str], ...]
     """Every card checked: ``(position, card, round id)``."""
 
+    def __post_init__(self) -> None:
+        text("shoe_id", self.shoe_id, InvalidArgumentError)
+        for name in ("checked", "problems"):
+            object.__setattr__(self, name, tuple_of(name, getattr(self, name), str,
+                                                    InvalidArgumentError))
+        object.__setattr__(self, "cards", tuple_of("cards", self.cards, tuple,
+                                                   InvalidArgumentError))
+
     @property
     def ok(self) -> bool:
         """Whether every check held."""
@@ -133,6 +155,7 @@ class Report:
 
     def lines(self, every_card: bool = False) -> list[str]:
         """The report for people; ``every_card`` lists each card with its position."""
+        every_card = flag("every_card", every_card, InvalidArgumentError)
         out = [f"shoe {self.shoe_id}"]
         out += [f"  ok  {line}" for line in self.checked]
         if every_card:
@@ -335,6 +358,10 @@ def _check_retirement(record: ShoeRecord, shoe: FairShoe, checked: list[str],
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """``python -m blackjack.verify``: check a shoe record file (``-`` for stdin)."""
     out = sys.stdout if out is None else out
+    if not callable(getattr(out, "write", None)):
+        raise InvalidArgumentError(f"out must be a text file, not {out!r}")
+    if argv is not None:
+        argv = tuple_of("argv", argv, str, InvalidArgumentError)
     parser = argparse.ArgumentParser(
         prog="python -m blackjack.verify",
         description="Check that every hand of a retired provably fair shoe was dealt, "
