@@ -30,62 +30,17 @@ is counted and, past the cap, the connection is aborted).
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable
 from typing import Any
 
 from twisted.conch.telnet import ECHO, TelnetProtocol, TelnetTransport
-from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from zope.interface import implementer
 
 from blackjack.server.frontends.limits import CommandLimiter, Limits, Verdict
+from blackjack.server.frontends.output import OutputGuard
+from blackjack.server.frontends.text import sanitise
 
 __all__ = ["TelnetWire", "LineWire", "sanitise"]
-
-_BACKSPACES = frozenset("\b\x7f")
-
-# Bidirectional embedding, override and isolate controls.  They are not
-# terminal escapes, but a chat line holding them can reorder the text that
-# follows it on the reader's screen ("Trojan Source", CVE-2021-42574), making
-# one player's words appear to say something else or to come from someone
-# else.  Nobody needs them to chat in a card room.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-# LINE and PARAGRAPH SEPARATOR are line breaks to many programs (Python's
-# str.splitlines among them), so one chat line would become two in a JSON
-# client's reader.  They become plain spaces.
-_LINE_BREAKS = frozenset("\u2028\u2029")
-
-
-def sanitise(text: str) -> str:
-    """Apply backspaces and drop control characters; trim surrounding spaces.
-
-    C0 controls (ESC among them), DEL and C1 controls never survive, so a
-    player cannot move another player's cursor or retitle their terminal; an
-    ESC sequence loses its ESC and is left as harmless text.  Bidi override
-    characters are dropped too.  Tabs and Unicode line separators become
-    spaces.  Printable non-ASCII (``ÿ``, ``é``, ``♠``) is kept: a raw 0xFF
-    byte (telnet IAC) cannot come out of UTF-8 decoding, and U+00FF is sent as
-    two UTF-8 bytes that contain no 0xFF.
-    """
-    if text.isascii() and text.isprintable():
-        # Nearly every line: nothing to apply or drop, so skip the scan.
-        return text.strip()
-    out: list[str] = []
-    for ch in text:
-        if ch in _BACKSPACES:
-            if out:
-                out.pop()
-        elif ch == "\t" or ch in _LINE_BREAKS:
-            out.append(" ")
-        elif ch in _BIDI_CONTROLS or unicodedata.category(ch) == "Cc":
-            continue
-        else:
-            out.append(ch)
-    return "".join(out).strip()
-
 
 class TelnetWire(TelnetTransport):
     """A telnet transport that tolerates real clients and netcat alike."""
@@ -198,43 +153,6 @@ class TelnetWire(TelnetTransport):
         super().negotiate(data)
 
 
-@implementer(IPushProducer)
-class _OutputGuard:
-    """Counts what is written to a client while the transport says it is not reading.
-
-    Registered as a streaming producer, it is paused by the transport when
-    the kernel's socket buffer and Twisted's write buffer are full past the
-    high-water mark, and resumed once they drain.  Output written while
-    paused only grows memory, so past ``cap`` bytes ``overflow`` is called.
-    """
-
-    def __init__(self, cap: int, overflow: Callable[[], None]) -> None:
-        self.cap = cap
-        self.paused = False
-        self.queued = 0
-        self._overflow = overflow
-
-    def pauseProducing(self) -> None:
-        self.paused = True
-        self.queued = 0
-
-    def resumeProducing(self) -> None:
-        self.paused = False
-        self.queued = 0
-
-    def stopProducing(self) -> None:
-        self.paused = False
-
-    def admit(self, size: int) -> bool:
-        """Count ``size`` bytes about to be written; False (and cut off) past the cap."""
-        if self.paused:
-            self.queued += size
-            if self.queued > self.cap:
-                self._overflow()
-                return False
-        return True
-
-
 class LineWire(TelnetProtocol):
     """Clean lines of text in, CRLF-terminated UTF-8 lines out, within limits.
 
@@ -266,7 +184,7 @@ class LineWire(TelnetProtocol):
 
     _hiding_input = False
     _limiter: CommandLimiter | None = None
-    _guard: _OutputGuard | None = None
+    _guard: OutputGuard | None = None
     _aborted = False
     _done = False
     """True once we have hung up: no further input line is handled."""
@@ -308,7 +226,7 @@ class LineWire(TelnetProtocol):
         # The transport that owns the socket: beneath the telnet layer if any.
         self._socket = (self.transport.transport if isinstance(self.transport, TelnetWire)
                         else self.transport)
-        self._guard = _OutputGuard(self.limits.output_cap, self._output_overflowed)
+        self._guard = OutputGuard(self.limits.output_cap, self._output_overflowed)
         self.transport.registerProducer(self._guard, True)
 
     def dataReceived(self, data: bytes) -> None:

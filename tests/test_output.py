@@ -1,0 +1,102 @@
+"""The output cap over a real loopback socket: a client that stops reading is dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest_twisted
+from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint, connectProtocol
+from twisted.internet.protocol import Protocol
+from twisted.internet.task import Clock, LoopingCall, deferLater
+
+from blackjack.rules import Rules
+from blackjack.server.core.accounts import Accounts
+from blackjack.server.core.lobby import Lobby
+from blackjack.server.core.passwords import FAST_INSECURE
+from blackjack.server.core.table import Table
+from blackjack.server.frontends.limits import Limits
+from blackjack.server.frontends.output import OutputGuard
+from blackjack.server.frontends.telnet.protocol import BlackjackFactory
+
+from conftest import wait
+
+CAP = 64 * 1024
+
+
+class Deaf(Protocol):
+    """A client that sends a command at a time, and never reads a byte of the answers.
+
+    One command a packet, so each answer is its own write, below the cap:
+    only their sum, queued while the client is not reading, goes over it.
+    """
+
+    def __init__(self, command: bytes, times: int) -> None:
+        self.command = command
+        self.left = times
+
+    def connectionMade(self) -> None:
+        from twisted.internet import reactor
+
+        self.transport.setTcpNoDelay(True)
+        self.transport.pauseProducing()  # stop reading: the server's answers pile up
+        self._loop = LoopingCall(self._send)
+        self._loop.clock = reactor
+        self._loop.start(0.0005)
+
+    def _send(self) -> None:
+        self.left -= 1
+        if self.left <= 0 or not self.transport.connected:
+            self._loop.stop()
+            return
+        self.transport.write(self.command)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait (at most 5 s) until ``condition()`` holds."""
+    from twisted.internet import reactor
+
+    for _ in range(500):
+        if condition():
+            return
+        await deferLater(reactor, 0.01, lambda: None)
+    raise AssertionError("condition never held")
+
+
+def room(storage: Any) -> tuple[Lobby, Accounts]:
+    """A lobby of one table, and accounts with cheap hashing."""
+    lobby = Lobby([Table("main", Rules(), storage, Clock())])
+    return lobby, Accounts(storage, Clock(), hasher=FAST_INSECURE)
+
+
+def test_the_guard_counts_from_the_first_pause_not_the_latest() -> None:
+    """Twisted pauses its producer again on every write while full; the count goes on."""
+    dropped: list[bool] = []
+    guard = OutputGuard(1000, lambda: dropped.append(True))
+    for _ in range(20):
+        guard.pauseProducing()
+        if guard.admit(100):
+            pass
+    assert dropped
+    guard.resumeProducing()
+    assert guard.admit(10_000) and guard.queued == 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_telnet_client_that_stops_reading_is_dropped(storage: Any) -> None:
+    """Thousands of answers to a client that reads none: past the cap it is cut off."""
+    from twisted.internet import reactor
+
+    lobby, accounts = room(storage)
+    factory = BlackjackFactory(lobby, accounts, storage, Limits(rate=0, output_cap=CAP),
+                               reactor)
+    port = await wait(TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(factory))
+    try:
+        client = Deaf(b"help\r\n", 20_000)
+        await wait(connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1",
+                                                      port.getHost().port), client))
+        await until(lambda: bool(factory.clients))
+        await wait(factory.all_gone(), 30)
+        client.transport.abortConnection()
+    finally:
+        await wait(port.stopListening())
