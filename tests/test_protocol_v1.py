@@ -193,6 +193,26 @@ async def test_a_line_that_is_not_a_request_gets_a_reply_with_no_id(tmp_path: Pa
         await wait(service.stopService(), 15)
 
 
+@pytest_twisted.ensureDeferred
+async def test_chat_in_a_request_is_cleaned_like_a_typed_line(tmp_path: Path) -> None:
+    """JSON escapes cannot smuggle ESC or bidi controls to readers; all-control text is refused."""
+    service = start(tmp_path / "bj.sqlite3")
+    try:
+        alice, bob = await connect(service), await connect(service)
+        await alice.call("register", name="alice", password="pw-alice-long")
+        await bob.call("register", name="bob", password="pw-bob-long")
+        await alice.call("join", table="main")
+        await bob.call("watch", table="main")
+        sent = await alice.call("say", text="\u001b]0;pwned\u0007hi \u202eevil\u202c\u001b[2J")
+        assert sent["ok"], sent
+        said = await bob.expect("say", player="alice")
+        assert said["text"] == "]0;pwnedhi evil[2J"
+        refused = await alice.call("say", text="\u001b\u0007")
+        assert refused["error"]["code"] == "bad_request", refused
+    finally:
+        await wait(service.stopService(), 15)
+
+
 def _choose(prompt: dict[str, Any]) -> str:
     """A bot's play from nothing but the docs: hit below 17, else stand."""
     view, legal = prompt["view"], prompt["legal"]
