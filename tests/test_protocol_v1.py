@@ -213,6 +213,34 @@ async def test_chat_in_a_request_is_cleaned_like_a_typed_line(tmp_path: Path) ->
         await wait(service.stopService(), 15)
 
 
+@pytest_twisted.ensureDeferred
+async def test_a_resume_token_brings_a_new_connection_back_to_the_held_seat(
+        tmp_path: Path) -> None:
+    """token, drop, resume: back in the seat with no password; the token works once."""
+    service = start(tmp_path / "bj.sqlite3")
+    try:
+        first = await connect(service)
+        assert (await first.call("resume", token="x"))["error"]["code"] == "login_failed"
+        assert (await first.call("token"))["error"]["code"] == "login_required"
+        await first.call("register", name="alice", password="pw-alice-long")
+        await first.call("join", table="main", seat=4)
+        stale = (await first.call("token"))["result"]["token"]
+        given = await first.call("token")
+        assert given["result"]["seconds"] == 900
+        token = given["result"]["token"]
+        first.transport.loseConnection()
+        second = await connect(service)
+        assert (await second.call("resume", token=stale))["error"]["code"] == "login_failed"
+        back = await second.call("resume", token=token)
+        assert back["result"] == {"event": "login", "name": "alice", "balance": 1000,
+                                  "resumed": True, "table": "main", "seat": 4}
+        third = await connect(service)
+        assert (await third.call("resume", token=token))["error"]["code"] == "login_failed"
+        assert (await second.call("token"))["ok"]
+    finally:
+        await wait(service.stopService(), 15)
+
+
 def _choose(prompt: dict[str, Any]) -> str:
     """A bot's play from nothing but the docs: hit below 17, else stand."""
     view, legal = prompt["view"], prompt["legal"]

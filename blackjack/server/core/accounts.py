@@ -32,6 +32,7 @@ from blackjack.server.core.passwords import (
     hash_password,
     verify_password,
 )
+from blackjack.server.core.tokens import ResumeTokens
 from blackjack.server.storage import Account, IStorage, NameTakenError
 
 if TYPE_CHECKING:
@@ -223,7 +224,8 @@ class Accounts:
     callable.  ``hasher`` sets the scrypt cost of new hashes; keep the default
     except for tests and load bots.  ``throttle`` defaults to 5 failures per 5
     minutes per IP and per name; ``registrations`` is how many accounts one IP
-    may create per ``registration_period`` seconds.
+    may create per ``registration_period`` seconds.  ``tokens`` holds the
+    resume tokens (:mod:`blackjack.server.core.tokens`).
     """
 
     def __init__(
@@ -236,6 +238,7 @@ class Accounts:
         throttle: LoginThrottle | None = None,
         registrations: int = 10,
         registration_period: float = 3600.0,
+        tokens: ResumeTokens | None = None,
     ) -> None:
         if type(bankroll) is not int or bankroll < 0:
             raise ValueError(f"bankroll must be a whole number >= 0, got {bankroll!r}")
@@ -245,6 +248,7 @@ class Accounts:
         self._now = _time_source(clock)
         self.throttle = throttle if throttle is not None else LoginThrottle(clock)
         self._registrations = _Window(registrations, registration_period)
+        self.tokens = tokens if tokens is not None else ResumeTokens(self._now)
 
     def register(self, name: str, password: str, ip: str) -> Deferred[Account]:
         """Create an account with the starting bankroll.
@@ -304,4 +308,21 @@ class Accounts:
         if account is None:
             raise LoginFailedError()
         self.throttle.succeeded(attempt)
+        return account
+
+    def resume(self, token: str) -> Deferred[Account]:
+        """The account a resume token logs in, spending the token.
+
+        An unknown, spent or expired token fails with the same
+        :class:`LoginFailedError` as a wrong password.  Tokens are far too
+        long to guess, so no attempt is throttled.
+        """
+        return defer.ensureDeferred(self._resume(token))
+
+    async def _resume(self, token: str) -> Account:
+        account_id = self.tokens.redeem(token) if isinstance(token, str) else None
+        account = (await self.storage.get_account_by_id(account_id)
+                   if account_id is not None else None)
+        if account is None:
+            raise LoginFailedError()
         return account
