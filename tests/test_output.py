@@ -18,38 +18,44 @@ from blackjack.server.core.table import Table
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.frontends.output import OutputGuard
 from blackjack.server.frontends.telnet.protocol import BlackjackFactory
+from blackjack.server.frontends.web import WebFrontEnd
 
 from conftest import wait
+from web_client import open_socket
 
 CAP = 64 * 1024
 
 
-class Deaf(Protocol):
-    """A client that sends a command at a time, and never reads a byte of the answers.
+def stop_reading_and_send(transport: Any, send: Callable[[], None], times: int) -> None:
+    """Read nothing more, and ``send()`` a command a packet ``times`` times.
 
     One command a packet, so each answer is its own write, below the cap:
     only their sum, queued while the client is not reading, goes over it.
     """
+    from twisted.internet import reactor
 
-    def __init__(self, command: bytes, times: int) -> None:
-        self.command = command
-        self.left = times
+    transport.setTcpNoDelay(True)
+    transport.pauseProducing()  # stop reading: the server's answers pile up
+    left = [times]
+
+    def once() -> None:
+        left[0] -= 1
+        if left[0] <= 0 or not transport.connected:
+            loop.stop()
+            return
+        send()
+
+    loop = LoopingCall(once)
+    loop.clock = reactor
+    loop.start(0.0005)
+
+
+class Deaf(Protocol):
+    """A telnet client that sends ``help`` a packet and never reads the answers."""
 
     def connectionMade(self) -> None:
-        from twisted.internet import reactor
-
-        self.transport.setTcpNoDelay(True)
-        self.transport.pauseProducing()  # stop reading: the server's answers pile up
-        self._loop = LoopingCall(self._send)
-        self._loop.clock = reactor
-        self._loop.start(0.0005)
-
-    def _send(self) -> None:
-        self.left -= 1
-        if self.left <= 0 or not self.transport.connected:
-            self._loop.stop()
-            return
-        self.transport.write(self.command)
+        stop_reading_and_send(self.transport, lambda: self.transport.write(b"help\r\n"),
+                              20_000)
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -92,11 +98,30 @@ async def test_a_telnet_client_that_stops_reading_is_dropped(storage: Any) -> No
                                reactor)
     port = await wait(TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(factory))
     try:
-        client = Deaf(b"help\r\n", 20_000)
+        client = Deaf()
         await wait(connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1",
                                                       port.getHost().port), client))
         await until(lambda: bool(factory.clients))
         await wait(factory.all_gone(), 30)
+        client.transport.abortConnection()
+    finally:
+        await wait(port.stopListening())
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_websocket_that_stops_reading_is_dropped(storage: Any) -> None:
+    """The same for the WebSocket front end: its guard hangs off the HTTP request."""
+    from twisted.internet import reactor
+
+    lobby, accounts = room(storage)
+    front = WebFrontEnd(lobby, accounts, storage, Limits(rate=0, output_cap=CAP), reactor)
+    port = await wait(TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1")
+                      .listen(front.site))
+    try:
+        client = await open_socket(port.getHost().port)
+        stop_reading_and_send(client.transport, lambda: client.send_text('{"cmd":"help"}'),
+                              20_000)
+        await wait(front.all_gone(), 30)
         client.transport.abortConnection()
     finally:
         await wait(port.stopListening())

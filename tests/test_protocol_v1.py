@@ -77,7 +77,8 @@ def start(db: Path, *extra: str) -> BlackjackService:
     from twisted.internet import reactor
 
     options = Options()
-    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db),
+    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--web", "none",
+                          "--db", str(db),
                           "--table", "main:decks=1", "--bet-time", "5", "--turn-time", "5",
                           "--insurance-time", "5", *extra])
     service = makeService(options, reactor, hasher=FAST_INSECURE)

@@ -1,0 +1,204 @@
+"""The WebSocket front end over real loopback sockets: a round, and every limit of telnet."""
+
+from __future__ import annotations
+
+import json
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.task import Clock
+from wsproto.events import TextMessage
+
+from blackjack.rules import Rules
+from blackjack.server.core.accounts import Accounts
+from blackjack.server.core.lobby import Lobby
+from blackjack.server.core.passwords import FAST_INSECURE
+from blackjack.server.core.table import Table, Timers
+from blackjack.server.frontends.limits import ConnectionCounter, Limits
+from blackjack.server.frontends.web import WebFrontEnd
+from blackjack.server.frontends.web.connection import (
+    CLOSE_NOT_TEXT,
+    CLOSE_POLICY,
+    CLOSE_TOO_BIG,
+    CLOSE_TRY_LATER,
+)
+from blackjack.testing import StackedShoe
+
+from conftest import wait
+from web_client import WSClient, open_socket
+
+Start = Callable[..., Any]
+
+
+@pytest_twisted.async_yield_fixture
+async def start(storage: Any) -> AsyncIterator[Start]:
+    """Serve a card room's web front end on 127.0.0.1 port 0: ``await start(limits)``."""
+    from twisted.internet import reactor
+    from twisted.internet.endpoints import TCP4ServerEndpoint
+
+    ports: list[Any] = []
+
+    async def serve(limits: Limits = Limits(), clock: Any = None, **options: Any
+                    ) -> tuple[WebFrontEnd, int]:
+        table = Table("main", Rules(decks=1), storage, Clock(), Timers(),
+                      shoe=StackedShoe("TS 6H 9C TD 8S"))
+        accounts = Accounts(storage, Clock(), hasher=FAST_INSECURE)
+        front = WebFrontEnd(Lobby([table]), accounts, storage, limits,
+                            clock if clock is not None else reactor, **options)
+        port = await wait(TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1")
+                          .listen(front.site))
+        ports.append((port, front))
+        return front, port.getHost().port
+
+    yield serve
+    for port, front in ports:
+        await wait(port.stopListening())
+        for client in list(front.clients):
+            client.transport.abortConnection()
+        await wait(front.all_gone())
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_round_is_played_in_text_frames(start: Start) -> None:
+    """Greeting, hello, register, join, bet, stand, result: every frame one JSON message."""
+    front, port = await start()
+    alice = await open_socket(port, hello=False)
+    assert "Welcome to the Twisted Blackjack Room!" in await wait(alice.messages.get())
+    assert (await alice.call("hello", protocol=1))["result"]["protocol"] == 1
+    login = await alice.call("register", name="alice", password="pw-alice-long")
+    assert login["result"]["balance"] == 1000
+    assert (await alice.call("join", table="main"))["ok"]
+    await alice.expect("betting", table="main")
+    assert (await alice.call("bet", amount=10))["ok"]
+    prompt = await alice.expect("prompt", player="alice")
+    assert prompt["view"]["dealer"] == ["6H", "??"]
+    assert (await alice.call("stand"))["ok"]
+    result = await alice.expect("result")
+    assert result["hands"][0]["cards"] == ["TS", "9C"] and result["net"] == {"1": 10}
+    assert (await alice.expect("balance"))["balance"] == 1010
+    assert len(front.clients) == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_without_hello_the_socket_speaks_text_like_telnet(start: Start) -> None:
+    """A message that is not JSON is a typed command, answered in lines of text."""
+    _front, port = await start()
+    client = await open_socket(port, hello=False)
+    client.send_text("help bet")
+    while "bet N - bet N chips" not in (text := await wait(client.messages.get())):
+        assert text
+    client.send_text("frobnicate")
+    while "unknown command 'frobnicate'" not in (text := await wait(client.messages.get())):
+        assert text
+
+
+@pytest.mark.parametrize("fragments", [1, 8])
+@pytest_twisted.ensureDeferred
+async def test_a_message_over_max_line_is_refused_and_the_socket_closed(
+        start: Start, fragments: int) -> None:
+    """Over --max-line bytes, whole or still arriving in fragments: bye, then close 1009."""
+    _front, port = await start(Limits(max_line=200))
+    client = await open_socket(port)
+    assert (await client.call("tables"))["ok"]
+    if fragments == 1:
+        client.send_text("x" * 201)
+    else:
+        # Eight 60-byte frames of a message never finished: the server stops at 200.
+        for _ in range(fragments):
+            client.transport.write(client.ws.send(TextMessage(data="y" * 60,
+                                                              message_finished=False)))
+    bye = await client.expect("bye")
+    assert bye["message"] == "Message too long (over 200 bytes); goodbye."
+    await wait(client.lost)
+    assert client.close_code == CLOSE_TOO_BIG
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_binary_message_closes_the_socket(start: Start) -> None:
+    """Binary frames carry nothing of the protocol: bye, then close 1003."""
+    _front, port = await start()
+    client = await open_socket(port)
+    client.send_bytes(b"\x00\x01")
+    assert "Send text" in (await client.expect("bye"))["message"]
+    await wait(client.lost)
+    assert client.close_code == CLOSE_NOT_TEXT
+
+
+@pytest_twisted.ensureDeferred
+async def test_over_the_rate_is_refused_and_a_flood_closes(start: Start) -> None:
+    """The telnet command rate per message: a burst, rate_limited, then a flood's bye."""
+    _front, port = await start(Limits(rate=1, burst=3))
+    client = await open_socket(port)  # the hello took one
+    replies = [client.request("who") for _ in range(3)]
+    assert [(await wait(r))["ok"] for r in replies[:2]] == [True, True]
+    while not (text := await wait(client.messages.get())).startswith("{"):
+        pass  # the greeting for people
+    refused = json.loads(text)
+    assert refused["error"]["code"] == "rate_limited" and refused["id"] is None
+    for _ in range(80):
+        client.send_text('{"cmd": "who"}')
+    assert (await client.expect("bye"))["message"] == "Too many commands too fast; goodbye."
+    await wait(client.lost)
+    assert client.close_code == CLOSE_POLICY
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_connection_caps_refuse_with_a_reason(start: Start) -> None:
+    """Past the per-address cap a socket is told why and closed 1013; places come back."""
+    counter = ConnectionCounter(max_total=100, max_per_host=2)
+    front, port = await start(Limits(max_per_ip=2), connections=counter)
+    first, second = await open_socket(port), await open_socket(port)
+    third = await open_socket(port, hello=False)
+    bye = await third.expect("bye")
+    assert bye["message"].startswith("Too many connections from your address (at most 2)")
+    await wait(third.lost)
+    assert third.close_code == CLOSE_TRY_LATER and counter.total == 2
+    first.transport.loseConnection()
+    await wait(first.lost)
+    fourth = await open_socket(port)
+    assert (await fourth.call("who"))["ok"] and len(front.clients) == 2
+
+
+@pytest.mark.parametrize("origin, allowed", [
+    (None, True),  # a program, not a browser
+    ("http://127.0.0.1:{port}", True),
+    ("https://cards.example.org", True),  # allowed with --web-origin
+    ("http://evil.example", False),
+    ("http://127.0.0.1:1", False),
+    ("https://127.0.0.1:{port}", False),  # another scheme is another origin
+    ("null", False),
+])
+@pytest_twisted.ensureDeferred
+async def test_only_pages_of_this_site_may_open_the_socket(
+        start: Start, origin: str | None, allowed: bool) -> None:
+    """A browser page from another origin is refused (403) before any WebSocket exists."""
+    from twisted.internet import reactor
+    from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+
+    front, port = await start(origins=["https://cards.example.org/"])
+    client = WSClient(host=f"127.0.0.1:{port}",
+                      origin=origin.format(port=port) if origin else None)
+    await wait(connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), client))
+    try:
+        await wait(client.opened)
+    except ConnectionError:
+        pass
+    assert (client.rejected is None) is allowed
+    if not allowed:
+        assert client.rejected == 403 and not front.clients
+        client.transport.loseConnection()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_silent_socket_is_closed_when_idle(start: Start) -> None:
+    """The conversation's idle timeout holds for WebSockets too."""
+    clock = Clock()
+    front, port = await start(Limits(idle_timeout=30), clock=clock)
+    client = await open_socket(port)
+    clock.advance(31)
+    assert (await client.expect("bye"))["message"] == "Not logged in for 30 seconds; goodbye."
+    await wait(client.lost)
+    await wait(front.all_gone())
