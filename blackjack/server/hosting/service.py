@@ -124,7 +124,8 @@ class BlackjackService(Service):
         yield self.lobby.stop()
         for client in self.clients:
             client.close("Goodbye!")
-        gone = DeferredList([self.factory.all_gone(), self.web_front.all_gone()])
+        gone = DeferredList([self.factory.all_gone(), self.web_front.all_gone()],
+                            consumeErrors=True)
         gone.addTimeout(self.close_timeout, self.reactor)
         try:
             yield gone

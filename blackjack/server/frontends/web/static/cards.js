@@ -37,12 +37,13 @@ export function cardNames(codes) {
 /** A card drawn on the page; the label is what a screen reader says. */
 export function cardElement(code) {
   if (code === HIDDEN) {
-    return h("span", { class: "card back", role: "img", "aria-label": cardName(code) });
+    return h("span", { class: "card back", role: "img", "aria-label": cardName(code),
+                       "data-card": code });
   }
   const rank = RANKS[code[0]] || ["?", "?"];
   const suit = SUITS[code[1]] || ["?", "?", false];
   return h("span", { class: suit[2] ? "card red" : "card", role: "img",
-                     "aria-label": cardName(code) },
+                     "aria-label": cardName(code), "data-card": code },
     h("span", { class: "rank", "aria-hidden": "true" }, rank[0]),
     h("span", { class: "pip", "aria-hidden": "true" }, suit[0]),
     h("span", { class: "suit", "aria-hidden": "true" }, suit[0]));

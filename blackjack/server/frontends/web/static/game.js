@@ -93,17 +93,17 @@ export class Game {
     t.phase = "betting";
     t.betting = { round: e.round, deadline: this.deadline(e.seconds), min: e.min, max: e.max };
     t.bets = {};
-    t.round = null;
     t.prompt = null;
     t.decide = null;
-    t.result = null;
+    // The last round stays on the table, with its results, until the next is dealt.
+    if (!t.result) t.round = null;
   }
 
   on_bet(e) { if (this.table) this.table.bets[e.seat] = e.amount; }
 
   round() {
     const t = this.table;
-    if (!t.round) {
+    if (!t.round || t.result) {
       t.round = { dealer: [], dealerTotal: null, hands: {}, turn: null, insurance: null };
       t.betting = null;
       t.phase = "playing";

@@ -84,7 +84,7 @@ function seatView(game, seat, { onSitAt }) {
   children.push(h("p", { class: "name" }, mine ? `${name} (you)` : name,
                   t.away.has(seat) ? " \u00b7 away" : ""));
   const bet = t.bets[seat];
-  if (bet && !hands.length) children.push(h("p", { class: "bet" }, `bet ${bet}`));
+  if (bet && (!hands.length || t.betting)) children.push(h("p", { class: "bet" }, `bet ${bet}`));
   hands.forEach((hand, index) => {
     const label = `${mine ? "Your" : `${name}'s`} hand${hands.length > 1 ? ` ${index + 1}` : ""}`;
     const view = handView(hand, label);
