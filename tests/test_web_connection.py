@@ -24,6 +24,7 @@ from blackjack.server.frontends.web.connection import (
     CLOSE_POLICY,
     CLOSE_TOO_BIG,
     CLOSE_TRY_LATER,
+    text_frame,
 )
 from blackjack.testing import StackedShoe
 
@@ -59,6 +60,18 @@ async def start(storage: Any) -> AsyncIterator[Start]:
         for client in list(front.clients):
             client.transport.abortConnection()
         await wait(front.all_gone())
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 200_000])
+def test_our_frames_are_read_by_a_websocket_client(size: int) -> None:
+    """Frames made from the encoded bytes are whole text messages to wsproto, at every length."""
+    from wsproto.connection import Connection, ConnectionType
+
+    client = Connection(ConnectionType.CLIENT)
+    text = ("é" * size)[:size // 2] + "x" * (size - 2 * (size // 2))
+    client.receive_data(text_frame(text.encode()) + text_frame(b"{}"))
+    messages = [(e.data, e.message_finished) for e in client.events()]
+    assert "".join(data for data, _ in messages[:-1]) == text and messages[-1] == ("{}", True)
 
 
 @pytest_twisted.ensureDeferred
