@@ -8,7 +8,7 @@ from typing import Any
 import pytest_twisted
 from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
-from twisted.internet.task import Clock, LoopingCall, deferLater
+from twisted.internet.task import Clock, LoopingCall
 
 from blackjack.rules import Rules
 from blackjack.server.core.accounts import Accounts
@@ -21,6 +21,7 @@ from blackjack.server.frontends.telnet.protocol import BlackjackFactory
 from blackjack.server.frontends.web import WebFrontEnd
 
 from conftest import wait
+from test_server_protocol import until
 from web_client import open_socket
 
 CAP = 64 * 1024
@@ -56,17 +57,6 @@ class Deaf(Protocol):
     def connectionMade(self) -> None:
         stop_reading_and_send(self.transport, lambda: self.transport.write(b"help\r\n"),
                               20_000)
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait (at most 5 s) until ``condition()`` holds."""
-    from twisted.internet import reactor
-
-    for _ in range(500):
-        if condition():
-            return
-        await deferLater(reactor, 0.01, lambda: None)
-    raise AssertionError("condition never held")
 
 
 def room(storage: Any) -> tuple[Lobby, Accounts]:

@@ -39,49 +39,38 @@ def start(folder: Path) -> tuple[BlackjackService, Certificate]:
     return service, Certificate.loadPEM(ca.read_bytes())
 
 
+async def play_a_round(client: V1Client | WSClient, name: str) -> None:
+    """hello, register, join, bet 10, stand on 19: the dealer busts and the bet is won."""
+    assert (await client.call("hello", protocol=1))["ok"]
+    assert (await client.call("register", name=name, password=f"pw-{name}-long"))["ok"]
+    await client.call("join", table="main")
+    await client.call("bet", amount=10)
+    await client.expect("prompt", player=name)
+    await client.call("stand")
+    result = await client.expect("result")
+    assert result["net"] == {"1": 10} and result["dealer"] == ["6H", "TD", "8S"]
+
+
+@pytest.mark.parametrize("door", ["telnet", "websocket"])
 @pytest_twisted.ensureDeferred
-async def test_a_round_over_telnet_on_tls(tmp_path: Path) -> None:
-    """A verifying TLS client (the test's CA, the name localhost) plays a round in protocol v1."""
+async def test_a_round_over_tls(tmp_path: Path, door: str) -> None:
+    """A client verifying the test's CA and the name localhost plays a round: telnet on an
+    ssl: endpoint, or a WebSocket over wss:// (the page's port on TLS)."""
     from twisted.internet import reactor
 
     service, ca = start(tmp_path)
     try:
-        assert service.port is not None
-        endpoint = SSL4ClientEndpoint(reactor, "127.0.0.1", service.port.getHost().port,
+        port = service.port if door == "telnet" else service.web_port
+        assert port is not None
+        endpoint = SSL4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port,
                                       optionsForClientTLS("localhost", trustRoot=ca))
-        client = await wait(connectProtocol(endpoint, V1Client()))
-        assert (await client.call("hello", protocol=1))["ok"]
-        await client.call("register", name="alice", password="pw-alice-long")
-        await client.call("join", table="main")
-        await client.call("bet", amount=10)
-        await client.expect("prompt", player="alice")
-        await client.call("stand")
-        result = await client.expect("result")
-        assert result["net"] == {"1": 10} and result["dealer"] == ["6H", "TD", "8S"]
+        client: V1Client | WSClient
+        if door == "telnet":
+            client = await wait(connectProtocol(endpoint, V1Client()))
+        else:
+            client = await wait(connectProtocol(endpoint, WSClient(host="localhost")))
+            await wait(client.opened)
+        await play_a_round(client, "alice")
         client.transport.loseConnection()
-    finally:
-        await wait(service.stopService(), 15)
-
-
-@pytest_twisted.ensureDeferred
-async def test_a_round_over_wss(tmp_path: Path) -> None:
-    """A WebSocket client verifying the certificate plays a round over wss://."""
-    from twisted.internet import reactor
-
-    service, ca = start(tmp_path)
-    try:
-        assert service.web_port is not None
-        endpoint = SSL4ClientEndpoint(reactor, "127.0.0.1", service.web_port.getHost().port,
-                                      optionsForClientTLS("localhost", trustRoot=ca))
-        client = await wait(connectProtocol(endpoint, WSClient(host="localhost")))
-        await wait(client.opened)
-        assert (await client.call("hello", protocol=1))["ok"]
-        await client.call("register", name="bob", password="pw-bob-long")
-        await client.call("join", table="main")
-        await client.call("bet", amount=10)
-        await client.expect("prompt", player="bob")
-        await client.call("stand")
-        result = await client.expect("result")
-        assert result["net"] == {"1": 10} and result["dealer"] == ["6H", "TD", "8S"]
     finally:
         await wait(service.stopService(), 15)

@@ -27,13 +27,14 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred
 from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 from twisted.web.websocket import WebSocketProtocol, WebSocketResource
 
 from blackjack.server.core.accounts import Accounts
 from blackjack.server.core.lobby import Lobby
+from blackjack.server.frontends.clients import LiveClients
 from blackjack.server.frontends.limits import ConnectionCounter, Limits
 from blackjack.server.frontends.web.connection import GameSocket, Refusal
 from blackjack.server.storage import IStorage
@@ -194,8 +195,7 @@ class WebFrontEnd:
         self.connections = connections if connections is not None else ConnectionCounter(
             limits.max_connections, limits.max_per_ip)
         self.origins = frozenset(o.strip().rstrip("/").lower() for o in origins)
-        self.clients: set[GameSocket] = set()
-        self._all_gone: list[Deferred[None]] = []
+        self.clients = LiveClients()
         socket = _SocketResource(self)
         self.site = Site(_Root({**_page_files(), SOCKET_PATH: socket}), reactor=clock)
         self.site.noisy = False
@@ -217,20 +217,10 @@ class WebFrontEnd:
         return GameSocket(self, request, host)
 
     def client_gone(self, client: GameSocket) -> None:
-        """A connection closed: give its place back; wake :meth:`all_gone` on the last."""
+        """A connection closed: give its place back and forget it."""
         self.connections.release(client.host)
-        if client not in self.clients:
-            return  # it closed before it was open
-        self.clients.discard(client)
-        if not self.clients:
-            waiters, self._all_gone = self._all_gone, []
-            for d in waiters:
-                d.callback(None)
+        self.clients.gone(client)
 
     def all_gone(self) -> Deferred[None]:
         """Fire when no connection is left."""
-        if not self.clients:
-            return succeed(None)
-        d: Deferred[None] = Deferred()
-        self._all_gone.append(d)
-        return d
+        return self.clients.all_gone()
