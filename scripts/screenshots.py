@@ -78,7 +78,7 @@ def main() -> int:
                     page.click("#login-form button[value=register]")
                     page.wait_for_selector("#lobby-view:not([hidden])")
                 telnet = socket.create_connection(("127.0.0.1", telnet_port))
-                telnet.sendall(f"register carol {PASSWORD}\r\njoin main 5\r\n"
+                telnet.sendall(f"register carol {PASSWORD} {PASSWORD}\r\njoin main 5\r\n"
                                "say good luck, all\r\n".encode())
                 time.sleep(0.5)
                 desk.click("#refresh-button")

@@ -174,7 +174,8 @@ class Room:
         for bot in self.bots:
             self.selector.register(bot.sock, selectors.EVENT_READ, bot)
             bot.say("json on")
-            bot.say(f"{verb} {bot.name} pw-{bot.name}")
+            password = f"pw-{bot.name}"
+            bot.say(f"{verb} {bot.name} {password}" + (f" {password}" if verb == "register" else ""))
         wait_for(lambda: all(b.saw("login") for b in self.bots), 30, "the bots to log in",
                  server, self.pump)
         for bot in self.bots:

@@ -298,3 +298,18 @@ async def test_a_bot_written_from_the_docs_plays_a_hundred_rounds(tmp_path: Path
 
 def pytest_fail(reply: dict[str, Any]) -> bool:
     raise AssertionError(f"refused: {reply}")
+
+
+@pytest_twisted.ensureDeferred
+async def test_every_request_over_the_rate_is_answered_with_its_id(tmp_path: Path) -> None:
+    """Past --burst, each pipelined request gets its own rate_limited reply, none is lost."""
+    service = start(tmp_path / "bj.sqlite3", "--rate", "1", "--burst", "3")
+    try:
+        client = await connect(service)  # the hello took one of the three
+        replies = [await wait(d) for d in client.send(*({"cmd": "tables"} for _ in range(6)))]
+        codes = [r["ok"] or r["error"]["code"] for r in replies]
+        assert codes == [True, True, "rate_limited", "rate_limited", "rate_limited",
+                         "rate_limited"]
+        assert [r["id"] for r in replies] == sorted(r["id"] for r in replies)
+    finally:
+        await wait(service.stopService(), 15)

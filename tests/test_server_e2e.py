@@ -101,7 +101,8 @@ async def enter(service: BlackjackService, verb: str, name: str, json_mode: bool
     if json_mode:
         client.say("json on")
         await client.expect("mode", setting="json", on=True)
-    client.say(f"{verb} {name} secret-{name}")
+    password = f"secret-{name}"
+    client.say(f"{verb} {name} {password}" + (f" {password}" if verb == "register" else ""))
     if json_mode:
         await client.expect("login", name=name)
     else:

@@ -33,6 +33,7 @@ from blackjack.server.storage import (
     InsufficientFundsError,
     InvalidAmountError,
     IStorage,
+    LookAlikeNameError,
     NameTakenError,
     RoundClosedError,
     SettlementError,
@@ -126,6 +127,73 @@ async def test_names_are_unique_ignoring_case(store: SQLiteStorage) -> None:
     with pytest.raises(NameTakenError, match="'ALICE' is taken"):
         await new_account(store, "ALICE")
     assert (await timed(store.books())).issued == 1000
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_look_alike_name_is_taken(store: SQLiteStorage) -> None:
+    """'aIice' (capital i) or 'a1ice' cannot be created next to 'alice', in one transaction."""
+    await new_account(store, "alice")
+    for twin in ("aIice", "a1ice", "AL_ICE"):
+        with pytest.raises(LookAlikeNameError, match="'alice', which is taken"):
+            await new_account(store, twin)
+    assert await timed(store.look_alike("A1lce")) == "alice"
+    assert await timed(store.look_alike("bob")) is None
+    assert (await timed(store.books())).issued == 1000  # no chips for the refused twins
+
+
+@pytest_twisted.ensureDeferred
+async def test_racing_look_alike_registrations_make_one_account(store: SQLiteStorage) -> None:
+    """Two look-alike names created at once: one account, one LookAlikeNameError."""
+    results = await gather(store.create_account("alice", "h", 10),
+                           store.create_account("aIice", "h", 10))
+    assert sorted(ok for ok, _ in results) == [False, True]
+    assert any(isinstance(value, LookAlikeNameError) for _, value in results)
+
+
+V1_DUMP = Path(__file__).resolve().parent / "data" / "schema-v1.sql"
+
+
+def load_v1(path: Path) -> None:
+    """Write the first release's database (schema version 1) to ``path``."""
+    connection = sqlite3.connect(path)
+    connection.executescript(V1_DUMP.read_text(encoding="utf-8"))
+    connection.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_file_from_the_first_release_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A version 1 file gains look-alike keys at start-up; every account, look-alikes and
+    reserved names included, is still there, and its books still balance."""
+    from blackjack.server.storage.audit import audit_file
+
+    path = tmp_path / "v1.sqlite3"
+    load_v1(path)
+    storage = SQLiteStorage(str(path), clock=Clock().seconds)
+    try:
+        await timed(storage.ready())
+        for name, balance in (("alice", 1010), ("aIice", 980), ("Dealer", 1000)):
+            account = await timed(storage.get_account(name))
+            assert account is not None and account.balance == balance
+            stored = await timed(storage.password_hash(name))
+            assert stored is not None and stored.startswith("scrypt$")
+        assert await timed(storage.look_alike("ALlCE")) == "alice"
+        with pytest.raises(LookAlikeNameError):
+            await new_account(storage, "a1ice")
+    finally:
+        await timed(storage.close())
+    with sqlite3.connect(path) as connection:
+        assert connection.execute(
+            "SELECT name, look_key FROM accounts ORDER BY id").fetchall() == [
+            ("alice", "allce"), ("aIice", "allce"), ("Dealer", "dealer")]
+        assert connection.execute("SELECT MAX(version) FROM schema_version").fetchone() == (
+            SCHEMA_VERSION,)
+    connection.close()
+    assert audit_file(str(path)).balanced
+    reopened = SQLiteStorage(str(path), clock=Clock().seconds)  # a second start: no-op
+    try:
+        assert (await timed(reopened.get_account("aIice"))) is not None
+    finally:
+        await timed(reopened.close())
 
 
 @pytest_twisted.ensureDeferred

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 import pytest_twisted
-from twisted.internet.task import Clock
+from twisted.internet.task import Clock, LoopingCall
 from wsproto.events import TextMessage
 
 from blackjack.rules import Rules
@@ -145,12 +143,10 @@ async def test_over_the_rate_is_refused_and_a_flood_closes(start: Start) -> None
     """The telnet command rate per message: a burst, rate_limited, then a flood's bye."""
     _front, port = await start(Limits(rate=1, burst=3))
     client = await open_socket(port)  # the hello took one
-    replies = [client.request("who") for _ in range(3)]
-    assert [(await wait(r))["ok"] for r in replies[:2]] == [True, True]
-    while not (text := await wait(client.messages.get())).startswith("{"):
-        pass  # the greeting for people
-    refused = json.loads(text)
-    assert refused["error"]["code"] == "rate_limited" and refused["id"] is None
+    replies = [client.request("who") for _ in range(4)]
+    answers = [await wait(r) for r in replies]
+    assert [a["ok"] for a in answers] == [True, True, False, False]
+    assert {a["error"]["code"] for a in answers[2:]} == {"rate_limited"}  # each with its id
     for _ in range(80):
         client.send_text('{"cmd": "who"}')
     assert (await client.expect("bye"))["message"] == "Too many commands too fast; goodbye."
@@ -215,3 +211,30 @@ async def test_a_silent_socket_is_closed_when_idle(start: Start) -> None:
     assert (await client.expect("bye"))["message"] == "Not logged in for 30 seconds; goodbye."
     await wait(client.lost)
     await wait(front.all_gone())
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_socket_that_stops_reading_is_dropped_at_the_output_cap(start: Start) -> None:
+    """Thousands of answers to a client that reads none: past --output-cap it is cut off."""
+    from twisted.internet import reactor
+
+    front, port = await start(Limits(rate=0, output_cap=64 * 1024))
+    client = await open_socket(port)
+    client.transport.setTcpNoDelay(True)
+    client.transport.pauseProducing()  # read nothing more: the answers pile up
+    sent = [0]
+
+    def one_more() -> None:
+        # One request a packet, so each answer is its own write, far below the cap.
+        sent[0] += 1
+        if sent[0] > 20_000 or not client.transport.connected:
+            loop.stop()
+            return
+        client.send_text('{"cmd":"help"}')
+
+    loop = LoopingCall(one_more)
+    loop.clock = reactor
+    loop.start(0.0005)
+    await wait(front.all_gone(), 30)
+    assert sent[0] < 20_000
+    client.transport.abortConnection()

@@ -23,7 +23,7 @@ __all__ = [
     "ServerError", "CommandError", "TableError", "LobbyError", "ServerBusyError",
     "AccountError", "InvalidNameError", "InvalidPasswordError", "LoginFailedError",
     "RegistrationThrottledError",
-    "StorageError", "DatabaseError", "NameTakenError", "UnknownAccountError",
+    "StorageError", "DatabaseError", "NameTakenError", "LookAlikeNameError", "UnknownAccountError",
     "InsufficientFundsError", "InvalidAmountError", "DuplicateStakeError",
     "RoundClosedError", "SettlementError",
 ]
@@ -167,9 +167,17 @@ class NameTakenError(StorageError, ValueError):
 
     code = "name_taken"
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"the name {name!r} is taken; choose another")
+    def __init__(self, name: str, why: str = "is taken") -> None:
+        super().__init__(f"the name {name!r} {why}; choose another")
         self.name = name
+
+
+class LookAlikeNameError(NameTakenError):
+    """A name looks like an existing account's (the same look-alike key) on screen."""
+
+    def __init__(self, name: str, taken: str) -> None:
+        super().__init__(name, f"looks too much like {taken!r}, which is taken")
+        self.taken = taken
 
 
 class UnknownAccountError(StorageError, LookupError):

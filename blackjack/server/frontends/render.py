@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from blackjack.cards import Card
+from blackjack.server.text import chat_lines
 from blackjack.server.frontends.encoding import encode_event
 
 __all__ = ["text_lines", "card_text"]
@@ -27,6 +28,11 @@ _VERBS = {
     "even": ("take even money", "takes even money"),
     "no": ("decline insurance", "declines insurance"),
 }
+
+
+#: Why a player left a seat, as others are told it (``left`` event ``reason``).
+_LEFT_BECAUSE = {"timed out": " (disconnected)", "missed rounds": " (no bets for a while)",
+                 "idle": " (idle)"}
 
 
 def card_text(card: str, unicode: bool = True) -> str:
@@ -123,10 +129,9 @@ class _Renderer:
 
     def ev_left(self, e: Event) -> list[str]:
         reason = e.get("reason")
-        why = {"timed out": " (disconnected)", "missed rounds": " (missed rounds)",
-               "idle": " (idle)"}.get(str(reason), "")
+        why = _LEFT_BECAUSE.get(str(reason), "")
         if e.get("player") == self.me:
-            return [f"You leave table {e['table']}{why}."]
+            return [f"You leave table {e['table']}."]
         if e.get("seat") is None:
             return [f"{e['player']} stops watching."]
         return [f"{e['player']} leaves seat {e['seat']}{why}."]
@@ -224,7 +229,9 @@ class _Renderer:
         return [f"Balance: {e['balance']} chips."]
 
     def ev_say(self, e: Event) -> list[str]:
-        return [f"[{e['table']}] {e['player']}: {e['text']}"]
+        # Wrapped by us, each piece naming the speaker: a line the terminal
+        # wrapped could start with words that pass for the server's.
+        return chat_lines(f"[{e['table']}] {e['player']}: ", str(e["text"]))
 
     def ev_who(self, e: Event) -> list[str]:
         lines = [f"{len(e['players'])} online:"]

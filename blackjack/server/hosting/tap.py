@@ -102,10 +102,21 @@ class Options(usage.Options):
          "Seconds to answer an insurance offer before it is declined.", _seconds],
         ["grace", None, 60.0,
          "Seconds a disconnected player's seat is held for them.", _seconds],
+        # Seats and idle players at a table (defaults as in table.Timers, which is
+        # not imported here so that --help stays fast).
+        ["missed-rounds", None, 3,
+         "Betting windows in a row a seated player may let close without betting "
+         "before being stood up to free the seat; chips are untouched (0: never).",
+         _count_or_off],
+        ["table-idle-timeout", None, 1800.0,
+         "Seconds a player seated or watching at a table may stay silent before being "
+         "stood up and disconnected; a hand in play stands and is paid (0: never).",
+         _seconds_or_off],
         # Limits: each default is the one in blackjack.server.frontends.limits.Limits.
         ["max-line", None, _LIMITS.max_line,
-         "Longest input line in bytes; a longer one is refused and the connection "
-         "closed.", _count],
+         "Longest input line in bytes; a longer one is refused with a message naming the "
+         "limit and the rest of it ignored. A connection sending 64 times this in "
+         "over-long lines, with no good line between, is closed.", _count],
         ["rate", None, _LIMITS.rate,
          "Commands per second one connection may send (0: no limit). Faster ones are "
          "dropped after one 'slow down'; sustained input above 5 times this closes the "
@@ -124,14 +135,15 @@ class Options(usage.Options):
          _count],
         ["idle-timeout", None, _LIMITS.idle_timeout,
          "Seconds a connection may stay silent before logging in, or logged in but "
-         "away from any table, before it is closed (0: never). Seated players are "
-         "governed by the table timers.", _seconds_or_off],
+         "away from any table, before it is closed (0: never). At a table "
+         "--table-idle-timeout applies instead.", _seconds_or_off],
         ["login-attempts", None, _LIMITS.login_attempts,
-         "Failed logins on one account name per --login-period before it must wait.",
-         _count],
+         "Failed logins on one account name, from addresses that never logged into it, "
+         "per --login-period before such addresses must wait; the owner's known "
+         "addresses are never held back by it.", _count],
         ["login-attempts-per-ip", None, _LIMITS.login_attempts_per_ip,
-         "Logins failed or in progress from one IP address per --login-period before "
-         "it must wait.", _count],
+         "Logins failed or in progress from one IP address (an IPv6 /64) per "
+         "--login-period before it must wait; refused tries count too.", _count],
         ["login-period", None, _LIMITS.login_period,
          "Seconds over which failed logins are counted.", _seconds],
         ["registrations-per-hour", None, _LIMITS.registrations_per_hour,
@@ -139,6 +151,10 @@ class Options(usage.Options):
         ["output-cap", None, _LIMITS.output_cap,
          "Bytes that may queue for a client that stops reading before it is dropped "
          "(a k or M suffix is allowed: 256k).", _bytes],
+        ["telnet-commands", None, _LIMITS.telnet_commands,
+         "Telnet commands (negotiations, NOPs) one connection may send at once, and again "
+         "each hour; past them it is told why and closed. A subnegotiation counts one more "
+         "per 64 bytes. Real clients send a few dozen.", _count],
         ["password-cost", None, "default",
          "Password hashing cost: default (scrypt n=2**14, slow on purpose), or "
          "fast-insecure for load-test bots only. WARNING: fast-insecure hashes are "
@@ -226,7 +242,7 @@ class Options(usage.Options):
                 login_attempts_per_ip=self["login-attempts-per-ip"],
                 login_period=self["login-period"],
                 registrations_per_hour=self["registrations-per-hour"],
-                output_cap=self["output-cap"])
+                output_cap=self["output-cap"], telnet_commands=self["telnet-commands"])
         except ValueError as e:
             raise usage.UsageError(str(e)) from None
 
@@ -254,5 +270,7 @@ def makeService(options: Options, reactor: Any = None,
         options["listen"], open_storage(options["db"]), options["tables"], reactor,
         web=options["web"], web_origins=options["web-origins"], bankroll=options["bankroll"],
         timers=Timers(bet=options["bet-time"], turn=options["turn-time"],
-                      insurance=options["insurance-time"], grace=options["grace"]),
+                      insurance=options["insurance-time"], grace=options["grace"],
+                      missed_rounds=options["missed-rounds"],
+                      idle=options["table-idle-timeout"]),
         hasher=hasher, limits=options["limits"])

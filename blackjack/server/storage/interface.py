@@ -33,6 +33,7 @@ from blackjack.server.errors import (  # noqa: F401  (re-exported: the interface
     DuplicateStakeError,
     InsufficientFundsError,
     InvalidAmountError,
+    LookAlikeNameError,
     NameTakenError,
     RoundClosedError,
     SettlementError,
@@ -53,6 +54,7 @@ __all__ = [
     "StorageError",
     "DatabaseError",
     "NameTakenError",
+    "LookAlikeNameError",
     "UnknownAccountError",
     "InsufficientFundsError",
     "InvalidAmountError",
@@ -159,11 +161,17 @@ class IStorage(Protocol):
         """Create an account and issue it ``bankroll`` chips (ledger kind "issue").
 
         Fails with :class:`NameTakenError` if the name, compared
-        case-insensitively, exists.
+        case-insensitively, exists, and with :class:`LookAlikeNameError` if an
+        account's name looks like it (the same
+        :func:`~blackjack.server.text.look_alike_key`).  The check and the
+        insert are one transaction.
         """
 
     def get_account(self, name: str) -> Deferred[Account | None]:
         """The account with this name (any case), or ``None``."""
+
+    def look_alike(self, name: str) -> Deferred[str | None]:
+        """The name of an account that this name looks like (or is), or ``None``."""
 
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:
         """The account with this id, or ``None``."""

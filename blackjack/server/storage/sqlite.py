@@ -59,19 +59,24 @@ from blackjack.server.storage.interface import (
     InsufficientFundsError,
     IStorage,
     LedgerEntry,
+    LookAlikeNameError,
     NameTakenError,
     RoundClosedError,
     SettlementError,
     UnknownAccountError,
     check_amount,
 )
+from blackjack.server.text import look_alike_key
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorCore
 
 __all__ = ["SQLiteStorage", "open_storage", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: the first release.  2: ``accounts.look_key``, the look-alike form of
+each name, so that ``aIice`` cannot join next to ``alice``; a version 1 file
+gains the column, filled in, when it is opened."""
 
 _SCHEMA = """
 CREATE TABLE accounts (
@@ -80,8 +85,10 @@ CREATE TABLE accounts (
     name_key      TEXT    NOT NULL UNIQUE,   -- lower(name): unique ignoring case
     password_hash TEXT    NOT NULL,
     balance       INTEGER NOT NULL CHECK (typeof(balance) = 'integer' AND balance >= 0),
-    created       REAL    NOT NULL
+    created       REAL    NOT NULL,
+    look_key      TEXT    NOT NULL DEFAULT ''  -- text.look_alike_key(name)
 );
+CREATE INDEX accounts_by_look_key ON accounts (look_key);
 CREATE TABLE rounds (
     round_id TEXT PRIMARY KEY,
     state    TEXT NOT NULL CHECK (state IN ('open', 'settled', 'refunded')),
@@ -261,7 +268,9 @@ class SQLiteStorage:
         self.commits = 0
         self.batched_calls = 0
         # Creating the schema is the first "batch": calls made meanwhile queue.
-        self._pool.runInteraction(self._create_schema).addErrback(
+        self._pool.runInteraction(self._create_schema).addCallback(
+            self._log_upgrade
+        ).addErrback(
             lambda failure: _log.failure(
                 "could not create the schema in {path}", failure, path=path
             )
@@ -272,7 +281,9 @@ class SQLiteStorage:
 
     # --- plumbing ---------------------------------------------------------------
 
-    def _create_schema(self, txn: adbapi.Transaction) -> None:
+    def _create_schema(self, txn: adbapi.Transaction) -> int | None:
+        """Create or upgrade the schema; how many accounts an upgrade filled in."""
+        upgraded = None
         try:
             txn.execute("BEGIN IMMEDIATE")
             txn.execute(
@@ -288,18 +299,31 @@ class SQLiteStorage:
                 txn.execute(
                     "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
                 )
+            elif version == 1:
+                upgraded = _add_look_keys(txn)
             elif version != SCHEMA_VERSION:
                 raise DatabaseError(
                     f"database {self.path!r} has schema version {version}; "
                     f"this server knows version {SCHEMA_VERSION}"
                 )
             txn.execute("COMMIT")
+            return upgraded
         except DatabaseError as e:
             self._schema_error = str(e)
             raise
         except sqlite3.Error as e:
             self._schema_error = f"cannot open database {self.path!r}: {e}"
             raise DatabaseError(self._schema_error) from e
+
+    def _log_upgrade(self, upgraded: int | None) -> None:
+        if upgraded is not None:
+            _log.info(
+                "upgraded {path} to schema version {version}: look-alike keys for"
+                " {count} accounts",
+                path=self.path,
+                version=SCHEMA_VERSION,
+                count=upgraded,
+            )
 
     def _run_batch(
         self, txn: adbapi.Transaction, begin: str, calls: list[_Call]
@@ -429,11 +453,20 @@ class SQLiteStorage:
     def _create_account(
         txn: Any, name: str, password_hash: str, bankroll: int, now: float
     ) -> Account:
+        look_key = look_alike_key(name)
+        # Not a UNIQUE index: files from version 1 may already hold two names
+        # that look alike, and both must go on working.  This check and the
+        # insert share the write transaction, so no other registration fits
+        # between them.
+        taken = _one(txn, "SELECT name FROM accounts WHERE look_key = ?", (look_key,))
+        if taken is not None and taken.lower() != name.lower():
+            raise LookAlikeNameError(name, taken)
         try:
             txn.execute(
-                "INSERT INTO accounts (name, name_key, password_hash, balance, created)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (name, name.lower(), password_hash, bankroll, now),
+                "INSERT INTO accounts"
+                " (name, name_key, password_hash, balance, created, look_key)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (name, name.lower(), password_hash, bankroll, now, look_key),
             )
         except sqlite3.IntegrityError as e:
             if "accounts.name_key" in str(e):
@@ -448,6 +481,13 @@ class SQLiteStorage:
     def get_account(self, name: str) -> Deferred[Account | None]:
         _check_text(name, "name")
         return self._read(_select_account, "name_key", name.lower())
+
+    @_deferred
+    def look_alike(self, name: str) -> Deferred[str | None]:
+        _check_text(name, "name")
+        return self._read(
+            _one, "SELECT name FROM accounts WHERE look_key = ? ORDER BY id LIMIT 1",
+            (look_alike_key(name),))
 
     @_deferred
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:
@@ -650,6 +690,19 @@ class SQLiteStorage:
 
 
 # --- queries, run on the pool thread inside a transaction --------------------
+
+
+def _add_look_keys(txn: Any) -> int:
+    """Bring a version 1 file to version 2: add ``look_key`` and fill it in."""
+    txn.execute("ALTER TABLE accounts ADD COLUMN look_key TEXT NOT NULL DEFAULT ''")
+    names = txn.execute("SELECT id, name FROM accounts").fetchall()
+    txn.executemany(
+        "UPDATE accounts SET look_key = ? WHERE id = ?",
+        [(look_alike_key(name), account_id) for account_id, name in names],
+    )
+    txn.execute("CREATE INDEX accounts_by_look_key ON accounts (look_key)")
+    txn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+    return len(names)
 
 
 def _one(txn: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:

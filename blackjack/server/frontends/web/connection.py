@@ -15,12 +15,11 @@ The limits of telnet apply here, before anything reaches the conversation:
   huge message; a binary message closes it too (1003).
 * **Rate**: the command limiter of telnet's line wire, per message (see
   :meth:`GameSocket._over_the_rate`).
-* **Output cap**: an :class:`~blackjack.server.frontends.output.OutputGuard`
-  registered with the HTTP request: Twisted pauses it when the socket's
-  buffer is full, and output queued past the cap while paused drops the
-  client.
-* Text is cleaned (:func:`~blackjack.server.frontends.text.sanitise`) as a
-  typed line is; the idle timeout and chat rate are the conversation's.
+* **Output cap**: telnet's :class:`~blackjack.server.frontends.output.OutputGuard`
+  measures what the socket still holds unsent before each frame is written,
+  and past ``output_cap`` the client that stopped reading is dropped.
+* Text is cleaned (:func:`~blackjack.server.text.sanitise`) as a typed line
+  is; the idle timeout and chat rate are the conversation's.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ from blackjack.server.frontends.conversation import Conversation
 from blackjack.server.frontends.encoding import encode_event
 from blackjack.server.frontends.limits import CommandLimiter, Verdict
 from blackjack.server.frontends.output import OutputGuard
-from blackjack.server.frontends.text import sanitise
+from blackjack.server.text import sanitise
 
 if TYPE_CHECKING:
     from blackjack.server.frontends.web.site import WebFrontEnd
@@ -80,7 +79,8 @@ class GameSocket:
         self._limiter = (CommandLimiter(self.limits.rate, self.limits.burst,
                                         front.clock.seconds)
                          if self.limits.rate else None)
-        self._guard = OutputGuard(self.limits.output_cap, self._output_overflowed)
+        self._guard = OutputGuard(self.transport, self.limits.output_cap,
+                                  self._output_overflowed)
         self._close_code = CLOSE_NORMAL
         self._hiding_input = False
         self._done = False
@@ -93,7 +93,6 @@ class GameSocket:
 
     def negotiationFinished(self) -> None:
         """The WebSocket is open: apply the limits, then start the conversation (which greets)."""
-        self.request.registerProducer(self._guard, True)
         self._guard_message_size()
         self.front.clients.add(self)
         self.conversation = Conversation(self, self.front)
@@ -108,7 +107,7 @@ class GameSocket:
                                     and len(message.encode("utf-8")) > limit):
             self._too_big()
             return
-        if self._over_the_rate():
+        if self._over_the_rate(message):
             return
         text = message.strip() if message.isascii() and message.isprintable() \
             else sanitise(message)
@@ -126,13 +125,14 @@ class GameSocket:
     def connectionLost(self, reason: Failure) -> None:
         """Leave the player's seat held, and give the connection's place back."""
         self._done = True
+        self._guard.release()
         self.front.client_gone(self)
         if self.conversation is not None:
             self.conversation.lost()
 
     # -- limits ---------------------------------------------------------------------
 
-    def _over_the_rate(self) -> bool:
+    def _over_the_rate(self, message: str) -> bool:
         """The telnet line wire's command rate, per message: True to drop the message.
 
         The one place the rate is applied here, so it leaves in one piece
@@ -145,9 +145,11 @@ class GameSocket:
             _log.info("Closing a flooding WebSocket from {peer}", peer=self.host)
             self.close("Too many commands too fast; goodbye.", CLOSE_POLICY)
             return True
-        if verdict is Verdict.WARN and self.conversation is not None:
-            self.conversation.refused_for_rate()
-        return verdict is not Verdict.ACCEPT
+        if verdict is not Verdict.ACCEPT:
+            if self.conversation is not None:
+                self.conversation.over_rate(message, first=verdict is Verdict.WARN)
+            return True
+        return False
 
     def _guard_message_size(self) -> None:
         """Close the connection while a message too long for ``max_line`` is still arriving.
@@ -176,11 +178,12 @@ class GameSocket:
         self.close(f"Message too long (over {self.limits.max_line} bytes); goodbye.",
                    CLOSE_TOO_BIG)
 
-    def _output_overflowed(self) -> None:
+    def _output_overflowed(self, unsent: int) -> None:
         # The client is not reading, so a goodbye would only join the queue.
         self._done = True
-        _log.info("Dropping {peer}: over {cap} bytes queued for a WebSocket not reading",
-                  peer=self.host, cap=self.limits.output_cap)
+        _log.info("Dropping {peer}: {queued} bytes queued for a WebSocket not reading "
+                  "(output cap {cap})", peer=self.host, queued=unsent,
+                  cap=self.limits.output_cap)
         self.transport.abortConnection()
 
     # -- Link -------------------------------------------------------------------------
@@ -223,8 +226,7 @@ class GameSocket:
         if self._done or self.transport.disconnecting:
             return  # closing (our close frame, or the answer to the client's, is out)
         frame = text_frame(payload)
-        guard = self._guard
-        if guard.paused and not guard.admit(len(frame)):
+        if not self._guard.admit(len(frame)):
             return
         self.transport.write(frame)
 
