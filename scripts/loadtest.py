@@ -1071,7 +1071,7 @@ def blackjack_command(args: argparse.Namespace, port: int, db: Path, log: Path,
             command += [f"--{option}", value]
     if "web" in known:  # the page's port: the WebSocket bots' door, or none
         command += ["--web", f"tcp:{args.web_port}:interface=127.0.0.1:backlog={args.backlog}"
-                    if args.transport == "ws" else "none"]
+                    if getattr(args, "transport", "telnet") == "ws" else "none"]
     for t in range(max(1, tables)):
         command += ["--table", f"{TABLE_PREFIX}{t}:{args.rules}"]
     return command + [arg for extra in args.server_arg for arg in extra.split()]
