@@ -219,6 +219,8 @@ class Plan:
     connect_concurrency: int = 256
     target: str = "server"
     """``server`` or ``echo``: what the throughput and idle clients talk to."""
+    transport: str = "telnet"
+    """``telnet``, or ``ws``: the same clients over the WebSocket (``loadtest_ws.py``)."""
 
     @property
     def tables(self) -> int:
@@ -569,11 +571,16 @@ class Swarm:
             if self.stopping:
                 return defer.succeed(None)
             source = self.plan.source(index)
-            endpoint = TCP4ClientEndpoint(
-                self.reactor, self.plan.host, self.plan.port, timeout=30,
-                bindAddress=(source, 0) if source else None)
             client = kind(self, index)
-            d = connectProtocol(endpoint, client)
+            if self.plan.transport == "ws":
+                import loadtest_ws
+                d = loadtest_ws.connect(self.reactor, self.plan.host, self.plan.port, client,
+                                        source)
+            else:
+                endpoint = TCP4ClientEndpoint(
+                    self.reactor, self.plan.host, self.plan.port, timeout=30,
+                    bindAddress=(source, 0) if source else None)
+                d = connectProtocol(endpoint, client)
             d.addCallbacks(self._connected, self._failed)
             return d
 
@@ -1062,6 +1069,9 @@ def blackjack_command(args: argparse.Namespace, port: int, db: Path, log: Path,
     for option, value in LOADTEST_SERVER_OPTIONS.items():
         if option in known:
             command += [f"--{option}", value]
+    if "web" in known:  # the page's port: the WebSocket bots' door, or none
+        command += ["--web", f"tcp:{args.web_port}:interface=127.0.0.1:backlog={args.backlog}"
+                    if getattr(args, "transport", "telnet") == "ws" else "none"]
     for t in range(max(1, tables)):
         command += ["--table", f"{TABLE_PREFIX}{t}:{args.rules}"]
     return command + [arg for extra in args.server_arg for arg in extra.split()]
@@ -1155,6 +1165,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--echo-pid", type=int, help="its process id")
     p.add_argument("--no-echo", action="store_true",
                    help="idle/throughput: skip the echo-server comparison")
+    p.add_argument("--transport", choices=["telnet", "ws"], default="telnet",
+                   help="how the clients connect: telnet lines, or WebSocket messages "
+                        "(with --connect, give the web port)")
     p.add_argument("--per-table", type=int, default=7, help="bots per table (1-7)")
     p.add_argument("--rules", default="min=1", help="rules of the tables lt0, lt1, ...")
     p.add_argument("--think", type=float, default=0.0,
@@ -1206,7 +1219,8 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
     base = Plan(mode=args.mode, host="127.0.0.1", port=0, clients=args.clients,
                 per_table=args.per_table, rules=args.rules, bet=args.bet, login=args.login,
                 command=args.command, window=args.window, batch=args.batch,
-                think=args.think, per_source=args.per_source, connect_concurrency=args.connect_concurrency)
+                think=args.think, per_source=args.per_source, connect_concurrency=args.connect_concurrency,
+                transport=args.transport)
     if not 1 <= base.per_table <= 7:
         raise SystemExit("--per-table is 1 to 7")
     needs_accounts = args.mode == "play" or args.login
@@ -1220,7 +1234,8 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
     result: dict[str, Any] = {"machine": machine(), "argv": sys.argv, "phases": []}
     settle = args.settle if args.settle >= 0 else (3.0 if args.mode == "idle" else 2.0)
     workdir = Path(tempfile.mkdtemp(prefix="blackjack-loadtest-"))
-    targets = ["server"] if args.mode == "play" or args.no_echo else ["server", "echo"]
+    targets = (["server"] if args.mode == "play" or args.no_echo or args.transport == "ws"
+               else ["server", "echo"])
     order = targets * (args.repeat if args.mode == "throughput" else 1)
     db = Path(args.db) if args.db else workdir / "loadtest.sqlite3"
     tables = base.tables if args.mode == "play" else 1
@@ -1233,7 +1248,7 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
         for target in order:
             spawned: Spawned | None = None
             if args.spawn:
-                port = free_port()
+                port, args.web_port = free_port(), free_port()
                 log = workdir / f"{target}.log"
                 command = (blackjack_command(args, port, db, log, tables)
                            if target == "server" else echo_command(args, port))
@@ -1241,6 +1256,8 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
                 await spawned.wait_listening(reactor)
                 await _sleep(reactor, 1.0)  # let it finish starting before the baseline
                 host, pid = "127.0.0.1", spawned.process.pid
+                if args.transport == "ws" and target == "server":
+                    port = args.web_port
             elif target == "server":
                 (host, port), pid = _address(args.connect), args.server_pid
             else:

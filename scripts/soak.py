@@ -454,7 +454,7 @@ class _Spawner:
         port = loadtest.free_port()
         log = self.workdir / f"{attack.name}.log"
         command = [_twistd(), "-n", "--pidfile=", "--logfile", str(log), "blackjack",
-                   "--listen", f"tcp:{port}:interface=127.0.0.1",
+                   "--listen", f"tcp:{port}:interface=127.0.0.1", "--web", "none",
                    "--db", str(self.workdir / f"{attack.name}.sqlite3"), *attack.server_args]
         server = Server(command, log, port)
         self.pids.append(server.pid)

@@ -57,6 +57,8 @@ class Server:
                    "--grace", "60"]
         if any(p[0] == "password-cost" for p in Options.optParameters):
             options += ["--password-cost", "fast-insecure"]
+        if hasattr(Options, "opt_web"):
+            options += ["--web", "none"]  # not the page's default port 8080
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self.output = log.with_suffix(".out")
         with self.output.open("wb") as output:

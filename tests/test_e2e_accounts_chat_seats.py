@@ -36,8 +36,8 @@ def start(db: Path, *extra: str) -> BlackjackService:
     from twisted.internet import reactor
 
     options = Options()
-    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db),
-                          "--table", "main:decks=1", *extra])
+    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--web", "none",
+                          "--db", str(db), "--table", "main:decks=1", *extra])
     service = makeService(options, reactor, hasher=FAST_INSECURE)
     assert isinstance(service, BlackjackService)
     service.startService()

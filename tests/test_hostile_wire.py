@@ -56,7 +56,7 @@ async def server(tmp_path: Path, *argv: str) -> AsyncIterator[BlackjackService]:
     from twisted.internet import reactor
 
     options = Options()
-    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1",
+    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--web", "none",
                           "--db", str(tmp_path / "bj.sqlite3"), *argv])
     service = makeService(options, reactor, hasher=FAST_INSECURE)
     assert isinstance(service, BlackjackService)

@@ -42,8 +42,8 @@ def _service(db: Path) -> Any:
 
     options = Options()
     known = {str(p[0]) for p in options.optParameters}  # type: ignore[index]
-    argv = ["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db), "--bet-time", "5",
-            "--turn-time", "10", "--table", f"{loadtest.TABLE_PREFIX}0:min=1"]
+    argv = ["--listen", "tcp:0:interface=127.0.0.1", "--web", "none", "--db", str(db),
+            "--bet-time", "5", "--turn-time", "10", "--table", f"{loadtest.TABLE_PREFIX}0:min=1"]
     for name, value in loadtest.LOADTEST_SERVER_OPTIONS.items():
         if name in known:
             argv += [f"--{name}", value]

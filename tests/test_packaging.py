@@ -167,7 +167,7 @@ def test_the_wheel_metadata(dists: Dists) -> None:
     assert "twisted/plugins/blackjack_plugin.py" in names
     requires = re.findall(r"^Requires-Dist: (.*)$", metadata, re.M)
     assert requires and all("; extra ==" in line for line in requires), requires
-    assert 'twisted>=25.5; extra == "server"' in requires
+    assert 'twisted[websocket]>=25.5; extra == "server"' in requires
     assert "Classifier: Typing :: Typed" in metadata
     assert not any(n.startswith("tests/") for n in names)
 

@@ -59,6 +59,29 @@ def test_a_fresh_venv_install_lists_blackjack_in_twistd(tmp_path: Path) -> None:
     assert "--turn-time" in usage.stdout
 
 
+def test_telnet_and_the_page_listen_by_default_and_each_repeats() -> None:
+    """No options: telnet on 8023 and the page on 8080; --listen and --web repeat; none is off."""
+    from twisted.python.usage import UsageError
+
+    from blackjack.server.hosting.tap import Options
+
+    options = Options()
+    options.parseOptions([])
+    assert (options["listen"], options["web"]) == (["tcp:8023"], ["tcp:8080"])
+    options = Options()
+    options.parseOptions(["-l", "tcp:23", "--listen", "ssl:992:privateKey=k:certKey=c",
+                          "--web", "none", "--web-origin", "https://cards.example.org"])
+    assert options["listen"] == ["tcp:23", "ssl:992:privateKey=k:certKey=c"]
+    assert options["web"] == [] and options["web-origins"] == ["https://cards.example.org"]
+    options = Options()
+    options.parseOptions(["--listen", "none", "--web", "tcp:80", "--web", "ssl:443:k=v"])
+    assert (options["listen"], options["web"]) == ([], ["tcp:80", "ssl:443:k=v"])
+    with pytest.raises(UsageError, match="nothing to listen on"):
+        Options().parseOptions(["--listen", "none", "--web", "none"])
+    with pytest.raises(UsageError, match="--web none cannot go with"):
+        Options().parseOptions(["--web", "none", "--web", "tcp:80"])
+
+
 LIMIT_OPTIONS = ["max-line", "rate", "burst", "chat-rate", "chat-burst", "max-per-ip",
                  "max-connections", "idle-timeout", "login-attempts",
                  "login-attempts-per-ip", "login-period", "registrations-per-hour",

@@ -34,6 +34,7 @@ from blackjack.server.core.passwords import (
     hash_password,
     verify_password,
 )
+from blackjack.server.core.tokens import ResumeTokens
 from blackjack.server.storage import Account, IStorage, LookAlikeNameError, NameTakenError
 from blackjack.server.text import reserved_word
 
@@ -350,6 +351,7 @@ class Accounts:
     except for tests and load bots.  ``throttle`` defaults to a
     :class:`LoginThrottle` with its defaults; ``registrations`` is how many
     accounts one address may create per ``registration_period`` seconds.
+    ``tokens`` holds the resume tokens (:mod:`blackjack.server.core.tokens`).
     """
 
     def __init__(
@@ -362,6 +364,7 @@ class Accounts:
         throttle: LoginThrottle | None = None,
         registrations: int = 10,
         registration_period: float = 3600.0,
+        tokens: ResumeTokens | None = None,
     ) -> None:
         if type(bankroll) is not int or bankroll < 0:
             raise ValueError(f"bankroll must be a whole number >= 0, got {bankroll!r}")
@@ -371,6 +374,7 @@ class Accounts:
         self._now = _time_source(clock)
         self.throttle = throttle if throttle is not None else LoginThrottle(clock)
         self._registrations = _Window(registrations, registration_period)
+        self.tokens = tokens if tokens is not None else ResumeTokens(self._now)
 
     def register(self, name: str, password: str, ip: str) -> Deferred[Account]:
         """Create an account with the starting bankroll.
@@ -444,4 +448,21 @@ class Accounts:
         if account is None:
             raise LoginFailedError()
         self.throttle.succeeded(attempt)
+        return account
+
+    def resume(self, token: str) -> Deferred[Account]:
+        """The account a resume token logs in, spending the token.
+
+        An unknown, spent or expired token fails with the same
+        :class:`LoginFailedError` as a wrong password.  Tokens are far too
+        long to guess, so no attempt is throttled.
+        """
+        return defer.ensureDeferred(self._resume(token))
+
+    async def _resume(self, token: str) -> Account:
+        account_id = self.tokens.redeem(token) if isinstance(token, str) else None
+        account = (await self.storage.get_account_by_id(account_id)
+                   if account_id is not None else None)
+        if account is None:
+            raise LoginFailedError()
         return account

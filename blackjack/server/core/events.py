@@ -218,6 +218,10 @@ LOGIN = kind("login", "You are logged in (the answer to `login` and `register`).
              F("resumed", BOOL, "true when you are back in a seat held since you dropped"),
              F("table", _null(TEXT), "the table you sit at or watch, if any"),
              F("seat", _null(SEAT), "your seat there, if seated"))
+TOKEN = kind("token", "A one-time token to log in again without the password (the answer "
+             "to `token`).", YOU,
+             F("token", TEXT, "send it in `resume`; it works once"),
+             F("seconds", SECONDS, "how long it stays valid once this connection has closed"))
 BALANCE = kind("balance", "Your chips, after every change and on `balance`.", YOU,
                F("balance", CHIPS, "your chips"))
 TABLES = kind("tables", "Every table of the card room (the answer to `tables`).", YOU,

@@ -96,6 +96,10 @@ class _Renderer:
             lines.append("Type 'tables' to see the tables, 'join TABLE' to sit down.")
         return lines
 
+    def ev_token(self, e: Event) -> list[str]:
+        return [f"* Resume token, for one login within {e['seconds']} s of leaving: "
+                f"{e['token']}"]
+
     def ev_prompt_password(self, e: Event) -> list[str]:
         return [e["prompt"]]
 

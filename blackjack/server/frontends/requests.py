@@ -22,6 +22,7 @@ from typing import Any
 from blackjack.server.core.commands import Command, Param, find
 from blackjack.server.errors import CommandError
 from blackjack.server.frontends.encoding import decode
+from blackjack.server.text import sanitise
 
 __all__ = ["Request", "parse_text", "read_message", "request_id", "parse_request", "parse_bet",
            "MISSING_PASSWORD"]
@@ -232,6 +233,11 @@ def parse_request(message: Mapping[str, Any]) -> Request:
         param = command.param(key)
         if param is None:
             raise CommandError(f"{command.name} takes no parameter {key[:40]!r}")
+        if isinstance(value, str) and key != "password":
+            # JSON escapes (\u001b) get past the wire's cleaning of the line;
+            # what others may read is cleaned here.  A password is kept exact
+            # (its own rules refuse control characters).
+            value = sanitise(value)
         _check(command, param, value)
         params[key] = value
     for param in command.params:

@@ -84,16 +84,13 @@ class Options(usage.Options):
 
     synopsis = "[options]"
     longdesc = ("A multiplayer blackjack card room: players connect with telnet or "
-                "netcat, register, and play at shared tables. State is kept in SQLite. "
+                "netcat (tcp:8023) or open the web page (http://localhost:8080), register, "
+                "and play at shared tables. State is kept in SQLite. "
                 "For a load test with many bots from one address, raise --max-per-ip, "
                 "--login-attempts-per-ip and --registrations-per-hour (--rate 0 turns "
                 "the command rate off) and consider --password-cost fast-insecure.")
 
     optParameters = [
-        ["listen", "l", "tcp:8023",
-         "Where to listen, as a Twisted endpoint string: tcp:8023, "
-         "tcp:8023:interface=127.0.0.1, ssl:8993:privateKey=key.pem:certKey=cert.pem, "
-         "unix:address=/run/blackjack.sock."],
         ["db", None, "blackjack.sqlite3",
          "SQLite database file for accounts, chips, ledger and hand history "
          "(created on first start)."],
@@ -167,6 +164,37 @@ class Options(usage.Options):
     def __init__(self) -> None:
         super().__init__()
         self["tables"] = []
+        self["listen"] = []
+        self["web"] = []
+        self["web-origins"] = []
+
+    def opt_listen(self, value: str) -> None:
+        self["listen"].append(value)
+
+    opt_listen.__doc__ = (
+        "Where telnet listens, as a Twisted endpoint string (default tcp:8023): "
+        "tcp:8023:interface=127.0.0.1, tcp6:8023, "
+        "ssl:8993:privateKey=key.pem:certKey=cert.pem (telnet over TLS), "
+        "unix:address=/run/blackjack.sock; 'none' for no telnet. Repeat to listen on "
+        "several.")
+    opt_l = opt_listen
+
+    def opt_web(self, value: str) -> None:
+        self["web"].append(value)
+
+    opt_web.__doc__ = (
+        "Where the web page and its WebSocket (/ws) are served, as an endpoint string "
+        "(default tcp:8080): tcp:8080:interface=127.0.0.1, "
+        "ssl:8443:privateKey=key.pem:certKey=cert.pem (HTTPS and WSS); 'none' for no "
+        "page. Repeat to serve on several.")
+
+    def opt_web_origin(self, value: str) -> None:
+        self["web-origins"].append(value)
+
+    opt_web_origin.__doc__ = (
+        "A further page origin allowed to open the WebSocket, e.g. "
+        "https://cards.example.org when a proxy serves the page under that name "
+        "(the server's own origin is always allowed). Repeatable.")
 
     def opt_table(self, value: str) -> None:
         name, _, spec = value.partition(":")
@@ -194,6 +222,13 @@ class Options(usage.Options):
         """Fill in the default tables; gather the limits; check the password cost."""
         if not self["tables"]:
             self["tables"] = list(DEFAULT_TABLES)
+        for option, default in (("listen", "tcp:8023"), ("web", "tcp:8080")):
+            given = self[option] or [default]
+            if "none" in given and len(given) > 1:
+                raise usage.UsageError(f"--{option} none cannot go with other endpoints")
+            self[option] = [] if given == ["none"] else given
+        if not self["listen"] and not self["web"]:
+            raise usage.UsageError("--listen none and --web none: nothing to listen on")
         if self["password-cost"] not in _PASSWORD_COSTS:
             raise usage.UsageError(
                 f"--password-cost must be one of {', '.join(_PASSWORD_COSTS)}, "
@@ -233,7 +268,7 @@ def makeService(options: Options, reactor: Any = None,
                   "load-test bots, not for real players")
     return BlackjackService(
         options["listen"], open_storage(options["db"]), options["tables"], reactor,
-        bankroll=options["bankroll"],
+        web=options["web"], web_origins=options["web-origins"], bankroll=options["bankroll"],
         timers=Timers(bet=options["bet-time"], turn=options["turn-time"],
                       insurance=options["insurance-time"], grace=options["grace"],
                       missed_rounds=options["missed-rounds"],
