@@ -327,6 +327,15 @@ class FairShoe(Shoe):
             raise FairShoeError("the server seed of a shoe in play is never revealed")
         return self._seed.hex()
 
+    def sealed_seed(self) -> str:
+        """The server seed (hex) for the dealer's own safe keeping, never for players.
+
+        A server stores it when the shoe starts, so that a crash cannot lose
+        it (the shoe is then retired and revealed at the next start-up).  It
+        must not reach a player, an event or a log while the shoe deals.
+        """
+        return self._seed.hex()
+
     def __repr__(self) -> str:
         state = "retired" if self._retired else "dealing" if self.started else "committed"
         return (f"<FairShoe {state} decks={self.decks} position={self.position} "

@@ -355,6 +355,18 @@ def _check_retirement(record: ShoeRecord, shoe: FairShoe, checked: list[str],
                        f"(card {cut}): {record.retired}")
 
 
+def _unwrapped(data: object) -> object:
+    """The record itself, also from the card room's ``shoe_record`` event or reply to ``shoe``."""
+    if isinstance(data, Mapping) and isinstance(data.get("result"), Mapping):
+        data = data["result"]  # a protocol v1 reply
+    if isinstance(data, Mapping) and data.get("event") == "shoe_record":
+        if data.get("record") is None:
+            raise RecordError(f"shoe {data.get('shoe')} still deals: its record comes once "
+                              "it is retired")
+        return data["record"]
+    return data
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """``python -m blackjack.verify``: check a shoe record file (``-`` for stdin)."""
     out = sys.stdout if out is None else out
@@ -367,7 +379,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         description="Check that every hand of a retired provably fair shoe was dealt, "
                     "card for card, from that shoe (scheme blackjack-fair/1, "
                     "docs/fairness.md).")
-    parser.add_argument("record", help="the shoe's record, a JSON file ('-' reads stdin)")
+    parser.add_argument("record", help="the shoe's record, a JSON file ('-' reads stdin); "
+                        "the card room's shoe_record event or reply to 'shoe' will do")
     parser.add_argument("--cards", action="store_true",
                         help="list every card with its position in the shoe")
     args = parser.parse_args(argv)
@@ -377,7 +390,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         else:
             with open(args.record, encoding="utf-8") as file:
                 data = json.load(file)
-        report = verify(ShoeRecord.from_dict(data))
+        report = verify(ShoeRecord.from_dict(_unwrapped(data)))
     except (OSError, ValueError) as error:  # RecordError and JSON errors are ValueErrors
         print(f"cannot check {args.record}: {error}", file=out)
         return 2

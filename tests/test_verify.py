@@ -147,3 +147,16 @@ def test_the_module_runs_as_a_program(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "VERIFIED" in done.stdout
+
+
+def test_the_card_rooms_event_and_reply_are_read_as_the_record(tmp_path: Path) -> None:
+    """A saved shoe_record event, or the v1 reply carrying it, checks as the record itself."""
+    event = {"event": "shoe_record", "shoe": RECORD["shoe"], "table": "main",
+             "commitment": RECORD["commitment"], "retired": "cut card", "record": RECORD}
+    for saved in (event, {"id": 3, "ok": True, "result": event}):
+        path = tmp_path / "saved.json"
+        path.write_text(json.dumps(saved))
+        assert main([str(path)], io.StringIO()) == 0
+    path.write_text(json.dumps({**event, "record": None, "retired": None}))
+    out = io.StringIO()
+    assert main([str(path)], out) == 2 and "still deals" in out.getvalue()

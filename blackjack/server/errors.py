@@ -25,7 +25,7 @@ __all__ = [
     "RegistrationThrottledError",
     "StorageError", "DatabaseError", "NameTakenError", "LookAlikeNameError", "UnknownAccountError",
     "InsufficientFundsError", "InvalidAmountError", "DuplicateStakeError",
-    "RoundClosedError", "SettlementError",
+    "RoundClosedError", "SettlementError", "RebuyRefusedError",
 ]
 
 CODES: dict[str, str] = {
@@ -66,6 +66,9 @@ CODES: dict[str, str] = {
     "not_your_turn": "another seat (or nobody) has the turn",
     "illegal_action": "the rules do not allow that action now (the message says why)",
     "no_hint": "a hint needs your turn",
+    "no_such_hand": "you have no hand with that number",
+    "no_such_shoe": "there is no shoe with that id",
+    "rebuy_refused": "no rebuy now: you still have chips, or your last rebuy was too recent",
     # The server.
     "unavailable": "the database is out of reach for a moment; nothing was changed",
     "server_error": "something went wrong on the server; nothing was changed",
@@ -218,6 +221,21 @@ class RoundClosedError(StorageError, ValueError):
         super().__init__(f"round {round_id!r} is already {state}; no more bets")
         self.round_id = round_id
         self.state = state
+
+
+class RebuyRefusedError(StorageError, ValueError):
+    """A rebuy was refused: the player is not broke, or rebought too recently.
+
+    ``chips`` is the player's balance with their chips in escrow; ``last``
+    when their last rebuy was (``None`` if never).
+    """
+
+    code = "rebuy_refused"
+
+    def __init__(self, chips: int, last: float | None, message: str | None = None) -> None:
+        super().__init__(message or f"no rebuy: {chips} chips, last rebuy at {last}")
+        self.chips = chips
+        self.last = last
 
 
 class SettlementError(StorageError, ValueError):

@@ -46,6 +46,10 @@ class Player:
         """The table the player sits at or watches."""
         self.seat: int | None = None
         """The seat number, or ``None`` when watching or in the lobby."""
+        self.seed = ""
+        """The player's seed text for provably fair shuffles (``seed TEXT``)."""
+        self.trainer = False
+        """Whether to say basic strategy's play after a different one (``trainer on``)."""
 
     @property
     def connected(self) -> bool:

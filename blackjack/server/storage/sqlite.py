@@ -49,6 +49,7 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from blackjack.server.storage import sql_records
 from blackjack.server.storage.audit import Audit, audit, read_books
 from blackjack.server.storage.interface import (
     Account,
@@ -56,9 +57,14 @@ from blackjack.server.storage.interface import (
     DatabaseError,
     DuplicateStakeError,
     HandRecord,
+    HandSummary,
     InsufficientFundsError,
     IStorage,
     LedgerEntry,
+    Leaderboard,
+    PlayerStats,
+    SHOE_RETIRED,
+    ShoeEntry,
     LookAlikeNameError,
     NameTakenError,
     RoundClosedError,
@@ -73,10 +79,12 @@ if TYPE_CHECKING:
 
 __all__ = ["SQLiteStorage", "open_storage", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """1: the first release.  2: ``accounts.look_key``, the look-alike form of
 each name, so that ``aIice`` cannot join next to ``alice``; a version 1 file
-gains the column, filled in, when it is opened."""
+gains the column, filled in, when it is opened.  3: provably fair shoes
+(``shoes``, ``rounds.shoe_id``), each hand's summary for ``stats``, and the
+ledger kind ``rebuy`` (:mod:`.sql_records`)."""
 
 _SCHEMA = """
 CREATE TABLE accounts (
@@ -110,7 +118,7 @@ CREATE INDEX stakes_by_state ON stakes (state);
 CREATE TABLE ledger (
     id         INTEGER PRIMARY KEY,
     account_id INTEGER NOT NULL REFERENCES accounts (id),
-    kind       TEXT    NOT NULL CHECK (kind IN ('issue', 'stake', 'payout', 'refund')),
+    kind       TEXT    NOT NULL CHECK (kind IN ('issue', 'rebuy', 'stake', 'payout', 'refund')),
     amount     INTEGER NOT NULL CHECK (typeof(amount) = 'integer'),
     balance    INTEGER NOT NULL CHECK (balance >= 0),
     round_id   TEXT,
@@ -200,6 +208,18 @@ def _check_id(value: object) -> int:
     if type(value) is not int:
         raise TypeError(f"account id must be an int, got {value!r}")
     return value
+
+
+def _check_time(value: object) -> float:
+    if type(value) not in (int, float):
+        raise TypeError(f"a time must be a number of seconds, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _check_reason(value: object) -> str:
+    if value not in SHOE_RETIRED:
+        raise ValueError(f"a shoe is retired for one of {SHOE_RETIRED}, not {value!r}")
+    return str(value)
 
 
 def _check_limit(value: object) -> int:
@@ -296,11 +316,15 @@ class SQLiteStorage:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         txn.execute(statement)
+                _add_records(txn, rebuild_ledger=False)
                 txn.execute(
                     "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
                 )
-            elif version == 1:
-                upgraded = _add_look_keys(txn)
+            elif version in (1, 2):
+                if version == 1:
+                    upgraded = _add_look_keys(txn)
+                _add_records(txn, rebuild_ledger=True)
+                txn.execute("INSERT INTO schema_version (version) VALUES (3)")
             elif version != SCHEMA_VERSION:
                 raise DatabaseError(
                     f"database {self.path!r} has schema version {version}; "
@@ -570,6 +594,9 @@ class SQLiteStorage:
         round_id: str,
         payouts: Mapping[int, int],
         record: Mapping[str, Any] | None = None,
+        *,
+        shoe: str | None = None,
+        summaries: Mapping[int, HandSummary] | None = None,
     ) -> Deferred[Mapping[int, int]]:
         _check_text(round_id, "round id")
         # Copied and checked here, on the reactor thread, so the caller may
@@ -581,11 +608,17 @@ class SQLiteStorage:
         record_json = json.dumps(
             {} if record is None else record, sort_keys=True, separators=(",", ":")
         )
-        return self._write(self._settle, round_id, checked, record_json, self._clock())
+        if shoe is not None:
+            _check_text(shoe, "shoe id")
+        extras = dict(summaries or {})
+        return self._write(
+            self._settle, round_id, checked, record_json, self._clock(), shoe, extras
+        )
 
     @staticmethod
     def _settle(
-        txn: Any, round_id: str, payouts: dict[int, int], record: str, now: float
+        txn: Any, round_id: str, payouts: dict[int, int], record: str, now: float,
+        shoe: str | None = None, summaries: Mapping[int, HandSummary] | None = None,
     ) -> dict[int, int]:
         state = _round_state(txn, round_id)
         if state is None:
@@ -626,6 +659,7 @@ class SQLiteStorage:
                 (round_id, account_id, staked[account_id], payout, record, now),
             )
             balances[account_id] = balance
+        sql_records.settle_extras(txn, round_id, shoe, summaries or {}, payouts)
         _close_round(txn, round_id, "settled", now)
         return balances
 
@@ -684,6 +718,63 @@ class SQLiteStorage:
         return self._read(read_books)
 
     @_deferred
+    def hand(self, account_id: int, hand_id: int) -> Deferred[HandRecord | None]:
+        return self._read(sql_records.select_hand, _check_id(account_id),
+                          _check_limit(hand_id))
+
+    @_deferred
+    def stats(self, account_id: int) -> Deferred[PlayerStats]:
+        return self._read(sql_records.select_stats, _check_id(account_id))
+
+    @_deferred
+    def top(self, limit: int, since: float) -> Deferred[Leaderboard]:
+        return self._read(sql_records.select_top, _check_limit(limit), _check_time(since))
+
+    @_deferred
+    def rebuy(self, account_id: int, amount: int, below: int, since: float) -> Deferred[int]:
+        _check_id(account_id)
+        check_amount(amount, "rebuy")
+        check_amount(below, "rebuy threshold", allow_zero=True)
+        return self._write(self._rebuy, account_id, amount, below, _check_time(since),
+                           self._clock())
+
+    @staticmethod
+    def _rebuy(txn: Any, account_id: int, amount: int, below: int, since: float,
+               now: float) -> int:
+        sql_records.rebuy(txn, account_id, below, since)
+        balance = _credit(txn, account_id, amount)
+        _journal(txn, account_id, "rebuy", amount, balance, None, "", now)
+        return balance
+
+    @_deferred
+    def open_shoe(self, shoe_id: str, table: str, record: Mapping[str, Any],
+                  server_seed: str) -> Deferred[None]:
+        _check_text(shoe_id, "shoe id")
+        _check_text(table, "table")
+        _check_text(server_seed, "server seed")
+        record_json = json.dumps(dict(record), sort_keys=True, separators=(",", ":"))
+        return self._write(sql_records.open_shoe, shoe_id, table, record_json, server_seed,
+                           self._clock())
+
+    @_deferred
+    def retire_shoe(self, shoe_id: str, reason: str) -> Deferred[None]:
+        _check_text(shoe_id, "shoe id")
+        return self._write(sql_records.retire_shoe, shoe_id, _check_reason(reason),
+                           self._clock())
+
+    @_deferred
+    def retire_shoes(self, table: str | None, reason: str) -> Deferred[list[str]]:
+        if table is not None:
+            _check_text(table, "table")
+        return self._write(sql_records.retire_shoes, table, _check_reason(reason),
+                           self._clock())
+
+    @_deferred
+    def shoe(self, shoe_id: str) -> Deferred[ShoeEntry | None]:
+        _check_text(shoe_id, "shoe id")
+        return self._read(sql_records.select_shoe, shoe_id)
+
+    @_deferred
     def audit(self) -> Deferred[Audit]:
         """Every check of :mod:`blackjack.server.storage.audit`, in one read transaction."""
         return self._read(audit)
@@ -701,8 +792,32 @@ def _add_look_keys(txn: Any) -> int:
         [(look_alike_key(name), account_id) for account_id, name in names],
     )
     txn.execute("CREATE INDEX accounts_by_look_key ON accounts (look_key)")
-    txn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+    txn.execute("INSERT INTO schema_version (version) VALUES (2)")
     return len(names)
+
+
+def _add_records(txn: Any, *, rebuild_ledger: bool) -> None:
+    """Version 3: shoes, hand summaries, and (for an older file) the ledger kind ``rebuy``."""
+    for statement in sql_records.COLUMNS:
+        txn.execute(statement)
+    for statement in sql_records.TABLES.split(";"):
+        if statement.strip():
+            txn.execute(statement)
+    if not rebuild_ledger:
+        return
+    # SQLite cannot change a CHECK constraint in place: the ledger is copied
+    # into a table made with the new one, as the SQLite manual's ALTER TABLE
+    # page describes, in this same transaction.
+    create = _one(txn, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'ledger'")
+    txn.execute(create.replace("CREATE TABLE ledger", "CREATE TABLE ledger_new").replace(
+        "'issue', 'stake'", "'issue', 'rebuy', 'stake'"))
+    txn.execute("INSERT INTO ledger_new SELECT * FROM ledger")
+    txn.execute("DROP TABLE ledger")
+    txn.execute("ALTER TABLE ledger_new RENAME TO ledger")
+    txn.execute("CREATE INDEX ledger_by_account ON ledger (account_id, id)")
+    txn.execute("CREATE INDEX ledger_by_kind ON ledger (kind)")
+    txn.execute("CREATE UNIQUE INDEX ledger_once ON ledger (round_id, account_id, kind, key)"
+                " WHERE round_id IS NOT NULL")
 
 
 def _one(txn: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:

@@ -1,0 +1,98 @@
+"""Basic strategy's play for a decision at the table, and what each choice is worth.
+
+One place answers "what should this seat do now, and what does each legal
+choice return?": ``hint`` asks it before a decision, the trainer and the
+player's statistics after one.  The values come from the engine's analyser
+through :func:`_values`, the one line to change when the finite-deck
+analysis replaces the infinite-deck one (and :data:`MODEL` with it).
+
+Values are expected returns per chip of the hand's bet, conditional on no
+dealer blackjack where the dealer peeks (the player decides after the peek).
+For an insurance decision they are what the side bet (or even money) adds:
+declining is worth 0, insurance ``half the bet x (3p - 1)`` per chip bet,
+and for a natural even money is worth 1 against ``payout x (1 - p)`` for
+declining, with ``p`` the chance of a dealer blackjack under the ace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from blackjack.actions import Action
+from blackjack.analysis import DealerOutcome, action_values, dealer_probabilities
+from blackjack.cards import Card
+from blackjack.hand import Hand
+from blackjack.round import Phase, Round
+from blackjack.rules import Rules
+from blackjack.strategy import advise
+
+__all__ = ["MODEL", "Advice", "advice"]
+
+MODEL = "exact, infinite deck"
+"""How the values are computed, as players are told."""
+
+
+def _values(rules: Rules, hand: Hand, upcard: Card, splits_done: int) -> dict[Action, float]:
+    """The analyser's value of each decision open to ``hand``: the one line to swap."""
+    return action_values(rules, hand, upcard, splits_done=splits_done)
+
+
+@dataclass(frozen=True)
+class Advice:
+    """Basic strategy's play for one decision, and the value of each legal choice."""
+
+    best: Action
+    """What basic strategy plays."""
+    values: dict[Action, float]
+    """Expected return per chip of the hand's bet, for each legal choice."""
+    model: str = MODEL
+
+    def cost(self, action: Action) -> float:
+        """What choosing ``action`` instead of :attr:`best` gives up, per chip bet.
+
+        Zero for the best play itself, and where the values do not cover the
+        choice.  In the few chart cells where shoe-game basic strategy
+        follows the published charts rather than the infinite-deck optimum,
+        it may be a hair below zero: the choice was worth slightly more.
+        """
+        if action is self.best or action not in self.values or self.best not in self.values:
+            return 0.0
+        return self.values[self.best] - self.values[action]
+
+    def rounded(self) -> dict[str, float]:
+        """:attr:`values` by action name, to four places (for events)."""
+        return {action.value: round(value, 4) for action, value in self.values.items()}
+
+
+def advice(rules: Rules, rnd: Round, seat: int) -> Advice | None:
+    """The advice for the decision ``seat`` faces in ``rnd`` now, or ``None`` if none."""
+    upcard = rnd.dealer_upcard
+    if upcard is None or rnd.phase not in (Phase.INSURANCE, Phase.PLAYING):
+        return None
+    legal = rnd.legal_actions(seat)
+    if not legal:
+        return None
+    if rnd.phase is Phase.INSURANCE:
+        hand = rnd.hands(seat)[0]
+        return Advice(advise(rules, hand, upcard, legal),
+                      _insurance_values(rules, hand, rnd.bets[seat], legal))
+    turn = rnd.turn
+    if turn is None or turn.seat != seat:
+        return None
+    hands = rnd.hands(seat)
+    hand = hands[turn.hand]
+    values = _values(rules, hand, upcard, len(hands) - 1)
+    return Advice(advise(rules, hand, upcard, legal),
+                  {action: value for action, value in values.items() if action in legal})
+
+
+def _insurance_values(rules: Rules, hand: Hand, bet: int,
+                      legal: frozenset[Action]) -> dict[Action, float]:
+    blackjack = dealer_probabilities(rules, 1)[DealerOutcome.BLACKJACK]
+    if hand.is_blackjack:
+        found = {Action.EVEN_MONEY: 1.0,
+                 Action.NO_INSURANCE: float(rules.blackjack_payout) * (1.0 - blackjack)}
+    else:
+        found = {Action.NO_INSURANCE: 0.0,
+                 Action.INSURANCE: (bet // 2) / bet * (3.0 * blackjack - 1.0)}
+    return {action: value for action, value in found.items() if action in legal}
