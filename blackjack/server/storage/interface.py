@@ -49,6 +49,10 @@ __all__ = [
     "DuplicateStakeError",
     "RoundClosedError",
     "SettlementError",
+    "check_amount",
+    "check_text",
+    "check_id",
+    "check_limit",
 ]
 
 #: Every ``LedgerEntry.kind``; see the module docstring for what each means.
@@ -297,3 +301,24 @@ def check_amount(amount: object, what: str, *, allow_zero: bool = False) -> int:
         low = "zero or more" if allow_zero else "positive"
         raise InvalidAmountError(f"{what} must be {low}, got {amount}")
     return amount
+
+
+def check_text(value: object, what: str) -> str:
+    """Return ``value`` if it is a non-empty string (a name, round id or key), else raise."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    return value
+
+
+def check_id(value: object) -> int:
+    """Return ``value`` if it is an account id (an ``int``, never a ``bool``), else raise."""
+    if type(value) is not int:
+        raise TypeError(f"account id must be an int, got {value!r}")
+    return value
+
+
+def check_limit(value: object) -> int:
+    """Return ``value`` if it is a whole number >= 0 of rows to return, else raise."""
+    if type(value) is not int or value < 0:
+        raise ValueError(f"limit must be a whole number >= 0, got {value!r}")
+    return value

@@ -35,13 +35,12 @@ zero or pay a round twice.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from twisted.enterprise import adbapi
 from twisted.internet import defer
@@ -49,6 +48,7 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from blackjack.server.storage._backend import fails_deferred, log_recovered
 from blackjack.server.storage.audit import Audit, audit, read_books
 from blackjack.server.storage.interface import (
     Account,
@@ -64,6 +64,9 @@ from blackjack.server.storage.interface import (
     SettlementError,
     UnknownAccountError,
     check_amount,
+    check_id,
+    check_limit,
+    check_text,
 )
 
 if TYPE_CHECKING:
@@ -132,7 +135,6 @@ _BUSY_TIMEOUT_MS = 5000
 
 _log = Logger()
 
-_P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
@@ -144,18 +146,6 @@ def _configure(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-
-
-def _deferred(
-    method: Callable[_P, Deferred[_T]],
-) -> Callable[_P, Deferred[_T]]:
-    """Make a method report bad arguments as a failed Deferred, never a raise."""
-
-    @functools.wraps(method)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Deferred[_T]:
-        return defer.maybeDeferred(method, *args, **kwargs)
-
-    return wrapper
 
 
 _Call = tuple[Callable[..., Any], tuple[Any, ...]]
@@ -181,24 +171,6 @@ def _wrap_sqlite_error(error: Exception) -> Exception:
         wrapped.__cause__ = error
         return wrapped
     return error
-
-
-def _check_text(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
-    return value
-
-
-def _check_id(value: object) -> int:
-    if type(value) is not int:
-        raise TypeError(f"account id must be an int, got {value!r}")
-    return value
-
-
-def _check_limit(value: object) -> int:
-    if type(value) is not int or value < 0:
-        raise ValueError(f"limit must be a whole number >= 0, got {value!r}")
-    return value
 
 
 class SQLiteStorage:
@@ -396,7 +368,7 @@ class SQLiteStorage:
         """Fire once the schema exists; fail if it could not be created."""
         return self._read(lambda txn: None)
 
-    @_deferred
+    @fails_deferred
     def close(self) -> Deferred[None]:
         """Wait for queued work, then close the connection and its thread."""
         if self._closed:
@@ -414,12 +386,12 @@ class SQLiteStorage:
 
     # --- accounts ---------------------------------------------------------------
 
-    @_deferred
+    @fails_deferred
     def create_account(
         self, name: str, password_hash: str, bankroll: int
     ) -> Deferred[Account]:
-        _check_text(name, "name")
-        _check_text(password_hash, "password hash")
+        check_text(name, "name")
+        check_text(password_hash, "password hash")
         check_amount(bankroll, "bankroll", allow_zero=True)
         return self._write(
             self._create_account, name, password_hash, bankroll, self._clock()
@@ -444,29 +416,29 @@ class SQLiteStorage:
             _journal(txn, account_id, "issue", bankroll, bankroll, None, "", now)
         return Account(account_id, name, bankroll, now)
 
-    @_deferred
+    @fails_deferred
     def get_account(self, name: str) -> Deferred[Account | None]:
-        _check_text(name, "name")
+        check_text(name, "name")
         return self._read(_select_account, "name_key", name.lower())
 
-    @_deferred
+    @fails_deferred
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:
-        return self._read(_select_account, "id", _check_id(account_id))
+        return self._read(_select_account, "id", check_id(account_id))
 
-    @_deferred
+    @fails_deferred
     def password_hash(self, name: str) -> Deferred[str | None]:
-        _check_text(name, "name")
+        check_text(name, "name")
         return self._read(_select_password_hash, name.lower())
 
-    @_deferred
+    @fails_deferred
     def balance(self, account_id: int) -> Deferred[int]:
-        return self._read(_balance, _check_id(account_id))
+        return self._read(_balance, check_id(account_id))
 
     # --- chips ------------------------------------------------------------------
 
-    @_deferred
+    @fails_deferred
     def issue(self, account_id: int, amount: int) -> Deferred[int]:
-        _check_id(account_id)
+        check_id(account_id)
         check_amount(amount, "issued amount")
         return self._write(self._issue, account_id, amount, self._clock())
 
@@ -476,13 +448,13 @@ class SQLiteStorage:
         _journal(txn, account_id, "issue", amount, balance, None, "", now)
         return balance
 
-    @_deferred
+    @fails_deferred
     def stake(
         self, account_id: int, round_id: str, key: str, amount: int
     ) -> Deferred[int]:
-        _check_id(account_id)
-        _check_text(round_id, "round id")
-        _check_text(key, "stake key")
+        check_id(account_id)
+        check_text(round_id, "round id")
+        check_text(key, "stake key")
         check_amount(amount, "stake")
         return self._write(
             self._stake, account_id, round_id, key, amount, self._clock()
@@ -524,18 +496,18 @@ class SQLiteStorage:
         _journal(txn, account_id, "stake", -amount, balance, round_id, key, now)
         return balance
 
-    @_deferred
+    @fails_deferred
     def settle(
         self,
         round_id: str,
         payouts: Mapping[int, int],
         record: Mapping[str, Any] | None = None,
     ) -> Deferred[Mapping[int, int]]:
-        _check_text(round_id, "round id")
+        check_text(round_id, "round id")
         # Copied and checked here, on the reactor thread, so the caller may
         # reuse its dict and a bad value fails before touching the database.
         checked = {
-            _check_id(account_id): check_amount(payout, "payout", allow_zero=True)
+            check_id(account_id): check_amount(payout, "payout", allow_zero=True)
             for account_id, payout in payouts.items()
         }
         record_json = json.dumps(
@@ -589,9 +561,9 @@ class SQLiteStorage:
         _close_round(txn, round_id, "settled", now)
         return balances
 
-    @_deferred
+    @fails_deferred
     def refund(self, round_id: str) -> Deferred[Mapping[int, int]]:
-        _check_text(round_id, "round id")
+        check_text(round_id, "round id")
         return self._write(self._refund, round_id, self._clock())
 
     @staticmethod
@@ -600,11 +572,9 @@ class SQLiteStorage:
             _refund_round(txn, round_id, now)
         return _round_balances(txn, round_id)
 
-    @_deferred
+    @fails_deferred
     def recover(self) -> Deferred[list[tuple[str, int, int]]]:
-        return self._write(self._recover, self._clock()).addCallback(
-            self._log_recovered
-        )
+        return self._write(self._recover, self._clock()).addCallback(log_recovered)
 
     @staticmethod
     def _recover(txn: Any, now: float) -> list[tuple[str, int, int]]:
@@ -616,34 +586,21 @@ class SQLiteStorage:
             refunded.extend(_refund_round(txn, round_id, now))
         return refunded
 
-    def _log_recovered(
-        self, refunded: list[tuple[str, int, int]]
-    ) -> list[tuple[str, int, int]]:
-        for round_id, account_id, amount in refunded:
-            _log.warn(
-                "recovery: refunded {amount} chips to account {account_id},"
-                " left in escrow for round {round_id} by a crash",
-                amount=amount,
-                account_id=account_id,
-                round_id=round_id,
-            )
-        return refunded
-
     # --- reports ----------------------------------------------------------------
 
-    @_deferred
+    @fails_deferred
     def ledger(self, account_id: int, limit: int = 20) -> Deferred[list[LedgerEntry]]:
-        return self._read(_select_ledger, _check_id(account_id), _check_limit(limit))
+        return self._read(_select_ledger, check_id(account_id), check_limit(limit))
 
-    @_deferred
+    @fails_deferred
     def history(self, account_id: int, limit: int = 10) -> Deferred[list[HandRecord]]:
-        return self._read(_select_hands, _check_id(account_id), _check_limit(limit))
+        return self._read(_select_hands, check_id(account_id), check_limit(limit))
 
-    @_deferred
+    @fails_deferred
     def books(self) -> Deferred[Books]:
         return self._read(read_books)
 
-    @_deferred
+    @fails_deferred
     def audit(self) -> Deferred[Audit]:
         """Every check of :mod:`blackjack.server.storage.audit`, in one read transaction."""
         return self._read(audit)
