@@ -7,6 +7,7 @@ so ``--reactor`` keeps working (pytest-twisted installs it first).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from zope.interface import implementer
 
 from blackjack.server.core.player import ISeatClient, Player
 from blackjack.server.storage.sqlite import SQLiteStorage
+from storage_backends import BACKENDS, make_backend
 
 
 def wait(d: Deferred[Any], seconds: float = 5.0) -> Deferred[Any]:
@@ -46,6 +48,14 @@ class FakeClient:
     def last(self, kind: str) -> dict[str, Any]:
         """The latest event of a kind."""
         return [e for e in self.events if e["event"] == kind][-1]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """Each storage backend in turn (see ``storage_backends.py``)."""
+    made = make_backend(request.param, tmp_path)
+    yield made
+    made.close()
 
 
 @pytest.fixture

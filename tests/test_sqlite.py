@@ -1,0 +1,185 @@
+"""What only the SQLite backend has: its file, pragmas, schema checks and write lock.
+
+The behaviour every backend shares is in ``test_storage.py``; group commit is
+in ``test_group_commit.py``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.task import Clock
+
+from blackjack.server.storage import Account, Books, DatabaseError
+from blackjack.server.storage import sqlite as sqlite_module
+from blackjack.server.storage.sqlite import SCHEMA_VERSION, SQLiteStorage, open_storage
+
+from test_storage import TIMEOUT, new_account, timed
+
+
+@pytest_twisted.async_yield_fixture()
+async def store() -> Any:
+    storage = SQLiteStorage(":memory:", clock=Clock().seconds)
+    await timed(storage.ready())
+    yield storage
+    await timed(storage.close())
+
+
+@pytest_twisted.async_yield_fixture()
+async def pair(store: SQLiteStorage) -> Any:
+    """Alice and Bob, 100 chips each."""
+    yield (await new_account(store, "Alice", 100), await new_account(store, "Bob", 100))
+
+
+@pytest_twisted.ensureDeferred
+async def test_write_takes_the_lock_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stake holds the write lock from its first read (BEGIN IMMEDIATE), so no
+    other connection can write between its check and its debit."""
+    from twisted.internet.threads import deferToThread
+
+    path = tmp_path / "lock.sqlite3"
+    storage = SQLiteStorage(str(path), clock=Clock().seconds)
+    account = await new_account(storage, bankroll=100)
+    inside, release = threading.Event(), threading.Event()
+    round_state = sqlite_module._round_state
+
+    def pause_after_reading(txn: Any, round_id: str) -> str | None:
+        state = round_state(txn, round_id)
+        inside.set()
+        release.wait(TIMEOUT)
+        return state
+
+    def try_to_write() -> str:
+        other = sqlite3.connect(path, timeout=0.05, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return "got the write lock"
+        except sqlite3.OperationalError as e:
+            return str(e)
+        finally:
+            other.close()
+
+    monkeypatch.setattr(sqlite_module, "_round_state", pause_after_reading)
+    try:
+        staking = storage.stake(account.id, "r1", "seat1:bet", 10)
+        assert await timed(deferToThread(inside.wait, TIMEOUT))
+        assert await timed(deferToThread(try_to_write)) == "database is locked"
+    finally:
+        release.set()
+    assert await timed(staking) == 90
+    await timed(storage.close())
+
+
+
+@pytest_twisted.ensureDeferred
+async def test_settle_is_one_transaction(
+    store: SQLiteStorage, pair: tuple[Account, Account], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure half-way through a settlement rolls back every credit before it."""
+    alice, bob = pair
+    await timed(store.stake(alice.id, "r1", "seat1:bet", 20))
+    await timed(store.stake(bob.id, "r1", "seat2:bet", 20))
+    journal = sqlite_module._journal
+
+    def fail_on_bob(txn: Any, account_id: int, *args: Any) -> None:
+        if account_id == bob.id:
+            raise sqlite3.OperationalError("disk I/O error")
+        journal(txn, account_id, *args)
+
+    monkeypatch.setattr(sqlite_module, "_journal", fail_on_bob)
+    with pytest.raises(DatabaseError, match="disk I/O error"):
+        await timed(store.settle("r1", {alice.id: 40, bob.id: 40}))
+    monkeypatch.undo()
+    assert await timed(store.balance(alice.id)) == 80
+    assert await timed(store.books()) == Books(200, 160, 40, 0)
+    assert await timed(store.history(alice.id)) == []
+    assert await timed(store.settle("r1", {alice.id: 40, bob.id: 0})) == {
+        alice.id: 120,
+        bob.id: 80,
+    }
+
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("bank.db", "bank.db"),
+        ("sqlite:///bank.db", "bank.db"),
+        ("sqlite:///:memory:", ":memory:"),
+        ("sqlite://", ":memory:"),
+    ],
+)
+@pytest_twisted.ensureDeferred
+async def test_open_storage_accepts_paths_and_sqlite_urls(
+    url: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """open_storage() maps a path or sqlite:// URL to an SQLite file."""
+    monkeypatch.chdir(tmp_path)
+    storage = open_storage(url, clock=Clock().seconds)
+    try:
+        assert isinstance(storage, SQLiteStorage) and storage.path == expected
+        await timed(storage.ready())
+    finally:
+        await timed(storage.close())
+
+
+def test_open_storage_refuses_other_databases() -> None:
+    """A URL for a backend that does not exist yet gets a clear error."""
+    with pytest.raises(ValueError, match="unsupported database 'postgresql'"):
+        open_storage("postgresql://localhost/blackjack")
+
+
+def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    """A database path in a directory that does not exist fails at once."""
+    with pytest.raises(DatabaseError, match="does not exist"):
+        SQLiteStorage(str(tmp_path / "nope" / "bank.sqlite3"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A database written by a newer server version is not touched."""
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        connection.execute(
+            "INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION + 1,)
+        )
+    connection.close()
+    storage = SQLiteStorage(str(path), clock=Clock().seconds)
+    try:
+        with pytest.raises(DatabaseError, match="schema version"):
+            await timed(storage.ready())
+        with pytest.raises(DatabaseError, match="schema version"):
+            await timed(storage.get_account("alice"))
+    finally:
+        await timed(storage.close())
+
+
+@pytest_twisted.ensureDeferred
+async def test_schema_and_pragmas_on_a_new_file(tmp_path: Path) -> None:
+    """A new file gets the schema version, WAL journal and integer-only money."""
+    path = tmp_path / "new.sqlite3"
+    storage = SQLiteStorage(str(path), clock=Clock().seconds)
+    await timed(storage.ready())
+    await timed(storage.close())
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT version FROM schema_version").fetchall() == [
+            (SCHEMA_VERSION,)
+        ]
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        with pytest.raises(sqlite3.IntegrityError):
+            connection.execute(
+                "INSERT INTO accounts (name, name_key, password_hash, balance, created)"
+                " VALUES ('x', 'x', 'h', 1.5, 0)"
+            )
+    connection.close()
+
+
