@@ -16,6 +16,7 @@ import pytest_twisted
 from twisted.internet.task import Clock
 
 from blackjack.server.storage import Account, Books, DatabaseError
+from blackjack.server.storage import sql as sql_module
 from blackjack.server.storage import sqlite as sqlite_module
 from blackjack.server.storage.sqlite import SCHEMA_VERSION, SQLiteStorage, open_storage
 
@@ -48,7 +49,7 @@ async def test_write_takes_the_lock_before_reading(
     storage = SQLiteStorage(str(path), clock=Clock().seconds)
     account = await new_account(storage, bankroll=100)
     inside, release = threading.Event(), threading.Event()
-    round_state = sqlite_module._round_state
+    round_state = sql_module._round_state
 
     def pause_after_reading(txn: Any, round_id: str) -> str | None:
         state = round_state(txn, round_id)
@@ -67,7 +68,7 @@ async def test_write_takes_the_lock_before_reading(
         finally:
             other.close()
 
-    monkeypatch.setattr(sqlite_module, "_round_state", pause_after_reading)
+    monkeypatch.setattr(sql_module, "_round_state", pause_after_reading)
     try:
         staking = storage.stake(account.id, "r1", "seat1:bet", 10)
         assert await timed(deferToThread(inside.wait, TIMEOUT))
@@ -87,14 +88,14 @@ async def test_settle_is_one_transaction(
     alice, bob = pair
     await timed(store.stake(alice.id, "r1", "seat1:bet", 20))
     await timed(store.stake(bob.id, "r1", "seat2:bet", 20))
-    journal = sqlite_module._journal
+    journal = sql_module._journal
 
     def fail_on_bob(txn: Any, account_id: int, *args: Any) -> None:
         if account_id == bob.id:
             raise sqlite3.OperationalError("disk I/O error")
         journal(txn, account_id, *args)
 
-    monkeypatch.setattr(sqlite_module, "_journal", fail_on_bob)
+    monkeypatch.setattr(sql_module, "_journal", fail_on_bob)
     with pytest.raises(DatabaseError, match="disk I/O error"):
         await timed(store.settle("r1", {alice.id: 40, bob.id: 40}))
     monkeypatch.undo()
@@ -183,3 +184,66 @@ async def test_schema_and_pragmas_on_a_new_file(tmp_path: Path) -> None:
     connection.close()
 
 
+
+
+# --- schema versions ---------------------------------------------------------
+
+RELEASE_1 = Path(__file__).parent / "data" / "release-1.sqlite3"
+"""A room written by the first release (schema version 1): see data/make_release_1.py."""
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_file_from_the_first_release_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A version-1 file opens, gains each round's table, keeps every chip, and its
+    crash leftovers are refunded table by table."""
+    from blackjack.server.storage.audit import audit_file
+
+    path = tmp_path / "room.sqlite3"
+    path.write_bytes(RELEASE_1.read_bytes())
+    before = audit_file(str(path))
+    storage = SQLiteStorage(str(path), clock=Clock().seconds)
+    try:
+        assert await timed(storage.audit()) == before
+        assert before.balanced and before.books.escrow == 170
+        refunded = await timed(storage.recover("main"))
+        assert sorted(amount for _, _, amount in refunded) == [20, 50]
+        [(round_id, _, amount)] = await timed(storage.recover("high-rollers"))
+        assert (round_id.startswith("high-rollers-"), amount) == (True, 100)
+        assert await timed(storage.recover()) == []
+    finally:
+        await timed(storage.close())
+    with sqlite3.connect(path) as connection:
+        versions = connection.execute("SELECT version FROM schema_version").fetchall()
+        tables = dict(connection.execute("SELECT round_id, table_name FROM rounds"))
+    connection.close()
+    assert versions == [(1,), (SCHEMA_VERSION,)] and SCHEMA_VERSION == 2
+    assert sorted(set(tables.values())) == ["high-rollers", "main", "vegas"]
+    assert all(round_id.startswith(table + "-") for round_id, table in tables.items())
+    after = audit_file(str(path))
+    assert after.balanced and after.books.escrow == 0
+    assert after.books.issued == before.books.issued
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_failed_upgrade_changes_nothing(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upgrade that fails half-way leaves the file at version 1, as it was."""
+    path = tmp_path / "room.sqlite3"
+    path.write_bytes(RELEASE_1.read_bytes())
+
+    def broken(cursor: Any) -> None:
+        cursor.execute("ALTER TABLE rounds ADD COLUMN table_name TEXT NOT NULL DEFAULT ''")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setitem(sqlite_module._STEPS, 2, broken)
+    storage = SQLiteStorage(str(path), clock=Clock().seconds)
+    try:
+        with pytest.raises(DatabaseError, match="disk I/O error"):
+            await timed(storage.ready())
+    finally:
+        await timed(storage.close())
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT MAX(version) FROM schema_version").fetchone() == (1,)
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(rounds)")]
+    connection.close()
+    assert "table_name" not in columns

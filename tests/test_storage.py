@@ -618,3 +618,43 @@ async def test_books_always_balance(backend: Any) -> None:
     await deferToThread(
         run_state_machine_as_test, BankMachine, settings=machine_settings
     ).addTimeout(120, reactor)
+
+
+# --- recovery table by table -------------------------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_recover_one_table_leaves_the_others(store: IStorage) -> None:
+    """recover(table) refunds only the open rounds whose id names that table."""
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "main-aa", "seat1:bet", 10))
+    await timed(store.stake(account.id, "high-rollers-bb", "seat1:bet", 20))
+    await timed(store.stake(account.id, "main-cc", "seat1:bet", 5))
+    await timed(store.settle("main-cc", {account.id: 10}))
+    assert await timed(store.recover("main")) == [("main-aa", account.id, 10)]
+    assert await timed(store.recover("main")) == []
+    assert await timed(store.recover("high")) == []
+    assert await timed(store.recover("high-rollers")) == [("high-rollers-bb", account.id, 20)]
+    assert await timed(store.books()) == Books(100, 105, 0, -5)
+
+
+@pytest_twisted.ensureDeferred
+async def test_recover_everything_includes_rounds_of_no_table(store: IStorage) -> None:
+    """recover() with no table refunds every open round, even one whose id names none."""
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "r1", "seat1:bet", 10))
+    await timed(store.stake(account.id, "main-aa", "seat1:bet", 20))
+    assert await timed(store.recover("main")) == [("main-aa", account.id, 20)]
+    assert await timed(store.recover()) == [("r1", account.id, 10)]
+
+
+@pytest.mark.parametrize("table", ["", 5, None])
+@pytest_twisted.ensureDeferred
+async def test_recover_refuses_a_bad_table_name(store: IStorage, table: Any) -> None:
+    """An empty or non-string table name fails the Deferred; None means every table."""
+    d = store.recover(table)
+    if table is None:
+        assert await timed(d) == []
+    else:
+        with pytest.raises((ValueError, TypeError)):
+            await timed(d)

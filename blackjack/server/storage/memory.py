@@ -51,6 +51,7 @@ from blackjack.server.storage.interface import (
     check_id,
     check_limit,
     check_text,
+    round_table,
 )
 
 if TYPE_CHECKING:
@@ -84,6 +85,8 @@ class _Round:
     state: str
     """``open``, ``settled`` or ``refunded``."""
     opened: float
+    table: str
+    """:func:`round_table` of its id."""
     stakes: list[_Stake] = field(default_factory=list)
 
 
@@ -255,7 +258,7 @@ class MemoryStorage:
         if account.balance < amount:
             raise InsufficientFundsError(account.balance, amount)
         if rnd is None:
-            rnd = self.database.rounds[round_id] = _Round("open", now)
+            rnd = self.database.rounds[round_id] = _Round("open", now, round_table(round_id))
         account.balance -= amount
         rnd.stakes.append(_Stake(account_id, key, amount, "held"))
         self._journal(account, "stake", -amount, round_id, key, now)
@@ -280,7 +283,7 @@ class MemoryStorage:
                 raise SettlementError(
                     f"round {round_id!r} has no stakes, cannot pay {sorted(payouts)}")
             # Nobody bet.  Record the round so a late stake cannot reopen it.
-            db.rounds[round_id] = _Round("settled", now)
+            db.rounds[round_id] = _Round("settled", now, round_table(round_id))
             return {}
         if rnd.state != "open":
             return self._round_balances(rnd)  # already paid: change nothing
@@ -318,12 +321,15 @@ class MemoryStorage:
         return self._round_balances(rnd)
 
     @fails_deferred
-    def recover(self) -> Deferred[Refunded]:
-        return self._answer(self._recover, self._clock()).addCallback(log_recovered)
+    def recover(self, table: str | None = None) -> Deferred[Refunded]:
+        if table is not None:
+            check_text(table, "table")
+        return self._answer(self._recover, table, self._clock()).addCallback(log_recovered)
 
-    def _recover(self, now: float) -> Refunded:
+    def _recover(self, table: str | None, now: float) -> Refunded:
         open_rounds = sorted((rnd.opened, round_id) for round_id, rnd
-                             in self.database.rounds.items() if rnd.state == "open")
+                             in self.database.rounds.items()
+                             if rnd.state == "open" and table in (None, rnd.table))
         refunded: Refunded = []
         for _, round_id in open_rounds:
             refunded.extend(self._refund_round(round_id, self.database.rounds[round_id], now))
