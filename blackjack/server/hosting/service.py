@@ -1,8 +1,9 @@
 """The running card room as one Twisted service, with a graceful stop.
 
 :class:`BlackjackService` owns the storage, accounts, lobby, tables and the
-listening port.  Starting it queues ``storage.recover()`` (refunding stakes a
-crash left in escrow) ahead of every other database call, then listens.
+listening port.  Starting it queues a recovery for each of its tables
+(``storage.recover(table)``: refund the stakes a crash left in escrow for
+that table's open rounds) ahead of every other database call, then listens.
 Stopping it (``SIGTERM`` under twistd) stops listening, tells everyone, lets
 every table finish its round (hands still in play stand) or refund its bets,
 closes the connections and then the database, so nothing staked is lost.
@@ -60,13 +61,22 @@ class BlackjackService(Service):
     def startService(self) -> None:
         """Refund crash leftovers (queued first on the database), then listen."""
         super().startService()
-        self.storage.recover().addErrback(
-            lambda f: _log.failure("could not recover stakes left in escrow", f))
+        for table in self.lobby.tables.values():
+            self._recover(table.name)
+        # This one process owns the whole database, so rounds of tables it no
+        # longer hosts (renamed or dropped from the options) are refunded too.
+        self._recover(None)
         listening = serverFromString(self.reactor, self.listen).listen(self.factory)
         failures: list[Failure] = []
         listening.addCallbacks(self._listening, failures.append)
         if failures:
             failures[0].raiseException()
+
+    def _recover(self, table: str | None) -> None:
+        def failed(failure: Failure) -> None:
+            _log.failure("could not recover stakes left in escrow at table {table}",
+                         failure, table=table or "(any)")
+        self.storage.recover(table).addErrback(failed)
 
     def _listening(self, port: IListeningPort) -> IListeningPort:
         self.port = port
