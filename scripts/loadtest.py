@@ -963,8 +963,8 @@ async def make_accounts(storage: Any, names: Iterable[str], bankroll: int) -> in
 
 
 async def make_accounts_in(path: str, names: Sequence[str], bankroll: int) -> int:
-    """:func:`make_accounts` in an SQLite file (the server need not be running)."""
-    from blackjack.server.storage.sqlite import open_storage
+    """:func:`make_accounts` in an SQLite file or PostgreSQL URL (the server need not run)."""
+    from blackjack.server.storage.backends import open_storage
 
     storage = open_storage(path)
     try:

@@ -18,7 +18,8 @@ from twisted.internet.task import Clock
 from blackjack.server.storage import Account, Books, DatabaseError
 from blackjack.server.storage import sql as sql_module
 from blackjack.server.storage import sqlite as sqlite_module
-from blackjack.server.storage.sqlite import SCHEMA_VERSION, SQLiteStorage, open_storage
+from blackjack.server.storage.backends import open_storage
+from blackjack.server.storage.sqlite import SCHEMA_VERSION, SQLiteStorage
 
 from test_storage import TIMEOUT, new_account, timed
 
@@ -133,9 +134,9 @@ async def test_open_storage_accepts_paths_and_sqlite_urls(
 
 
 def test_open_storage_refuses_other_databases() -> None:
-    """A URL for a backend that does not exist yet gets a clear error."""
-    with pytest.raises(ValueError, match="unsupported database 'postgresql'"):
-        open_storage("postgresql://localhost/blackjack")
+    """A URL for a database the server does not speak gets a clear error."""
+    with pytest.raises(ValueError, match="unsupported database 'mysql'"):
+        open_storage("mysql://localhost/blackjack")
 
 
 def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:

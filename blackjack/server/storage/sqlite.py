@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 from twisted.enterprise import adbapi
 
 from blackjack.server.storage import schema
-from blackjack.server.storage.interface import DatabaseError, IStorage
+from blackjack.server.storage.interface import DatabaseError
 from blackjack.server.storage.schema import SCHEMA_VERSION
 from blackjack.server.storage.sql import Cursor, SQLStorage
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorCore
 
-__all__ = ["SQLiteStorage", "open_storage", "SCHEMA_VERSION"]
+__all__ = ["SQLiteStorage", "SCHEMA_VERSION"]
 
 _SCHEMA = """
 CREATE TABLE accounts (
@@ -191,32 +191,3 @@ class SQLiteStorage(SQLStorage):
             txn.execute("COMMIT")
         except sqlite3.Error as e:
             raise DatabaseError(f"cannot open database {self.path!r}: {e}") from e
-
-
-# --- choosing a backend ------------------------------------------------------
-
-
-def open_storage(
-    url_or_path: str, clock: Callable[[], float] | None = None
-) -> IStorage:
-    """Open the storage named by a path or URL.
-
-    Accepted: a plain file path, ``":memory:"``, ``sqlite:///relative.db``,
-    ``sqlite:////absolute/path.db`` and ``sqlite://`` (in memory).  Other
-    schemes (a future ``postgresql://``) are refused with a clear error.
-    """
-    if url_or_path.startswith("sqlite:///"):
-        path = url_or_path[len("sqlite:///") :] or ":memory:"
-    elif url_or_path == "sqlite://":
-        path = ":memory:"
-    elif "://" in url_or_path:
-        scheme = url_or_path.split("://", 1)[0]
-        raise ValueError(
-            f"unsupported database {scheme!r} in {url_or_path!r}:"
-            " use a file path or sqlite:///path"
-        )
-    else:
-        path = url_or_path
-    if not path:
-        raise ValueError("empty database path")
-    return SQLiteStorage(path, clock)
