@@ -49,6 +49,7 @@ __all__ = [
     "DuplicateStakeError",
     "RoundClosedError",
     "SettlementError",
+    "MigrationError",
     "check_amount",
     "check_text",
     "check_id",
@@ -196,6 +197,10 @@ class RoundClosedError(StorageError, ValueError):
 
 class SettlementError(StorageError, ValueError):
     """Payouts do not match the round's stakes; nothing was paid."""
+
+
+class MigrationError(StorageError, ValueError):
+    """A room cannot be copied between databases as asked; nothing was copied."""
 
 
 # --- the interface --------------------------------------------------------------
