@@ -17,7 +17,7 @@ from zope.interface import implementer
 
 from blackjack.server.core.player import ISeatClient, Player
 from blackjack.server.storage.sqlite import SQLiteStorage
-from storage_backends import BACKENDS, make_backend
+from storage_backends import BACKENDS, PostgreSQLBackend, make_backend, require_postgresql
 
 
 def wait(d: Deferred[Any], seconds: float = 5.0) -> Deferred[Any]:
@@ -56,6 +56,17 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     made = make_backend(request.param, tmp_path)
     yield made
     made.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """What a server's --db is given: an SQLite file's path, or a fresh PostgreSQL URL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "room.sqlite3")
+        return
+    backend = PostgreSQLBackend(require_postgresql())
+    yield backend.fresh()
+    backend.close()
 
 
 @pytest.fixture
