@@ -50,10 +50,10 @@ async def test_write_takes_the_lock_before_reading(
     storage = SQLiteStorage(str(path), clock=Clock().seconds)
     account = await new_account(storage, bankroll=100)
     inside, release = threading.Event(), threading.Event()
-    round_state = sql_module._round_state
+    open_round = sqlite_module.SQLiteCursor.open_round
 
-    def pause_after_reading(txn: Any, round_id: str) -> str | None:
-        state = round_state(txn, round_id)
+    def pause_after_reading(txn: Any, *args: Any) -> str | None:
+        state = open_round(txn, *args)
         inside.set()
         release.wait(TIMEOUT)
         return state
@@ -69,7 +69,7 @@ async def test_write_takes_the_lock_before_reading(
         finally:
             other.close()
 
-    monkeypatch.setattr(sql_module, "_round_state", pause_after_reading)
+    monkeypatch.setattr(sqlite_module.SQLiteCursor, "open_round", pause_after_reading)
     try:
         staking = storage.stake(account.id, "r1", "seat1:bet", 10)
         assert await timed(deferToThread(inside.wait, TIMEOUT))

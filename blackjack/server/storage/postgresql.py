@@ -175,6 +175,16 @@ class PostgreSQLCursor(Cursor):
         return (isinstance(error, psycopg2.errors.UniqueViolation)
                 and "name_key" in (error.diag.constraint_name or ""))
 
+    def add_chips(self, account_id: int, amount: int, *, debit: bool = False) -> int | None:
+        if debit:
+            row = self.execute("UPDATE accounts SET balance = balance - ?"
+                               " WHERE id = ? AND balance >= ? RETURNING balance",
+                               (amount, account_id, amount)).fetchone()
+        else:
+            row = self.execute("UPDATE accounts SET balance = balance + ? WHERE id = ?"
+                               " RETURNING balance", (amount, account_id)).fetchone()
+        return None if row is None else int(row[0])
+
 
 class _Connection(adbapi.Connection):
     """adbapi's connection, for a driver in autocommit mode.

@@ -88,6 +88,28 @@ class Cursor:
 
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
+        # Rounds whose row this transaction holds locked.  Locking a row again
+        # in every call's savepoint would make PostgreSQL pile the calls'
+        # subtransactions into one growing multixact: quadratic for a batch
+        # of stakes into one round.  A lock taken in a call that is rolled
+        # back is released with it, so only kept calls' locks count.
+        self._locked: set[str] = set()
+        self._pending: set[str] = set()
+
+    def lock(self, round_id: str) -> str:
+        """The clause that locks the round's row, unless this transaction holds it."""
+        if not self.for_update or round_id in self._locked:
+            return ""
+        self._pending.add(round_id)
+        return self.for_update
+
+    def call_started(self) -> None:
+        """A call's savepoint is set: its locks are not yet the transaction's."""
+        self._pending = set()
+
+    def call_kept(self) -> None:
+        """The call's savepoint was released: its locks are held till COMMIT."""
+        self._locked |= self._pending
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Cursor:
         self._cursor.execute(sql, params)
@@ -117,6 +139,35 @@ class Cursor:
     def name_taken(self, error: Exception) -> bool:
         """True if ``error`` is the unique index on ``accounts.name_key`` refusing a row."""
         raise NotImplementedError
+
+    # Each statement is a round trip to a database server, so the two steps a
+    # dialect can do in one statement are methods (PostgreSQL: RETURNING).
+
+    def open_round(self, round_id: str, table: str, now: float) -> str | None:
+        """Open the round if it is new; its state, its row locked till the end."""
+        self.execute("INSERT INTO rounds (round_id, table_name, state, opened)"
+                     " VALUES (?, ?, 'open', ?) ON CONFLICT (round_id) DO NOTHING",
+                     (round_id, table, now))
+        state: str | None = self.execute(
+            "SELECT state FROM rounds WHERE round_id = ?" + self.lock(round_id),
+            (round_id,)).fetchone()[0]
+        return state
+
+    def add_chips(self, account_id: int, amount: int, *, debit: bool = False) -> int | None:
+        """Credit ``amount`` (or debit it, if the balance covers it); the new balance.
+
+        ``None`` if nothing changed: no such account, or (debit) too few chips.
+        """
+        if debit:
+            self.execute("UPDATE accounts SET balance = balance - ?"
+                         " WHERE id = ? AND balance >= ?", (amount, account_id, amount))
+        else:
+            self.execute("UPDATE accounts SET balance = balance + ? WHERE id = ?",
+                         (amount, account_id))
+        if self.rowcount != 1:
+            return None
+        return int(self.execute("SELECT balance FROM accounts WHERE id = ?",
+                                (account_id,)).fetchone()[0])
 
 
 _Call = tuple[Callable[..., Any], tuple[Any, ...]]
@@ -233,6 +284,7 @@ class SQLStorage:
             cursor.execute(begin)
             for work, args in calls:
                 cursor.execute("SAVEPOINT call")
+                cursor.call_started()
                 try:
                     result = work(cursor, *args)
                 except Exception as error:
@@ -247,6 +299,7 @@ class SQLStorage:
                     outcomes.append((False, self._domain(error)))
                 else:
                     cursor.execute("RELEASE call")
+                    cursor.call_kept()
                     outcomes.append((True, result))
         except self.driver_errors as error:
             _roll_back(cursor, self.driver_errors)
@@ -496,12 +549,9 @@ def _issue(txn: Cursor, account_id: int, amount: int, now: float) -> int:
 
 def _stake(txn: Cursor, account_id: int, round_id: str, key: str, amount: int,
            now: float) -> int:
-    # Open the round if it is new, then lock it: a settlement on another
+    # Open the round if it is new, and lock it: a settlement on another
     # connection waits for this stake, or this stake sees the round closed.
-    txn.execute("INSERT INTO rounds (round_id, table_name, state, opened)"
-                " VALUES (?, ?, 'open', ?) ON CONFLICT (round_id) DO NOTHING",
-                (round_id, round_table(round_id), now))
-    state = _round_state(txn, round_id)
+    state = txn.open_round(round_id, round_table(round_id), now)
     if state != "open":
         raise RoundClosedError(round_id, state or "gone")
     if _one(txn, "SELECT 1 FROM stakes WHERE round_id = ? AND account_id = ? AND key = ?",
@@ -509,14 +559,12 @@ def _stake(txn: Cursor, account_id: int, round_id: str, key: str, amount: int,
         raise DuplicateStakeError(round_id, account_id, key)
     # The balance check and the debit are one statement: nothing can spend
     # the same chips between them, whatever else is running.
-    txn.execute("UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ?",
-                (amount, account_id, amount))
-    if txn.rowcount != 1:
+    balance = txn.add_chips(account_id, amount, debit=True)
+    if balance is None:
         raise InsufficientFundsError(_balance(txn, account_id), amount)
     # UNIQUE (round_id, account_id, key) backs up the check above.
     txn.execute("INSERT INTO stakes (round_id, account_id, key, amount, state, created)"
                 " VALUES (?, ?, ?, ?, 'held', ?)", (round_id, account_id, key, amount, now))
-    balance = _balance(txn, account_id)
     _journal(txn, account_id, "stake", -amount, balance, round_id, key, now)
     return balance
 
@@ -585,10 +633,10 @@ def _balance(txn: Cursor, account_id: int) -> int:
 
 
 def _credit(txn: Cursor, account_id: int, amount: int) -> int:
-    txn.execute("UPDATE accounts SET balance = balance + ? WHERE id = ?", (amount, account_id))
-    if txn.rowcount != 1:
+    balance = txn.add_chips(account_id, amount)
+    if balance is None:
         raise UnknownAccountError(account_id)
-    return _balance(txn, account_id)
+    return balance
 
 
 def _journal(txn: Cursor, account_id: int, kind: str, amount: int, balance: int,
@@ -602,7 +650,7 @@ def _journal(txn: Cursor, account_id: int, kind: str, amount: int, balance: int,
 def _round_state(txn: Cursor, round_id: str) -> str | None:
     """The round's state, its row locked until the transaction ends."""
     state: str | None = _one(
-        txn, "SELECT state FROM rounds WHERE round_id = ?" + txn.for_update, (round_id,))
+        txn, "SELECT state FROM rounds WHERE round_id = ?" + txn.lock(round_id), (round_id,))
     return state
 
 
