@@ -58,6 +58,14 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     made.close()
 
 
+@pytest.fixture
+def pg() -> Iterator[PostgreSQLBackend]:
+    """The PostgreSQL test server as a backend (skipped, or failed in CI, without one)."""
+    backend = PostgreSQLBackend(require_postgresql())
+    yield backend
+    backend.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """What a server's --db is given: an SQLite file's path, or a fresh PostgreSQL URL."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,18 +14,11 @@ from blackjack.server.storage.audit import audit_database, main as audit_main
 from blackjack.server.storage.migrate import copy_room, main
 from blackjack.server.storage.sqlite import SQLiteStorage
 
-from storage_backends import PostgreSQLBackend, require_postgresql
+from storage_backends import PostgreSQLBackend
 from test_sqlite import RELEASE_1
 from test_storage import new_account, timed
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def pg() -> Iterator[PostgreSQLBackend]:
-    backend = PostgreSQLBackend(require_postgresql())
-    yield backend
-    backend.close()
 
 
 @pytest.fixture

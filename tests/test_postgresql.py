@@ -18,16 +18,9 @@ from blackjack.server.storage import Books, DatabaseError, round_table
 from blackjack.server.storage.backends import open_storage, redact
 
 from pg_cluster import Cluster
-from storage_backends import PostgreSQLBackend, require_postgresql
+from storage_backends import PostgreSQLBackend
 from test_storage import gather, new_account, timed
 
-
-
-@pytest.fixture
-def pg() -> Iterator[PostgreSQLBackend]:
-    backend = PostgreSQLBackend(require_postgresql())
-    yield backend
-    backend.close()
 
 
 @pytest.fixture

@@ -659,3 +659,29 @@ async def test_recover_refuses_a_bad_table_name(store: IStorage, table: Any) -> 
     else:
         with pytest.raises((ValueError, TypeError)):
             await timed(d)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stake_racing_a_settlement_on_another_connection(backend: Any,
+                                                                 database: Any) -> None:
+    """A stake sent on one connection while another settles the round is either settled
+    with it or refused as late; never left held in a closed round."""
+    one = backend.open(database, Clock().seconds)
+    two = backend.open(database, Clock().seconds)
+    try:
+        account = await new_account(one, bankroll=10_000)
+        for n in range(30):
+            round_id = f"main-{n}"
+            await timed(one.stake(account.id, round_id, "seat1:bet", 10))
+            results = await gather(two.stake(account.id, round_id, "seat1:double", 10),
+                                   one.settle(round_id, {account.id: 0}))
+            late, settled = results
+            assert settled[0] or isinstance(settled[1], SettlementError), results
+            assert late[0] or isinstance(late[1], RoundClosedError), results
+            await timed(one.refund(round_id))  # whatever the settlement did not take
+        report = await timed(one.audit())
+        assert report.balanced and not report.closed_rounds_holding, report.discrepancies
+        assert report.books.escrow == 0
+    finally:
+        await timed(one.close())
+        await timed(two.close())

@@ -165,9 +165,13 @@ def audit_file(path: str) -> Audit:
     """Audit a database file, opened read-only in one transaction."""
     # mode=ro: never create a missing file, never write to an existing one.
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    return _in_snapshot(connection, connection.cursor(), "BEGIN")
+
+
+def _in_snapshot(connection: Any, cursor: Any, begin: str) -> Audit:
+    """:func:`audit` inside one read transaction opened by ``begin``; closes ``connection``."""
     try:
-        cursor = connection.cursor()
-        cursor.execute("BEGIN")
+        cursor.execute(begin)
         try:
             return audit(cursor)
         finally:
@@ -185,15 +189,8 @@ def audit_database(location: str) -> Audit:
     from blackjack.server.storage.postgresql import PostgreSQLCursor, connect
 
     connection = connect(location)
-    try:
-        cursor = PostgreSQLCursor(connection.cursor())
-        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        try:
-            return audit(cursor)
-        finally:
-            cursor.execute("ROLLBACK")
-    finally:
-        connection.close()
+    return _in_snapshot(connection, PostgreSQLCursor(connection.cursor()),
+                        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
 
 def unreadable(error: Exception) -> bool:
