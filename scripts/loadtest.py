@@ -1169,7 +1169,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds between ready and the window (default: 3 idle, 2 others)")
     p.add_argument("--repeat", type=int, default=1,
                    help="throughput: alternate server and echo this many times")
-    p.add_argument("--db", help="SQLite file for --spawn (default: a fresh temporary one)")
+    p.add_argument("--db", help="--spawn: an SQLite file or a postgresql:// URL of an empty "
+                   "database (default: a fresh temporary SQLite file)")
     p.add_argument("--make-accounts", metavar="DB",
                    help="only create the bot accounts in this SQLite file, then exit")
     p.add_argument("--bankroll", type=int, default=10_000_000)
