@@ -40,10 +40,18 @@ class Action(enum.Enum):
         return action
 
     @property
+    def phrase(self) -> str:
+        """The decision as a verb phrase ("hit", "take insurance", "decline insurance")."""
+        return _PHRASES.get(self, self.value)
+
+    @property
     def is_insurance_decision(self) -> bool:
         """Whether this answers the insurance offer rather than plays a hand."""
         return self in (Action.INSURANCE, Action.EVEN_MONEY, Action.NO_INSURANCE)
 
+
+_PHRASES = {Action.INSURANCE: "take insurance", Action.EVEN_MONEY: "take even money",
+            Action.NO_INSURANCE: "decline insurance"}
 
 _ALIASES = {action.value: action for action in Action}
 _ALIASES.update({

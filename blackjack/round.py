@@ -395,7 +395,7 @@ class Round:
 
     def why_illegal(self, action: Action, seat: int | None = None) -> str | None:
         """Why ``action`` is not allowed now, or ``None`` if it is."""
-        name = action.value
+        name = action.phrase
         if self._phase is Phase.BETTING:
             return f"cannot {name}: the cards are not dealt yet"
         if self._phase is Phase.FINISHED:

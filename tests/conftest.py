@@ -16,8 +16,36 @@ from twisted.internet.defer import Deferred
 from zope.interface import implementer
 
 from blackjack.server.core.player import ISeatClient, Player
+from blackjack.server.frontends.schema import schema
 from blackjack.server.storage.sqlite import SQLiteStorage
 from storage_backends import BACKENDS, PostgreSQLBackend, make_backend, require_postgresql
+
+
+_SCHEMA = schema()
+_VALIDATORS: dict[str, Any] = {}
+
+
+def conforms(message: dict[str, Any], shape: str | None = None) -> dict[str, Any]:
+    """``message`` after checking it against the protocol schema (an AssertionError if not).
+
+    ``shape`` is a ``$defs`` name (``reply.bet``); by default an event is
+    checked against its own kind and anything else against ``reply``.
+    """
+    from jsonschema import Draft202012Validator
+
+    if shape is None:
+        shape = f"event.{message['event']}" if "event" in message else "reply"
+    if shape.startswith("reply.") and shape not in _SCHEMA["$defs"]:
+        shape = "reply"  # the reply to a command that does not exist: a refusal
+    validator = _VALIDATORS.get(shape)
+    if validator is None:
+        assert shape in _SCHEMA["$defs"], f"the schema has no {shape}"
+        validator = _VALIDATORS[shape] = Draft202012Validator(
+            {"$defs": _SCHEMA["$defs"], "$ref": f"#/$defs/{shape}"})
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+              for e in validator.iter_errors(message)]
+    assert not errors, f"{shape} breaks the protocol schema: {errors} in {message}"
+    return message
 
 
 def wait(d: Deferred[Any], seconds: float = 5.0) -> Deferred[Any]:
@@ -36,7 +64,7 @@ class FakeClient:
         self.closed: str | None = None
 
     def send_event(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
+        self.events.append(conforms(event))
 
     def close(self, message: str) -> None:
         self.closed = message

@@ -36,6 +36,7 @@ from blackjack.server.storage.audit import audit_database
 from blackjack.server.storage.backends import is_postgresql
 from blackjack.server.hosting.tap import Options
 
+from conftest import conforms
 from pg_cluster import Cluster
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,7 +141,7 @@ class Bot:
         *lines, self.buffer = self.buffer.split(b"\r\n")
         for line in lines:
             if line.startswith(b"{"):
-                event = json.loads(line)
+                event = conforms(json.loads(line))
                 self.events.append(event)
                 self.answer(event)
 
@@ -174,7 +175,8 @@ class Room:
         for bot in self.bots:
             self.selector.register(bot.sock, selectors.EVENT_READ, bot)
             bot.say("json on")
-            bot.say(f"{verb} {bot.name} pw-{bot.name}")
+            password = f"pw-{bot.name}"
+            bot.say(f"{verb} {bot.name} {password}" + (f" {password}" if verb == "register" else ""))
         wait_for(lambda: all(b.saw("login") for b in self.bots), 30, "the bots to log in",
                  server, self.pump)
         for bot in self.bots:

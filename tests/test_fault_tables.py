@@ -52,6 +52,8 @@ from blackjack.server.storage import Account
 from blackjack.server.core.table import Table, TableError, TablePhase, Timers
 from blackjack.shoe import Shoe
 
+from conftest import conforms
+
 from test_storage import call
 
 TIMERS = Timers(bet=20, turn=30, insurance=15, grace=60)
@@ -87,7 +89,7 @@ class Recorder:
         self._this_round: list[str] = []
 
     def send_event(self, event: dict[str, Any]) -> None:
-        text = json.dumps(event)  # an event that is not JSON would break the JSON mode
+        text = json.dumps(conforms(event))  # what the JSON mode sends, as the schema says
         self.texts.append(text)
         rnd = self.machine.table.round
         if rnd is not self._round:
@@ -226,7 +228,8 @@ class TableMachine(RuleBasedStateMachine):
         account = self._account(index)
         old = self.clients.get(account.id)
         self.clients[account.id] = client = Recorder(self, account.name, fails_on)
-        self.players[account.id] = self.lobby.attach(account, client)
+        player = self.players[account.id] = self.lobby.player(account)
+        self.lobby.attach(player, client)
         assert old is None or old.closed is not None  # a takeover closes the old session
 
     def _drop(self, index: int) -> None:

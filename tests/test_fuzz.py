@@ -82,7 +82,7 @@ async def test_hostile_bytes_never_hurt_other_clients(storage: Any) -> None:
     alice, bob = Client(factory, "10.0.0.1"), Client(factory, "10.0.0.2")
     for client, name in ((alice, "alice"), (bob, "bob")):
         # Attached directly, as a login would, to keep password work out of the loop.
-        client.proto.player = factory.lobby.attach(accounts[name], client.proto)
+        client.proto.conversation.session.enter(accounts[name])
     alice.send(b"join main\r\n")
     bob.send(b"watch main\r\n")
     drawn: list[tuple[bool, list[bytes]]] = []
@@ -103,7 +103,7 @@ async def test_hostile_bytes_never_hurt_other_clients(storage: Any) -> None:
         bob.transport.clear()
         mallory = Client(factory, "10.6.6.6")
         if logged_in:
-            mallory.proto.player = factory.lobby.attach(accounts["mallory"], mallory.proto)
+            mallory.proto.conversation.session.enter(accounts["mallory"])
         for packet in packets:
             if not mallory.transport.connected:
                 break

@@ -96,6 +96,35 @@ def test_limit_options_build_the_limits() -> None:
         output_cap=65536)
 
 
+def test_seat_options_build_the_table_timers_with_their_defaults() -> None:
+    """--missed-rounds and --table-idle-timeout default to Timers()'s and reach the tables."""
+    from blackjack.server.core.table import Timers
+    from blackjack.server.hosting.tap import Options
+
+    usage = str(Options())
+    assert "--missed-rounds=" in usage and "--table-idle-timeout=" in usage
+    options = Options()
+    options.parseOptions([])
+    defaults = Timers()
+    assert (options["missed-rounds"], options["table-idle-timeout"]) == (
+        defaults.missed_rounds, defaults.idle)
+    options = Options()
+    options.parseOptions(["--missed-rounds", "0", "--table-idle-timeout", "0"])
+    assert (options["missed-rounds"], options["table-idle-timeout"]) == (0, 0)
+
+
+@pytest.mark.parametrize("argv", [
+    ["--missed-rounds", "-1"], ["--table-idle-timeout", "-1"], ["--missed-rounds", "x"]])
+def test_bad_seat_options_are_usage_errors(argv: list[str]) -> None:
+    """A negative or non-numeric seat option is refused at start-up."""
+    from twisted.python.usage import UsageError
+
+    from blackjack.server.hosting.tap import Options
+
+    with pytest.raises(UsageError):
+        Options().parseOptions(argv)
+
+
 @pytest.mark.parametrize("argv", [
     ["--max-line", "0"], ["--rate", "-1"], ["--burst", "0"], ["--max-per-ip", "-2"],
     ["--output-cap", "0k"], ["--output-cap", "lots"], ["--idle-timeout", "-5"],

@@ -252,7 +252,7 @@ def test_no_insurance_phase_at_a_table_without_insurance() -> None:
     """With insurance off an ace up goes straight to the peek and play."""
     round_ = dealt(["9S 7H"], "AC 7D", insurance=False)
     assert round_.phase is Phase.PLAYING
-    assert _why(round_, Action.INSURANCE) == "cannot insurance: insurance is not on offer"
+    assert _why(round_, Action.INSURANCE) == "cannot take insurance: insurance is not on offer"
 
 
 # -- the no-hole-card (European) game -------------------------------------------

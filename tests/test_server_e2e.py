@@ -15,7 +15,7 @@ from blackjack.server.hosting.service import BlackjackService
 from blackjack.server.hosting.tap import Options, makeService
 from blackjack.testing import StackedShoe
 
-from conftest import wait
+from conftest import conforms, wait
 
 
 class Client(LineReceiver):
@@ -35,6 +35,8 @@ class Client(LineReceiver):
 
     def lineReceived(self, line: bytes) -> None:
         text = line.decode("utf-8")
+        if text.startswith("{"):
+            conforms(json.loads(text))  # every event sent, whether a test awaits it or not
         self.lines.append(text)
         self.queue.put(text)
 
@@ -96,7 +98,8 @@ async def enter(service: BlackjackService, verb: str, name: str, json_mode: bool
     if json_mode:
         client.say("json on")
         await client.expect("mode", setting="json", on=True)
-    client.say(f"{verb} {name} secret-{name}")
+    password = f"secret-{name}"
+    client.say(f"{verb} {name} {password}" + (f" {password}" if verb == "register" else ""))
     if json_mode:
         await client.expect("login", name=name)
     else:

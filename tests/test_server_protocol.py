@@ -19,10 +19,15 @@ from blackjack.server.core.accounts import Accounts
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.passwords import FAST_INSECURE
-from blackjack.server.frontends.telnet.protocol import BlackjackFactory, BlackjackProtocol, CommandError, parse_bet
+from blackjack.server.core.session import Session
+from blackjack.server.errors import CommandError
+from blackjack.server.frontends.requests import parse_bet
+from blackjack.server.frontends.telnet.protocol import BlackjackFactory, BlackjackProtocol
 from blackjack.server.core.table import Table, Timers
 from blackjack.server.frontends.telnet.wire import TelnetWire
 from blackjack.testing import StackedShoe
+
+from conftest import wait
 
 
 
@@ -46,13 +51,14 @@ class Conn:
         return self.transport.value().decode("utf-8", "replace")
 
 
-def make_factory(storage: Any, limits: Limits = Limits()) -> BlackjackFactory:
+def make_factory(storage: Any, limits: Limits = Limits(),
+                 timers: Timers = Timers()) -> BlackjackFactory:
     """A card room with one single-deck table on a fake clock and cheap password hashing.
 
     The table's timers and the connections' limits run on separate Clocks, so
     advancing ``factory.clock`` (idle and rate limits) deals no cards.
     """
-    table = Table("main", Rules(decks=1), storage, Clock(), Timers(),
+    table = Table("main", Rules(decks=1), storage, Clock(), timers,
                   shoe=StackedShoe("TS 6H 9C TD 8S"))
     accounts = Accounts(storage, Clock(), hasher=FAST_INSECURE)
     return BlackjackFactory(Lobby([table]), accounts, storage, limits, Clock())
@@ -76,10 +82,16 @@ async def until(condition: Callable[[], bool]) -> None:
     raise AssertionError("condition never held")
 
 
+def inline(verb: str, name: str) -> str:
+    """``register``/``login`` with the password on the same line (twice to register)."""
+    password = f"password-{name}"
+    return f"{verb} {name} {password}" + (f" {password}" if verb == "register" else "")
+
+
 async def logged_in(factory: BlackjackFactory, name: str, verb: str = "register") -> Conn:
     """A connection logged in as ``name`` (password on the same line)."""
     conn = Conn(factory)
-    conn.send(f"{verb} {name} pw-{name}")
+    conn.send(inline(verb, name))
     await until(lambda: f"Hello, {name}" in conn.text())
     return conn
 
@@ -168,8 +180,8 @@ async def test_logging_in_again_takes_over_the_seat(factory: BlackjackFactory) -
     second = await logged_in(factory, "alice", verb="login")
     assert "You logged in from another connection" in first.text()
     assert not first.transport.connected
-    assert "You are back at table main." in second.text()
-    assert factory.lobby.table("main").seats[1].client is second.proto
+    assert "You are back at table main, seat 1." in second.text()
+    assert factory.lobby.table("main").seats[1].client is second.proto.conversation
 
 
 @pytest_twisted.ensureDeferred
@@ -344,8 +356,9 @@ def test_a_connection_that_never_logs_in_is_closed_when_idle(storage: Any) -> No
 
 @pytest_twisted.ensureDeferred
 async def test_idle_in_the_lobby_is_closed_but_at_a_table_is_not(storage: Any) -> None:
-    """A logged-in player idle in the lobby is closed; seated and watching players stay."""
-    factory = make_factory(storage, Limits(idle_timeout=60))
+    """A logged-in player idle in the lobby is closed; seated and watching players stay
+    (until the table's own, longer, idle timeout)."""
+    factory = make_factory(storage, Limits(idle_timeout=60), Timers(idle=1800))
     lobby_idler = await logged_in(factory, "alice")
     seated = await logged_in(factory, "bob")
     seated.send("join main")
@@ -356,6 +369,46 @@ async def test_idle_in_the_lobby_is_closed_but_at_a_table_is_not(storage: Any) -
     assert not lobby_idler.transport.connected
     factory.clock.advance(600)
     assert seated.transport.connected and watcher.transport.connected
+
+
+@pytest_twisted.ensureDeferred
+async def test_idle_at_a_table_stands_up_and_closes(storage: Any) -> None:
+    """Silent for --table-idle-timeout at a table: the seat frees, the watcher goes,
+    both are told why and closed; a command in time restarts the count."""
+    factory = make_factory(storage, Limits(idle_timeout=60), Timers(idle=120))
+    seated = await logged_in(factory, "bob")
+    seated.send("join main")
+    watcher = await logged_in(factory, "carol")
+    watcher.send("watch main")
+    table = factory.lobby.table("main")
+    factory.clock.advance(100)
+    watcher.send("look")
+    factory.clock.advance(21)
+    await until(lambda: not seated.transport.connected)
+    assert "Idle at table main for 120 seconds: you are stood up" in seated.text()
+    assert "bob leaves seat 1 (idle)." in watcher.text()
+    assert table.seats == {} and watcher.transport.connected
+    factory.clock.advance(100)
+    await until(lambda: not watcher.transport.connected)
+    assert table.spectators == frozenset()
+    assert factory.clients == set()
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_idle_player_in_a_hand_is_stood_up_and_paid(storage: Any) -> None:
+    """The idle timer never costs a hand: it stands, settles as on 'leave', then the goodbye."""
+    factory = make_factory(storage, Limits(idle_timeout=0), Timers(idle=120))
+    conn = await logged_in(factory, "alice")
+    conn.send("join main")
+    conn.send("bet 10")
+    await until(lambda: "Your move" in conn.text())  # 19 against a 6
+    factory.clock.advance(121)
+    await until(lambda: not conn.transport.connected)
+    assert "You leave table main." in conn.text()
+    assert "Idle at table main for 120 seconds" in conn.text()
+    account = await wait(storage.get_account("alice"))
+    assert await wait(storage.balance(account.id)) == 1010  # dealer 16 draws 8 and busts
+    assert (await wait(storage.books())).escrow == 0
 
 
 @pytest_twisted.ensureDeferred
@@ -395,7 +448,7 @@ def test_a_bug_in_a_command_is_answered_not_fatal(
     from twisted.logger import globalLogPublisher
 
     conn = Conn(factory)
-    monkeypatch.setattr(BlackjackProtocol, "cmd_who", lambda self, args: 1 / 0)
+    monkeypatch.setattr(Session, "cmd_who", lambda self: 1 / 0)
     logged: list[dict[str, Any]] = []
     globalLogPublisher.addObserver(logged.append)
     try:
@@ -451,3 +504,65 @@ async def test_a_connection_makes_all_its_attributes_up_front(factory: Blackjack
         conn.send(line)
     conn.wire.dataReceived(b"\xff\xfb\x1fwho\r")
     assert set(vars(conn.proto)) <= made[0], set(vars(conn.proto)) - made[0]
+
+
+@pytest_twisted.ensureDeferred
+async def test_coming_back_mid_turn_shows_your_move(factory: BlackjackFactory) -> None:
+    """A player who reconnects on their turn is shown the table and asked for their move."""
+    alice = await logged_in(factory, "alice")
+    alice.send("join main")
+    alice.send("bet 10")
+    await until(lambda: "Your move" in alice.text())
+    alice.transport.loseConnection()
+    again = await logged_in(factory, "alice", verb="login")
+    await until(lambda: "Your move (30s): hit, stand, double >" in again.text())
+    assert "You are back at table main, seat 1." in again.text()
+
+
+@pytest_twisted.ensureDeferred
+async def test_coming_back_in_an_open_betting_window_says_it_is_open(
+        factory: BlackjackFactory) -> None:
+    """A player who reconnects while bets are taken is told to place one."""
+    alice = await logged_in(factory, "alice")
+    alice.send("join main")
+    alice.transport.loseConnection()
+    again = await logged_in(factory, "alice", verb="login")
+    await until(lambda: "Place your bets: 'bet N' (10-500)" in again.text())
+
+
+def test_text_mode_says_you_and_they_in_agreement() -> None:
+    """Decisions and timeouts read as English for the player and for the others."""
+    from blackjack.server.core import events
+    from blackjack.server.frontends.render import text_lines
+
+    took = events.DECISION(seat=1, hand=0, player="alice", action="insurance", stake=5)
+    declined = events.DECISION(seat=1, hand=0, player="alice", action="no", stake=None)
+    timed_out = events.TIMEOUT(seat=1, hand=0, player="alice", action="stand")
+    assert text_lines(took, "alice") == ["You take insurance (5)."]
+    assert text_lines(took, "bob") == ["alice takes insurance (5)."]
+    assert text_lines(declined, "alice") == ["You decline insurance."]
+    assert text_lines(timed_out, "alice") == ["You ran out of time: you stand."]
+    assert text_lines(timed_out, "bob") == ["alice ran out of time and stands."]
+
+
+def test_tables_show_the_bet_range_once_and_help_shows_ascii_cards(
+        factory: BlackjackFactory) -> None:
+    """``tables`` names the bet range once; ``help ascii`` shows tens as they print (TS)."""
+    conn = Conn(factory)
+    conn.transport.clear()
+    conn.send("tables")
+    line = next(line for line in conn.text().splitlines() if line.startswith("  main"))
+    assert line.count("10-500") == 1, line
+    conn.send("help ascii")
+    assert "(TS)" in conn.text() and "10S" not in conn.text()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_refusal_names_the_decision_in_words(factory: BlackjackFactory) -> None:
+    """Answering an insurance offer that is not made says so in words, not 'cannot no'."""
+    conn = await logged_in(factory, "alice")
+    conn.send("join main")
+    conn.send("bet 10")
+    await until(lambda: "Your move" in conn.text())
+    conn.send("no")
+    await until(lambda: "! cannot decline insurance: insurance is not on offer" in conn.text())

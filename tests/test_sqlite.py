@@ -15,7 +15,7 @@ import pytest
 import pytest_twisted
 from twisted.internet.task import Clock
 
-from blackjack.server.storage import Account, Books, DatabaseError
+from blackjack.server.storage import Account, Books, DatabaseError, LookAlikeNameError
 from blackjack.server.storage import sql as sql_module
 from blackjack.server.storage import sqlite as sqlite_module
 from blackjack.server.storage.backends import open_storage
@@ -217,7 +217,7 @@ async def test_a_file_from_the_first_release_is_upgraded_in_place(tmp_path: Path
         versions = connection.execute("SELECT version FROM schema_version").fetchall()
         tables = dict(connection.execute("SELECT round_id, table_name FROM rounds"))
     connection.close()
-    assert versions == [(1,), (SCHEMA_VERSION,)] and SCHEMA_VERSION == 2
+    assert versions == [(1,), (2,), (3,)] and SCHEMA_VERSION == 3
     assert sorted(set(tables.values())) == ["high-rollers", "main", "vegas"]
     assert all(round_id.startswith(table + "-") for round_id, table in tables.items())
     after = audit_file(str(path))
@@ -228,7 +228,8 @@ async def test_a_file_from_the_first_release_is_upgraded_in_place(tmp_path: Path
 @pytest_twisted.ensureDeferred
 async def test_a_failed_upgrade_changes_nothing(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """An upgrade that fails half-way leaves the file at version 1, as it was."""
+    """An upgrade that fails half-way leaves the file at version 1, as it was (even the
+    steps before the one that failed are undone)."""
     path = tmp_path / "room.sqlite3"
     path.write_bytes(RELEASE_1.read_bytes())
 
@@ -236,7 +237,7 @@ async def test_a_failed_upgrade_changes_nothing(tmp_path: Path,
         cursor.execute("ALTER TABLE rounds ADD COLUMN table_name TEXT NOT NULL DEFAULT ''")
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setitem(sqlite_module._STEPS, 2, broken)
+    monkeypatch.setitem(sqlite_module._STEPS, 3, broken)
     storage = SQLiteStorage(str(path), clock=Clock().seconds)
     try:
         with pytest.raises(DatabaseError, match="disk I/O error"):
@@ -248,3 +249,49 @@ async def test_a_failed_upgrade_changes_nothing(tmp_path: Path,
         columns = [row[1] for row in connection.execute("PRAGMA table_info(rounds)")]
     connection.close()
     assert "table_name" not in columns
+
+
+V1_DUMP = Path(__file__).resolve().parent / "data" / "schema-v1.sql"
+
+
+def load_v1(path: Path) -> None:
+    """Write the first release's database (schema version 1) to ``path``."""
+    connection = sqlite3.connect(path)
+    connection.executescript(V1_DUMP.read_text(encoding="utf-8"))
+    connection.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_first_release_file_gains_look_alike_keys(tmp_path: Path) -> None:
+    """A version 1 file gains look-alike keys at start-up; every account, look-alikes and
+    reserved names included, is still there, and its books still balance."""
+    from blackjack.server.storage.audit import audit_file
+
+    path = tmp_path / "v1.sqlite3"
+    load_v1(path)
+    storage = SQLiteStorage(str(path), clock=Clock().seconds)
+    try:
+        await timed(storage.ready())
+        for name, balance in (("alice", 1010), ("aIice", 980), ("Dealer", 1000)):
+            account = await timed(storage.get_account(name))
+            assert account is not None and account.balance == balance
+            stored = await timed(storage.password_hash(name))
+            assert stored is not None and stored.startswith("scrypt$")
+        assert await timed(storage.look_alike("ALlCE")) == "alice"
+        with pytest.raises(LookAlikeNameError):
+            await new_account(storage, "a1ice")
+    finally:
+        await timed(storage.close())
+    with sqlite3.connect(path) as connection:
+        assert connection.execute(
+            "SELECT name, look_key FROM accounts ORDER BY id").fetchall() == [
+            ("alice", "allce"), ("aIice", "allce"), ("Dealer", "dealer")]
+        assert connection.execute("SELECT MAX(version) FROM schema_version").fetchone() == (
+            SCHEMA_VERSION,)
+    connection.close()
+    assert audit_file(str(path)).balanced
+    reopened = SQLiteStorage(str(path), clock=Clock().seconds)  # a second start: no-op
+    try:
+        assert (await timed(reopened.get_account("aIice"))) is not None
+    finally:
+        await timed(reopened.close())

@@ -33,6 +33,7 @@ from blackjack.server.storage import (
     InsufficientFundsError,
     InvalidAmountError,
     IStorage,
+    LookAlikeNameError,
     NameTakenError,
     RoundClosedError,
     SettlementError,
@@ -132,6 +133,43 @@ async def test_names_are_unique_ignoring_case(store: IStorage) -> None:
     with pytest.raises(NameTakenError, match="'ALICE' is taken"):
         await new_account(store, "ALICE")
     assert (await timed(store.books())).issued == 1000
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_look_alike_name_is_taken(store: IStorage) -> None:
+    """'aIice' (capital i) or 'a1ice' cannot be created next to 'alice', in one transaction."""
+    await new_account(store, "alice")
+    for twin in ("aIice", "a1ice", "AL_ICE"):
+        with pytest.raises(LookAlikeNameError, match="'alice', which is taken"):
+            await new_account(store, twin)
+    assert await timed(store.look_alike("A1lce")) == "alice"
+    assert await timed(store.look_alike("bob")) is None
+    assert (await timed(store.books())).issued == 1000  # no chips for the refused twins
+
+
+@pytest_twisted.ensureDeferred
+async def test_racing_look_alike_registrations_make_one_account(store: IStorage) -> None:
+    """Two look-alike names created at once: one account, one LookAlikeNameError."""
+    results = await gather(store.create_account("alice", "h", 10),
+                           store.create_account("aIice", "h", 10))
+    assert sorted(ok for ok, _ in results) == [False, True]
+    assert any(isinstance(value, LookAlikeNameError) for _, value in results)
+
+
+@pytest_twisted.ensureDeferred
+async def test_look_alike_registrations_on_two_connections_make_one_account(
+        backend: Any, database: Any) -> None:
+    """Look-alike names registered at once through two connections: still one account."""
+    one = backend.open(database, Clock().seconds)
+    two = backend.open(database, Clock().seconds)
+    try:
+        for n in range(10):
+            results = await gather(one.create_account(f"bo{n}b", "h", 10),
+                                   two.create_account(f"b0{n}B", "h", 10))
+            assert sorted(ok for ok, _ in results) == [False, True], results
+    finally:
+        await timed(one.close())
+        await timed(two.close())
 
 
 @pytest_twisted.ensureDeferred

@@ -13,16 +13,14 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, DeferredList
 
-from blackjack.errors import BlackjackError
+from blackjack.server.core import events
+from blackjack.server.core.events import Event
 from blackjack.server.core.player import Player
+from blackjack.server.errors import LobbyError
 from blackjack.server.storage import Account
 from blackjack.server.core.table import Table
 
 __all__ = ["LobbyError", "Lobby"]
-
-
-class LobbyError(BlackjackError, LookupError):
-    """No such table (or similar lobby-level refusal); the message says what to do."""
 
 
 class Lobby:
@@ -40,34 +38,38 @@ class Lobby:
             raise LobbyError(f"no table {name!r}; tables: {known}")
         return table
 
-    def tables_event(self) -> dict[str, Any]:
+    def tables_event(self) -> Event:
         """The ``tables`` event: every table as the lobby lists it."""
-        return {"event": "tables", "tables": [t.describe() for t in self.tables.values()]}
+        return events.TABLES(tables=[t.describe() for t in self.tables.values()])
 
     @property
     def players(self) -> list[Player]:
         """Everyone logged in or holding a seat, by name."""
         return sorted(self._players.values(), key=lambda p: p.name.lower())
 
-    def who_event(self) -> dict[str, Any]:
+    def who_event(self) -> Event:
         """The ``who`` event: who is here and where."""
         self.forget_unseated()
-        return {"event": "who", "players": [
+        return events.WHO(players=[
             {"name": p.name, "table": p.table.name if p.table else None, "seat": p.seat,
-             "connected": p.connected} for p in self.players]}
+             "connected": p.connected} for p in self.players])
 
-    def attach(self, account: Account, client: Any) -> Player:
-        """Connect ``client`` to the account's player, taking over any older session."""
+    def player(self, account: Account) -> Player:
+        """The account's player: the one holding its seat, or a new one."""
         self.forget_unseated()
         player = self._players.get(account.id)
         if player is None:
             player = self._players[account.id] = Player(account.id, account.name)
+        return player
+
+    def attach(self, player: Player, client: Any) -> None:
+        """Connect ``client`` to ``player``, taking over any older session."""
+        self._players[player.account_id] = player
         old, player.client = player.client, client
         if old is not None and old is not client:
             old.close("You logged in from another connection; this one is closed.")
         if player.table is not None:
             player.table.player_reconnected(player)
-        return player
 
     def detach(self, player: Player, client: Any) -> None:
         """``client`` has gone; if it still speaks for ``player``, the player is away."""

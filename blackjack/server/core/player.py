@@ -16,6 +16,7 @@ from twisted.logger import Logger
 from zope.interface import Interface
 
 if TYPE_CHECKING:
+    from blackjack.server.core.events import Event
     from blackjack.server.core.table import Table
 
 __all__ = ["ISeatClient", "Player"]
@@ -26,8 +27,8 @@ _log = Logger()
 class ISeatClient(Interface):
     """What the lobby and tables may do to a connected client."""
 
-    def send_event(event: dict[str, Any]) -> None:
-        """Deliver one event (a JSON-ready dict with an ``"event"`` key)."""
+    def send_event(event: Event) -> None:
+        """Deliver one event from the catalogue (shared: never change it)."""
 
     def close(message: str) -> None:
         """Tell the client why, then disconnect it."""
@@ -51,7 +52,7 @@ class Player:
         """Whether a client is attached."""
         return self.client is not None
 
-    def send(self, event: dict[str, Any]) -> None:
+    def send(self, event: Event) -> None:
         """Send an event to the player's client, if one is attached.
 
         A client that fails to take an event loses that event, and the

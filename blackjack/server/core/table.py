@@ -2,41 +2,49 @@
 
 The table drives the engine's :class:`~blackjack.round.Round` and moves the
 chips through :class:`~blackjack.server.storage.IStorage`.  It knows players
-only as :class:`~blackjack.server.core.player.Player` values and speaks to them
-with event dicts (``player.send``); rendering is the connection's business.
+only as :class:`~blackjack.server.core.player.Player` values and speaks to
+them with events from the catalogue (:mod:`blackjack.server.core.events`);
+how an event becomes bytes is a front end's business.
 
-The table's own phases (:class:`TablePhase`)::
+The table's own phases (:class:`TablePhase`), changed only by
+:meth:`Table._enter`, which refuses any step not drawn here::
 
     IDLE --someone sits / bets--> BETTING --every connected seat bet, or time up-->
     PLAYING (insurance, turns, dealer) --settled--> BETTING (someone seated)
                                                  \\-> IDLE (nobody seated)
+    BETTING --time up, no bets--> IDLE --> BETTING again (someone connected is seated)
     any --stop()--> CLOSED
+
+Seats are for playing: a connected player who lets ``timers.missed_rounds``
+betting windows in a row close without a bet is stood up (no chip moves:
+they had no bet), and while anyone connected is seated the windows keep
+coming, so seven silent players cannot hold a table for ever.
 
 Money: a bet, double, split or insurance is escrowed with ``storage.stake``
 *before* the engine is told, and a round is paid with one ``storage.settle``.
-A bet withdrawn in the betting window (the player leaves) is returned in
-that settlement, or by ``storage.refund`` if the round never deals.
+A round's money is one value, :class:`~blackjack.server.core.escrow.RoundMoney`,
+made when its betting window opens.  A bet withdrawn in the betting window
+(the player leaves) is returned in that settlement, or by ``storage.refund``
+if the round never deals.
 
 Every change that awaits the database runs in one per-table
-:class:`~blackjack.server.core.serial.SerialQueue`, so two commands (or a command
-and a timer) never interleave between an escrow and the engine call.  (Not a
-``DeferredLock``: see :mod:`blackjack.server.core.serial` for why.)  The one
-exception is a bet in the betting window: no engine call follows it until
-the window closes, so the queue does not wait for its escrow to commit.  The
-seat is marked as betting, the stake goes to the database, and the bet is
-recorded by a second queued step once it is committed; the window does not
-close (by time or because everyone bet) while a stake is on its way.  So the
-bets at one table share database commits instead of waiting for each
-other's.
-Timers are injected (:class:`~twisted.internet.interfaces.IReactorTime`).
+:class:`~blackjack.server.core.serial.SerialQueue`, so two commands (or a
+command and a timer) never interleave between an escrow and the engine call.
+(Not a ``DeferredLock``: see :mod:`blackjack.server.core.serial` for why.)
+The one exception is a bet in the betting window: no engine call follows it
+until the window closes, so the queue does not wait for its escrow to
+commit.  The seat is marked as staking, the stake goes to the database, and
+the bet is recorded by a second queued step once it is committed; the window
+does not close (by time or because everyone bet) while a stake is on its
+way.  So the bets at one table share database commits instead of waiting
+for each other's.  Timers are injected (:class:`~twisted.internet.interfaces.IReactorTime`).
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -46,16 +54,21 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from blackjack.actions import Action
-from blackjack.errors import BlackjackError
 from blackjack.round import SEATS, Phase, Round
+from blackjack.round import Event as RoundEvent
 from blackjack.rules import Rules
+from blackjack.server.core import events
+from blackjack.server.core.escrow import RoundMoney
+from blackjack.server.core.events import Event
 from blackjack.server.core.player import Player
-from blackjack.server.frontends.render import Broadcast
 from blackjack.server.core.serial import SerialQueue
-from blackjack.server.storage import InsufficientFundsError, IStorage
+from blackjack.server.text import clean_chat
+from blackjack.server.errors import InsufficientFundsError, TableError
+from blackjack.server.storage import IStorage
 from blackjack.shoe import Shoe
+from blackjack.strategy import advise
 
-__all__ = ["TablePhase", "Timers", "TableError", "Table"]
+__all__ = ["TablePhase", "Timers", "TableError", "Table", "Hint"]
 
 _log = Logger()
 
@@ -73,9 +86,20 @@ class TablePhase(enum.Enum):
     """The server is stopping; no new rounds."""
 
 
+_STEPS = frozenset({
+    (TablePhase.IDLE, TablePhase.BETTING),
+    (TablePhase.BETTING, TablePhase.PLAYING),
+    (TablePhase.BETTING, TablePhase.IDLE),
+    (TablePhase.PLAYING, TablePhase.BETTING),
+    (TablePhase.PLAYING, TablePhase.IDLE),
+    *((phase, TablePhase.CLOSED) for phase in TablePhase),
+})
+"""Every change of phase a table may make (the diagram in the module docstring)."""
+
+
 @dataclass(frozen=True)
 class Timers:
-    """How long, in seconds, a table waits for people."""
+    """How long a table waits for people: in seconds, and in betting windows."""
 
     bet: float = 20.0
     """The betting window."""
@@ -85,10 +109,34 @@ class Timers:
     """The insurance offer; then undecided seats decline."""
     grace: float = 60.0
     """How long a disconnected player's seat is held."""
+    missed_rounds: int = 3
+    """Betting windows in a row a seated player may let close without a bet
+    before being stood up (0: never)."""
+    idle: float = 1800.0
+    """Seconds a seated player or a watcher may stay silent before being stood
+    up and disconnected (0: never).  The connection enforces it, since only
+    it sees what a player types."""
+
+    def __post_init__(self) -> None:
+        # As Limits does: a Timers built in code is held to the option rules.
+        for name in ("bet", "turn", "insurance", "grace"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, "
+                                 f"got {getattr(self, name)!r}")
+        if self.missed_rounds < 0 or self.idle < 0:
+            raise ValueError(f"missed_rounds and idle must be 0 (off) or more, got "
+                             f"{self.missed_rounds!r} and {self.idle!r}")
 
 
-class TableError(BlackjackError, ValueError):
-    """A table command that cannot be done now; the message says why."""
+@dataclass(frozen=True)
+class Hint:
+    """Basic strategy's play for a hand, and the value of each legal choice."""
+
+    action: Action
+    values: dict[str, float]
+    """Expected return per chip of the hand's bet, by action name."""
+    model: str
+    """How the values were computed."""
 
 
 def _passive(rnd: Round) -> Action:
@@ -105,7 +153,7 @@ class Table:
         self.name = name
         self.rules = rules
         self.timers = timers
-        self.phase = TablePhase.IDLE
+        self._phase = TablePhase.IDLE
         self._storage = storage
         self._clock = clock
         self.shoe = shoe if shoe is not None else Shoe(rules.decks, rules.penetration)
@@ -120,21 +168,20 @@ class Table:
         self._timer_token = 0
         self._placing = 0
         self._idle_waiters: list[Deferred[None]] = []
-        self._reset_round()
-
-    def _reset_round(self) -> None:
         self._round: Round | None = None
-        self._round_id: str | None = None
-        self._bets: dict[int, int] = {}
-        self._stakers: dict[int, Player] = {}
-        self._returned: dict[int, int] = defaultdict(int)
-        self._staking: dict[int, Player] = {}
-        """Seats whose bet is on its way to the database, and who placed it."""
-        self._close_when_staked = False
-        self._stake_count = 0
+        self._money: RoundMoney | None = None
         self._sent = 0
+        self._missed: dict[Player, int] = {}
+        """Betting windows in a row each seated player has let close without a bet."""
+        self._seated_at: dict[Player, float] = {}
+        """When each seated player sat down."""
 
     # -- queries -------------------------------------------------------------
+
+    @property
+    def phase(self) -> TablePhase:
+        """Where the table stands (changed only by :meth:`_enter`)."""
+        return self._phase
 
     @property
     def seats(self) -> dict[int, Player]:
@@ -154,21 +201,41 @@ class Table:
     @property
     def round_id(self) -> str | None:
         """The id of the round being bet on or played."""
-        return self._round_id
+        return self._money.round_id if self._money is not None else None
 
     def describe(self) -> dict[str, Any]:
-        """The table as the lobby lists it."""
+        """The table as the lobby lists it (a ``table_summary``)."""
         return {"name": self.name, "rules": self.rules.describe(),
                 "min": self.rules.min_bet, "max": self.rules.max_bet,
                 "seats": {str(s): p.name for s, p in sorted(self._seats.items())},
                 "taken": len(self._seats), "of": len(SEATS),
-                "spectators": len(self._spectators), "phase": self.phase.value}
+                "spectators": len(self._spectators), "phase": self._phase.value}
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Event:
         """What someone arriving at the table sees: seats, bets and the round."""
-        return {"event": "table", **self.describe(),
-                "bets": {str(s): n for s, n in sorted(self._bets.items())},
-                "round": None if self._round is None else self._round.view().to_dict()}
+        bets = self._money.bets if self._money is not None else {}
+        return events.TABLE_SNAPSHOT(
+            **self.describe(), bets={str(s): n for s, n in sorted(bets.items())},
+            round=None if self._round is None else self._round.view().to_dict())
+
+    def hint(self, player: Player) -> Hint:
+        """Basic strategy's play for the player's hand in turn, with each choice's value."""
+        from blackjack.analysis import action_values
+
+        rnd = self._round
+        turn = rnd.turn if rnd is not None else None
+        if rnd is None or turn is None or turn.seat != player.seat \
+                or player.table is not self or rnd.dealer_upcard is None:
+            raise TableError("a hint needs your turn; wait for your move", code="no_hint")
+        legal = rnd.legal_actions(turn.seat)
+        hand = rnd.hands(turn.seat)[turn.hand]
+        action = advise(self.rules, hand, rnd.dealer_upcard, legal)
+        values: dict[str, float] = {}
+        if not action.is_insurance_decision:
+            exact = action_values(self.rules, hand, rnd.dealer_upcard,
+                                  splits_done=len(rnd.hands(turn.seat)) - 1)
+            values = {a.value: round(v, 4) for a, v in exact.items() if a in legal}
+        return Hint(action, values, "exact, infinite deck")
 
     @inlineCallbacks
     def idle(self) -> Any:
@@ -184,48 +251,56 @@ class Table:
 
     def sit(self, player: Player, seat: int | None = None) -> int:
         """Seat a player (the lowest free seat unless one is asked for)."""
-        if self.phase is TablePhase.CLOSED:
-            raise TableError(f"table {self.name} is closed")
+        if self._phase is TablePhase.CLOSED:
+            raise TableError(f"table {self.name} is closed", code="table_closed")
         if player.table is not None and player.table is not self:
-            raise TableError(f"you are at table {player.table.name}; type leave first")
+            raise TableError(f"you are at table {player.table.name}; type leave first",
+                             code="at_another_table")
         if player.seat is not None:
-            raise TableError(f"you already sit in seat {player.seat}")
+            raise TableError(f"you already sit in seat {player.seat}", code="already_seated")
         free = [s for s in SEATS if s not in self._seats]
         if seat is None:
             if not free:
-                raise TableError(f"table {self.name} is full; try watch {self.name}")
+                raise TableError(f"table {self.name} is full; try watch {self.name}",
+                                 code="table_full")
             seat = free[0]
         elif seat not in SEATS:
-            raise TableError(f"no seat {seat}: seats are 1 to {len(SEATS)}")
+            raise TableError(f"no seat {seat}: seats are 1 to {len(SEATS)}",
+                             code="no_such_seat")
         elif seat in self._seats:
             raise TableError(f"seat {seat} is taken; free seats: "
-                             + (", ".join(map(str, free)) or "none"))
+                             + (", ".join(map(str, free)) or "none"), code="seat_taken")
         self._spectators.discard(player)
         self._seats[seat] = player
+        self._seated_at[player] = self._clock.seconds()
         player.table, player.seat = self, seat
-        self._broadcast({"event": "joined", "table": self.name, "seat": seat,
-                         "player": player.name})
+        self._broadcast(events.JOINED(table=self.name, seat=seat, player=player.name))
         player.send(self.snapshot())
-        if self.phase is TablePhase.IDLE:
+        if self._phase is TablePhase.IDLE:
             self._open_betting()
-        elif self.phase is TablePhase.BETTING:
+        elif self._phase is TablePhase.BETTING:
             player.send(self._betting_event())
         return seat
 
     def watch(self, player: Player) -> None:
         """Let a player spectate."""
-        if self.phase is TablePhase.CLOSED:
-            raise TableError(f"table {self.name} is closed")
+        if self._phase is TablePhase.CLOSED:
+            raise TableError(f"table {self.name} is closed", code="table_closed")
         if player.table is not None:
-            raise TableError(f"you are at table {player.table.name}; type leave first")
+            raise TableError(f"you are at table {player.table.name}; type leave first",
+                             code="at_another_table")
         self._spectators.add(player)
         player.table = self
-        player.send({"event": "watching", "table": self.name})
+        player.send(events.WATCHING(table=self.name, player=player.name))
         player.send(self.snapshot())
 
-    def leave(self, player: Player) -> Deferred[None]:
-        """Stand up or stop watching.  A hand in play stands and settles as usual."""
-        return self._queue.run(self._leave, player, "left")
+    def leave(self, player: Player, why: str = "left") -> Deferred[None]:
+        """Stand up or stop watching.  A hand in play stands and settles as usual.
+
+        ``why`` goes out in the ``left`` event: ``"left"`` when the player
+        asked, ``"idle"`` when their connection's idle timer stood them up.
+        """
+        return self._queue.run(self._leave, player, why)
 
     def player_disconnected(self, player: Player) -> None:
         """A player's connection dropped: hold the seat for the grace period."""
@@ -235,23 +310,33 @@ class Table:
             return
         if player.seat is None or self._seats.get(player.seat) is not player:
             return
-        self._broadcast({"event": "info", "message":
-                         f"{player.name} disconnected; seat {player.seat} is held for "
-                         f"{self.timers.grace:g} seconds"})
+        self._broadcast(events.AWAY(table=self.name, seat=player.seat, player=player.name,
+                                    grace=round(self.timers.grace)))
         self._grace[player] = self._clock.callLater(self.timers.grace, self._grace_over, player)
-        if self.phase is TablePhase.BETTING:
+        if self._phase is TablePhase.BETTING:
             self._queue.run(self._maybe_close_betting).addErrback(self._log_failure)
 
     def player_reconnected(self, player: Player) -> None:
-        """A player logged back in: cancel the grace timer and show the table."""
+        """A player logged back in: cancel the grace timer and show the table.
+
+        What they missed follows the snapshot: an open betting window, or the
+        decision they are asked for.
+        """
         call = self._grace.pop(player, None)
         if call is not None and call.active():
             call.cancel()
         if player.seat is not None:
-            self._broadcast({"event": "info", "message": f"{player.name} is back"})
+            self._broadcast(events.BACK(table=self.name, seat=player.seat, player=player.name))
         player.send(self.snapshot())
+        if self._phase is TablePhase.BETTING and player.seat is not None:
+            player.send(self._betting_event())
         if self._round is not None and self._round.phase is not Phase.FINISHED:
-            self._prompt_current()
+            self._prompt_current(only=player)
+        elif self._phase is TablePhase.IDLE and player.seat is not None \
+                and self.timers.missed_rounds:
+            # Back at a table that went quiet while they were away: the
+            # windows (and the count of missed ones) start again.
+            self._open_betting()
 
     def _grace_over(self, player: Player) -> None:
         self._grace.pop(player, None)
@@ -269,40 +354,52 @@ class Table:
         if player in self._spectators:
             self._spectators.discard(player)
             player.table = None
-            player.send({"event": "left", "table": self.name, "player": player.name})
+            player.send(events.LEFT(table=self.name, seat=None, player=player.name,
+                                    reason=why))
             return None
         seat = player.seat
         if player.table is not self or seat is None or self._seats.get(seat) is not player:
-            raise TableError("you are not at this table")
+            raise TableError("you are not at this table", code="not_at_table")
         call = self._grace.pop(player, None)
         if call is not None and call.active():
             call.cancel()
-        event = {"event": "left", "table": self.name, "seat": seat, "player": player.name,
-                 "reason": why}
         if self._round is not None and seat in self._round.bets \
                 and self._round.phase is not Phase.FINISHED:
             # The hand plays on (standing) and settles; the seat frees afterwards.
-            self._broadcast(event)
+            self._broadcast(events.LEFT(table=self.name, seat=seat, player=player.name,
+                                        reason=why))
+            self._forget(player)
             self._leaving.add(seat)
             player.table, player.seat = None, None
             return self._auto_play()
-        self._broadcast(event)
-        del self._seats[seat]
-        player.table, player.seat = None, None
-        if seat in self._bets:
-            self._returned[player.account_id] += self._bets.pop(seat)
-            self._stakers.pop(seat, None)
-            player.send({"event": "info", "message": "your bet is returned"})
-        if self.phase is TablePhase.BETTING:
+        self._free_seat(player, seat, why)
+        if self._phase is TablePhase.BETTING:
             return self._maybe_close_betting()
         return None
 
+    def _forget(self, player: Player) -> None:
+        self._missed.pop(player, None)
+        self._seated_at.pop(player, None)
+
+    def _free_seat(self, player: Player, seat: int, why: str) -> None:
+        """Stand a player with no hand in play up; a bet placed in this window goes back."""
+        self._broadcast(events.LEFT(table=self.name, seat=seat, player=player.name,
+                                    reason=why))
+        del self._seats[seat]
+        self._forget(player)
+        player.table, player.seat = None, None
+        if self._money is not None and self._money.withdraw(seat) is not None:
+            player.send(events.INFO(message="your bet is returned"))
+
     def say(self, player: Player, text: str) -> None:
-        """Pass a line of chat to everyone at the table."""
+        """Pass a line of chat to everyone at the table, cleaned by :func:`clean_chat`."""
         if player.table is not self:
-            raise TableError("join or watch a table to talk there")
-        self._broadcast({"event": "say", "table": self.name, "player": player.name,
-                         "text": text})
+            raise TableError("join or watch a table to talk there", code="not_at_table")
+        text = clean_chat(text)
+        if not text:
+            raise TableError("nothing to say: that chat line has no visible text",
+                             code="bad_request")
+        self._broadcast(events.SAY(table=self.name, player=player.name, text=text))
 
     # -- betting ----------------------------------------------------------------
 
@@ -322,55 +419,56 @@ class Table:
                 waiter.callback(None)
         return result
 
-    def _betting_event(self) -> dict[str, Any]:
-        remaining = self.timers.bet
-        if self._timer is not None and self._timer.active():
-            remaining = max(0.0, self._timer.getTime() - self._clock.seconds())
-        return {"event": "betting", "table": self.name, "round": self._round_id,
-                "seconds": round(remaining), "min": self.rules.min_bet,
-                "max": self.rules.max_bet}
+    def _betting_event(self) -> Event:
+        assert self._money is not None
+        return events.BETTING(table=self.name, round=self._money.round_id,
+                              seconds=self._seconds_left(self.timers.bet),
+                              min=self.rules.min_bet, max=self.rules.max_bet)
 
     def _open_betting(self) -> None:
-        self._reset_round()
-        self._round_id = self._round_ids()
-        self.phase = TablePhase.BETTING
+        self._enter(TablePhase.BETTING)
+        self._round, self._sent = None, 0
+        self._money = RoundMoney(self._round_ids())
         self._start_timer(self.timers.bet, self._betting_over)
         self._broadcast(self._betting_event())
 
     def _bet(self, player: Player, amount: int, placed: Deferred[None]) -> None:
         seat = player.seat
         if seat is None or player.table is not self:
-            raise TableError(f"sit down first: join {self.name}")
-        if self.phase is TablePhase.IDLE:
+            raise TableError(f"sit down first: join {self.name}", code="not_seated")
+        if self._phase is TablePhase.IDLE:
             self._open_betting()
-        if self.phase is not TablePhase.BETTING:
-            raise TableError("a round is in play; bet when the next betting window opens")
-        if seat in self._bets:
-            raise TableError(f"you have already bet {self._bets[seat]} this round")
-        if seat in self._staking:
-            raise TableError("one moment: the last bet on this seat is still being placed")
+        if self._phase is not TablePhase.BETTING:
+            raise TableError("a round is in play; bet when the next betting window opens",
+                             code="betting_closed")
+        money = self._money
+        assert money is not None
+        if seat in money.bets:
+            raise TableError(f"you have already bet {money.bets[seat]} this round",
+                             code="already_bet")
+        if seat in money.staking:
+            raise TableError("one moment: the last bet on this seat is still being placed",
+                             code="bet_pending")
         if not self.rules.min_bet <= amount <= self.rules.max_bet:
             raise TableError(f"bet {self.rules.min_bet} to {self.rules.max_bet} "
-                             f"at this table, not {amount}")
-        round_id = self._round_id
-        assert round_id is not None
-        self._staking[seat] = player
+                             f"at this table, not {amount}", code="bet_out_of_range")
+        money.staking[seat] = player
         # Not waited for here: the queue moves on while the stake commits.
         self._stake(player, seat, "bet", amount).addBoth(
-            lambda result: self._queue.run(self._staked, player, seat, amount, round_id, result)
+            lambda result: self._queue.run(self._staked, money, player, seat, amount, result)
         ).chainDeferred(placed)
 
-    def _staked(self, player: Player, seat: int, amount: int, round_id: str,
+    def _staked(self, money: RoundMoney, player: Player, seat: int, amount: int,
                 result: int | Failure) -> Any:
         """Record a bet whose stake has committed (or failed), back in the queue."""
-        if round_id != self._round_id:
+        if money is not self._money:
             # The table stopped (a server shutdown) while the stake committed;
             # the round's refund, issued after the stake, returned the chips.
             if isinstance(result, Failure):
                 return result
-            player.send({"event": "info", "message": "bets on this round are returned"})
+            player.send(events.INFO(message="bets on this round are returned"))
             return None
-        self._staking.pop(seat, None)
+        money.staking.pop(seat, None)
         if isinstance(result, Failure):
             # Refused (not enough chips) or failed: no chip moved.  The window
             # may be due to close; the queue waits for that, then the refusal
@@ -380,46 +478,48 @@ class Table:
                 return result
             return after.addErrback(self._log_failure).addCallback(lambda _: result)
         if player.table is self and player.seat == seat:
-            self._bets[seat] = amount
-            self._stakers[seat] = player
-            self._broadcast({"event": "bet", "seat": seat, "player": player.name,
-                             "amount": amount})
-            player.send({"event": "balance", "balance": result})
+            money.place(seat, player, amount)
+            self._missed.pop(player, None)
+            self._broadcast(events.BET(table=self.name, seat=seat, player=player.name,
+                                       amount=amount))
+            player.send(events.BALANCE(balance=result))
         else:
             # The player left while the stake committed: it is returned with
             # the round, like a bet withdrawn in the window.
-            self._returned[player.account_id] += amount
-            player.send({"event": "info", "message": "your bet is returned"})
+            money.give_back(player, amount)
+            player.send(events.INFO(message="your bet is returned"))
         return self._after_staking()
 
     def _after_staking(self) -> Deferred[None] | None:
         """Once no stake is on its way, close the window if it is due."""
-        if self._staking:
+        money = self._money
+        if money is None or money.staking:
             return None
-        if self._close_when_staked:
-            self._close_when_staked = False
+        if money.close_when_staked:
+            money.close_when_staked = False
             return self._close_betting()
         return self._maybe_close_betting()
 
     def _stake(self, player: Player, seat: int, what: str, amount: int) -> Deferred[int]:
-        self._stake_count += 1
-        key = f"seat{seat}:{what}:{self._stake_count}"
-        assert self._round_id is not None
-        d = self._storage.stake(player.account_id, self._round_id, key, amount)
+        money = self._money
+        assert money is not None
+        d = self._storage.stake(player.account_id, money.round_id, money.key(seat, what),
+                                amount)
 
         def _explain(failure: Failure) -> NoReturn:
             failure.trap(InsufficientFundsError)
             error = failure.value
             raise TableError(f"not enough chips to {what}: you have {error.balance}, "
-                             f"it takes {error.need}")
+                             f"it takes {error.need}", code="insufficient_funds")
         return d.addErrback(_explain)
 
     def _maybe_close_betting(self) -> Deferred[None] | None:
         """Deal early once every connected seated player has bet."""
-        if self.phase is not TablePhase.BETTING or not self._bets:
+        if self._phase is not TablePhase.BETTING or self._money is None \
+                or not self._money.bets:
             return None
-        waiting = [s for s, p in self._seats.items() if p.connected and s not in self._bets]
-        if not waiting:
+        bets = self._money.bets
+        if all(s in bets for s, p in self._seats.items() if p.connected):
             return self._close_betting()
         return None
 
@@ -429,33 +529,70 @@ class Table:
 
     def _close_betting(self, token: int | None = None) -> Deferred[None] | None:
         """Deal the window's bets; ``token`` is the timer's, if the timer closes it."""
-        if self.phase is not TablePhase.BETTING:
+        money = self._money
+        if self._phase is not TablePhase.BETTING or money is None:
             return None
         if token is not None and token != self._timer_token:
             # The timer fired while a bet held the queue, and that bet dealt the
             # round (and perhaps settled it and opened the next window).
             return None
         self._cancel_timer()
-        if self._staking:
+        if money.staking:
             # Bets are on their way to the database: close once they are in.
-            self._close_when_staked = True
+            money.close_when_staked = True
             return None
-        if not self._bets:
-            round_id, returned = self._round_id, dict(self._returned)
-            self._reset_round()
-            self.phase = TablePhase.IDLE
-            self._broadcast({"event": "info", "message":
-                             "no bets; the next bet opens a new round"})
-            if returned and round_id is not None:
-                return self._storage.refund(round_id).addCallback(lambda _: None)
+        self._count_missed()
+        if not money.bets:
+            self._money = None
+            self._enter(TablePhase.IDLE)
+            if self.timers.missed_rounds and any(p.connected for p in self._seats.values()):
+                # Seated players who do not bet must see windows pass, or
+                # they could hold their seats for ever.
+                self._open_betting()
+            else:
+                self._broadcast(events.INFO(message="no bets; the next bet opens a new round"))
+            if money.returned:
+                return self._storage.refund(money.round_id).addCallback(lambda _: None)
             return None
         if self.shoe.needs_shuffle:
             self.shoe.shuffle()
-            self._broadcast({"event": "info", "message": "the dealer shuffles the shoe"})
-        self._round = Round(self.rules, self.shoe, self._bets)
-        self.phase = TablePhase.PLAYING
+            self._broadcast(events.SHUFFLE(table=self.name, decks=self.rules.decks))
+        self._round = Round(self.rules, self.shoe, money.bets)
+        self._enter(TablePhase.PLAYING)
         self._round.deal()
         return self._after_change()
+
+    def _count_missed(self) -> None:
+        """The window is closing: count it against the seated who did not bet.
+
+        It counts for connected players seated for at least half of it (one
+        who sat down as it closed has not had a chance; a dropped player's
+        seat is the grace timer's business).  At ``missed_rounds`` in a row
+        the player is stood up, told why one window before and when it
+        happens.  A bet resets the count.
+        """
+        limit, money = self.timers.missed_rounds, self._money
+        if not limit or money is None:
+            return
+        sat_by = self._clock.seconds() - self.timers.bet / 2
+        for seat, player in sorted(self._seats.items()):
+            if seat in money.bets or not player.connected \
+                    or self._seated_at.get(player, sat_by) > sat_by:
+                continue
+            missed = self._missed.get(player, 0) + 1
+            if missed < limit:
+                self._missed[player] = missed
+                if missed == limit - 1:
+                    player.send(events.INFO(
+                        message=f"you have not bet for {missed} betting window"
+                                f"{'s' if missed > 1 else ''}; if the next one closes "
+                                "without your bet you are stood up to free the seat"))
+                continue
+            self._free_seat(player, seat, "missed rounds")
+            player.send(events.INFO(
+                message=f"you did not bet for {limit} betting windows in a row, so you "
+                        f"are stood up from table {self.name}; your chips are "
+                        f"untouched. Type 'join {self.name}' to sit down again."))
 
     # -- play -------------------------------------------------------------------
 
@@ -468,23 +605,26 @@ class Table:
         seat = player.seat
         rnd = self._round
         if seat is None or player.table is not self:
-            raise TableError(f"sit down first: join {self.name}")
-        if rnd is None or self.phase is not TablePhase.PLAYING:
-            raise TableError(f"cannot {action.value}: no cards are dealt; bet first")
+            raise TableError(f"sit down first: join {self.name}", code="not_seated")
+        if rnd is None or self._phase is not TablePhase.PLAYING:
+            raise TableError(f"cannot {action.phrase}: no cards are dealt; bet first",
+                             code="no_round")
         if seat not in rnd.bets:
-            raise TableError(f"cannot {action.value}: you have no hand this round")
+            raise TableError(f"cannot {action.phrase}: you have no hand this round",
+                             code="no_hand")
         turn = rnd.turn
         if rnd.phase is Phase.PLAYING and turn is not None and turn.seat != seat:
             raise TableError(f"not your turn: seat {turn.seat} "
-                             f"({self._seats[turn.seat].name}) is playing")
+                             f"({self._seats[turn.seat].name}) is playing",
+                             code="not_your_turn")
         reason = rnd.why_illegal(action, seat)
         if reason is not None:
-            raise TableError(reason)
+            raise TableError(reason, code="illegal_action")
         cost = rnd.cost(action, seat)
         if cost:
             what = action.value if turn is None else f"hand{turn.hand}:{action.value}"
             balance = yield self._stake(player, seat, what, cost)
-            player.send({"event": "balance", "balance": balance})
+            player.send(events.BALANCE(balance=balance))
         rnd.act(action, seat=seat)
         yield self._after_change()
 
@@ -493,7 +633,7 @@ class Table:
         rnd = self._round
         assert rnd is not None
         for event in rnd.events[self._sent:]:
-            self._broadcast(self._dress(event.to_dict()))
+            self._broadcast(self._from_engine(event))
         self._sent = len(rnd.events)
         if rnd.phase is Phase.FINISHED:
             self._cancel_timer()
@@ -502,10 +642,12 @@ class Table:
             return self._auto_play()
         if rnd.phase is Phase.INSURANCE:
             if self._timer is None:
+                # The offer opens: ask each seat once (not again as others answer).
                 self._start_timer(self.timers.insurance, self._time_up)
+                self._prompt_current()
         else:
             self._start_timer(self.timers.turn, self._time_up)
-        self._prompt_current()
+            self._prompt_current()
         return None
 
     def _auto_seat(self) -> int | None:
@@ -514,7 +656,7 @@ class Table:
         assert rnd is not None
 
         def absent(seat: int) -> bool:
-            return seat in self._leaving or self.phase is TablePhase.CLOSED
+            return seat in self._leaving or self._phase is TablePhase.CLOSED
         if rnd.phase is Phase.INSURANCE:
             return next((s for s in rnd.insurance_pending if absent(s)), None)
         turn = rnd.turn
@@ -533,28 +675,42 @@ class Table:
         rnd.act(_passive(rnd), seat=seat)
         return self._after_change()
 
-    def _prompt_current(self) -> None:
-        """Tell everyone whose decision it is and for how long (the view is safe)."""
+    def _prompt_current(self, only: Player | None = None) -> None:
+        """Ask whoever must decide now (or just ``only``) for their decision.
+
+        The prompt carries a view of the round, which is safe to show anyone;
+        the rest of the table learnt whose turn it is from the ``turn`` or
+        ``insurance`` event.
+        """
         rnd = self._round
         assert rnd is not None
-        seconds = round(max(0.0, self._timer.getTime() - self._clock.seconds())) \
-            if self._timer is not None else 0
-        view = rnd.view().to_dict()
+        seconds = self._seconds_left(0)
         if rnd.phase is Phase.INSURANCE:
-            pending = rnd.insurance_pending
-            # Every answer some waiting seat may give (even money only for a
-            # natural, insurance only on a bet of 2 or more), as the engine says.
-            offered = {name for seat in pending for name in rnd.legal_names(seat)}
-            self._broadcast({"event": "decide", "seats": list(pending),
-                             "players": [self._name(s) for s in pending],
-                             "legal": [a.value for a in Action if a.value in offered],
-                             "seconds": seconds, "view": view})
+            asked: dict[Player, list[int]] = {}
+            for seat in rnd.insurance_pending:
+                player = self._seats.get(seat)
+                if player is not None and (only is None or player is only):
+                    asked.setdefault(player, []).append(seat)
+            if not asked:
+                return
+            view = rnd.view().to_dict()
+            for player, seats in asked.items():
+                # Every answer these seats may give (even money only for a
+                # natural, insurance only on a bet of 2 or more), as the engine says.
+                offered = {name for seat in seats for name in rnd.legal_names(seat)}
+                player.send(events.DECIDE(
+                    seats=seats, players=[player.name],
+                    legal=[a.value for a in Action if a.value in offered],
+                    seconds=seconds, view=view))
             return
         turn = rnd.turn
         assert turn is not None
-        self._broadcast({"event": "prompt", "seat": turn.seat, "hand": turn.hand,
-                         "player": self._name(turn.seat), "seconds": seconds,
-                         "legal": view["legal"], "view": view})
+        player = self._seats.get(turn.seat)
+        if player is None or (only is not None and player is not only):
+            return
+        view = rnd.view().to_dict()
+        player.send(events.PROMPT(seat=turn.seat, hand=turn.hand, player=player.name,
+                                  seconds=seconds, legal=view["legal"], view=view))
 
     def _time_up(self, token: int) -> None:
         if token == self._timer_token:
@@ -568,14 +724,15 @@ class Table:
         action = _passive(rnd)
         if rnd.phase is Phase.INSURANCE:
             for seat in rnd.insurance_pending:
-                self._broadcast({"event": "timeout", "seat": seat, "player": self._name(seat),
-                                 "action": action.value})
+                self._broadcast(events.TIMEOUT(seat=seat, hand=None, player=self._name(seat),
+                                               action=action.value))
                 rnd.act(action, seat=seat)
         else:
             turn = rnd.turn
             assert turn is not None
-            self._broadcast({"event": "timeout", "seat": turn.seat, "hand": turn.hand,
-                             "player": self._name(turn.seat), "action": action.value})
+            self._broadcast(events.TIMEOUT(seat=turn.seat, hand=turn.hand,
+                                           player=self._name(turn.seat),
+                                           action=action.value))
             rnd.act(action, seat=turn.seat)
         return self._after_change()
 
@@ -583,32 +740,30 @@ class Table:
 
     @inlineCallbacks
     def _settle(self) -> Any:
-        rnd, round_id = self._round, self._round_id
-        assert rnd is not None and rnd.outcome is not None and round_id is not None
+        rnd, money = self._round, self._money
+        assert rnd is not None and rnd.outcome is not None and money is not None
         outcome = rnd.outcome
-        payouts: dict[int, int] = defaultdict(int, self._returned)
-        for seat, player in self._stakers.items():
-            payouts[player.account_id] += outcome.payout(seat)
-        record = {"table": self.name, "round": round_id, "rules": self.rules.describe(),
-                  "players": {str(s): p.name for s, p in sorted(self._stakers.items())},
+        record = {"table": self.name, "round": money.round_id, "rules": self.rules.describe(),
+                  "players": {str(s): p.name for s, p in sorted(money.stakers.items())},
                   "outcome": outcome.to_dict()}
-        owners = {p.account_id: p for p in self._stakers.values()}
         try:
-            balances = yield self._storage.settle(round_id, dict(payouts), record)
+            balances = yield self._storage.settle(money.round_id, money.payouts(outcome),
+                                                  record)
         except Exception:
-            _log.failure("settling round {round_id} failed", round_id=round_id)
-            self._broadcast({"event": "error", "message":
-                             "the round could not be settled; its stakes stay in escrow "
-                             "and are refunded when the server restarts"})
+            _log.failure("settling round {round_id} failed", round_id=money.round_id)
+            self._broadcast(events.ERROR(
+                code="server_error",
+                message="the round could not be settled; its stakes stay in escrow "
+                        "and are refunded when the server restarts"))
         else:
-            self._send_balances(balances, owners)
+            self._send_balances(balances, money.owners())
         for seat in sorted(self._leaving):
             self._seats.pop(seat, None)
         self._leaving.clear()
-        self._reset_round()
-        if self.phase is TablePhase.CLOSED:
+        self._round, self._money = None, None
+        if self._phase is TablePhase.CLOSED:
             return
-        self.phase = TablePhase.IDLE
+        self._enter(TablePhase.IDLE)
         if any(p.connected for p in self._seats.values()):
             self._open_betting()
 
@@ -619,34 +774,87 @@ class Table:
         return self._queue.run(self._stop)
 
     def _stop(self) -> Deferred[None] | None:
-        previous, self.phase = self.phase, TablePhase.CLOSED
+        previous = self._phase
+        self._enter(TablePhase.CLOSED)
         self._cancel_timer()
         for call in self._grace.values():
             if call.active():
                 call.cancel()
         self._grace.clear()
-        if previous is TablePhase.BETTING and self._round_id is not None:
-            round_id = self._round_id
-            owners = {p.account_id: p for p in self._stakers.values()}
-            self._reset_round()
+        money = self._money
+        if previous is TablePhase.BETTING and money is not None:
+            owners = money.owners()
+            self._money = None
             if owners:
-                self._broadcast({"event": "info",
-                                 "message": "bets on this round are returned"})
-            return self._storage.refund(round_id).addCallback(self._send_balances, owners)
+                self._broadcast(events.INFO(message="bets on this round are returned"))
+            return self._storage.refund(money.round_id).addCallback(self._send_balances,
+                                                                    owners)
         rnd = self._round
         if rnd is not None and rnd.phase is not Phase.FINISHED:
-            self._broadcast({"event": "info", "message":
-                             "the server is stopping: every hand still in play stands"})
+            self._broadcast(events.INFO(
+                message="the server is stopping: every hand still in play stands"))
             return self._auto_play()
         return None
 
     # -- plumbing -------------------------------------------------------------------
 
+    def _enter(self, phase: TablePhase) -> None:
+        """Change phase, along one of the steps the module docstring draws."""
+        if (self._phase, phase) not in _STEPS:
+            raise RuntimeError(f"table {self.name}: no step from {self._phase.value} "
+                               f"to {phase.value}")
+        self._phase = phase
+
+    def _from_engine(self, event: RoundEvent) -> Event:
+        """An engine event as the catalogue says it is sent, with the players' names."""
+        kind, seat = event.kind, event.seat
+        player = self._name(seat) if seat is not None else None
+        detail: Any = event.detail
+        if kind == "deal":
+            return events.DEAL(seat=seat, hand=event.hand, player=player, card=event.card,
+                               total=event.total)
+        if kind == "action":
+            return events.ACTION_TAKEN(seat=seat, hand=event.hand, player=player,
+                                       action=event.action, stake=event.stake)
+        if kind == "turn":
+            return events.TURN(seat=seat, hand=event.hand, player=player, total=event.total,
+                               seconds=round(self.timers.turn))
+        if kind == "decision":
+            return events.DECISION(seat=seat, hand=0, player=player, action=event.action,
+                                   stake=event.stake)
+        if kind == "insurance":
+            return events.INSURANCE(seats=list(detail["seats"]))
+        if kind == "peek":
+            return events.PEEK(blackjack=detail["blackjack"])
+        if kind == "reveal":
+            return events.REVEAL(card=event.card, total=event.total)
+        if kind == "dealer":
+            return events.DEALER(cards=detail["cards"], total=event.total,
+                                 blackjack=detail["blackjack"], bust=detail["bust"])
+        if kind == "result":
+            assert self._money is not None
+            names = {s: self._name(s) for s in detail["net"]} | {
+                str(h["seat"]): self._name(h["seat"]) for h in detail["hands"]}
+            return events.RESULT(
+                table=self.name, round=self._money.round_id, dealer=detail["dealer"],
+                dealer_total=detail["dealer_total"],
+                hands=[{**h, "player": names[str(h["seat"])]} for h in detail["hands"]],
+                insurance=[{**i, "player": names[str(i["seat"])]}
+                           for i in detail["insurance"]],
+                net=detail["net"], players=names)
+        raise ValueError(f"the catalogue has no event for the engine's {kind!r}")
+
     @staticmethod
     def _send_balances(balances: Any, owners: dict[int, Player]) -> None:
         for account_id, balance in balances.items():
             if account_id in owners:
-                owners[account_id].send({"event": "balance", "balance": balance})
+                owners[account_id].send(events.BALANCE(balance=balance))
+
+    def _seconds_left(self, default: float) -> int:
+        """Whole seconds until the running timer fires (``default`` if none runs)."""
+        if self._timer is not None and self._timer.active():
+            return round(max(0.0, self._timer.getTime() - self._clock.seconds()))
+        return round(default)
 
     def _start_timer(self, seconds: float, callback: Callable[[int], None]) -> None:
         self._cancel_timer()
@@ -659,32 +867,25 @@ class Table:
             self._timer.cancel()
         self._timer = None
 
-    def _name(self, seat: int) -> str:
-        player = self._seats.get(seat) or self._stakers.get(seat)
+    def _name(self, seat: int | str) -> str:
+        seat = int(seat)
+        player = self._seats.get(seat)
+        if player is None and self._money is not None:
+            player = self._money.stakers.get(seat)
         return player.name if player is not None else f"seat {seat}"
 
-    def _dress(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Add player names to an engine event."""
-        seat = event.get("seat")
-        if isinstance(seat, int):
-            event["player"] = self._name(seat)
-        if event["event"] == "result":
-            event["players"] = {str(s): self._name(s) for s in sorted(self._round.bets)} \
-                if self._round is not None else {}
-        return event
-
-    def _recipients(self) -> list[Player]:
+    def _recipients(self) -> Iterable[Player]:
         seated = [p for s, p in sorted(self._seats.items()) if s not in self._leaving]
         return seated + sorted(self._spectators, key=lambda p: p.name)
 
-    def _broadcast(self, event: dict[str, Any]) -> None:
-        shared = Broadcast(event)
+    def _broadcast(self, event: Event) -> None:
+        """Send one event (one shared object) to everyone at the table."""
         for player in self._recipients():
-            player.send(shared)
+            player.send(event)
 
     def _log_failure(self, failure: Any) -> None:
         if not failure.check(TableError):
             _log.failure("table {name} failed", failure, name=self.name)
 
     def __repr__(self) -> str:
-        return f"<Table {self.name!r} {self.phase.value} seats={sorted(self._seats)}>"
+        return f"<Table {self.name!r} {self._phase.value} seats={sorted(self._seats)}>"

@@ -49,8 +49,10 @@ class Limits:
     """Open connections in total."""
     idle_timeout: float = 300.0
     """Seconds a connection may sit silent before logging in, or logged in away from any table."""
-    login_attempts: int = 5
-    """Failed logins on one account name per ``login_period`` before it must wait."""
+    login_attempts: int = 10
+    """Failed logins on one account name, from addresses that never logged into it,
+    per ``login_period`` before such addresses must wait (see ``LoginThrottle``).
+    Twice the per-address limit, so one address alone cannot set it off."""
     login_attempts_per_ip: int = 5
     """Failed logins from one IP address per ``login_period`` before it must wait."""
     login_period: float = 300.0

@@ -22,6 +22,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from blackjack.rules import Rules
+from blackjack.server.core import events
 from blackjack.server.core.accounts import Accounts, LoginThrottle
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.lobby import Lobby
@@ -90,7 +91,7 @@ class BlackjackService(Service):
         if self.port is not None:
             yield self.port.stopListening()
         for client in list(self.factory.clients):
-            client.send_event({"event": "shutdown", "message": SHUTDOWN_MESSAGE})
+            client.send_event(events.SHUTDOWN(message=SHUTDOWN_MESSAGE))
         yield self.lobby.stop()
         for client in list(self.factory.clients):
             client.close("Goodbye!")

@@ -112,6 +112,16 @@ class Options(usage.Options):
          "Seconds to answer an insurance offer before it is declined.", _seconds],
         ["grace", None, 60.0,
          "Seconds a disconnected player's seat is held for them.", _seconds],
+        # Seats and idle players at a table (defaults as in table.Timers, which is
+        # not imported here so that --help stays fast).
+        ["missed-rounds", None, 3,
+         "Betting windows in a row a seated player may let close without betting "
+         "before being stood up to free the seat; chips are untouched (0: never).",
+         _count_or_off],
+        ["table-idle-timeout", None, 1800.0,
+         "Seconds a player seated or watching at a table may stay silent before being "
+         "stood up and disconnected; a hand in play stands and is paid (0: never).",
+         _seconds_or_off],
         # Limits: each default is the one in blackjack.server.frontends.limits.Limits.
         ["max-line", None, _LIMITS.max_line,
          "Longest input line in bytes; a longer one is refused and the connection "
@@ -134,14 +144,15 @@ class Options(usage.Options):
          _count],
         ["idle-timeout", None, _LIMITS.idle_timeout,
          "Seconds a connection may stay silent before logging in, or logged in but "
-         "away from any table, before it is closed (0: never). Seated players are "
-         "governed by the table timers.", _seconds_or_off],
+         "away from any table, before it is closed (0: never). At a table "
+         "--table-idle-timeout applies instead.", _seconds_or_off],
         ["login-attempts", None, _LIMITS.login_attempts,
-         "Failed logins on one account name per --login-period before it must wait.",
-         _count],
+         "Failed logins on one account name, from addresses that never logged into it, "
+         "per --login-period before such addresses must wait; the owner's known "
+         "addresses are never held back by it.", _count],
         ["login-attempts-per-ip", None, _LIMITS.login_attempts_per_ip,
-         "Logins failed or in progress from one IP address per --login-period before "
-         "it must wait.", _count],
+         "Logins failed or in progress from one IP address (an IPv6 /64) per "
+         "--login-period before it must wait; refused tries count too.", _count],
         ["login-period", None, _LIMITS.login_period,
          "Seconds over which failed logins are counted.", _seconds],
         ["registrations-per-hour", None, _LIMITS.registrations_per_hour,
@@ -234,5 +245,7 @@ def makeService(options: Options, reactor: Any = None,
         reactor,
         bankroll=options["bankroll"],
         timers=Timers(bet=options["bet-time"], turn=options["turn-time"],
-                      insurance=options["insurance-time"], grace=options["grace"]),
+                      insurance=options["insurance-time"], grace=options["grace"],
+                      missed_rounds=options["missed-rounds"],
+                      idle=options["table-idle-timeout"]),
         hasher=hasher, limits=options["limits"])

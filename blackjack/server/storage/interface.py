@@ -28,7 +28,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from blackjack.errors import BlackjackError
+from blackjack.server.errors import (  # noqa: F401  (re-exported: the interface's errors)
+    DatabaseError,
+    DuplicateStakeError,
+    InsufficientFundsError,
+    InvalidAmountError,
+    LookAlikeNameError,
+    NameTakenError,
+    RoundClosedError,
+    MigrationError,
+    SettlementError,
+    StorageError,
+    UnknownAccountError,
+)
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -43,6 +55,7 @@ __all__ = [
     "StorageError",
     "DatabaseError",
     "NameTakenError",
+    "LookAlikeNameError",
     "UnknownAccountError",
     "InsufficientFundsError",
     "InvalidAmountError",
@@ -137,72 +150,6 @@ class Books:
         return self.balances + self.escrow + self.house_net == self.issued
 
 
-# --- errors -------------------------------------------------------------------
-
-
-class StorageError(BlackjackError):
-    """Base class of every error the storage layer raises."""
-
-
-class DatabaseError(StorageError, RuntimeError):
-    """The database itself failed (locked too long, disk full, corrupt, ...)."""
-
-
-class NameTakenError(StorageError, ValueError):
-    """An account with this name (compared case-insensitively) already exists."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"the name {name!r} is taken; choose another")
-        self.name = name
-
-
-class UnknownAccountError(StorageError, LookupError):
-    """No account has this id or name."""
-
-    def __init__(self, account: int | str) -> None:
-        super().__init__(f"no such account: {account!r}")
-        self.account = account
-
-
-class InsufficientFundsError(StorageError, ValueError):
-    """A stake is larger than the balance; nothing was debited."""
-
-    def __init__(self, balance: int, need: int) -> None:
-        super().__init__(f"not enough chips: balance {balance}, need {need}")
-        self.balance = balance
-        self.need = need
-
-
-class InvalidAmountError(StorageError, ValueError):
-    """An amount of chips is not a whole number in range."""
-
-
-class DuplicateStakeError(StorageError, ValueError):
-    """This (round, account, key) already has a stake; nothing was debited twice."""
-
-    def __init__(self, round_id: str, account_id: int, key: str) -> None:
-        super().__init__(
-            f"already staked {key!r} in round {round_id!r} for account {account_id}"
-        )
-
-
-class RoundClosedError(StorageError, ValueError):
-    """The round was already settled or refunded, so it takes no new stakes."""
-
-    def __init__(self, round_id: str, state: str) -> None:
-        super().__init__(f"round {round_id!r} is already {state}; no more bets")
-        self.round_id = round_id
-        self.state = state
-
-
-class SettlementError(StorageError, ValueError):
-    """Payouts do not match the round's stakes; nothing was paid."""
-
-
-class MigrationError(StorageError, ValueError):
-    """A room cannot be copied between databases as asked; nothing was copied."""
-
-
 # --- the interface --------------------------------------------------------------
 
 
@@ -221,11 +168,17 @@ class IStorage(Protocol):
         """Create an account and issue it ``bankroll`` chips (ledger kind "issue").
 
         Fails with :class:`NameTakenError` if the name, compared
-        case-insensitively, exists.
+        case-insensitively, exists, and with :class:`LookAlikeNameError` if an
+        account's name looks like it (the same
+        :func:`~blackjack.server.text.look_alike_key`).  The check and the
+        insert are one transaction.
         """
 
     def get_account(self, name: str) -> Deferred[Account | None]:
         """The account with this name (any case), or ``None``."""
+
+    def look_alike(self, name: str) -> Deferred[str | None]:
+        """The name of an account that this name looks like (or is), or ``None``."""
 
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:
         """The account with this id, or ``None``."""

@@ -43,6 +43,7 @@ from blackjack.server.storage.interface import (
     HandRecord,
     InsufficientFundsError,
     LedgerEntry,
+    LookAlikeNameError,
     NameTakenError,
     RoundClosedError,
     SettlementError,
@@ -53,6 +54,8 @@ from blackjack.server.storage.interface import (
     check_text,
     round_table,
 )
+
+from blackjack.server.text import look_alike_key
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
@@ -69,6 +72,8 @@ class _Account:
     password_hash: str
     balance: int
     created: float
+    look_key: str
+    """:func:`~blackjack.server.text.look_alike_key` of the name."""
 
 
 @dataclass
@@ -101,6 +106,8 @@ class MemoryDatabase:
     accounts: dict[int, _Account] = field(default_factory=dict)
     by_name: dict[str, int] = field(default_factory=dict)
     """Account id by ``name.lower()``: names are unique ignoring case."""
+    by_look: dict[str, int] = field(default_factory=dict)
+    """The first account id made with each look-alike key."""
     rounds: dict[str, _Round] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
     hands: list[HandRecord] = field(default_factory=list)
@@ -178,11 +185,16 @@ class MemoryStorage:
     def _create_account(self, name: str, password_hash: str, bankroll: int,
                         now: float) -> Account:
         db = self.database
+        look_key = look_alike_key(name)
+        taken = self._look_alike(look_key)
+        if taken is not None and taken.lower() != name.lower():
+            raise LookAlikeNameError(name, taken)
         if name.lower() in db.by_name:
             raise NameTakenError(name)
-        account = _Account(db.next_id("account"), name, password_hash, bankroll, now)
+        account = _Account(db.next_id("account"), name, password_hash, bankroll, now, look_key)
         db.accounts[account.id] = account
         db.by_name[name.lower()] = account.id
+        db.by_look.setdefault(look_key, account.id)
         if bankroll:
             self._journal(account, "issue", bankroll, None, "", now)
         return Account(account.id, name, bankroll, now)
@@ -191,6 +203,16 @@ class MemoryStorage:
     def get_account(self, name: str) -> Deferred[Account | None]:
         check_text(name, "name")
         return self._answer(lambda: self._public(self.database.by_name.get(name.lower())))
+
+    @fails_deferred
+    def look_alike(self, name: str) -> Deferred[str | None]:
+        check_text(name, "name")
+        return self._answer(self._look_alike, look_alike_key(name))
+
+    def _look_alike(self, look_key: str) -> str | None:
+        """The name of the first account made with this look-alike key."""
+        account_id = self.database.by_look.get(look_key)
+        return None if account_id is None else self.database.accounts[account_id].name
 
     @fails_deferred
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:

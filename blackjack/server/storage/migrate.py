@@ -7,8 +7,8 @@ Run by an operator with the server stopped::
 Accounts (with their ids and password hashes), balances, rounds, stakes, the
 whole ledger and the hand history are copied as they are: the source is read
 in one snapshot (opened read-only, so a file from any release this one can
-upgrade is left untouched; a first-release file gets each round's table from
-its id on the way), and the target is written in one transaction into an
+upgrade is left untouched; an older file gets its accounts' look-alike keys
+and its rounds' tables on the way), and the target is written in one transaction into an
 empty database, its schema made first.  Then both are audited
 (:mod:`.audit`) and compared: the totals, every account's balance, escrow,
 issued chips, net over settled hands and ledger sum, the chips held for each
@@ -32,11 +32,12 @@ from blackjack.server.storage import schema
 from blackjack.server.storage.audit import Audit, audit, unreadable
 from blackjack.server.storage.backends import is_postgresql, redact
 from blackjack.server.storage.interface import MigrationError, round_table
+from blackjack.server.text import look_alike_key
 
 __all__ = ["Copied", "copy_room", "main"]
 
 _TABLES = {
-    "accounts": "id, name, name_key, password_hash, balance, created",
+    "accounts": "id, name, name_key, password_hash, balance, created, look_key",
     "rounds": "round_id, table_name, state, opened, closed",
     "stakes": "id, round_id, account_id, key, amount, state, created",
     "ledger": "id, account_id, kind, amount, balance, round_id, key, created",
@@ -83,7 +84,7 @@ def _source_version(cursor: Any) -> int:
         found = cursor.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
     except sqlite3.OperationalError as e:
         raise MigrationError(f"not a blackjack database: {e}") from None
-    if found not in (1, schema.SCHEMA_VERSION):
+    if found not in range(1, schema.SCHEMA_VERSION + 1):
         raise MigrationError(f"the file has schema version {found}; this release copies "
                              f"versions 1 to {schema.SCHEMA_VERSION}")
     return int(found)
@@ -91,7 +92,11 @@ def _source_version(cursor: Any) -> int:
 
 def _rows(cursor: Any, table: str, version: int) -> list[tuple[Any, ...]]:
     columns = _TABLES[table]
-    if table == "rounds" and version < 2:
+    if table == "accounts" and version < 2:
+        rows = cursor.execute("SELECT id, name, name_key, password_hash, balance, created"
+                              " FROM accounts ORDER BY id").fetchall()
+        return [(*row, look_alike_key(row[1])) for row in rows]
+    if table == "rounds" and version < 3:
         rows = cursor.execute("SELECT round_id, state, opened, closed FROM rounds").fetchall()
         return [(r, round_table(r), state, opened, closed) for r, state, opened, closed in rows]
     found: list[tuple[Any, ...]] = cursor.execute(

@@ -37,6 +37,7 @@ from twisted.enterprise import adbapi
 
 from blackjack.server.storage import schema
 from blackjack.server.storage.backends import redact
+from blackjack.server.errors import DatabaseUnavailableError
 from blackjack.server.storage.interface import DatabaseError
 from blackjack.server.storage.sql import Cursor, SQLStorage
 
@@ -52,8 +53,10 @@ CREATE TABLE accounts (
     name_key      TEXT   NOT NULL UNIQUE,   -- lower(name): unique ignoring case
     password_hash TEXT   NOT NULL,
     balance       BIGINT NOT NULL CHECK (balance >= 0),
-    created       DOUBLE PRECISION NOT NULL
+    created       DOUBLE PRECISION NOT NULL,
+    look_key      TEXT   NOT NULL DEFAULT ''  -- text.look_alike_key(name)
 );
+CREATE INDEX accounts_by_look_key ON accounts (look_key);
 CREATE TABLE rounds (
     round_id   TEXT PRIMARY KEY,
     table_name TEXT NOT NULL DEFAULT '',
@@ -104,22 +107,10 @@ CREATE INDEX hands_by_account ON hands (account_id, id);
 _SCHEMA_LOCK = 0x626A6B  # any constant: one server at a time creates or upgrades
 
 _STEPS: dict[int, schema.Step] = {}
-"""No PostgreSQL database was ever written at version 1: it starts at 2."""
+"""No PostgreSQL database was written before version 3: it starts there."""
 
 # Connection-level failures: the connection is gone, refused, or shutting down.
 _GONE = ("08", "57P")
-
-
-class DatabaseUnavailableError(DatabaseError):
-    """The database cannot be reached just now; the server keeps trying."""
-
-    def __init__(self, committing: bool) -> None:
-        if committing:
-            message = ("the database went away while saving; check your balance "
-                       "in a moment, nothing is lost")
-        else:
-            message = "the database is unavailable; no chips moved, try again in a moment"
-        super().__init__(message)
 
 
 def connect(url: str) -> Any:
@@ -174,6 +165,11 @@ class PostgreSQLCursor(Cursor):
     def name_taken(self, error: Exception) -> bool:
         return (isinstance(error, psycopg2.errors.UniqueViolation)
                 and "name_key" in (error.diag.constraint_name or ""))
+
+    def lock_name(self, look_key: str) -> None:
+        # Held till COMMIT: another server registering a look-alike waits here,
+        # then sees this account.
+        self.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (look_key,))
 
     def add_chips(self, account_id: int, amount: int, *, debit: bool = False) -> int | None:
         if debit:

@@ -10,7 +10,10 @@ at all.
 Versions (the same numbers in every backend):
 
 1. accounts, rounds, stakes, ledger, hands (the first release, SQLite only).
-2. ``rounds.table_name``: the table a round belongs to, so recovery can
+2. ``accounts.look_key``: each name's look-alike form
+   (:func:`~blackjack.server.text.look_alike_key`), so that ``aIice`` cannot
+   join next to ``alice``; existing accounts get it from their name.
+3. ``rounds.table_name``: the table a round belongs to, so recovery can
    refund one table's open rounds; existing rounds get it from their id
    (:func:`~blackjack.server.storage.interface.round_table`).
 """
@@ -20,12 +23,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from twisted.logger import Logger
+
 from blackjack.server.storage.interface import DatabaseError, round_table
+from blackjack.server.text import look_alike_key
 
-__all__ = ["SCHEMA_VERSION", "upgrade", "version", "fill_round_tables"]
+__all__ = ["SCHEMA_VERSION", "upgrade", "version", "fill_look_keys", "fill_round_tables"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The version this release writes."""
+
+_log = Logger()
 
 Step = Callable[[Any], None]
 """One upgrade step, given a cursor inside the upgrade's transaction."""
@@ -59,11 +67,22 @@ def upgrade(cursor: Any, where: str, create: Step, steps: Mapping[int, Step]) ->
                                 f"which this server cannot upgrade")
         steps[number](cursor)
         _record(cursor, number)
+    if found < SCHEMA_VERSION:
+        _log.info("upgraded {where} from schema version {found} to {version}",
+                  where=where, found=found, version=SCHEMA_VERSION)
     return found
 
 
 def _record(cursor: Any, number: int) -> None:
     cursor.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+
+
+def fill_look_keys(cursor: Any) -> None:
+    """Give every account its name's look-alike key."""
+    rows = cursor.execute("SELECT id, name FROM accounts").fetchall()
+    if rows:
+        cursor.executemany("UPDATE accounts SET look_key = ? WHERE id = ?",
+                           [(look_alike_key(name), account_id) for account_id, name in rows])
 
 
 def fill_round_tables(cursor: Any) -> None:

@@ -46,6 +46,7 @@ from twisted.python.failure import Failure
 
 from blackjack.server.storage._backend import Refunded, fails_deferred, log_recovered
 from blackjack.server.storage.audit import Audit, audit, read_books
+from blackjack.server.text import look_alike_key
 from blackjack.server.storage.interface import (
     Account,
     Books,
@@ -54,6 +55,7 @@ from blackjack.server.storage.interface import (
     HandRecord,
     InsufficientFundsError,
     LedgerEntry,
+    LookAlikeNameError,
     NameTakenError,
     RoundClosedError,
     SettlementError,
@@ -139,6 +141,13 @@ class Cursor:
     def name_taken(self, error: Exception) -> bool:
         """True if ``error`` is the unique index on ``accounts.name_key`` refusing a row."""
         raise NotImplementedError
+
+    def lock_name(self, look_key: str) -> None:
+        """Keep other connections from registering this look-alike key till COMMIT.
+
+        Nothing to do where a writing transaction locks the whole database
+        (SQLite's BEGIN IMMEDIATE).
+        """
 
     # Each statement is a round trip to a database server, so the two steps a
     # dialect can do in one statement are methods (PostgreSQL: RETURNING).
@@ -429,6 +438,12 @@ class SQLStorage:
         return self._read(_select_account, "name_key", name.lower())
 
     @fails_deferred
+    def look_alike(self, name: str) -> Deferred[str | None]:
+        check_text(name, "name")
+        return self._read(_one, "SELECT name FROM accounts WHERE look_key = ? ORDER BY id LIMIT 1",
+                          (look_alike_key(name),))
+
+    @fails_deferred
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:
         return self._read(_select_account, "id", check_id(account_id))
 
@@ -527,11 +542,20 @@ def _one(txn: Cursor, sql: str, params: tuple[Any, ...] = ()) -> Any:
 
 def _create_account(txn: Cursor, name: str, password_hash: str, bankroll: int,
                     now: float) -> Account:
+    look_key = look_alike_key(name)
+    # Not a UNIQUE index (see schema version 2): the check and the insert
+    # share the write transaction, and the key is locked, so no other
+    # registration fits between them.
+    txn.lock_name(look_key)
+    taken = _one(txn, "SELECT name FROM accounts WHERE look_key = ? ORDER BY id LIMIT 1",
+                 (look_key,))
+    if taken is not None and taken.lower() != name.lower():
+        raise LookAlikeNameError(name, taken)
     try:
         account_id = txn.insert_id(
-            "INSERT INTO accounts (name, name_key, password_hash, balance, created)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (name, name.lower(), password_hash, bankroll, now))
+            "INSERT INTO accounts (name, name_key, password_hash, balance, created, look_key)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (name, name.lower(), password_hash, bankroll, now, look_key))
     except Exception as e:
         if txn.name_taken(e):
             raise NameTakenError(name) from None

@@ -44,11 +44,13 @@ CREATE TABLE accounts (
     name_key      TEXT    NOT NULL UNIQUE,   -- lower(name): unique ignoring case
     password_hash TEXT    NOT NULL,
     balance       INTEGER NOT NULL CHECK (typeof(balance) = 'integer' AND balance >= 0),
-    created       REAL    NOT NULL
+    created       REAL    NOT NULL,
+    look_key      TEXT    NOT NULL DEFAULT ''  -- text.look_alike_key(name), since version 2
 );
+CREATE INDEX accounts_by_look_key ON accounts (look_key);
 CREATE TABLE rounds (
     round_id   TEXT PRIMARY KEY,
-    table_name TEXT NOT NULL DEFAULT '',  -- round_table(round_id), since version 2
+    table_name TEXT NOT NULL DEFAULT '',  -- round_table(round_id), since version 3
     state      TEXT NOT NULL CHECK (state IN ('open', 'settled', 'refunded')),
     opened     REAL NOT NULL,
     closed     REAL
@@ -114,14 +116,23 @@ def _create(cursor: Any) -> None:
             cursor.execute(statement)
 
 
+def _add_look_keys(cursor: Any) -> None:
+    """Version 2: each name's look-alike key.  Not a UNIQUE index: files from
+    version 1 may already hold two names that look alike, and both must go on
+    working; registration checks it in the transaction that inserts."""
+    cursor.execute("ALTER TABLE accounts ADD COLUMN look_key TEXT NOT NULL DEFAULT ''")
+    schema.fill_look_keys(cursor)
+    cursor.execute("CREATE INDEX accounts_by_look_key ON accounts (look_key)")
+
+
 def _add_round_tables(cursor: Any) -> None:
-    """Version 2: record each round's table, for recovery table by table."""
+    """Version 3: record each round's table, for recovery table by table."""
     cursor.execute("ALTER TABLE rounds ADD COLUMN table_name TEXT NOT NULL DEFAULT ''")
     cursor.execute("CREATE INDEX rounds_by_table ON rounds (table_name, state)")
     schema.fill_round_tables(cursor)
 
 
-_STEPS = {2: _add_round_tables}
+_STEPS = {2: _add_look_keys, 3: _add_round_tables}
 """Upgrades of files written by older releases, by the version each makes."""
 
 

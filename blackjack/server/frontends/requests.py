@@ -1,0 +1,240 @@
+"""What a client sends, read into a command and its parameters.
+
+Two forms reach the same :class:`~blackjack.server.core.commands.Command`:
+
+* a **text line** typed by a person (``bet 10``, ``join main 3``, ``h``),
+  read by :func:`parse_text`; and
+* a **protocol v1 request**, one JSON object (``{"id": 7, "cmd": "bet",
+  "amount": 10}``), read by :func:`parse_request` and checked against the
+  command's parameters.
+
+Both raise :class:`~blackjack.server.errors.CommandError` with one line that
+says what was wrong and what to type instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from blackjack.server.core.commands import Command, Param, find
+from blackjack.server.errors import CommandError
+from blackjack.server.frontends.encoding import decode
+
+__all__ = ["Request", "parse_text", "read_message", "request_id", "parse_request", "parse_bet",
+           "MISSING_PASSWORD"]
+
+_BET = re.compile(r"[1-9][0-9]{0,9}")
+_BET_USAGE = "usage: bet N, a whole number of chips, e.g. bet 10"
+_SETTINGS = {"on": True, "off": False, "yes": True, "no": False, "1": True, "0": False}
+MAX_ID = 64
+"""The longest request id a client may choose (as a string)."""
+
+MISSING_PASSWORD = object()
+"""The ``password`` of a text ``login``/``register`` typed without one: ask for it."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """A command with its parameters, and the id the client gave it (v1 only)."""
+
+    command: Command
+    params: Mapping[str, Any]
+    id: Any = None
+    json: bool = False
+    """Whether it came as a protocol v1 JSON object (and is answered with a reply)."""
+
+
+def _digits(text: str) -> bool:
+    # str.isdigit() alone accepts "²" and "٣", which int() then refuses.
+    return text.isascii() and text.isdigit()
+
+
+def parse_bet(text: str) -> int:
+    """A bet typed by a player, as chips: ASCII digits, 1 to 9,999,999,999.
+
+    Anything else (empty, "0", "-5", "10.5", "1e9", "0x10", "NaN", "010",
+    or a number too long to be a bet) raises :class:`CommandError` with one
+    line saying what was wrong.  The table then checks its own minimum,
+    maximum and the player's balance.
+    """
+    if _BET.fullmatch(text):
+        return int(text)
+    shown = text if len(text) <= 20 else text[:20] + "..."
+    if not text:
+        raise CommandError(_BET_USAGE)
+    if _digits(text):
+        if not text.strip("0"):
+            raise CommandError("a bet must be at least 1 chip, e.g. bet 10")
+        if text[0] == "0":
+            raise CommandError(f"write the bet without leading zeros, e.g. bet {int(text)}")
+        raise CommandError(f"{shown} chips is far more than any table takes; "
+                           "type 'tables' to see the bet limits")
+    if text[0] == "-" and _digits(text[1:]):
+        raise CommandError("a bet must be a positive number of chips, e.g. bet 10")
+    raise CommandError(f"{shown!r} is not a whole number of chips: "
+                       "use digits only, e.g. bet 10")
+
+
+# --- text lines ------------------------------------------------------------------------
+
+def _login(rest: str) -> dict[str, Any]:
+    name, _, password = rest.partition(" ")
+    if not name:
+        raise CommandError("usage: login NAME [PASSWORD]")
+    return {"name": name, "password": password.strip() or MISSING_PASSWORD}
+
+
+def _register(rest: str) -> dict[str, Any]:
+    name, _, password = rest.partition(" ")
+    if not name:
+        raise CommandError("usage: register NAME")
+    password = password.strip()
+    return {"name": name,
+            "password": _inline_password(name, password) if password else MISSING_PASSWORD}
+
+
+def _inline_password(name: str, rest: str) -> str:
+    """The password given on the ``register`` line: the same text twice, or refused.
+
+    ``register John Smith`` must not quietly make the account ``John`` with
+    the password ``Smith``: a name has no spaces, so that was someone's full
+    name.  Asking for the password twice on the line, as the prompts ask
+    twice, leaves no reading of it that a person types by mistake, and checks
+    a script's password for typos as the prompts do.
+    """
+    half = len(rest) // 2
+    if len(rest) % 2 and rest[half] == " " and rest[:half] == rest[half + 1:]:
+        return rest[:half]
+    # The words typed are not repeated back: they may hold a password.
+    raise CommandError(
+        "no account made: a name is one word, and a password given on the same line "
+        "must come twice (register NAME PASSWORD PASSWORD). Type "
+        f"'register {name[:16]}' to be asked for it instead.")
+
+
+def _join(rest: str) -> dict[str, Any]:
+    parts = rest.split()
+    if not parts or len(parts) > 2 or (len(parts) == 2 and not _digits(parts[1])):
+        raise CommandError("usage: join TABLE [SEAT], e.g. join main or join main 3")
+    return {"table": parts[0], "seat": int(parts[1]) if len(parts) == 2 else None}
+
+
+def _required(verb: str, param: str, example: str) -> Callable[[str], dict[str, Any]]:
+    def parse(rest: str) -> dict[str, Any]:
+        if not rest:
+            raise CommandError(f"usage: {verb} {param.upper()}, e.g. {verb} {example}")
+        return {param: rest}
+    return parse
+
+
+def _history(rest: str) -> dict[str, Any]:
+    # A limit that is not a number from 1 to 50 gives the default list.
+    limit = int(rest) if _digits(rest) and 0 < int(rest) <= 50 else 10
+    return {"limit": limit}
+
+
+def _setting(verb: str) -> Callable[[str], dict[str, Any]]:
+    def parse(rest: str) -> dict[str, Any]:
+        value = _SETTINGS.get(rest.lower())
+        if value is None:
+            raise CommandError(f"usage: {verb} on, or {verb} off")
+        return {"on": value}
+    return parse
+
+
+_TEXT_PARSERS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "register": _register,
+    "login": _login,
+    "join": _join,
+    "watch": _required("watch", "table", "main"),
+    "say": _required("say", "text", "good luck"),
+    "bet": lambda rest: {"amount": parse_bet(rest)},
+    "history": _history,
+    "help": lambda rest: {"command": rest or None},
+    "json": _setting("json"),
+    "ascii": _setting("ascii"),
+}
+
+
+def parse_text(line: str) -> Request:
+    """A line a person typed (``verb`` and its words) as a request."""
+    verb, _, rest = line.partition(" ")
+    command = find(verb)
+    if command is None or command.where == "v1":
+        raise CommandError(f"unknown command {verb.lower()!r}; "
+                           "type 'help' for the list of commands")
+    parse = _TEXT_PARSERS.get(command.name)
+    return Request(command, parse(rest.strip()) if parse is not None else {})
+
+
+# --- protocol v1 ---------------------------------------------------------------------
+
+def _check(command: Command, param: Param, value: Any) -> None:
+    """Refuse a parameter value its schema does not allow (the schema's few keywords)."""
+    schema = param.schema
+    kind = schema.get("type")
+    ok = {"integer": type(value) is int, "string": isinstance(value, str),
+          "boolean": isinstance(value, bool)}.get(str(kind), True)
+    where = f"{command.name}: {param.name}"
+    if not ok:
+        raise CommandError(f"{where} must be {'an' if kind == 'integer' else 'a'} {kind}, "
+                           f"not {type(value).__name__}")
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            raise CommandError(f"{where} must not be empty")
+        if len(value) > schema.get("maxLength", len(value)):
+            raise CommandError(f"{where} is longer than {schema['maxLength']} characters")
+    elif kind == "integer":
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise CommandError(f"{where} must be from {low} to {high}, not {value}")
+
+
+def request_id(message: Mapping[str, Any]) -> Any:
+    """The id a request carries, if it is a usable one (else ``None``)."""
+    value = message.get("id")
+    if (type(value) is int and abs(value) < 2 ** 53) or \
+            (isinstance(value, str) and len(value) <= MAX_ID):
+        return value
+    return None
+
+
+def read_message(line: str | bytes) -> dict[str, Any]:
+    """One protocol v1 line as the JSON object it must be."""
+    try:
+        message = decode(line)
+    except ValueError:
+        raise CommandError("a request is one JSON object on one line") from None
+    if not isinstance(message, dict):
+        raise CommandError("a request is one JSON object on one line")
+    return message
+
+
+def parse_request(message: Mapping[str, Any]) -> Request:
+    """A protocol v1 request (a decoded JSON object); ``CommandError`` names what is wrong."""
+    rid = request_id(message)
+    if "id" in message and rid is None and message["id"] is not None:
+        raise CommandError(f"id must be an integer or a string of at most {MAX_ID} "
+                           "characters")
+    name = message.get("cmd")
+    if not isinstance(name, str):
+        raise CommandError('a request names its command: {"id": 1, "cmd": "tables"}')
+    command = find(name)
+    if command is None or command.name != name.lower() or command.where == "text":
+        raise CommandError(f"no command {name[:40]!r}; see docs/protocol.md")
+    params: dict[str, Any] = {}
+    for key, value in message.items():
+        if key in ("id", "cmd"):
+            continue
+        param = command.param(key)
+        if param is None:
+            raise CommandError(f"{command.name} takes no parameter {key[:40]!r}")
+        _check(command, param, value)
+        params[key] = value
+    for param in command.params:
+        if param.required and param.name not in params:
+            raise CommandError(f"{command.name} needs its parameter {param.name!r}")
+    return Request(command, params, rid, json=True)
