@@ -1048,7 +1048,7 @@ def server_options(twistd: list[str]) -> set[str]:
     return {word[2:].split("=")[0] for word in text.split() if word.startswith("--")}
 
 
-def blackjack_command(args: argparse.Namespace, port: int, db: Path, log: Path,
+def blackjack_command(args: argparse.Namespace, port: int, db: str, log: Path,
                       tables: int) -> list[str]:
     """``twistd -n blackjack`` with short timers, no per-client limits, the load-test tables."""
     twistd = args.twistd.split() if args.twistd else [
@@ -1223,7 +1223,7 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="blackjack-loadtest-"))
     targets = ["server"] if args.mode == "play" or args.no_echo else ["server", "echo"]
     order = targets * (args.repeat if args.mode == "throughput" else 1)
-    db = Path(args.db) if args.db else workdir / "loadtest.sqlite3"
+    db = args.db or str(workdir / "loadtest.sqlite3")  # a path or a postgresql:// URL
     tables = base.tables if args.mode == "play" else 1
     try:
         if args.spawn and needs_accounts:
