@@ -1,9 +1,10 @@
-"""The in-memory backend held to SQLite: the same calls give the same answers and errors.
+"""The in-memory backend held to the SQL ones: the same calls give the same answers and errors.
 
 The contract tests (``test_storage.py``) already run against MemoryStorage;
-here random sequences of calls, bad ones included, go to both backends side
-by side, and every answer, every error (its type and message), every ledger
-and every hand history must be the same.
+here random sequences of calls, bad ones included, go to MemoryStorage and to
+SQLite (or PostgreSQL, whose stakes run in a PL/pgSQL function) side by side,
+and every answer, every error (its type and message), every ledger and every
+hand history must be the same.
 """
 
 from __future__ import annotations
@@ -62,17 +63,29 @@ def everything(storage: IStorage) -> Any:
                      for a in report.accounts])
 
 
+@pytest.mark.parametrize("twin", ["sqlite", "postgresql"])
 @pytest_twisted.ensureDeferred
-async def test_memory_answers_as_sqlite_does() -> None:
+async def test_memory_answers_as_sql_does(twin: str, request: pytest.FixtureRequest) -> None:
     """Random calls, valid or not, get the same answers and errors from both backends,
     and leave the same ledgers, histories and books behind."""
     from twisted.internet import reactor
     from twisted.internet.threads import deferToThread
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    if twin == "postgresql":
+        pg = request.getfixturevalue("pg")
+
+        def open_twin() -> Any:
+            return pg.open(pg.fresh(), Clock().seconds)
+    else:
+        def open_twin() -> Any:
+            return SQLiteStorage(":memory:", Clock().seconds)
+
+    # A PostgreSQL example costs a schema of its own: fewer of them.
+    @settings(max_examples=40 if twin == "postgresql" else 150, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(CALLS, min_size=5, max_size=40))
     def same_answers(calls: list[tuple[Any, ...]]) -> None:
-        sqlite = call(SQLiteStorage, ":memory:", Clock().seconds)
+        sqlite = call(open_twin)
         memory = call(MemoryStorage, None, Clock().seconds)
         try:
             for name, *args in calls:

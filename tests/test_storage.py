@@ -723,3 +723,25 @@ async def test_a_stake_racing_a_settlement_on_another_connection(backend: Any,
     finally:
         await timed(one.close())
         await timed(two.close())
+
+
+@pytest_twisted.ensureDeferred
+async def test_one_stake_sent_on_two_connections_into_a_new_round(backend: Any,
+                                                                  database: Any) -> None:
+    """The same stake sent twice at once, on two connections, into a round neither has
+    opened yet: it is taken once, the other is a DuplicateStakeError, the books balance."""
+    one = backend.open(database, Clock().seconds)
+    two = backend.open(database, Clock().seconds)
+    try:
+        account = await new_account(one, bankroll=1000)
+        for n in range(20):
+            results = await gather(one.stake(account.id, f"main-{n}", "seat1:bet", 10),
+                                   two.stake(account.id, f"main-{n}", "seat1:bet", 10))
+            assert sorted(ok for ok, _ in results) == [False, True], results
+            assert any(isinstance(v, DuplicateStakeError) for _, v in results), results
+        assert await timed(one.balance(account.id)) == 800
+        report = await timed(one.audit())
+        assert report.balanced and report.books.escrow == 200, report.discrepancies
+    finally:
+        await timed(one.close())
+        await timed(two.close())

@@ -88,6 +88,9 @@ class Cursor:
     for_update = ""
     """Appended to a SELECT that must lock the rows it reads."""
 
+    stake_function = False
+    """True where the database has ``blackjack_stake``: a stake in one round trip."""
+
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
         # Rounds whose row this transaction holds locked.  Locking a row again
@@ -292,6 +295,10 @@ class SQLStorage:
                 self._prepare_once(cursor)
             cursor.execute(begin)
             for work, args in calls:
+                if work is _stake and cursor.stake_function:
+                    # Changes nothing when refused: no savepoint to pay for.
+                    outcomes.append(self._unguarded(cursor, work, args))
+                    continue
                 cursor.execute("SAVEPOINT call")
                 cursor.call_started()
                 try:
@@ -322,6 +329,23 @@ class SQLStorage:
             _roll_back(cursor, self.driver_errors)
             raise self._wrap(error, True) from error
         return outcomes
+
+    def _unguarded(self, cursor: Cursor, work: Callable[..., Any],
+                   args: tuple[Any, ...]) -> _Outcome:
+        """Run a call that writes nothing unless it succeeds, without a savepoint.
+
+        A domain error fails it alone; a database error (which PostgreSQL
+        answers by aborting the transaction) fails the whole batch.
+        """
+        cursor.call_started()
+        try:
+            result = work(cursor, *args)
+        except self.driver_errors:
+            raise
+        except Exception as error:
+            return (False, error)
+        cursor.call_kept()
+        return (True, result)
 
     def _prepare_once(self, cursor: Cursor) -> None:
         try:
@@ -549,8 +573,12 @@ def _create_account(txn: Cursor, name: str, password_hash: str, bankroll: int,
     txn.lock_name(look_key)
     taken = _one(txn, "SELECT name FROM accounts WHERE look_key = ? ORDER BY id LIMIT 1",
                  (look_key,))
-    if taken is not None and taken.lower() != name.lower():
-        raise LookAlikeNameError(name, taken)
+    if taken is not None:
+        if taken.lower() != name.lower():
+            raise LookAlikeNameError(name, taken)
+        # Refused before the INSERT: a failed INSERT would still use up an
+        # id on PostgreSQL.  The unique name_key below backs this up.
+        raise NameTakenError(name)
     try:
         account_id = txn.insert_id(
             "INSERT INTO accounts (name, name_key, password_hash, balance, created, look_key)"
@@ -573,6 +601,8 @@ def _issue(txn: Cursor, account_id: int, amount: int, now: float) -> int:
 
 def _stake(txn: Cursor, account_id: int, round_id: str, key: str, amount: int,
            now: float) -> int:
+    if txn.stake_function:
+        return _stake_by_function(txn, account_id, round_id, key, amount, now)
     # Open the round if it is new, and lock it: a settlement on another
     # connection waits for this stake, or this stake sees the round closed.
     state = txn.open_round(round_id, round_table(round_id), now)
@@ -591,6 +621,29 @@ def _stake(txn: Cursor, account_id: int, round_id: str, key: str, amount: int,
                 " VALUES (?, ?, ?, ?, 'held', ?)", (round_id, account_id, key, amount, now))
     _journal(txn, account_id, "stake", -amount, balance, round_id, key, now)
     return balance
+
+
+def _stake_by_function(txn: Cursor, account_id: int, round_id: str, key: str, amount: int,
+                       now: float) -> int:
+    """:func:`_stake`, its steps run by the database's ``blackjack_stake`` function.
+
+    The same checks in the same order (``postgresql.STAKE_FUNCTION``), all
+    before the first write, in one round trip instead of seven; a refusal
+    has written nothing, so the call runs without a savepoint.
+    """
+    lock = bool(txn.lock(round_id))
+    outcome, value = txn.execute(
+        "SELECT outcome, result FROM blackjack_stake(?, ?, ?, ?, ?, ?, ?)",
+        (account_id, round_id, round_table(round_id), key, amount, now, lock)).fetchone()
+    if outcome == "ok":
+        return int(value)
+    if outcome == "closed":
+        raise RoundClosedError(round_id, value)
+    if outcome == "duplicate":
+        raise DuplicateStakeError(round_id, account_id, key)
+    if outcome == "insufficient":
+        raise InsufficientFundsError(int(value), amount)
+    raise UnknownAccountError(account_id)
 
 
 def _settle(txn: Cursor, round_id: str, payouts: dict[int, int], record: str,
