@@ -132,7 +132,7 @@ def require_postgresql() -> str:
 
     base, why = postgresql_server()
     if base is None:
-        if os.environ.get("BLACKJACK_REQUIRE_POSTGRESQL"):
+        if os.environ.get("BLACKJACK_REQUIRE_POSTGRESQL") or os.environ.get("BLACKJACK_CI"):
             pytest.fail(f"PostgreSQL is required here (BLACKJACK_REQUIRE_POSTGRESQL): {why}")
         pytest.skip(f"{why}; run under pg_virtualenv or set BLACKJACK_TEST_POSTGRESQL")
     return base

@@ -42,12 +42,12 @@ def test_the_plugin_options_parse_tables_and_refuse_bad_rules() -> None:
 
 
 def test_a_fresh_venv_install_lists_blackjack_in_twistd(tmp_path: Path) -> None:
-    """``pip install .`` (not editable) into a new venv ships the plugin to twistd."""
+    """``pip install '.[server]'`` (not editable) into a new venv ships the plugin to twistd."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                    "--disable-pip-version-check", str(REPO)],
+                    "--disable-pip-version-check", f"{REPO}[server]"],
                    check=True, capture_output=True, timeout=300)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     out = subprocess.run([str(venv / "bin" / "twistd"), "--help"], cwd=tmp_path,

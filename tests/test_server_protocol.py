@@ -153,9 +153,9 @@ async def test_register_asks_for_the_password_with_echo_off_for_telnet(
 
 
 def test_netcat_login_prompt_sends_no_telnet_bytes(factory: BlackjackFactory) -> None:
-    """A client that never spoke telnet gets a plain prompt, no IAC bytes."""
+    """A client that never spoke telnet and ends lines with LF gets a plain prompt, no IAC bytes."""
     conn = Conn(factory)
-    conn.send("login alice")
+    conn.send(b"login alice\n")
     assert conn.text().endswith("Password: ")
     assert b"\xff" not in conn.transport.value()
 

@@ -210,8 +210,13 @@ class Conversation:
     def _received(self, text: str) -> None:
         if self._answer is not None:
             answer, self._answer = self._answer, None
-            self.link.show_input()
-            answer(text)
+            try:
+                answer(text)
+            finally:
+                if self._answer is None:
+                    # Not before: a WONT ECHO between "Choose a password"
+                    # and "Repeat the password" would echo the second.
+                    self.link.show_input()
             return
         if text.startswith("{"):
             self._request(text)
@@ -226,11 +231,29 @@ class Conversation:
                 return
             self._run(request)
 
-    def refused_for_rate(self) -> None:
-        """A line was dropped for going over the command rate (the first of a run)."""
-        self._refuse(None, ServerError(
+    def over_rate(self, line: bytes | str, first: bool) -> None:
+        """A line was dropped for going over the command rate; ``first`` of a run or not.
+
+        A person hears "slow down" once a run; a protocol v1 request is
+        answered, every one, with ``rate_limited`` and its own id.
+        """
+        rid: Any = None
+        is_request = line[:1] in (b"{", "{")
+        if is_request:
+            try:
+                rid = request_id(read_message(line))
+            except CommandError:
+                pass
+        elif not first:
+            return
+        self._refuse(rid, ServerError(
             f"slow down: at most {self.limits.rate:g} commands a second; "
-            "commands sent faster are ignored", code="rate_limited"), reply=self.mode is Mode.V1)
+            "commands sent faster are not run", code="rate_limited"),
+            reply=is_request or self.mode is Mode.V1)
+
+    def refuse_line(self, message: str) -> None:
+        """A line the front end could not take (too long, say): tell the client why."""
+        self._refuse(None, CommandError(message), reply=self.mode is Mode.V1)
 
     def _request(self, line: str) -> None:
         try:

@@ -124,8 +124,9 @@ class Options(usage.Options):
          _seconds_or_off],
         # Limits: each default is the one in blackjack.server.frontends.limits.Limits.
         ["max-line", None, _LIMITS.max_line,
-         "Longest input line in bytes; a longer one is refused and the connection "
-         "closed.", _count],
+         "Longest input line in bytes; a longer one is refused with a message naming the "
+         "limit and the rest of it ignored. A connection sending 64 times this in "
+         "over-long lines, with no good line between, is closed.", _count],
         ["rate", None, _LIMITS.rate,
          "Commands per second one connection may send (0: no limit). Faster ones are "
          "dropped after one 'slow down'; sustained input above 5 times this closes the "
@@ -160,6 +161,10 @@ class Options(usage.Options):
         ["output-cap", None, _LIMITS.output_cap,
          "Bytes that may queue for a client that stops reading before it is dropped "
          "(a k or M suffix is allowed: 256k).", _bytes],
+        ["telnet-commands", None, _LIMITS.telnet_commands,
+         "Telnet commands (negotiations, NOPs) one connection may send at once, and again "
+         "each hour; past them it is told why and closed. A subnegotiation counts one more "
+         "per 64 bytes. Real clients send a few dozen.", _count],
         ["password-cost", None, "default",
          "Password hashing cost: default (scrypt n=2**14, slow on purpose), or "
          "fast-insecure for load-test bots only. WARNING: fast-insecure hashes are "
@@ -216,7 +221,7 @@ class Options(usage.Options):
                 login_attempts_per_ip=self["login-attempts-per-ip"],
                 login_period=self["login-period"],
                 registrations_per_hour=self["registrations-per-hour"],
-                output_cap=self["output-cap"])
+                output_cap=self["output-cap"], telnet_commands=self["telnet-commands"])
         except ValueError as e:
             raise usage.UsageError(str(e)) from None
 

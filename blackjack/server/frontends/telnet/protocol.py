@@ -78,11 +78,18 @@ class BlackjackProtocol(LineWire):
     # -- what the wire says about limits, in the conversation's voice ---------------
 
     def error(self, message: str) -> None:
-        """A limit's one-line complaint (over the rate): as the client's mode says it."""
+        """A limit's one-line complaint (a line too long), in the client's mode."""
         if self.conversation is not None:
-            self.conversation.refused_for_rate()
+            self.conversation.refuse_line(message)
         else:
             super().error(message)
+
+    def lineRefused(self, line: bytes, first: bool) -> None:
+        """A line over the rate: the conversation answers it as the client's mode needs."""
+        if self.conversation is not None:
+            self.conversation.over_rate(line, first)
+        else:
+            super().lineRefused(line, first)
 
     def close(self, message: str) -> None:
         """Say why, then hang up."""
@@ -111,8 +118,12 @@ class BlackjackProtocol(LineWire):
         self.sendPrompt(text)
 
     def hide_input(self) -> None:
-        """Echo off for a password (telnet clients only)."""
-        self.hideInput()
+        """Echo off for a password (telnet clients only).
+
+        A program reading JSON ends lines as it likes; only a client that
+        negotiated is sent telnet bytes then.
+        """
+        self.hideInput(guess=not self.json_mode)
 
     def show_input(self) -> None:
         """Echo back on."""
