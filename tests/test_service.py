@@ -37,8 +37,11 @@ async def test_a_tables_rounds_are_recorded_under_its_name() -> None:
     player = await make_player(storage, "ann")  # type: ignore[arg-type]
     table.sit(player)
     await wait(table.bet(player, 10))
-    assert table.round_id is not None and round_table(table.round_id) == "high-rollers"
-    assert storage.database.rounds[table.round_id].table == "high-rollers"
+    # The round may be over already (a natural settles at once): look at the rows.
+    rounds = storage.database.rounds
+    assert len(rounds) >= 1
+    assert {round_table(r) for r in rounds} == {rnd.table for rnd in rounds.values()} \
+        == {"high-rollers"}
 
 
 @pytest_twisted.ensureDeferred
