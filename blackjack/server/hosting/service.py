@@ -3,8 +3,9 @@
 :class:`BlackjackService` owns the storage, accounts, lobby, tables and the
 two front ends: telnet (listening on each ``listen`` endpoint) and the web
 page with its WebSocket (on each ``web`` endpoint); the two share the
-connection caps.  Starting it queues ``storage.recover()`` (refunding stakes a
-crash left in escrow) ahead of every other database call, then listens.
+connection caps.  Starting it queues a recovery for each of its tables
+(``storage.recover(table)``: refund the stakes a crash left in escrow for
+that table's open rounds) ahead of every other database call, then listens.
 Stopping it (``SIGTERM`` under twistd) stops listening, tells everyone, lets
 every table finish its round (hands still in play stand) or refund its bets,
 closes the connections and then the database, so nothing staked is lost.
@@ -88,8 +89,11 @@ class BlackjackService(Service):
     def startService(self) -> None:
         """Refund crash leftovers (queued first on the database), then listen."""
         super().startService()
-        self.storage.recover().addErrback(
-            lambda f: _log.failure("could not recover stakes left in escrow", f))
+        for table in self.lobby.tables.values():
+            self._recover(table.name)
+        # This one process owns the whole database, so rounds of tables it no
+        # longer hosts (renamed or dropped from the options) are refunded too.
+        self._recover(None)
         for endpoint in self.listen:
             self.ports.append(self._listen(endpoint, self.factory))
             _log.info("blackjack listening on {address}", address=self.ports[-1].getHost())
@@ -112,6 +116,12 @@ class BlackjackService(Service):
     def clients(self) -> list[Any]:
         """Every open connection, telnet and web."""
         return [*self.factory.clients, *self.web_front.clients]
+
+    def _recover(self, table: str | None) -> None:
+        def failed(failure: Failure) -> None:
+            _log.failure("could not recover stakes left in escrow at table {table}",
+                         failure, table=table or "(any)")
+        self.storage.recover(table).addErrback(failed)
 
     @inlineCallbacks
     def stopService(self) -> Any:
