@@ -970,8 +970,8 @@ async def make_accounts(storage: Any, names: Iterable[str], bankroll: int) -> in
 
 
 async def make_accounts_in(path: str, names: Sequence[str], bankroll: int) -> int:
-    """:func:`make_accounts` in an SQLite file (the server need not be running)."""
-    from blackjack.server.storage.sqlite import open_storage
+    """:func:`make_accounts` in an SQLite file or PostgreSQL URL (the server need not run)."""
+    from blackjack.server.storage.backends import open_storage
 
     storage = open_storage(path)
     try:
@@ -1055,7 +1055,7 @@ def server_options(twistd: list[str]) -> set[str]:
     return {word[2:].split("=")[0] for word in text.split() if word.startswith("--")}
 
 
-def blackjack_command(args: argparse.Namespace, port: int, db: Path, log: Path,
+def blackjack_command(args: argparse.Namespace, port: int, db: str, log: Path,
                       tables: int) -> list[str]:
     """``twistd -n blackjack`` with short timers, no per-client limits, the load-test tables."""
     twistd = args.twistd.split() if args.twistd else [
@@ -1185,7 +1185,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds between ready and the window (default: 3 idle, 2 others)")
     p.add_argument("--repeat", type=int, default=1,
                    help="throughput: alternate server and echo this many times")
-    p.add_argument("--db", help="SQLite file for --spawn (default: a fresh temporary one)")
+    p.add_argument("--db", help="--spawn: an SQLite file or a postgresql:// URL of an empty "
+                   "database (default: a fresh temporary SQLite file)")
     p.add_argument("--make-accounts", metavar="DB",
                    help="only create the bot accounts in this SQLite file, then exit")
     p.add_argument("--bankroll", type=int, default=10_000_000)
@@ -1237,7 +1238,7 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
     targets = (["server"] if args.mode == "play" or args.no_echo or args.transport == "ws"
                else ["server", "echo"])
     order = targets * (args.repeat if args.mode == "throughput" else 1)
-    db = Path(args.db) if args.db else workdir / "loadtest.sqlite3"
+    db = args.db or str(workdir / "loadtest.sqlite3")  # a path or a postgresql:// URL
     tables = base.tables if args.mode == "play" else 1
     try:
         if args.spawn and needs_accounts:

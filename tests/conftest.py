@@ -7,6 +7,7 @@ so ``--reactor`` keeps working (pytest-twisted installs it first).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from zope.interface import implementer
 from blackjack.server.core.player import ISeatClient, Player
 from blackjack.server.frontends.schema import schema
 from blackjack.server.storage.sqlite import SQLiteStorage
+from storage_backends import BACKENDS, PostgreSQLBackend, make_backend, require_postgresql
 
 
 _SCHEMA = schema()
@@ -74,6 +76,33 @@ class FakeClient:
     def last(self, kind: str) -> dict[str, Any]:
         """The latest event of a kind."""
         return [e for e in self.events if e["event"] == kind][-1]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """Each storage backend in turn (see ``storage_backends.py``)."""
+    made = make_backend(request.param, tmp_path)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def pg() -> Iterator[PostgreSQLBackend]:
+    """The PostgreSQL test server as a backend (skipped, or failed in CI, without one)."""
+    backend = PostgreSQLBackend(require_postgresql())
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """What a server's --db is given: an SQLite file's path, or a fresh PostgreSQL URL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "room.sqlite3")
+        return
+    backend = PostgreSQLBackend(require_postgresql())
+    yield backend.fresh()
+    backend.close()
 
 
 @pytest.fixture

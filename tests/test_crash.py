@@ -31,10 +31,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from blackjack.server.storage.audit import audit_file
+
+from blackjack.server.storage.audit import audit_database
+from blackjack.server.storage.backends import is_postgresql
 from blackjack.server.hosting.tap import Options
 
 from conftest import conforms
+from pg_cluster import Cluster
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = ("crashann", "crashbob", "crashcat", "crashdan")
@@ -48,13 +51,13 @@ _REFUND = re.compile(r"recovery: refunded (\d+) chips to account (\d+), left in 
 class Server:
     """``twistd -n blackjack`` as a child process, logging to a file."""
 
-    def __init__(self, db: Path, log: Path) -> None:
+    def __init__(self, db: str, log: Path, *extra: str) -> None:
         self.log = log
         log.write_text("")
         options = ["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db),
                    "--table", "main:decks=1", "--table", "side:decks=2",
                    "--bet-time", "1", "--turn-time", "60", "--insurance-time", "60",
-                   "--grace", "60"]
+                   "--grace", "60", *extra]
         if any(p[0] == "password-cost" for p in Options.optParameters):
             options += ["--password-cost", "fast-insecure"]
         if hasattr(Options, "opt_web"):
@@ -197,21 +200,45 @@ def refunds_logged(server: Server) -> Counter[tuple[int, int, str]]:
     return Counter((int(a), int(b), c) for a, b, c in _REFUND.findall(server.log_text()))
 
 
-def held_stakes(db: Path) -> Counter[tuple[int, int, str]]:
-    """(amount, account, round) of every stake held in escrow, straight from the file."""
-    connection = sqlite3.connect(db, timeout=10)
-    try:
-        rows = connection.execute(
-            "SELECT amount, account_id, round_id FROM stakes WHERE state = 'held'").fetchall()
-    finally:
-        connection.close()
+def held_stakes(db: str) -> Counter[tuple[int, int, str]]:
+    """(amount, account, round) of every stake held in escrow, straight from the database."""
+    sql = "SELECT amount, account_id, round_id FROM stakes WHERE state = 'held'"
+    if is_postgresql(db):
+        import psycopg2
+
+        connection = psycopg2.connect(db)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                rows = cursor.fetchall()
+        finally:
+            connection.close()
+    else:
+        connection = sqlite3.connect(db, timeout=10)
+        try:
+            rows = connection.execute(sql).fetchall()
+        finally:
+            connection.close()
     return Counter((int(a), int(b), str(c)) for a, b, c in rows)
 
 
-def test_sigkill_mid_round_strands_no_chip(tmp_path: Path) -> None:
+def books_add_up(db: str) -> None:
+    """Nothing held, and every account holds what it was issued plus its net; CLI agrees."""
+    result = audit_database(db)
+    assert result.balanced, result.discrepancies
+    assert result.books.escrow == 0 and result.held_by_round == {}
+    for account in result.accounts:
+        assert account.balance == account.issued + account.settled_net, account
+    assert sum(a.settled_net for a in result.accounts) == -result.books.house_net
+    cli = subprocess.run([sys.executable, "-m", "blackjack.server.audit", "--db", db],
+                         capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert (cli.returncode, cli.stdout.splitlines()[-1]) == (0, "balanced"), cli.stdout
+
+
+def test_sigkill_mid_round_strands_no_chip(tmp_path: Path, server_database: str) -> None:
     """Kill -9 with bets in escrow, three times: each restart refunds and logs exactly those
     stakes, the books always balance, and at the end every account adds up."""
-    db = tmp_path / "crash.sqlite3"
+    db = server_database
     server: Server | None = None
     room: Room | None = None
     rng = random.Random(20240)
@@ -241,7 +268,7 @@ def test_sigkill_mid_round_strands_no_chip(tmp_path: Path) -> None:
 
             stranded = held_stakes(db)
             assert stranded or how == "random"
-            crashed = audit_file(str(db))  # what the dead server left is consistent
+            crashed = audit_database(db)  # what the dead server left is consistent
             assert crashed.balanced, crashed.discrepancies
             assert crashed.books.escrow == sum(a * n for (a, _, _), n in stranded.items())
 
@@ -253,7 +280,7 @@ def test_sigkill_mid_round_strands_no_chip(tmp_path: Path) -> None:
             server.stop()
 
         # A last run: everyone logs in, sees their chips, and the server stops cleanly.
-        balances = {a.name: a.balance for a in audit_file(str(db)).accounts}
+        balances = {a.name: a.balance for a in audit_database(db).accounts}
         server = Server(db, tmp_path / "twistd-final.log")
         room = Room(server, "login", seed=99)
         for bot in room.bots:
@@ -268,13 +295,50 @@ def test_sigkill_mid_round_strands_no_chip(tmp_path: Path) -> None:
         if server is not None:
             server.kill(signal.SIGKILL)
 
-    result = audit_file(str(db))
-    assert result.balanced, result.discrepancies
-    assert result.books.escrow == 0 and result.held_by_round == {}
-    assert sorted(a.name for a in result.accounts) == sorted(NAMES)
-    for account in result.accounts:
-        assert account.balance == account.issued + account.settled_net, account
-    assert sum(a.settled_net for a in result.accounts) == -result.books.house_net
-    cli = subprocess.run([sys.executable, "-m", "blackjack.server.audit", "--db", str(db)],
-                         capture_output=True, text=True, cwd=REPO, timeout=60)
-    assert (cli.returncode, cli.stdout.splitlines()[-1]) == (0, "balanced"), cli.stdout
+    assert sorted(a.name for a in audit_database(db).accounts) == sorted(NAMES)
+    books_add_up(db)
+
+
+def test_a_postgresql_restart_under_play_loses_no_chip(tmp_path: Path) -> None:
+    """PostgreSQL stops mid-game: bets then get a clear error, nobody's chips move; once
+    it is back the players bet again and play resumes; after a restart of the server
+    (which refunds any round it could not settle meanwhile) every account adds up."""
+    cluster = Cluster()
+    server: Server | None = None
+    room: Room | None = None
+    try:
+        # Short turns: a play refused during the outage is not made again.
+        server = Server(cluster.url, tmp_path / "twistd.log", "--turn-time", "2",
+                        "--insurance-time", "2")
+        room = Room(server, "register", seed=5)
+        wait_for(lambda: sum(b.results for b in room.bots) >= 6, 60, "a few rounds",
+                 server, room.pump)
+        cluster.stop()
+        outage = sum(len(b.events) for b in room.bots)
+        wait_for(lambda: any(e["event"] == "error" and "database is unavailable" in e["message"]
+                             for b in room.bots for e in b.events[outage // 4:]),
+                 30, "a bet refused while the database is away", server, room.pump)
+        cluster.start()
+        played = sum(b.results for b in room.bots)
+        deadline = time.monotonic() + 60
+        while sum(b.results for b in room.bots) < played + 6:
+            assert time.monotonic() < deadline, "play did not resume: " + server.tail()
+            # As told ("try again in a moment"), the players bet again.
+            for bot in room.bots:
+                bot.say("bet 10")
+            end = time.monotonic() + 1.0
+            while time.monotonic() < end:
+                room.pump()
+        room.close()
+        room = None
+        server.stop()
+        server = Server(cluster.url, tmp_path / "twistd-again.log")
+        server.stop()
+        server = None
+        books_add_up(cluster.url)
+    finally:
+        if room is not None:
+            room.close()
+        if server is not None:
+            server.kill(signal.SIGKILL)
+        cluster.destroy()

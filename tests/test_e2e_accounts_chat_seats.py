@@ -25,7 +25,7 @@ from blackjack.testing import StackedShoe
 
 from conftest import wait
 from test_server_e2e import Client
-from test_storage import load_v1
+from test_sqlite import load_v1
 
 PASSWORD = "correct-horse"
 FAILED = LoginFailedError.MESSAGE

@@ -32,3 +32,24 @@ def test_engine_module_does_not_import_twisted(module: str) -> None:
 def test_the_check_would_see_twisted_if_it_were_imported() -> None:
     """The subprocess check does detect Twisted when something imports it (the test can fail)."""
     assert "twisted" in _modules_after_import("twisted.internet.defer")
+
+
+DRIVERS = {"sqlite3", "_sqlite3", "psycopg2", "psycopg"}
+"""Database drivers: only the storage backend a server is given may load one."""
+
+CORE_MODULES = ["blackjack.server.core.table", "blackjack.server.core.lobby",
+                "blackjack.server.core.accounts", "blackjack.server.core.player",
+                "blackjack.server.storage"]
+
+
+@pytest.mark.parametrize("module", ["blackjack", *CORE_MODULES])
+def test_the_engine_and_the_game_core_load_no_database_driver(module: str) -> None:
+    """The engine, the game core and the storage interface import no sqlite3 or psycopg."""
+    loaded = _modules_after_import(module)
+    assert module in loaded
+    assert not {m.split(".")[0] for m in loaded} & DRIVERS
+
+
+def test_the_driver_check_would_see_a_backend() -> None:
+    """Importing a backend does load its driver, so the check above can fail."""
+    assert "sqlite3" in _modules_after_import("blackjack.server.storage.sqlite")

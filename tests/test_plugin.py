@@ -190,3 +190,21 @@ async def test_make_service_applies_the_limits_and_password_cost(tmp_path: Path)
         assert any("INSECURE" in str(e.get("log_format")) for e in logged)
     finally:
         await wait(service.storage.close())  # type: ignore[attr-defined]
+
+
+def test_db_takes_a_path_or_a_postgresql_url() -> None:
+    """--db keeps a path or URL as given; --db-url takes only a PostgreSQL URL, alone."""
+    from twisted.python.usage import UsageError
+
+    from blackjack.server.hosting.tap import Options
+
+    for argv, expected in [([], "blackjack.sqlite3"),
+                           (["--db", "postgresql://bj@db/room"], "postgresql://bj@db/room"),
+                           (["--db-url", "postgres://bj@db/room"], "postgres://bj@db/room")]:
+        options = Options()
+        options.parseOptions(argv)
+        assert options["db"] == expected
+    with pytest.raises(UsageError, match="not both"):
+        Options().parseOptions(["--db", "x.sqlite3", "--db-url", "postgresql://bj@db/room"])
+    with pytest.raises(UsageError, match=r"postgresql:// URL, not 'mysql://bj:\*\*\*@db/x'"):
+        Options().parseOptions(["--db-url", "mysql://bj:pw@db/x"])

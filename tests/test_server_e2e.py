@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest_twisted
@@ -70,13 +69,13 @@ class Client(LineReceiver):
                 return line
 
 
-def start(db: Path) -> BlackjackService:
+def start(db: str) -> BlackjackService:
     """The service from the real options, on a free local port, with cheap hashing."""
     from twisted.internet import reactor
 
     options = Options()
     options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1",
-                          "--web", "tcp:0:interface=127.0.0.1", "--db", str(db),
+                          "--web", "tcp:0:interface=127.0.0.1", "--db", db,
                           "--table", "main:decks=1,ls", "--bet-time", "5",
                           "--turn-time", "1.5", "--insurance-time", "5"])
     service = makeService(options, reactor, hasher=FAST_INSECURE)
@@ -117,10 +116,10 @@ def hole_card_hidden(lines: list[str], card: str, revealed: str) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_full_rounds_shutdown_and_restart_keep_every_chip(tmp_path: Path) -> None:
+async def test_full_rounds_shutdown_and_restart_keep_every_chip(server_database: str) -> None:
     """Two players and a spectator play split, double, insurance, surrender and a timeout;
     a shutdown mid-round settles it; a restarted server has the same balances."""
-    db = tmp_path / "bj.sqlite3"
+    db = server_database
     service = start(db)
     clients: list[Client] = []
     try:

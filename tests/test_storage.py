@@ -1,11 +1,14 @@
-"""Tests for the money layer: SQLiteStorage behind the IStorage interface."""
+"""The storage contract: every backend behind IStorage keeps chips the same way.
+
+Each test runs once per backend (``conftest.backend``: SQLite, memory, and
+PostgreSQL where a server is reachable).  What only one backend has (SQLite's
+file, pragmas and locking) is tested in that backend's own test module.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
+import json
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -23,18 +26,19 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
-from blackjack.server.storage import sqlite as sqlite_module
-from blackjack.server.storage.sqlite import SCHEMA_VERSION, SQLiteStorage, open_storage
 from blackjack.server.storage import (
     Account,
     Books,
     DatabaseError,
     DuplicateStakeError,
+    HandSummary,
     InsufficientFundsError,
     InvalidAmountError,
     IStorage,
     LookAlikeNameError,
     NameTakenError,
+    PlayerStats,
+    RebuyRefusedError,
     RoundClosedError,
     SettlementError,
     UnknownAccountError,
@@ -80,9 +84,15 @@ async def clock() -> AsyncIterator[Clock]:
     yield Clock()
 
 
+@pytest.fixture
+def database(backend: Any) -> Any:
+    """A fresh, empty database of the backend under test."""
+    return backend.fresh()
+
+
 @pytest_twisted.async_yield_fixture()
-async def store(clock: Clock) -> AsyncIterator[SQLiteStorage]:
-    storage = SQLiteStorage(":memory:", clock=clock.seconds)
+async def store(backend: Any, database: Any, clock: Clock) -> AsyncIterator[IStorage]:
+    storage = backend.open(database, clock.seconds)
     await timed(storage.ready())
     yield storage
     await timed(storage.close())
@@ -95,7 +105,7 @@ async def new_account(
 
 
 @pytest_twisted.async_yield_fixture()
-async def pair(store: SQLiteStorage) -> AsyncIterator[tuple[Account, Account]]:
+async def pair(store: IStorage) -> AsyncIterator[tuple[Account, Account]]:
     """Alice and Bob, 100 chips each."""
     yield (await new_account(store, "Alice", 100), await new_account(store, "Bob", 100))
 
@@ -103,13 +113,13 @@ async def pair(store: SQLiteStorage) -> AsyncIterator[tuple[Account, Account]]:
 # --- accounts ----------------------------------------------------------------
 
 
-def test_sqlite_storage_provides_the_interface() -> None:
-    """SQLiteStorage satisfies the IStorage protocol the server codes against."""
-    assert issubclass(SQLiteStorage, IStorage)
+def test_the_backend_provides_the_interface(store: IStorage) -> None:
+    """Every backend satisfies the IStorage protocol the server codes against."""
+    assert isinstance(store, IStorage)
 
 
 @pytest_twisted.ensureDeferred
-async def test_create_and_get_account(store: SQLiteStorage, clock: Clock) -> None:
+async def test_create_and_get_account(store: IStorage, clock: Clock) -> None:
     """A new account keeps its display case, gets the bankroll and the clock's time."""
     clock.advance(42)
     created = await new_account(store, "Alice", 1000)
@@ -121,7 +131,7 @@ async def test_create_and_get_account(store: SQLiteStorage, clock: Clock) -> Non
 
 
 @pytest_twisted.ensureDeferred
-async def test_names_are_unique_ignoring_case(store: SQLiteStorage) -> None:
+async def test_names_are_unique_ignoring_case(store: IStorage) -> None:
     """A name differing only in case from an existing one is refused."""
     await new_account(store, "Alice")
     with pytest.raises(NameTakenError, match="'ALICE' is taken"):
@@ -130,7 +140,7 @@ async def test_names_are_unique_ignoring_case(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_look_alike_name_is_taken(store: SQLiteStorage) -> None:
+async def test_a_look_alike_name_is_taken(store: IStorage) -> None:
     """'aIice' (capital i) or 'a1ice' cannot be created next to 'alice', in one transaction."""
     await new_account(store, "alice")
     for twin in ("aIice", "a1ice", "AL_ICE"):
@@ -142,7 +152,7 @@ async def test_a_look_alike_name_is_taken(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_racing_look_alike_registrations_make_one_account(store: SQLiteStorage) -> None:
+async def test_racing_look_alike_registrations_make_one_account(store: IStorage) -> None:
     """Two look-alike names created at once: one account, one LookAlikeNameError."""
     results = await gather(store.create_account("alice", "h", 10),
                            store.create_account("aIice", "h", 10))
@@ -150,54 +160,24 @@ async def test_racing_look_alike_registrations_make_one_account(store: SQLiteSto
     assert any(isinstance(value, LookAlikeNameError) for _, value in results)
 
 
-V1_DUMP = Path(__file__).resolve().parent / "data" / "schema-v1.sql"
-
-
-def load_v1(path: Path) -> None:
-    """Write the first release's database (schema version 1) to ``path``."""
-    connection = sqlite3.connect(path)
-    connection.executescript(V1_DUMP.read_text(encoding="utf-8"))
-    connection.close()
+@pytest_twisted.ensureDeferred
+async def test_look_alike_registrations_on_two_connections_make_one_account(
+        backend: Any, database: Any) -> None:
+    """Look-alike names registered at once through two connections: still one account."""
+    one = backend.open(database, Clock().seconds)
+    two = backend.open(database, Clock().seconds)
+    try:
+        for n in range(10):
+            results = await gather(one.create_account(f"bo{n}b", "h", 10),
+                                   two.create_account(f"b0{n}B", "h", 10))
+            assert sorted(ok for ok, _ in results) == [False, True], results
+    finally:
+        await timed(one.close())
+        await timed(two.close())
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_file_from_the_first_release_is_upgraded_in_place(tmp_path: Path) -> None:
-    """A version 1 file gains look-alike keys at start-up; every account, look-alikes and
-    reserved names included, is still there, and its books still balance."""
-    from blackjack.server.storage.audit import audit_file
-
-    path = tmp_path / "v1.sqlite3"
-    load_v1(path)
-    storage = SQLiteStorage(str(path), clock=Clock().seconds)
-    try:
-        await timed(storage.ready())
-        for name, balance in (("alice", 1010), ("aIice", 980), ("Dealer", 1000)):
-            account = await timed(storage.get_account(name))
-            assert account is not None and account.balance == balance
-            stored = await timed(storage.password_hash(name))
-            assert stored is not None and stored.startswith("scrypt$")
-        assert await timed(storage.look_alike("ALlCE")) == "alice"
-        with pytest.raises(LookAlikeNameError):
-            await new_account(storage, "a1ice")
-    finally:
-        await timed(storage.close())
-    with sqlite3.connect(path) as connection:
-        assert connection.execute(
-            "SELECT name, look_key FROM accounts ORDER BY id").fetchall() == [
-            ("alice", "allce"), ("aIice", "allce"), ("Dealer", "dealer")]
-        assert connection.execute("SELECT MAX(version) FROM schema_version").fetchone() == (
-            SCHEMA_VERSION,)
-    connection.close()
-    assert audit_file(str(path)).balanced
-    reopened = SQLiteStorage(str(path), clock=Clock().seconds)  # a second start: no-op
-    try:
-        assert (await timed(reopened.get_account("aIice"))) is not None
-    finally:
-        await timed(reopened.close())
-
-
-@pytest_twisted.ensureDeferred
-async def test_password_hash_lookup(store: SQLiteStorage) -> None:
+async def test_password_hash_lookup(store: IStorage) -> None:
     """The stored hash is found by name in any case; unknown names give None."""
     await timed(store.create_account("Alice", "scrypt$abc", 10))
     assert await timed(store.password_hash("ALICE")) == "scrypt$abc"
@@ -205,7 +185,7 @@ async def test_password_hash_lookup(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_bankroll_is_an_issue_entry(store: SQLiteStorage) -> None:
+async def test_bankroll_is_an_issue_entry(store: IStorage) -> None:
     """Creating an account issues its bankroll through the ledger."""
     account = await new_account(store, bankroll=500)
     [entry] = await timed(store.ledger(account.id))
@@ -219,7 +199,7 @@ async def test_bankroll_is_an_issue_entry(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_issue_tops_up(store: SQLiteStorage) -> None:
+async def test_issue_tops_up(store: IStorage) -> None:
     """issue() adds new chips and counts them as issued."""
     account = await new_account(store, bankroll=10)
     assert await timed(store.issue(account.id, 90)) == 100
@@ -228,16 +208,15 @@ async def test_issue_tops_up(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_balance_survives_restart(tmp_path: Path) -> None:
-    """A balance written to a file is there after closing and reopening it."""
-    path = str(tmp_path / "bank.sqlite3")
-    first = SQLiteStorage(path, clock=Clock().seconds)
+async def test_balance_survives_restart(backend: Any, database: Any) -> None:
+    """A balance written is there after closing the storage and opening it again."""
+    first = backend.open(database, Clock().seconds)
     account = await new_account(first, bankroll=1000)
     await timed(first.stake(account.id, "r1", "seat1:bet", 100))
     await timed(first.settle("r1", {account.id: 250}))
     await timed(first.close())
 
-    second = SQLiteStorage(path, clock=Clock().seconds)
+    second = backend.open(database, Clock().seconds)
     try:
         reopened = await timed(second.get_account("alice"))
         assert reopened is not None and reopened.balance == 1150
@@ -250,7 +229,7 @@ async def test_balance_survives_restart(tmp_path: Path) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_stake_moves_chips_into_escrow(store: SQLiteStorage) -> None:
+async def test_stake_moves_chips_into_escrow(store: IStorage) -> None:
     """A stake leaves the balance at once and is held in escrow."""
     account = await new_account(store, bankroll=100)
     assert await timed(store.stake(account.id, "r1", "seat1:bet", 30)) == 70
@@ -259,7 +238,7 @@ async def test_stake_moves_chips_into_escrow(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_stake_refuses_overdraft(store: SQLiteStorage) -> None:
+async def test_stake_refuses_overdraft(store: IStorage) -> None:
     """A stake above the balance fails with a clear message and debits nothing."""
     account = await new_account(store, bankroll=40)
     with pytest.raises(InsufficientFundsError) as caught:
@@ -271,7 +250,7 @@ async def test_stake_refuses_overdraft(store: SQLiteStorage) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_same_stake_twice_is_refused(
-    store: SQLiteStorage,
+    store: IStorage,
 ) -> None:
     """Staking the same (round, account, key) twice fails and debits only once."""
     account = await new_account(store, bankroll=100)
@@ -284,7 +263,7 @@ async def test_same_stake_twice_is_refused(
 
 
 @pytest_twisted.ensureDeferred
-async def test_racing_stakes_never_overdraw(store: SQLiteStorage) -> None:
+async def test_racing_stakes_never_overdraw(store: IStorage) -> None:
     """Two sessions staking the whole balance at once: one wins, none overdraws."""
     account = await new_account(store, bankroll=50)
     results = await gather(
@@ -299,12 +278,11 @@ async def test_racing_stakes_never_overdraw(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_two_connections_racing_on_one_file(tmp_path: Path) -> None:
-    """Two storages (as two server processes) on one file never overdraw or lock up."""
-    path = str(tmp_path / "shared.sqlite3")
-    one = SQLiteStorage(path, clock=Clock().seconds)
+async def test_two_connections_racing_on_one_database(backend: Any, database: Any) -> None:
+    """Two storages (as two server processes) on one database never overdraw or lock up."""
+    one = backend.open(database, Clock().seconds)
     account = await new_account(one, bankroll=100)
-    two = SQLiteStorage(path, clock=Clock().seconds)
+    two = backend.open(database, Clock().seconds)
     try:
         results = await gather(
             *(
@@ -324,49 +302,7 @@ async def test_two_connections_racing_on_one_file(tmp_path: Path) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_write_takes_the_lock_before_reading(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A stake holds the write lock from its first read (BEGIN IMMEDIATE), so no
-    other connection can write between its check and its debit."""
-    from twisted.internet.threads import deferToThread
-
-    path = tmp_path / "lock.sqlite3"
-    storage = SQLiteStorage(str(path), clock=Clock().seconds)
-    account = await new_account(storage, bankroll=100)
-    inside, release = threading.Event(), threading.Event()
-    round_state = sqlite_module._round_state
-
-    def pause_after_reading(txn: Any, round_id: str) -> str | None:
-        state = round_state(txn, round_id)
-        inside.set()
-        release.wait(TIMEOUT)
-        return state
-
-    def try_to_write() -> str:
-        other = sqlite3.connect(path, timeout=0.05, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            return "got the write lock"
-        except sqlite3.OperationalError as e:
-            return str(e)
-        finally:
-            other.close()
-
-    monkeypatch.setattr(sqlite_module, "_round_state", pause_after_reading)
-    try:
-        staking = storage.stake(account.id, "r1", "seat1:bet", 10)
-        assert await timed(deferToThread(inside.wait, TIMEOUT))
-        assert await timed(deferToThread(try_to_write)) == "database is locked"
-    finally:
-        release.set()
-    assert await timed(staking) == 90
-    await timed(storage.close())
-
-
-@pytest_twisted.ensureDeferred
-async def test_unknown_account_cannot_stake(store: SQLiteStorage) -> None:
+async def test_unknown_account_cannot_stake(store: IStorage) -> None:
     """Staking or asking the balance of a missing account is an UnknownAccountError."""
     with pytest.raises(UnknownAccountError, match="no such account: 99"):
         await timed(store.stake(99, "r1", "seat1:bet", 10))
@@ -376,7 +312,7 @@ async def test_unknown_account_cannot_stake(store: SQLiteStorage) -> None:
 
 @pytest.mark.parametrize("amount", [0, -5, 1.5, True, "10", None])
 @pytest_twisted.ensureDeferred
-async def test_bad_amounts_fail_the_deferred(store: SQLiteStorage, amount: Any) -> None:
+async def test_bad_amounts_fail_the_deferred(store: IStorage, amount: Any) -> None:
     """Amounts that are not positive ints fail the returned Deferred, never raise."""
     account = await new_account(store, bankroll=100)
     d = store.stake(account.id, "r1", "seat1:bet", amount)
@@ -391,7 +327,7 @@ async def test_bad_amounts_fail_the_deferred(store: SQLiteStorage, amount: Any) 
 
 @pytest_twisted.ensureDeferred
 async def test_settle_pays_once(
-    store: SQLiteStorage, pair: tuple[Account, Account]
+    store: IStorage, pair: tuple[Account, Account]
 ) -> None:
     """A second settle of the same round changes nothing and returns the balances."""
     alice, bob = pair
@@ -411,7 +347,7 @@ async def test_settle_pays_once(
 
 
 @pytest_twisted.ensureDeferred
-async def test_racing_settlements_pay_once(store: SQLiteStorage) -> None:
+async def test_racing_settlements_pay_once(store: IStorage) -> None:
     """Two settlements of one round fired together pay the round once."""
     account = await new_account(store, bankroll=100)
     await timed(store.stake(account.id, "r1", "seat1:bet", 10))
@@ -423,7 +359,7 @@ async def test_racing_settlements_pay_once(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_settle_keeps_house_result(store: SQLiteStorage) -> None:
+async def test_settle_keeps_house_result(store: IStorage) -> None:
     """Chips lost to the house show as a positive house_net and the books balance."""
     account = await new_account(store, bankroll=100)
     await timed(store.stake(account.id, "r1", "seat1:bet", 40))
@@ -435,7 +371,7 @@ async def test_settle_keeps_house_result(store: SQLiteStorage) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_settle_refuses_payouts_that_do_not_match_stakes(
-    store: SQLiteStorage,
+    store: IStorage,
     pair: tuple[Account, Account],
 ) -> None:
     """Paying an account that did not stake, or missing one that did, does nothing."""
@@ -450,35 +386,7 @@ async def test_settle_refuses_payouts_that_do_not_match_stakes(
 
 
 @pytest_twisted.ensureDeferred
-async def test_settle_is_one_transaction(
-    store: SQLiteStorage, pair: tuple[Account, Account], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A failure half-way through a settlement rolls back every credit before it."""
-    alice, bob = pair
-    await timed(store.stake(alice.id, "r1", "seat1:bet", 20))
-    await timed(store.stake(bob.id, "r1", "seat2:bet", 20))
-    journal = sqlite_module._journal
-
-    def fail_on_bob(txn: Any, account_id: int, *args: Any) -> None:
-        if account_id == bob.id:
-            raise sqlite3.OperationalError("disk I/O error")
-        journal(txn, account_id, *args)
-
-    monkeypatch.setattr(sqlite_module, "_journal", fail_on_bob)
-    with pytest.raises(DatabaseError, match="disk I/O error"):
-        await timed(store.settle("r1", {alice.id: 40, bob.id: 40}))
-    monkeypatch.undo()
-    assert await timed(store.balance(alice.id)) == 80
-    assert await timed(store.books()) == Books(200, 160, 40, 0)
-    assert await timed(store.history(alice.id)) == []
-    assert await timed(store.settle("r1", {alice.id: 40, bob.id: 0})) == {
-        alice.id: 120,
-        bob.id: 80,
-    }
-
-
-@pytest_twisted.ensureDeferred
-async def test_closed_round_takes_no_stakes(store: SQLiteStorage) -> None:
+async def test_closed_round_takes_no_stakes(store: IStorage) -> None:
     """Once a round is settled a late stake into it is refused."""
     account = await new_account(store, bankroll=100)
     await timed(store.stake(account.id, "r1", "seat1:bet", 10))
@@ -489,7 +397,7 @@ async def test_closed_round_takes_no_stakes(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_settling_an_empty_round_closes_it(store: SQLiteStorage) -> None:
+async def test_settling_an_empty_round_closes_it(store: IStorage) -> None:
     """A round settled with no stakes returns nothing and refuses later stakes."""
     account = await new_account(store, bankroll=100)
     assert await timed(store.settle("r1", {})) == {}
@@ -499,7 +407,7 @@ async def test_settling_an_empty_round_closes_it(store: SQLiteStorage) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_refund_returns_every_stake_once(
-    store: SQLiteStorage, pair: tuple[Account, Account]
+    store: IStorage, pair: tuple[Account, Account]
 ) -> None:
     """refund() returns all escrow of a round, is idempotent and blocks settlement."""
     alice, bob = pair
@@ -520,7 +428,7 @@ async def test_refund_returns_every_stake_once(
 
 
 @pytest_twisted.ensureDeferred
-async def test_refund_after_settle_changes_nothing(store: SQLiteStorage) -> None:
+async def test_refund_after_settle_changes_nothing(store: IStorage) -> None:
     """A refund of an already settled round does not pay the stakes back again."""
     account = await new_account(store, bankroll=100)
     await timed(store.stake(account.id, "r1", "seat1:bet", 10))
@@ -529,10 +437,9 @@ async def test_refund_after_settle_changes_nothing(store: SQLiteStorage) -> None
 
 
 @pytest_twisted.ensureDeferred
-async def test_recover_refunds_stakes_left_by_a_crash(tmp_path: Path) -> None:
+async def test_recover_refunds_stakes_left_by_a_crash(backend: Any, database: Any) -> None:
     """Stakes still in escrow when the server died are refunded once at start-up."""
-    path = str(tmp_path / "crash.sqlite3")
-    before = SQLiteStorage(path, clock=Clock().seconds)
+    before = backend.open(database, Clock().seconds)
     alice = await new_account(before, "Alice", 100)
     bob = await new_account(before, "Bob", 100)
     await timed(before.stake(alice.id, "r1", "seat1:bet", 30))
@@ -542,7 +449,7 @@ async def test_recover_refunds_stakes_left_by_a_crash(tmp_path: Path) -> None:
     await timed(before.stake(alice.id, "r2", "seat5:bet", 5))
     await timed(before.close())  # the "crash": r1 and r2 never settle
 
-    after = SQLiteStorage(path, clock=Clock().seconds)
+    after = backend.open(database, Clock().seconds)
     try:
         refunded = await timed(after.recover())
         assert sorted(refunded) == [
@@ -561,7 +468,7 @@ async def test_recover_refunds_stakes_left_by_a_crash(tmp_path: Path) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_recover_logs_each_refund(store: SQLiteStorage) -> None:
+async def test_recover_logs_each_refund(store: IStorage) -> None:
     """Every stake refunded at start-up is logged with round, account and amount."""
     from twisted.logger import globalLogPublisher
 
@@ -583,7 +490,7 @@ async def test_recover_logs_each_refund(store: SQLiteStorage) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_ledger_records_every_movement(
-    store: SQLiteStorage, clock: Clock
+    store: IStorage, clock: Clock
 ) -> None:
     """The ledger lists movements newest first; their amounts add up to the balance."""
     account = await new_account(store, bankroll=100)
@@ -605,7 +512,7 @@ async def test_ledger_records_every_movement(
 
 
 @pytest_twisted.ensureDeferred
-async def test_history_stores_each_accounts_round(store: SQLiteStorage) -> None:
+async def test_history_stores_each_accounts_round(store: IStorage) -> None:
     """Each settled round is in the history with stake, payout and table record."""
     account = await new_account(store, bankroll=100)
     for number, payout in [(1, 0), (2, 25)]:
@@ -626,100 +533,24 @@ async def test_history_stores_each_accounts_round(store: SQLiteStorage) -> None:
 # --- opening and closing -----------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "url, expected",
-    [
-        ("bank.db", "bank.db"),
-        ("sqlite:///bank.db", "bank.db"),
-        ("sqlite:///:memory:", ":memory:"),
-        ("sqlite://", ":memory:"),
-    ],
-)
 @pytest_twisted.ensureDeferred
-async def test_open_storage_accepts_paths_and_sqlite_urls(
-    url: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """open_storage() maps a path or sqlite:// URL to an SQLite file."""
-    monkeypatch.chdir(tmp_path)
-    storage = open_storage(url, clock=Clock().seconds)
-    try:
-        assert isinstance(storage, SQLiteStorage) and storage.path == expected
-        await timed(storage.ready())
-    finally:
-        await timed(storage.close())
-
-
-def test_open_storage_refuses_other_databases() -> None:
-    """A URL for a backend that does not exist yet gets a clear error."""
-    with pytest.raises(ValueError, match="unsupported database 'postgresql'"):
-        open_storage("postgresql://localhost/blackjack")
-
-
-def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
-    """A database path in a directory that does not exist fails at once."""
-    with pytest.raises(DatabaseError, match="does not exist"):
-        SQLiteStorage(str(tmp_path / "nope" / "bank.sqlite3"))
-
-
-@pytest_twisted.ensureDeferred
-async def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    """A database written by a newer server version is not touched."""
-    path = tmp_path / "future.sqlite3"
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        connection.execute(
-            "INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION + 1,)
-        )
-    connection.close()
-    storage = SQLiteStorage(str(path), clock=Clock().seconds)
-    try:
-        with pytest.raises(DatabaseError, match="schema version"):
-            await timed(storage.ready())
-        with pytest.raises(DatabaseError, match="schema version"):
-            await timed(storage.get_account("alice"))
-    finally:
-        await timed(storage.close())
-
-
-@pytest_twisted.ensureDeferred
-async def test_schema_and_pragmas_on_a_new_file(tmp_path: Path) -> None:
-    """A new file gets the schema version, WAL journal and integer-only money."""
-    path = tmp_path / "new.sqlite3"
-    storage = SQLiteStorage(str(path), clock=Clock().seconds)
-    await timed(storage.ready())
-    await timed(storage.close())
-    with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT version FROM schema_version").fetchall() == [
-            (SCHEMA_VERSION,)
-        ]
-        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        with pytest.raises(sqlite3.IntegrityError):
-            connection.execute(
-                "INSERT INTO accounts (name, name_key, password_hash, balance, created)"
-                " VALUES ('x', 'x', 'h', 1.5, 0)"
-            )
-    connection.close()
-
-
-@pytest_twisted.ensureDeferred
-async def test_close_waits_for_queued_work(tmp_path: Path) -> None:
+async def test_close_waits_for_queued_work(backend: Any, database: Any) -> None:
     """Work queued before close() still commits; close fires after it."""
-    path = str(tmp_path / "close.sqlite3")
-    storage = SQLiteStorage(path, clock=Clock().seconds)
+    storage = backend.open(database, Clock().seconds)
     account = await new_account(storage, bankroll=100)
     staking = storage.stake(account.id, "r1", "seat1:bet", 10)
     await timed(storage.close())
     assert staking.called
     assert await timed(staking) == 90
-    reopened = SQLiteStorage(path, clock=Clock().seconds)
+    reopened = backend.open(database, Clock().seconds)
     assert await timed(reopened.balance(account.id)) == 90
     await timed(reopened.close())
 
 
 @pytest_twisted.ensureDeferred
-async def test_calls_after_close_fail(clock: Clock) -> None:
+async def test_calls_after_close_fail(backend: Any, database: Any, clock: Clock) -> None:
     """A closed storage answers every call with a DatabaseError."""
-    storage = SQLiteStorage(":memory:", clock=clock.seconds)
+    storage = backend.open(database, clock.seconds)
     await timed(storage.close())
     with pytest.raises(DatabaseError, match="closed"):
         await timed(storage.get_account("alice"))
@@ -731,9 +562,12 @@ async def test_calls_after_close_fail(clock: Clock) -> None:
 class BankMachine(RuleBasedStateMachine):
     """Random stakes, settlements and refunds against a model of every balance."""
 
+    backend: Any
+    """The backend under test, set by the test before the machine runs."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.storage = call(SQLiteStorage, ":memory:", clock=Clock().seconds)
+        self.storage = call(self.backend.open, self.backend.fresh(), Clock().seconds)
         self.model: dict[int, int] = {}
         self.round = 0
         self.staked: dict[int, int] = {}  # account -> chips staked this round
@@ -811,13 +645,15 @@ class BankMachine(RuleBasedStateMachine):
 
 
 @pytest_twisted.ensureDeferred
-async def test_books_always_balance() -> None:
+async def test_books_always_balance(backend: Any) -> None:
     """Whatever the stakes, settlements and refunds, no chip appears or vanishes."""
     from twisted.internet import reactor
     from twisted.internet.threads import deferToThread
 
+    BankMachine.backend = backend
     machine_settings = settings(
-        max_examples=100,
+        # A PostgreSQL example costs a schema of its own: fewer of them.
+        max_examples=30 if backend.name == "postgresql" else 100,
         stateful_step_count=50,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
@@ -825,3 +661,246 @@ async def test_books_always_balance() -> None:
     await deferToThread(
         run_state_machine_as_test, BankMachine, settings=machine_settings
     ).addTimeout(120, reactor)
+
+
+# --- recovery table by table -------------------------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_recover_one_table_leaves_the_others(store: IStorage) -> None:
+    """recover(table) refunds only the open rounds whose id names that table."""
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "main-aa", "seat1:bet", 10))
+    await timed(store.stake(account.id, "high-rollers-bb", "seat1:bet", 20))
+    await timed(store.stake(account.id, "main-cc", "seat1:bet", 5))
+    await timed(store.settle("main-cc", {account.id: 10}))
+    assert await timed(store.recover("main")) == [("main-aa", account.id, 10)]
+    assert await timed(store.recover("main")) == []
+    assert await timed(store.recover("high")) == []
+    assert await timed(store.recover("high-rollers")) == [("high-rollers-bb", account.id, 20)]
+    assert await timed(store.books()) == Books(100, 105, 0, -5)
+
+
+@pytest_twisted.ensureDeferred
+async def test_recover_everything_includes_rounds_of_no_table(store: IStorage) -> None:
+    """recover() with no table refunds every open round, even one whose id names none."""
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "r1", "seat1:bet", 10))
+    await timed(store.stake(account.id, "main-aa", "seat1:bet", 20))
+    assert await timed(store.recover("main")) == [("main-aa", account.id, 20)]
+    assert await timed(store.recover()) == [("r1", account.id, 10)]
+
+
+@pytest.mark.parametrize("table", ["", 5, None])
+@pytest_twisted.ensureDeferred
+async def test_recover_refuses_a_bad_table_name(store: IStorage, table: Any) -> None:
+    """An empty or non-string table name fails the Deferred; None means every table."""
+    d = store.recover(table)
+    if table is None:
+        assert await timed(d) == []
+    else:
+        with pytest.raises((ValueError, TypeError)):
+            await timed(d)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stake_racing_a_settlement_on_another_connection(backend: Any,
+                                                                 database: Any) -> None:
+    """A stake sent on one connection while another settles the round is either settled
+    with it or refused as late; never left held in a closed round."""
+    one = backend.open(database, Clock().seconds)
+    two = backend.open(database, Clock().seconds)
+    try:
+        account = await new_account(one, bankroll=10_000)
+        for n in range(30):
+            round_id = f"main-{n}"
+            await timed(one.stake(account.id, round_id, "seat1:bet", 10))
+            results = await gather(two.stake(account.id, round_id, "seat1:double", 10),
+                                   one.settle(round_id, {account.id: 0}))
+            late, settled = results
+            assert settled[0] or isinstance(settled[1], SettlementError), results
+            assert late[0] or isinstance(late[1], RoundClosedError), results
+            await timed(one.refund(round_id))  # whatever the settlement did not take
+        report = await timed(one.audit())
+        assert report.balanced and not report.closed_rounds_holding, report.discrepancies
+        assert report.books.escrow == 0
+    finally:
+        await timed(one.close())
+        await timed(two.close())
+
+
+@pytest_twisted.ensureDeferred
+async def test_one_stake_sent_on_two_connections_into_a_new_round(backend: Any,
+                                                                  database: Any) -> None:
+    """The same stake sent twice at once, on two connections, into a round neither has
+    opened yet: it is taken once, the other is a DuplicateStakeError, the books balance."""
+    one = backend.open(database, Clock().seconds)
+    two = backend.open(database, Clock().seconds)
+    try:
+        account = await new_account(one, bankroll=1000)
+        for n in range(20):
+            results = await gather(one.stake(account.id, f"main-{n}", "seat1:bet", 10),
+                                   two.stake(account.id, f"main-{n}", "seat1:bet", 10))
+            assert sorted(ok for ok, _ in results) == [False, True], results
+            assert any(isinstance(v, DuplicateStakeError) for _, v in results), results
+        assert await timed(one.balance(account.id)) == 800
+        report = await timed(one.audit())
+        assert report.balanced and report.books.escrow == 200, report.discrepancies
+    finally:
+        await timed(one.close())
+        await timed(two.close())
+
+
+# --- hands, the player's numbers, rebuys and fair shoes -----------------------------
+
+
+async def _settled(store: IStorage, account: Account, round_id: str, stake: int, payout: int,
+                   summary: HandSummary | None = None, shoe: str | None = None) -> None:
+    """One round staked and settled for one account."""
+    await timed(store.stake(account.id, round_id, "seat1:bet", stake))
+    await timed(store.settle(round_id, {account.id: payout}, {"round": round_id}, shoe=shoe,
+                             summaries=None if summary is None else {account.id: summary}))
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_hand_is_found_by_its_id_for_its_own_account_only(
+        store: IStorage, pair: tuple[Account, Account]) -> None:
+    """hand() gives the account's own hand by id, and None for another's or no such id."""
+    alice, bob = pair
+    await _settled(store, alice, "main-r1", 10, 20)
+    [mine] = await timed(store.history(alice.id, 5))
+    assert await timed(store.hand(alice.id, mine.id)) == mine
+    assert await timed(store.hand(bob.id, mine.id)) is None
+    assert await timed(store.hand(alice.id, mine.id + 100)) is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_stats_sum_the_summaries_stored_with_each_hand(
+        store: IStorage, pair: tuple[Account, Account]) -> None:
+    """Rounds, results, decisions and cost add up; net and biggest win come from the chips."""
+    alice, bob = pair
+    await _settled(store, alice, "main-r1", 10, 25, HandSummary(
+        hands=1, wins=1, blackjacks=1, decisions=0))
+    await _settled(store, alice, "main-r2", 20, 0, HandSummary(
+        hands=2, losses=2, decisions=3, matched=1, cost=1.25))
+    await _settled(store, alice, "main-r3", 10, 10)  # stored without a summary
+    stats = await timed(store.stats(alice.id))
+    assert stats == PlayerStats(rounds=2, hands=3, wins=1, losses=2, pushes=0, blackjacks=1,
+                                net=-5, biggest_win=15, decisions=3, matched=1, cost=1.25)
+    assert await timed(store.stats(bob.id)) == PlayerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0)
+
+
+@pytest_twisted.ensureDeferred
+async def test_top_ranks_by_balance_and_by_net_since_a_time(
+        store: IStorage, clock: Clock, pair: tuple[Account, Account]) -> None:
+    """The leaderboard: most chips first; most won since ``since`` first, older hands left out."""
+    alice, bob = pair
+    await _settled(store, bob, "main-r1", 10, 60)      # bob +50, long ago
+    clock.advance(1000)
+    await _settled(store, alice, "main-r2", 10, 30)    # alice +20
+    await _settled(store, bob, "main-r3", 10, 0)       # bob -10
+    board = await timed(store.top(10, 500.0))
+    assert board.by_balance == (("Bob", 140), ("Alice", 120))
+    assert board.by_net == (("Alice", 20), ("Bob", -10))
+    assert (await timed(store.top(1, 0.0))).by_net == (("Bob", 40),)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_rebuy_issues_chips_only_to_the_broke_and_once_per_cooldown(
+        store: IStorage, clock: Clock) -> None:
+    """Refused while balance plus escrow reaches the threshold, then issued as 'rebuy' (books
+    balance), then refused until ``since`` passes the last rebuy."""
+    alice = await new_account(store, bankroll=15)
+    await timed(store.stake(alice.id, "main-r1", "seat1:bet", 10))  # 5 left, 10 on the table
+    with pytest.raises(RebuyRefusedError) as refused:
+        await timed(store.rebuy(alice.id, 1000, 10, clock.seconds()))
+    assert (refused.value.chips, refused.value.last) == (15, None)
+    await timed(store.settle("main-r1", {alice.id: 0}))
+    clock.advance(100)
+    assert await timed(store.rebuy(alice.id, 1000, 10, clock.seconds())) == 1005
+    [entry] = await timed(store.ledger(alice.id, 1))
+    assert (entry.kind, entry.amount, entry.balance) == ("rebuy", 1000, 1005)
+    books = await timed(store.books())
+    assert books.balanced and books.issued == 1015
+    await timed(store.stake(alice.id, "main-r2", "seat1:bet", 1000))
+    await timed(store.settle("main-r2", {alice.id: 0}))
+    with pytest.raises(RebuyRefusedError) as refused:
+        await timed(store.rebuy(alice.id, 1000, 10, 50.0))  # the last was at 100
+    assert (refused.value.chips, refused.value.last) == (5, 100.0)
+    assert await timed(store.rebuy(alice.id, 1000, 10, 100.0)) == 1005
+
+
+@pytest_twisted.ensureDeferred
+async def test_racing_rebuys_issue_once(store: IStorage) -> None:
+    """Two rebuys sent at once for a broke account: one is issued, the other refused."""
+    alice = await new_account(store, bankroll=0)
+    results = await gather(store.rebuy(alice.id, 500, 10, 0.0),
+                           store.rebuy(alice.id, 500, 10, 0.0))
+    assert sorted(ok for ok, _ in results) == [False, True], results
+    assert await timed(store.balance(alice.id)) == 500
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_shoe_keeps_its_seed_until_retired_and_lists_its_rounds(
+        store: IStorage, clock: Clock, pair: tuple[Account, Account]) -> None:
+    """shoe() hides the seed of a dealing shoe, lists its rounds in order, and reveals the
+    seed once retired; the first reason to retire it stays."""
+    alice, bob = pair
+    await timed(store.open_shoe("main-s1", "main", {"commitment": "c1"}, "ab" * 32))
+    await timed(store.open_shoe("side-s1", "side", {"commitment": "c2"}, "cd" * 32))
+    with pytest.raises(DatabaseError, match="stored already"):
+        await timed(store.open_shoe("main-s1", "main", {"commitment": "c1"}, "ab" * 32))
+    await _settled(store, alice, "main-r1", 10, 20, shoe="main-s1")
+    await timed(store.stake(alice.id, "main-r2", "seat1:bet", 10))
+    await timed(store.stake(bob.id, "main-r2", "seat1:bet", 10))
+    await timed(store.settle("main-r2", {alice.id: 0, bob.id: 20}, {"round": "main-r2"},
+                             shoe="main-s1"))
+    await _settled(store, bob, "main-r3", 10, 0)  # from no fair shoe
+    dealing = await timed(store.shoe("main-s1"))
+    assert dealing is not None
+    assert (dealing.table, dealing.commitment, dealing.server_seed, dealing.retired) == \
+        ("main", "c1", None, None)
+    assert [json.loads(r)["round"] for r in dealing.rounds] == ["main-r1", "main-r2"]
+    assert dealing.verification() is None
+    clock.advance(5)
+    await timed(store.retire_shoe("main-s1", "cut card"))
+    await timed(store.retire_shoe("main-s1", "table closed"))
+    retired = await timed(store.shoe("main-s1"))
+    assert (retired.server_seed, retired.retired, retired.closed) == ("ab" * 32, "cut card", 5.0)
+    record = retired.verification()
+    assert record is not None and record["server_seed"] == "ab" * 32
+    assert [r["round"] for r in record["rounds"]] == ["main-r1", "main-r2"]
+    assert await timed(store.retire_shoes("main", "server restarted")) == []
+    assert await timed(store.retire_shoes(None, "server restarted")) == ["side-s1"]
+    assert (await timed(store.shoe("side-s1"))).retired == "server restarted"
+    assert await timed(store.shoe("nope")) is None
+
+
+@pytest.mark.parametrize("method, args", [
+    ("hand", (1, -1)), ("hand", ("1", 1)), ("stats", (True,)), ("top", (-1, 0.0)),
+    ("top", (3, "yesterday")), ("rebuy", (1, 0, 10, 0.0)), ("rebuy", (1, 100, -1, 0.0)),
+    ("rebuy", (1, 100, 10, None)), ("open_shoe", ("", "main", {}, "ab")),
+    ("open_shoe", ("s", "main", {}, "")), ("retire_shoe", ("s", "bored")),
+    ("retire_shoes", (None, "cut")), ("shoe", ("",)),
+])
+@pytest_twisted.ensureDeferred
+async def test_bad_arguments_of_the_record_calls_fail_the_deferred(
+        store: IStorage, method: str, args: tuple[Any, ...]) -> None:
+    """Each new call checks its arguments and fails its Deferred, never raising at the caller."""
+    d = getattr(store, method)(*args)
+    assert isinstance(d, Deferred)
+    with pytest.raises((TypeError, ValueError)):
+        await timed(d)
+
+
+@pytest_twisted.ensureDeferred
+async def test_settle_refuses_malformed_summaries_and_shoe(
+        store: IStorage, pair: tuple[Account, Account]) -> None:
+    """A settlement with a summary that is not a HandSummary, or an empty shoe id, changes nothing."""
+    alice, _ = pair
+    await timed(store.stake(alice.id, "main-r1", "seat1:bet", 10))
+    for extras in ({"summaries": {alice.id: {"hands": 1}}}, {"shoe": ""},
+                   {"summaries": {"1": HandSummary()}}):
+        with pytest.raises((TypeError, ValueError)):
+            await timed(store.settle("main-r1", {alice.id: 20}, None, **extras))
+    assert await timed(store.balance(alice.id)) == 90

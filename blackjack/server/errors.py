@@ -25,7 +25,8 @@ __all__ = [
     "RegistrationThrottledError",
     "StorageError", "DatabaseError", "NameTakenError", "LookAlikeNameError", "UnknownAccountError",
     "InsufficientFundsError", "InvalidAmountError", "DuplicateStakeError",
-    "RoundClosedError", "SettlementError", "RebuyRefusedError",
+    "RoundClosedError", "SettlementError", "DatabaseUnavailableError", "MigrationError",
+    "RebuyRefusedError",
 ]
 
 CODES: dict[str, str] = {
@@ -240,6 +241,29 @@ class RebuyRefusedError(StorageError, ValueError):
 
 class SettlementError(StorageError, ValueError):
     """Payouts do not match the round's stakes; nothing was paid."""
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The database server cannot be reached just now; the storage keeps trying.
+
+    ``committing``: the connection was lost during COMMIT itself, so the
+    change may or may not have been kept (nothing is lost either way).
+    """
+
+    code = "unavailable"
+
+    def __init__(self, committing: bool = False) -> None:
+        if committing:
+            message = ("the database went away while saving; check your balance "
+                       "in a moment, nothing is lost")
+        else:
+            message = "the database is unavailable; no chips moved, try again in a moment"
+        super().__init__(message)
+        self.committing = committing
+
+
+class MigrationError(StorageError, ValueError):
+    """A room cannot be copied between databases as asked; nothing was copied."""
 
 
 # --- codes of any error ------------------------------------------------------------

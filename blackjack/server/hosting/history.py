@@ -108,7 +108,7 @@ async def _run(storage: IStorage, args: argparse.Namespace, out: TextIO,
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
          stdin: TextIO | None = None) -> int:
     """Run the command line; the exit status."""
-    from blackjack.server.storage.sqlite import open_storage
+    from blackjack.server.storage.backends import open_storage
 
     args = _parser().parse_args(argv)
     if args.shoe is None and args.player is None:

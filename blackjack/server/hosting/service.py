@@ -3,8 +3,10 @@
 :class:`BlackjackService` owns the storage, accounts, lobby, tables and the
 two front ends: telnet (listening on each ``listen`` endpoint) and the web
 page with its WebSocket (on each ``web`` endpoint); the two share the
-connection caps.  Starting it queues ``storage.recover()`` (refunding stakes a
-crash left in escrow) ahead of every other database call, then listens.
+connection caps.  Starting it queues a recovery for each of its tables
+(``storage.recover(table)``: refund the stakes a crash left in escrow for
+that table's open rounds, and retire the fair shoes it left dealing, their
+seeds then told) ahead of every other database call, then listens.
 Stopping it (``SIGTERM`` under twistd) stops listening, tells everyone, lets
 every table finish its round (hands still in play stand) or refund its bets,
 closes the connections and then the database, so nothing staked is lost.
@@ -51,7 +53,8 @@ class BlackjackService(Service):
     def __init__(self, listen: str | Sequence[str], storage: IStorage,
                  tables: Sequence[tuple[str, Rules]], reactor: Any, *,
                  web: Sequence[str] = (), web_origins: Sequence[str] = (),
-                 bankroll: int = 1000, timers: Timers = Timers(),
+                 bankroll: int = 1000, rebuy_cooldown: float = 3600.0,
+                 timers: Timers = Timers(),
                  hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0,
                  limits: Limits = Limits()) -> None:
         self.listen = [listen] if isinstance(listen, str) else list(listen)
@@ -63,7 +66,8 @@ class BlackjackService(Service):
                                  account_limit=limits.login_attempts,
                                  period=limits.login_period)
         self.accounts = Accounts(storage, reactor, bankroll, hasher=hasher, throttle=throttle,
-                                 registrations=limits.registrations_per_hour)
+                                 registrations=limits.registrations_per_hour,
+                                 rebuy_cooldown=rebuy_cooldown)
         self.lobby = Lobby([Table(name, rules, storage, reactor, timers)
                             for name, rules in tables])
         self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor)
@@ -88,8 +92,11 @@ class BlackjackService(Service):
     def startService(self) -> None:
         """Refund crash leftovers (queued first on the database), then listen."""
         super().startService()
-        self.storage.recover().addErrback(
-            lambda f: _log.failure("could not recover stakes left in escrow", f))
+        for table in self.lobby.tables.values():
+            self._recover(table.name)
+        # This one process owns the whole database, so rounds of tables it no
+        # longer hosts (renamed or dropped from the options) are refunded too.
+        self._recover(None)
         for endpoint in self.listen:
             self.ports.append(self._listen(endpoint, self.factory))
             _log.info("blackjack listening on {address}", address=self.ports[-1].getHost())
@@ -112,6 +119,23 @@ class BlackjackService(Service):
     def clients(self) -> list[Any]:
         """Every open connection, telnet and web."""
         return [*self.factory.clients, *self.web_front.clients]
+
+    def _recover(self, table: str | None) -> None:
+        def failed(failure: Failure) -> None:
+            _log.failure("could not recover stakes left in escrow at table {table}",
+                         failure, table=table or "(any)")
+        self.storage.recover(table).addErrback(failed)
+
+        # A shoe a crash left dealing can never deal again: retired, so its
+        # seed may be told and its hands verified.
+        def retired(shoes: list[str]) -> None:
+            for shoe in shoes:
+                _log.info("retired shoe {shoe}, left dealing by a restart", shoe=shoe)
+
+        def not_retired(failure: Failure) -> None:
+            _log.failure("could not retire the shoes left dealing at table {table}",
+                         failure, table=table or "(any)")
+        self.storage.retire_shoes(table, "server restarted").addCallbacks(retired, not_retired)
 
     @inlineCallbacks
     def stopService(self) -> Any:

@@ -22,6 +22,7 @@ from blackjack.errors import RulesError
 from blackjack.rules import PRESETS, Rules
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.passwords import DEFAULT_PARAMS, FAST_INSECURE, ScryptParams
+from blackjack.server.storage.backends import is_postgresql, redact
 
 __all__ = ["Options", "makeService", "DEFAULT_TABLES"]
 
@@ -85,16 +86,25 @@ class Options(usage.Options):
     synopsis = "[options]"
     longdesc = ("A multiplayer blackjack card room: players connect with telnet or "
                 "netcat (tcp:8023) or open the web page (http://localhost:8080), register, "
-                "and play at shared tables. State is kept in SQLite. "
+                "and play at shared tables. State is kept in SQLite, or in PostgreSQL when "
+                "--db is a postgresql:// URL. "
                 "For a load test with many bots from one address, raise --max-per-ip, "
                 "--login-attempts-per-ip and --registrations-per-hour (--rate 0 turns "
                 "the command rate off) and consider --password-cost fast-insecure.")
 
     optParameters = [
         ["db", None, "blackjack.sqlite3",
-         "SQLite database file for accounts, chips, ledger and hand history "
-         "(created on first start)."],
+         "Where accounts, chips, ledger and hand history are kept: an SQLite file "
+         "(created on first start) or a postgresql://USER@HOST/DATABASE URL "
+         "(the database must exist; needs the postgresql extra). Older schemas "
+         "are upgraded at start-up."],
+        ["db-url", None, None,
+         "A PostgreSQL URL, instead of --db (e.g. from a secret store); the "
+         "password may also come from PGPASSWORD or ~/.pgpass."],
         ["bankroll", None, 1000, "Chips a new account starts with.", _chips],
+        ["rebuy-cooldown", None, 3600.0,
+         "Seconds a player out of chips waits between two rebuys of the starting "
+         "bankroll (0: no wait).", _seconds_or_off],
         ["bet-time", None, 20.0, "Seconds a betting window stays open.", _seconds],
         ["turn-time", None, 30.0,
          "Seconds a player has for each decision before the hand stands.", _seconds],
@@ -229,6 +239,13 @@ class Options(usage.Options):
             self[option] = [] if given == ["none"] else given
         if not self["listen"] and not self["web"]:
             raise usage.UsageError("--listen none and --web none: nothing to listen on")
+        if self["db-url"] is not None:
+            if self["db"] != "blackjack.sqlite3":
+                raise usage.UsageError("give --db or --db-url, not both")
+            if not is_postgresql(self["db-url"]):
+                raise usage.UsageError(
+                    f"--db-url takes a postgresql:// URL, not {redact(self['db-url'])!r}")
+            self["db"] = self["db-url"]
         if self["password-cost"] not in _PASSWORD_COSTS:
             raise usage.UsageError(
                 f"--password-cost must be one of {', '.join(_PASSWORD_COSTS)}, "
@@ -258,7 +275,7 @@ def makeService(options: Options, reactor: Any = None,
         from twisted.internet import reactor as _reactor
         reactor = _reactor
     from blackjack.server.hosting.service import BlackjackService
-    from blackjack.server.storage.sqlite import open_storage
+    from blackjack.server.storage.backends import open_storage
     from blackjack.server.core.table import Timers
 
     if hasher is None:
@@ -267,8 +284,9 @@ def makeService(options: Options, reactor: Any = None,
         _log.warn("Passwords are hashed with the fast, INSECURE scrypt cost: fine for "
                   "load-test bots, not for real players")
     return BlackjackService(
-        options["listen"], open_storage(options["db"]), options["tables"], reactor,
-        web=options["web"], web_origins=options["web-origins"], bankroll=options["bankroll"],
+        options["listen"], open_storage(options["db"], reactor=reactor), options["tables"],
+        reactor, web=options["web"], web_origins=options["web-origins"],
+        bankroll=options["bankroll"], rebuy_cooldown=options["rebuy-cooldown"],
         timers=Timers(bet=options["bet-time"], turn=options["turn-time"],
                       insurance=options["insurance-time"], grace=options["grace"],
                       missed_rounds=options["missed-rounds"],

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from blackjack.server.storage.interface import (
+    DatabaseError,
     HandRecord,
     HandSummary,
     Leaderboard,
@@ -24,13 +25,17 @@ from blackjack.server.storage.interface import (
     UnknownAccountError,
 )
 
-__all__ = ["TABLES", "COLUMNS", "SUMMARY_COLUMNS", "store_summary", "link_round",
-           "select_hand", "select_stats", "select_top", "rebuy", "open_shoe", "retire_shoe",
-           "retire_shoes", "select_shoe", "settle_extras"]
+__all__ = ["TABLES", "COLUMNS", "SUMMARY_COLUMNS", "SUMMARY_NAMES", "SUMMARY_PLACES",
+           "summary_row", "checked_extras", "link_round", "select_hand", "select_stats",
+           "select_top", "rebuy", "open_shoe", "retire_shoe", "retire_shoes", "select_shoe"]
 
 SUMMARY_COLUMNS = ("hands_played", "wins", "losses", "pushes", "blackjacks", "decisions",
                    "matched")
 """The whole-number columns of a hand's :class:`HandSummary` (``cost`` is a real)."""
+
+SUMMARY_NAMES = ", ".join((*SUMMARY_COLUMNS, "cost"))
+"""The summary's columns, for an INSERT into ``hands``."""
+SUMMARY_PLACES = ", ".join("?" for _ in (*SUMMARY_COLUMNS, "cost"))
 
 TABLES = """
 CREATE TABLE shoes (
@@ -66,13 +71,27 @@ def _one(txn: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
 # --- rounds and hands ------------------------------------------------------------
 
 
-def store_summary(txn: Any, round_id: str, account_id: int, summary: HandSummary) -> None:
-    """Keep an account's :class:`HandSummary` on its hand of the round."""
-    txn.execute(
-        "UPDATE hands SET hands_played = ?, wins = ?, losses = ?, pushes = ?, blackjacks = ?,"
-        " decisions = ?, matched = ?, cost = ? WHERE round_id = ? AND account_id = ?",
-        (summary.hands, summary.wins, summary.losses, summary.pushes, summary.blackjacks,
-         summary.decisions, summary.matched, float(summary.cost), round_id, account_id))
+def summary_row(summary: HandSummary | None) -> tuple[int | float, ...]:
+    """The values of :data:`SUMMARY_NAMES` for a hand (zeros without a summary)."""
+    s = HandSummary() if summary is None else summary
+    return (s.hands, s.wins, s.losses, s.pushes, s.blackjacks, s.decisions, s.matched,
+            float(s.cost))
+
+
+def checked_extras(shoe: object, summaries: object) -> tuple[str | None, dict[int, HandSummary]]:
+    """``settle``'s ``shoe`` and ``summaries``, checked (every backend refuses the same)."""
+    if shoe is not None and (not isinstance(shoe, str) or not shoe):
+        raise ValueError(f"shoe must be a shoe's id or None, got {shoe!r}")
+    found: dict[int, HandSummary] = {}
+    if summaries is not None:
+        if not isinstance(summaries, Mapping):
+            raise TypeError(f"summaries must map account ids to HandSummary, got {summaries!r}")
+        for account_id, summary in summaries.items():
+            if type(account_id) is not int or not isinstance(summary, HandSummary):
+                raise TypeError(f"summaries must map account ids to HandSummary, got "
+                                f"{account_id!r}: {summary!r}")
+            found[account_id] = summary
+    return shoe, found
 
 
 def link_round(txn: Any, round_id: str, shoe_id: str) -> None:
@@ -125,8 +144,8 @@ def rebuy(txn: Any, account_id: int, below: int, since: float) -> None:
     connections take turns (SQLite's write transaction already does).  The
     caller credits the chips and journals them as ``rebuy``.
     """
-    balance = _one(txn, "SELECT balance FROM accounts WHERE id = ?"
-                   + getattr(txn, "for_update", ""), (account_id,))
+    balance = _one(txn, "SELECT balance FROM accounts WHERE id = ?" + txn.for_update,
+                   (account_id,))
     if balance is None:
         raise UnknownAccountError(account_id)
     held = _one(txn, "SELECT COALESCE(SUM(amount), 0) FROM stakes"
@@ -144,6 +163,8 @@ def rebuy(txn: Any, account_id: int, below: int, since: float) -> None:
 def open_shoe(txn: Any, shoe_id: str, table: str, record: str, server_seed: str,
               now: float) -> None:
     """Store a shoe that starts dealing, its seed sealed."""
+    if _one(txn, "SELECT 1 FROM shoes WHERE shoe_id = ?", (shoe_id,)):
+        raise DatabaseError(f"shoe {shoe_id!r} is stored already")
     txn.execute("INSERT INTO shoes (shoe_id, table_name, record, server_seed, opened)"
                 " VALUES (?, ?, ?, ?, ?)", (shoe_id, table, record, server_seed, now))
 
@@ -183,14 +204,3 @@ def select_shoe(txn: Any, shoe_id: str) -> ShoeEntry | None:
     return ShoeEntry(found, table, record, seed if retired is not None else None, retired,
                      float(opened), None if closed is None else float(closed),
                      tuple(r for (r,) in rounds))
-
-
-def settle_extras(txn: Any, round_id: str, shoe: str | None,
-                  summaries: Mapping[int, HandSummary], paid: Mapping[int, int]) -> None:
-    """What a settlement stores besides the chips: the round's shoe, each hand's summary."""
-    if shoe is not None:
-        link_round(txn, round_id, shoe)
-    for account_id in paid:
-        summary = summaries.get(account_id)
-        if summary is not None:
-            store_summary(txn, round_id, account_id, summary)
