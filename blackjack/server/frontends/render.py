@@ -282,6 +282,9 @@ class _Renderer:
                             if shoe["retired"] else "still dealing, so its seed is secret."))
         for step in e["steps"]:
             shown = self.render(step["event"])
+            if not shown and step["event"].get("event") == "turn":
+                # Live, the prompt said it was your move; a replay says it here.
+                shown = [f"Your turn{_hand_label(step['event'])} ({step['event']['total']})."]
             if not shown:
                 continue
             by = step.get("by")
