@@ -218,8 +218,9 @@ def _check_commitment(record: ShoeRecord, checked: list[str],
         problems.append(f"the server seed {record.server_seed!r} is not 64 hex digits")
         return None
     if commitment(record.server_seed, terms) == record.commitment:
+        decks = f"{terms.decks} deck{'s' if terms.decks > 1 else ''}"
         checked.append(f"commitment {record.commitment[:16]}... is SHA-256 of the revealed "
-                       f"seed with {terms.decks} deck{'s' if terms.decks > 1 else ''}, the cut card at card {terms.cut} "
+                       f"seed with {decks}, the cut card at card {terms.cut} "
                        f"and {terms.burn} burn card{'s' if terms.burn != 1 else ''}")
         return terms
     committed = _committed_terms(record)

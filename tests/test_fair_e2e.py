@@ -25,30 +25,12 @@ from twisted.internet.defer import ensureDeferred
 from twisted.logger import eventAsText, globalLogPublisher
 
 import blackjack.fair
-from blackjack.server.hosting.service import BlackjackService
 from blackjack.verify import ShoeRecord, verify
 
 from conftest import wait
-from test_server_e2e import Client, connect, enter
+from test_server_e2e import Client, connect, enter, start
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def start(db: Path) -> BlackjackService:
-    """The service on a free port: one single-deck table whose cut card is at card 26."""
-    from twisted.internet import reactor
-
-    from blackjack.server.core.passwords import FAST_INSECURE
-    from blackjack.server.hosting.tap import Options, makeService
-
-    options = Options()
-    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db),
-                          "--table", "main:decks=1,pen=0.5,ls", "--bet-time", "5",
-                          "--turn-time", "5", "--insurance-time", "5"])
-    service = makeService(options, reactor, hasher=FAST_INSECURE)
-    assert isinstance(service, BlackjackService)
-    service.startService()
-    return service
 
 
 class Bot:
@@ -163,7 +145,8 @@ async def test_no_byte_sent_and_no_log_line_carries_a_dealing_shoes_seed(
 
     globalLogPublisher.addObserver(observe)
     db = tmp_path / "room.sqlite3"
-    service = start(db)
+    # One deck with the cut card at half of it: a shoe retires every few rounds.
+    service = start(str(db), "main:decks=1,pen=0.5,ls", turn_time="5")
     clients: list[Client] = []
     try:
         alice = await enter(service, "register", "alice")
@@ -202,7 +185,6 @@ async def test_no_byte_sent_and_no_log_line_carries_a_dealing_shoes_seed(
     finally:
         await wait(service.stopService(), 15)
         globalLogPublisher.removeObserver(observe)
-    import collections; print("KINDS", collections.Counter(json.loads(l)["event"] for l in alice.lines if l.startswith("{\"event")))
     assert len(seeds) >= len(shoes) + 2
     for client in clients:
         assert client.lines, "every client saw the game"

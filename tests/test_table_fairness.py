@@ -62,10 +62,19 @@ async def play_round(table: Table, players: list[Player], rng: random.Random) ->
     await wait(table.idle())
 
 
+async def one_round(storage: Any, seed: int) -> tuple[Table, Player]:
+    """A six-deck fair table where alice has played one round (its shoe still deals)."""
+    table, _ = fair_table(storage, Rules(decks=6))
+    alice = await make_player(storage, "alice")
+    table.sit(alice)
+    await play_round(table, [alice], random.Random(seed))
+    return table, alice
+
+
 @pytest_twisted.ensureDeferred
 async def test_the_next_shoe_is_announced_then_shuffled_with_every_seated_players_seed(
         storage: Any) -> None:
-    """The shuffled shoe is the one committed to before, its client seed made of both seats' seeds."""
+    """The shoe shuffled is the one committed to before, its client seed both seats' seeds."""
     table, _ = fair_table(storage, Rules(decks=1))
     alice, bob = await make_player(storage, "alice"), await make_player(storage, "bob")
     table.sit(alice)
@@ -133,10 +142,7 @@ async def test_a_retired_shoes_stored_record_verifies_card_for_card(storage: Any
 @pytest_twisted.ensureDeferred
 async def test_a_dealing_shoes_seed_is_never_given_out(storage: Any) -> None:
     """Until retired, the stored shoe has no seed and its record is withheld."""
-    table, _ = fair_table(storage, Rules(decks=6))
-    alice = await make_player(storage, "alice")
-    table.sit(alice)
-    await play_round(table, [alice], random.Random(3))
+    table, alice = await one_round(storage, 3)
     shoe_id = client(alice).last("shuffle")["shoe"]
     entry = await wait(storage.shoe(shoe_id))
     assert entry.retired is None and entry.server_seed is None
@@ -146,10 +152,7 @@ async def test_a_dealing_shoes_seed_is_never_given_out(storage: Any) -> None:
 @pytest_twisted.ensureDeferred
 async def test_stopping_the_table_retires_its_shoe(storage: Any) -> None:
     """A table that stops retires the dealing shoe as 'table closed' and reveals its seed."""
-    table, _ = fair_table(storage, Rules(decks=6))
-    alice = await make_player(storage, "alice")
-    table.sit(alice)
-    await play_round(table, [alice], random.Random(4))
+    table, alice = await one_round(storage, 4)
     await wait(table.stop())
     retired = client(alice).last("shoe_retired")
     assert retired["reason"] == "table closed"

@@ -169,9 +169,7 @@ class _Renderer:
                 f"{shoe['burn']} burnt). 'seed TEXT' puts your seed into its shuffle."]
 
     def ev_shoe_retired(self, e: Event) -> list[str]:
-        return [f"* Shoe {e['shoe']} is retired ({e['reason']}) after {e['rounds']} "
-                f"round{'s' if e['rounds'] != 1 else ''}; its server seed was",
-                f"  {e['server_seed']}",
+        return [*_retired(f"* Shoe {e['shoe']} is", e["reason"], e["rounds"], e["server_seed"]),
                 f"  Type 'shoe {e['shoe']}' for its record, to check with "
                 "python -m blackjack.verify."]
 
@@ -312,10 +310,9 @@ class _Renderer:
         if e["record"] is None:
             return [f"Shoe {e['shoe']} at table {e['table']} is still dealing: its seed stays "
                     f"secret until it is retired. Commitment: {e['commitment']}"]
-        rounds = len(e["record"]["rounds"])
-        return [f"Shoe {e['shoe']} at table {e['table']}: retired ({e['retired']}) after "
-                f"{rounds} round{'s' if rounds != 1 else ''}; its server seed was",
-                f"  {e['record']['server_seed']}",
+        record = e["record"]
+        return [*_retired(f"Shoe {e['shoe']} at table {e['table']} is", e["retired"],
+                          len(record["rounds"]), record["server_seed"]),
                 f"  Its whole record is one line after 'json on' then 'shoe {e['shoe']}': "
                 "save that line and check it with python -m blackjack.verify FILE."]
 
@@ -406,6 +403,12 @@ class _Renderer:
                 lines.append(f"{mark} {label}: {_cards(hand['cards'], self.unicode)}  "
                              f"({soft}{hand['total']}), bet {hand['stake']}, {hand['status']}")
         return lines
+
+
+def _retired(shoe: str, reason: str, rounds: int, seed: str) -> list[str]:
+    """A retired shoe's first two lines: why, after how many rounds, and its seed."""
+    return [f"{shoe} retired ({reason}) after {rounds} round{'s' if rounds != 1 else ''}; "
+            "its server seed was", f"  {seed}"]
 
 
 _BY = {"timer": "by the timer", "absent": "the player had left",

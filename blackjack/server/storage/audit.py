@@ -127,7 +127,8 @@ def read_books(cursor: Any) -> Books:
     settled = _one(cursor,
                    "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'settled'")
     return Books(
-        issued=_one(cursor, "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE kind IN ('issue', 'rebuy')"),
+        issued=_one(cursor, "SELECT COALESCE(SUM(amount), 0) FROM ledger"
+                            " WHERE kind IN ('issue', 'rebuy')"),
         balances=_one(cursor, "SELECT COALESCE(SUM(balance), 0) FROM accounts"),
         escrow=_one(cursor, "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'held'"),
         house_net=settled - paid,

@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
-from blackjack.server.storage._backend import Refunded, fails_deferred, log_recovered
+from blackjack.server.storage._backend import (
+    Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
+)
 from blackjack.server.storage.audit import AccountAudit, Audit
 from blackjack.server.storage.interface import (
     Account,
@@ -484,10 +486,7 @@ class MemoryStorage:
 
     @fails_deferred
     def rebuy(self, account_id: int, amount: int, below: int, since: float) -> Deferred[int]:
-        check_id(account_id)
-        check_amount(amount, "rebuy")
-        check_amount(below, "rebuy threshold", allow_zero=True)
-        return self._answer(self._rebuy, account_id, amount, below, check_time(since),
+        return self._answer(self._rebuy, *rebuy_arguments(account_id, amount, below, since),
                             self._clock())
 
     def _rebuy(self, account_id: int, amount: int, below: int, since: float,
@@ -507,12 +506,8 @@ class MemoryStorage:
     @fails_deferred
     def open_shoe(self, shoe_id: str, table: str, record: Mapping[str, Any],
                   server_seed: str) -> Deferred[None]:
-        check_text(shoe_id, "shoe id")
-        check_text(table, "table")
-        check_text(server_seed, "server seed")
-        record_json = json.dumps(dict(record), sort_keys=True, separators=(",", ":"))
-        return self._answer(self._open_shoe, shoe_id, table, record_json, server_seed,
-                            self._clock())
+        return self._answer(self._open_shoe,
+                            *shoe_arguments(shoe_id, table, record, server_seed), self._clock())
 
     def _open_shoe(self, shoe_id: str, table: str, record: str, server_seed: str,
                    now: float) -> None:

@@ -45,7 +45,9 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from blackjack.server.storage import sql_records
-from blackjack.server.storage._backend import Refunded, fails_deferred, log_recovered
+from blackjack.server.storage._backend import (
+    Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
+)
 from blackjack.server.storage.audit import Audit, audit, read_books
 from blackjack.server.text import look_alike_key
 from blackjack.server.storage.interface import (
@@ -559,20 +561,14 @@ class SQLStorage:
 
     @fails_deferred
     def rebuy(self, account_id: int, amount: int, below: int, since: float) -> Deferred[int]:
-        check_id(account_id)
-        check_amount(amount, "rebuy")
-        check_amount(below, "rebuy threshold", allow_zero=True)
-        return self._write(_rebuy, account_id, amount, below, check_time(since), self._clock())
+        return self._write(_rebuy, *rebuy_arguments(account_id, amount, below, since),
+                           self._clock())
 
     @fails_deferred
     def open_shoe(self, shoe_id: str, table: str, record: Mapping[str, Any],
                   server_seed: str) -> Deferred[None]:
-        check_text(shoe_id, "shoe id")
-        check_text(table, "table")
-        check_text(server_seed, "server seed")
-        record_json = json.dumps(dict(record), sort_keys=True, separators=(",", ":"))
-        return self._write(sql_records.open_shoe, shoe_id, table, record_json, server_seed,
-                           self._clock())
+        return self._write(sql_records.open_shoe,
+                           *shoe_arguments(shoe_id, table, record, server_seed), self._clock())
 
     @fails_deferred
     def retire_shoe(self, shoe_id: str, reason: str) -> Deferred[None]:
