@@ -81,9 +81,25 @@ def advice(rules: Rules, rnd: Round, seat: int) -> Advice | None:
         return None
     hands = rnd.hands(seat)
     hand = hands[turn.hand]
-    values = _values(rules, hand, upcard, len(hands) - 1)
-    return Advice(advise(rules, hand, upcard, legal),
-                  {action: value for action, value in values.items() if action in legal})
+    # Both answers depend on the cards' points, not their suits: a table asks
+    # the same few hundred questions over and over, so they are kept.
+    key = (rules, tuple(sorted(card.points for card in hand.cards)), hand.from_split,
+           upcard.points, len(hands) - 1, legal)
+    found = _ASKED.get(key)
+    if found is None:
+        values = _values(rules, hand, upcard, len(hands) - 1)
+        found = Advice(advise(rules, hand, upcard, legal),
+                       {action: value for action, value in values.items() if action in legal})
+        if len(_ASKED) >= _MOST_ASKED:
+            _ASKED.clear()
+        _ASKED[key] = found
+    return found
+
+
+_ASKED: dict[tuple[object, ...], Advice] = {}
+"""Advice already worked out, by rules, card points, split, upcard and legal actions."""
+_MOST_ASKED = 50_000
+"""Kept answers before the cache starts again (a few MB at most)."""
 
 
 def _insurance_values(rules: Rules, hand: Hand, bet: int,
