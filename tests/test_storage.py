@@ -822,6 +822,7 @@ async def test_a_rebuy_issues_chips_only_to_the_broke_and_once_per_cooldown(
     assert (entry.kind, entry.amount, entry.balance) == ("rebuy", 1000, 1005)
     books = await timed(store.books())
     assert books.balanced and books.issued == 1015
+    assert (await timed(store.audit())).balanced  # type: ignore[attr-defined]
     await timed(store.stake(alice.id, "main-r2", "seat1:bet", 1000))
     await timed(store.settle("main-r2", {alice.id: 0}))
     with pytest.raises(RebuyRefusedError) as refused:
