@@ -1,9 +1,10 @@
 """Monte Carlo simulation of basic strategy: the house edge of any rules.
 
 ``python -m blackjack.simulate --hands 1000000 --rules h17,ls`` plays basic
-strategy (:func:`blackjack.strategy.chart`) for that many hands and prints
-the player's expected return per initial bet, its standard error, the hands
-played and the speed.  ``--json`` prints one JSON object instead.
+strategy (:func:`blackjack.strategy.chart`, the chart for the rules' deck
+count) for that many hands and prints the player's expected return per
+initial bet, its standard error, the hands played and the speed.  ``--json``
+prints one JSON object instead.
 
 Speed matters here (millions of hands), so the simulator does not drive the
 object-rich :class:`~blackjack.round.Round`.  It plays the same game on
@@ -36,7 +37,7 @@ from typing import Callable, Iterator, Sequence
 
 from blackjack._cli import add_rules_arguments, rules_from_arguments
 from blackjack.rules import DoubleRule, Rules
-from blackjack.strategy import chart as strategy_chart
+from blackjack.strategy import Chart, chart as strategy_chart
 
 __all__ = ["SimulationResult", "simulate", "play_chunk", "main", "CHUNK"]
 
@@ -46,9 +47,10 @@ CHUNK = 100_000
 # Decision codes in the flat strategy tables.
 _H, _S, _DH, _DS, _RH, _RS = range(6)
 _CODES = {"H": _H, "S": _S, "Dh": _DH, "Ds": _DS, "Rh": _RH, "Rs": _RS}
-# Pair table codes.
-_NO_SPLIT, _SPLIT, _SURRENDER_ELSE_SPLIT = 0, 1, 2
+# Pair table codes: split codes, or _OWN + a total code for a pair played its own way.
+_NO_SPLIT, _SPLIT, _SURRENDER_ELSE_SPLIT, _OWN = 0, 1, 2, 10
 _PAIR_CODES = {"": _NO_SPLIT, "P": _SPLIT, "Rp": _SURRENDER_ELSE_SPLIT}
+_PAIR_CODES.update({code: _OWN + value for code, value in _CODES.items()})
 
 _ONE_DECK = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10] * 4
 _BUST = 0
@@ -79,9 +81,8 @@ class SimulationResult:
         return asdict(self)
 
 
-def _tables(rules: Rules) -> tuple[list[int], list[int], list[int]]:
+def _tables(chart: Chart) -> tuple[list[int], list[int], list[int]]:
     """The strategy chart as flat lists indexed ``total * 11 + upcard points``."""
-    chart = strategy_chart(rules)
     hard = [_S] * (32 * 11)
     soft = [_S] * (32 * 11)
     pairs = [_NO_SPLIT] * (11 * 11)
@@ -89,21 +90,25 @@ def _tables(rules: Rules) -> tuple[list[int], list[int], list[int]]:
                                (pairs, chart.pairs, _PAIR_CODES)):
         for total, row in enumerate(table):
             for up in range(1, len(row)):
-                flat[total * 11 + up] = codes[row[up]]
+                if row[up] or table is chart.pairs:
+                    flat[total * 11 + up] = codes[row[up]]
     return hard, soft, pairs
 
 
 def play_chunk(rules: Rules, hands: int, seed: int | str | None, seats: int = 1,
                infinite: bool = False, reshuffle_every_round: bool = False,
-               ) -> tuple[int, int, float, float]:
+               table: Chart | None = None) -> tuple[int, int, float, float]:
     """Play ``hands`` initial hands (``seats`` per round) of basic strategy.
 
-    Returns ``(hands, rounds, sum of net results, sum of squared net
-    results)``, in units of the initial bet.
+    ``table`` is the chart to play, the rules' own by default.  Returns
+    ``(hands, rounds, sum of net results, sum of squared net results)``, in
+    units of the initial bet.
     """
     rng = random.Random(seed) if seed is not None else secrets.SystemRandom()
     draws = _ShoeDraws(rules, rng, infinite, reshuffle_every_round)
-    play = _kernel(rules)
+    if table is None:
+        table = strategy_chart(rules, infinite=infinite)
+    play = _kernel(rules, table)
     rounds = hands // seats + (1 if hands % seats else 0)
     played = 0
     total = 0.0
@@ -180,12 +185,12 @@ class _ShoeDraws:
             self._cards[:0] = discards
 
 
-def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
-    """Build the per-round play function for ``rules``.
+def _kernel(rules: Rules, chart: Chart) -> Callable[[int, Callable[[], int]], list[float]]:
+    """Build the per-round play function for ``rules``, playing ``chart``.
 
     Everything the hot loop needs is bound to a local name of the closure.
     """
-    hard, soft, pairs = _tables(rules)
+    hard, soft, pairs = _tables(chart)
     h17 = rules.dealer_hits_soft_17
     peek = rules.dealer_peek
     blackjack_pays = float(rules.blackjack_payout)
@@ -207,10 +212,11 @@ def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
         return not (ace and t <= 11) and double_low <= t <= 11
 
     def play_hand(t: int, ace: bool, up: int, pop: Callable[[], int],
-                  from_split: bool, split_aces: bool) -> tuple[int, int]:
+                  from_split: bool, split_aces: bool, own: int = -1) -> tuple[int, int]:
         """Play one two-card hand (not a pair being split) to the end.
 
-        ``t`` is the hard total (aces as 1).  Returns (final total, stake
+        ``t`` is the hard total (aces as 1); ``own``, when not -1, is the
+        code of a pair's own first play.  Returns (final total, stake
         multiple), the total being _BUST or _SURRENDERED where it applies.
         """
         if split_aces and not hsa:
@@ -225,6 +231,9 @@ def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
                 if t >= 21:
                     return (21, 1) if t == 21 else (_BUST, 1)
                 code = hard[t * 11 + up]
+            if own >= 0:
+                code = own
+                own = -1
             if code == _H:
                 pass
             elif code == _S:
@@ -255,14 +264,20 @@ def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
         split_aces = card == 1
         n_hands = 2
         results: list[tuple[int, int]] = []
+        pair_code = pairs[card * 11 + up]
         while len(results) < n_hands:
             second = pop()
-            if (second == card and n_hands < max_hands and (not split_aces or rsa)
-                    and pairs[card * 11 + up] != _NO_SPLIT):
-                # Resplit: the new hand plays right after this one, which
-                # draws a fresh second card.
-                n_hands += 1
-                continue
+            if second == card:
+                if (n_hands < max_hands and (not split_aces or rsa)
+                        and (pair_code == _SPLIT or pair_code == _SURRENDER_ELSE_SPLIT)):
+                    # Resplit: the new hand plays right after this one, which
+                    # draws a fresh second card.
+                    n_hands += 1
+                    continue
+                if pair_code >= _OWN:
+                    results.append(play_hand(card + second, split_aces, up, pop, True,
+                                             split_aces, pair_code - _OWN))
+                    continue
             ace = split_aces or second == 1
             results.append(play_hand(card + second, ace, up, pop, True, split_aces))
         return results
@@ -281,14 +296,19 @@ def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
             if a == 1 and b == 10 or a == 10 and b == 1:
                 seat_hands.append(None)  # a natural; settled below
                 continue
-            if a == b and max_hands > 1:
+            if a == b:
                 code = pairs[a * 11 + up]
-                if code == _SURRENDER_ELSE_SPLIT and surrender:
-                    seat_hands.append([(_SURRENDERED, 1)])
+                if code >= _OWN:
+                    seat_hands.append([play_hand(a + b, a == 1, up, pop, False, False,
+                                                 code - _OWN)])
                     continue
-                if code != _NO_SPLIT:
-                    seat_hands.append(play_split(a, up, pop))
-                    continue
+                if max_hands > 1:
+                    if code == _SURRENDER_ELSE_SPLIT and surrender:
+                        seat_hands.append([(_SURRENDERED, 1)])
+                        continue
+                    if code != _NO_SPLIT:
+                        seat_hands.append(play_split(a, up, pop))
+                        continue
             seat_hands.append([play_hand(a + b, a == 1 or b == 1, up, pop, False, False)])
         if not peek:
             hole = pop()
@@ -345,11 +365,11 @@ def _chunks(hands: int) -> Iterator[tuple[int, int]]:
         index += 1
 
 
-def _run_chunk(job: tuple[Rules, int, int, int | None, int, bool, bool]
+def _run_chunk(job: tuple[Rules, int, int, int | None, int, bool, bool, Chart]
                ) -> tuple[int, int, float, float]:
-    rules, index, size, seed, seats, infinite, every_round = job
+    rules, index, size, seed, seats, infinite, every_round, table = job
     chunk_seed = None if seed is None else f"{seed}:{index}"
-    return play_chunk(rules, size, chunk_seed, seats, infinite, every_round)
+    return play_chunk(rules, size, chunk_seed, seats, infinite, every_round, table)
 
 
 def simulate(rules: Rules, hands: int, *, seed: int | None = None, seats: int = 1,
@@ -365,7 +385,9 @@ def simulate(rules: Rules, hands: int, *, seed: int | None = None, seats: int = 
         raise ValueError(f"seats must be 1 to 7, not {seats}")
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
-    jobs = [(rules, index, size, seed, seats, infinite, reshuffle_every_round)
+    # Derived once here, not once per worker: a shoe chart takes a second or two.
+    table = strategy_chart(rules, infinite=infinite)
+    jobs = [(rules, index, size, seed, seats, infinite, reshuffle_every_round, table)
             for index, size in _chunks(hands)]
     started = time.perf_counter()
     totals = [0, 0, 0.0, 0.0]
