@@ -108,11 +108,19 @@ def play_chunk(rules: Rules, hands: int, seed: int | str | None, seats: int = 1,
     draws = _ShoeDraws(rules, rng, infinite, reshuffle_every_round)
     if table is None:
         table = strategy_chart(rules, infinite=infinite)
-    play = _kernel(rules, table)
+    play, play_one = _kernels(rules, table)
     rounds = hands // seats + (1 if hands % seats else 0)
     played = 0
     total = 0.0
     squares = 0.0
+    if seats == 1:
+        before_round = draws.before_round
+        for _ in range(rounds):
+            before_round(1)
+            net = play_one(draws.pop)
+            total += net
+            squares += net * net
+        return rounds, rounds, total, squares
     for _ in range(rounds):
         n = min(seats, hands - played)
         draws.before_round(n)
@@ -185,9 +193,12 @@ class _ShoeDraws:
             self._cards[:0] = discards
 
 
-def _kernel(rules: Rules, chart: Chart) -> Callable[[int, Callable[[], int]], list[float]]:
-    """Build the per-round play function for ``rules``, playing ``chart``.
+def _kernels(rules: Rules, chart: Chart) -> tuple[Callable[[int, Callable[[], int]], list[float]],
+                                                  Callable[[Callable[[], int]], float]]:
+    """Build the per-round play functions for ``rules``, playing ``chart``.
 
+    Returns ``play(seats, pop)``, the nets of every seat, and ``play_one(pop)``,
+    the net of a one-seat round without the lists (what most runs play).
     Everything the hot loop needs is bound to a local name of the closure.
     """
     hard, soft, pairs = _tables(chart)
@@ -282,7 +293,92 @@ def _kernel(rules: Rules, chart: Chart) -> Callable[[int, Callable[[], int]], li
             results.append(play_hand(card + second, ace, up, pop, True, split_aces))
         return results
 
+    def dealer_total(up: int, hole: int, pop: Callable[[], int]) -> int:
+        """Draw to the dealer's hand; its final total (over 21 when bust)."""
+        d = up + hole
+        dealer_ace = up == 1 or hole == 1
+        while True:
+            if dealer_ace and d <= 11:
+                soft_total = d + 10
+                if soft_total > 17 or (soft_total == 17 and not h17):
+                    return soft_total
+            elif d >= 17:
+                return d
+            card = pop()
+            d += card
+            if card == 1:
+                dealer_ace = True
+            elif d > 21:
+                return d
+
+    def settle(hands: list[tuple[int, int]], d: int, dealer_blackjack: bool) -> float:
+        """What a seat's hands win against a dealer total ``d``."""
+        net = 0.0
+        for total, stake in hands:
+            if total == _SURRENDERED:
+                net -= 1.0 if dealer_blackjack else 0.5
+            elif total == _BUST or dealer_blackjack:
+                net -= stake
+            elif d > 21 or total > d:
+                net += stake
+            elif total < d:
+                net -= stake
+        return net
+
+    def play_one(pop: Callable[[], int]) -> float:
+        """One round with one seat: :func:`play_round` without the lists.
+
+        Most simulated rounds have one seat, and per-round overhead is most
+        of their cost; the test of the kernel against Round covers both.
+        """
+        a = pop()
+        up = pop()
+        b = pop()
+        natural = a + b == 11 and (a == 1 or b == 1)
+        hole = 0
+        if peek:
+            hole = pop()
+            if up + hole == 11 and (up == 1 or hole == 1):
+                return 0.0 if natural else -1.0
+        if natural:
+            if not peek:
+                hole = pop()
+                if up + hole == 11 and (up == 1 or hole == 1):
+                    return 0.0
+            return blackjack_pays
+        hands = None
+        if a == b and pairs[a * 11 + up] != _NO_SPLIT:
+            code = pairs[a * 11 + up]
+            if code >= _OWN:
+                total, stake = play_hand(a + b, a == 1, up, pop, False, False, code - _OWN)
+            elif max_hands < 2:
+                total, stake = play_hand(a + b, a == 1, up, pop, False, False)
+            elif code == _SURRENDER_ELSE_SPLIT and surrender:
+                total, stake = _SURRENDERED, 1
+            else:
+                hands = play_split(a, up, pop)
+                total, stake = 1, 0  # not used: the split hands settle below
+        else:
+            total, stake = play_hand(a + b, a == 1 or b == 1, up, pop, False, False)
+        if not peek:
+            hole = pop()
+        dealer_blackjack = up + hole == 11 and (up == 1 or hole == 1)
+        if hands is not None:
+            live = not dealer_blackjack and any(played > 0 for played, _ in hands)
+            d = dealer_total(up, hole, pop) if live else 0
+            return settle(hands, d, dealer_blackjack)
+        if total == _SURRENDERED:
+            return -1.0 if dealer_blackjack else -0.5
+        if total == _BUST or dealer_blackjack:
+            return float(-stake)
+        d = dealer_total(up, hole, pop)
+        if d > 21 or total > d:
+            return float(stake)
+        return float(-stake) if total < d else 0.0
+
     def play_round(seats: int, pop: Callable[[], int]) -> list[float]:
+        if seats == 1:
+            return [play_one(pop)]
         firsts = [pop() for _ in range(seats)]
         up = pop()
         seconds = [pop() for _ in range(seats)]
@@ -292,6 +388,7 @@ def _kernel(rules: Rules, chart: Chart) -> Callable[[int, Callable[[], int]], li
             return [0.0 if (a == 1 and b == 10 or a == 10 and b == 1) else -1.0
                     for a, b in zip(firsts, seconds)]
         seat_hands: list[list[tuple[int, int]] | None] = []
+        live = False
         for a, b in zip(firsts, seconds):
             if a == 1 and b == 10 or a == 10 and b == 1:
                 seat_hands.append(None)  # a natural; settled below
@@ -299,61 +396,40 @@ def _kernel(rules: Rules, chart: Chart) -> Callable[[int, Callable[[], int]], li
             if a == b:
                 code = pairs[a * 11 + up]
                 if code >= _OWN:
-                    seat_hands.append([play_hand(a + b, a == 1, up, pop, False, False,
-                                                 code - _OWN)])
-                    continue
-                if max_hands > 1:
-                    if code == _SURRENDER_ELSE_SPLIT and surrender:
-                        seat_hands.append([(_SURRENDERED, 1)])
-                        continue
-                    if code != _NO_SPLIT:
-                        seat_hands.append(play_split(a, up, pop))
-                        continue
-            seat_hands.append([play_hand(a + b, a == 1 or b == 1, up, pop, False, False)])
+                    hands = [play_hand(a + b, a == 1, up, pop, False, False, code - _OWN)]
+                elif max_hands > 1 and code == _SURRENDER_ELSE_SPLIT and surrender:
+                    hands = [(_SURRENDERED, 1)]
+                elif max_hands > 1 and code != _NO_SPLIT:
+                    hands = play_split(a, up, pop)
+                else:
+                    hands = [play_hand(a + b, a == 1, up, pop, False, False)]
+            else:
+                hands = [play_hand(a + b, a == 1 or b == 1, up, pop, False, False)]
+            # Naturals, busts and surrenders are decided: the dealer draws only
+            # when some hand still stands on a total.
+            live = live or any(total > 0 for total, _ in hands)
+            seat_hands.append(hands)
         if not peek:
             hole = pop()
         dealer_blackjack = up + hole == 11 and (up == 1 or hole == 1)
-        # Naturals, busts and surrenders are decided: the dealer draws only
-        # when some hand still stands on a total.
-        live = any(h is not None and any(total > 0 for total, _ in h) for h in seat_hands)
-        d = up + hole
-        dealer_ace = up == 1 or hole == 1
         if live and not dealer_blackjack:
-            while True:
-                if dealer_ace and d <= 11:
-                    soft_total = d + 10
-                    if soft_total > 17 or (soft_total == 17 and not h17):
-                        d = soft_total
-                        break
-                elif d >= 17:
-                    break
-                card = pop()
-                d += card
-                if card == 1:
-                    dealer_ace = True
-                elif d > 21:
-                    break
-        elif dealer_ace and d <= 11:
-            d += 10
+            d = dealer_total(up, hole, pop)
+        else:
+            d = 0
         results = []
-        for hands in seat_hands:
-            if hands is None:
+        for seat in seat_hands:
+            if seat is None:
                 results.append(0.0 if dealer_blackjack else blackjack_pays)
-                continue
-            net = 0.0
-            for total, stake in hands:
-                if total == _SURRENDERED:
-                    net -= 1.0 if dealer_blackjack else 0.5
-                elif total == _BUST or dealer_blackjack:
-                    net -= stake
-                elif d > 21 or total > d:
-                    net += stake
-                elif total < d:
-                    net -= stake
-            results.append(net)
+            else:
+                results.append(settle(seat, d, dealer_blackjack))
         return results
 
-    return play_round
+    return play_round, play_one
+
+
+def _kernel(rules: Rules, chart: Chart) -> Callable[[int, Callable[[], int]], list[float]]:
+    """The per-round play function for ``rules`` and ``chart``: ``play(seats, pop)``."""
+    return _kernels(rules, chart)[0]
 
 
 def _chunks(hands: int) -> Iterator[tuple[int, int]]:

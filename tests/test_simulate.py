@@ -70,10 +70,12 @@ def _engine_round(rules: Rules, table: Chart, shoe: StackedShoe, seats: int,
 
 @settings(max_examples=60, deadline=None)
 @given(rules=rules_values(min_bet=1, max_bet=10_000), table=random_charts(),
-       seats=st.integers(1, 7), seed=st.integers(0, 2**32))
+       seats=st.one_of(st.just(1), st.integers(1, 7)), seed=st.integers(0, 2**32))
 def test_fast_path_matches_engine_round_for_round(rules: Rules, table: Chart, seats: int,
                                                   seed: int) -> None:
-    """On the same cards, the simulator's kernel and Round+advise draw and win alike."""
+    """On the same cards, the simulator's kernel and Round+advise draw and win alike.
+
+    One seat takes the kernel's list-free path, so it is drawn half the time."""
     rng = random.Random(seed)
     deck = Shoe(8, seed=seed)
     cards = [deck.draw() for _ in range(300)]
