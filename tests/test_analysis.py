@@ -30,7 +30,7 @@ import pytest
 from blackjack.actions import Action
 from blackjack.analysis import (
     DealerOutcome, Strategy, _dealer, _shoe, action_values, analyse, basic_strategy,
-    dealer_probabilities, house_edge)
+    dealer_probabilities, house_edge, prepare)
 from blackjack.analysis.__main__ import main
 from blackjack.analysis._infinite import PlayRules
 from blackjack.cards import Card
@@ -388,3 +388,12 @@ def test_analysis_and_strategy_import_only_the_standard_library():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True, cwd=Path(__file__).resolve().parents[1])
     assert done.stdout.strip() == "[]"
+
+
+def test_prepare_compiles_every_dealer_function_ahead():
+    """After prepare(rules), valuing a hand compiles nothing more for that shoe."""
+    rules = Rules(decks=3, dealer_hits_soft_17=True)
+    prepare(rules)
+    before = _dealer.stand_function.cache_info().currsize
+    action_values(rules, Hand.of("8S", "8D"), Card.parse("2H"))
+    assert _dealer.stand_function.cache_info().currsize == before

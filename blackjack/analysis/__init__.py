@@ -47,7 +47,7 @@ from blackjack.hand import Hand
 from blackjack.rules import Rules
 
 __all__ = ["DealerOutcome", "Strategy", "Cells", "Analysis", "dealer_probabilities",
-           "action_values", "basic_strategy", "house_edge", "analyse", "model"]
+           "action_values", "basic_strategy", "house_edge", "analyse", "model", "prepare"]
 
 
 class DealerOutcome(enum.IntEnum):
@@ -164,6 +164,17 @@ def action_values(rules: Rules, hand: Hand, upcard: Card, *, splits_done: int = 
     values, unit, _ = _shoe.hand_values(play, rules.decks, points, up,
                                         from_split=hand.from_split, splits_done=splits_done)
     return {_ACTIONS[word]: value / unit for word, value in values.items()}
+
+
+def prepare(rules: Rules) -> None:
+    """Compile the dealer's functions the rules' hands are valued with, ahead of use.
+
+    The first valuation against an upcard otherwise compiles them on the
+    spot (a few milliseconds per standing total, tens for a small upcard);
+    calling this when a table opens keeps every later call quick.
+    """
+    for points in range(1, 11):
+        _shoe.upcard(rules.decks, rules.dealer_hits_soft_17, rules.dealer_peek, points).compile()
 
 
 def _infinite_action_values(play: _infinite.PlayRules, hand: Hand, upcard: Card,

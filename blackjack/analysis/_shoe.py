@@ -70,19 +70,21 @@ class Upcard:
     standing total's class it identifies the value.
     """
 
-    __slots__ = ("upcard", "decks", "peek", "counts", "natural", "_functions", "_cache")
+    __slots__ = ("upcard", "decks", "peek", "h17", "counts", "natural", "_functions", "_cache")
 
     def __init__(self, decks: int, h17: bool, peek: bool, upcard: int) -> None:
         self.upcard = upcard
         self.decks = decks
         self.peek = peek
+        self.h17 = h17
         counts = [count * decks for count in ONE_DECK]
         counts[upcard - 1] -= 1
         self.counts: tuple[int, ...] = tuple(counts)
         self.natural = blackjack_card(upcard)
         """The hole card that would make a dealer natural, 0 if none can."""
-        self._functions = tuple(stand_function(upcard, h17, peek, player)
-                                for player in TOTAL_CLASSES)
+        # Compiled on first use: a hint needs only a class or two.
+        self._functions: list[Callable[[Sequence[int]], float] | None] = [None] * len(
+            TOTAL_CLASSES)
         self._cache: tuple[dict[int, float], ...] = tuple({} for _ in TOTAL_CLASSES)
 
     def stand(self, key: int, counts: Sequence[int], total: int) -> float:
@@ -91,8 +93,18 @@ class Upcard:
         cache = self._cache[index]
         value = cache.get(key)
         if value is None:
-            value = cache[key] = self._functions[index](counts)
+            function = self._functions[index]
+            if function is None:
+                function = self._functions[index] = stand_function(
+                    self.upcard, self.h17, self.peek, TOTAL_CLASSES[index])
+            value = cache[key] = function(counts)
         return value
+
+    def compile(self) -> None:
+        """Compile every standing total's function now rather than on first use."""
+        for index, player in enumerate(TOTAL_CLASSES):
+            if self._functions[index] is None:
+                self._functions[index] = stand_function(self.upcard, self.h17, self.peek, player)
 
     def cached_stand(self, key: int, index: int) -> float | None:
         """The memoised value for a removal key and total class, if computed."""
