@@ -53,7 +53,7 @@ class Chart:
     4..21, soft 12..21) or pair card points (1..10, 1 = aces), holding a row
     indexed by dealer upcard points (1..10, 1 = ace).  Tuples rather than
     dicts keep the value hashable and immutable while staying as fast to
-    index in a simulator's inner loop; impossible totals hold empty rows.
+    index in a simulator's inner loop; impossible totals hold rows of empty codes.
     """
 
     hard: tuple[Row, ...]

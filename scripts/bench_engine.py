@@ -17,7 +17,8 @@ Run by hand::
     python scripts/bench_engine.py [--hands 400000] [--passes 3] [--analysis]
 
 Targets: the simulator at least 0.5x the stripped loop (issue 16); at
-least 100,000 hands/s on one core (issue 2).  Figures: docs/performance.md.
+least 100,000 hands/s on one core (issue 2).  Figures: the README's
+performance table and docs/analysis.md.
 """
 
 from __future__ import annotations
