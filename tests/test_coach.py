@@ -1,4 +1,4 @@
-"""Tests for blackjack.server.core.coach: basic strategy's play and the analyser's values."""
+"""Tests for blackjack.server.core.coach: the engine's best play and the analyser's values."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from blackjack import Action, Card, Hand, Phase, Round, Rules
 from blackjack.analysis import DealerOutcome, action_values, dealer_probabilities
 from blackjack.server.core import coach
-from blackjack.strategy import advise
+from blackjack.strategy import hint
 from blackjack.testing import StackedShoe
 
 
@@ -17,8 +17,9 @@ def _dealt(cards: str, rules: Rules = Rules(), bets: dict[int, int] | None = Non
     return rnd
 
 
-def test_a_playing_decision_gets_the_analysers_values_and_basic_strategy() -> None:
-    """Hard 16 against a ten: values are action_values' for the legal choices, best is advise's."""
+def test_a_playing_decision_gets_the_engines_hint_and_the_analysers_values() -> None:
+    """Hard 16 against a ten: values are action_values' for the legal choices, the best play
+    the engine's hint, the same as the table's ``hint`` command gives."""
     rules = Rules(surrender=True)
     rnd = _dealt("TS TD 6H 7C", rules)  # seat 1 T 6, dealer T up, 7 in the hole
     found = coach.advice(rules, rnd, 1)
@@ -27,7 +28,8 @@ def test_a_playing_decision_gets_the_analysers_values_and_basic_strategy() -> No
     legal = rnd.legal_actions(1)
     assert found.values == {a: v for a, v in action_values(rules, hand, up).items()
                             if a in legal}
-    assert found.best is advise(rules, hand, up, legal) is Action.SURRENDER
+    engine = hint(rules, hand, up, legal)
+    assert found.best is engine.action is Action.SURRENDER and found.model == engine.model
     assert found.cost(Action.HIT) == pytest.approx(
         found.values[Action.SURRENDER] - found.values[Action.HIT])
     assert found.cost(Action.SURRENDER) == 0.0

@@ -1,10 +1,13 @@
-"""Basic strategy's play for a decision at the table, and what each choice is worth.
+"""The best play for a decision at the table, and what each choice is worth.
 
 One place answers "what should this seat do now, and what does each legal
 choice return?": ``hint`` asks it before a decision, the trainer and the
-player's statistics after one.  The values come from the engine's analyser
-through :func:`_values`, the one line to change when the finite-deck
-analysis replaces the infinite-deck one (and :data:`MODEL` with it).
+player's statistics after one, so all three say the same.  A playing
+decision is the engine's :func:`blackjack.strategy.hint` (:func:`_engine`,
+the one call to change should the engine's answer change): the best play for
+the exact cards in the hand, valued by the exact analyser for the table's
+shoe.  That is basic strategy for the table's shoe; it differs from the
+printed chart only where the cards in the hand make the difference.
 
 Values are expected returns per chip of the hand's bet, conditional on no
 dealer blackjack where the dealer peeks (the player decides after the peek).
@@ -18,8 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from collections.abc import Container
+
+from blackjack import analysis, strategy
 from blackjack.actions import Action
-from blackjack.analysis import DealerOutcome, action_values, dealer_probabilities
+from blackjack.analysis import DealerOutcome, dealer_probabilities
 from blackjack.cards import Card
 from blackjack.hand import Hand
 from blackjack.round import Phase, Round
@@ -28,13 +34,14 @@ from blackjack.strategy import advise
 
 __all__ = ["MODEL", "Advice", "advice"]
 
-MODEL = "exact, infinite deck"
-"""How the values are computed, as players are told."""
+MODEL = "exact, for each table's shoe"
+"""How the values behind a player's statistics are computed, as players are told."""
 
 
-def _values(rules: Rules, hand: Hand, upcard: Card, splits_done: int) -> dict[Action, float]:
-    """The analyser's value of each decision open to ``hand``: the one line to swap."""
-    return action_values(rules, hand, upcard, splits_done=splits_done)
+def _engine(rules: Rules, hand: Hand, upcard: Card, legal: Container[Action],
+            splits_done: int) -> strategy.Hint:
+    """The engine's best play and values for a playing decision: the one call to swap."""
+    return strategy.hint(rules, hand, upcard, legal, splits_done=splits_done)
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class Advice:
     """Basic strategy's play for one decision, and the value of each legal choice."""
 
     best: Action
-    """What basic strategy plays."""
+    """The best play (basic strategy for the table's shoe and the exact cards)."""
     values: dict[Action, float]
     """Expected return per chip of the hand's bet, for each legal choice."""
     model: str = MODEL
@@ -51,9 +58,7 @@ class Advice:
         """What choosing ``action`` instead of :attr:`best` gives up, per chip bet.
 
         Zero for the best play itself, and where the values do not cover the
-        choice.  In the few chart cells where shoe-game basic strategy
-        follows the published charts rather than the infinite-deck optimum,
-        it may be a hair below zero: the choice was worth slightly more.
+        choice (a decision no value was found for).
         """
         if action is self.best or action not in self.values or self.best not in self.values:
             return 0.0
@@ -75,7 +80,8 @@ def advice(rules: Rules, rnd: Round, seat: int) -> Advice | None:
     if rnd.phase is Phase.INSURANCE:
         hand = rnd.hands(seat)[0]
         return Advice(advise(rules, hand, upcard, legal),
-                      _insurance_values(rules, hand, rnd.bets[seat], legal))
+                      _insurance_values(rules, hand, rnd.bets[seat], legal),
+                      analysis.model(rules))
     turn = rnd.turn
     if turn is None or turn.seat != seat:
         return None
@@ -87,9 +93,8 @@ def advice(rules: Rules, rnd: Round, seat: int) -> Advice | None:
            upcard.points, len(hands) - 1, legal)
     found = _ASKED.get(key)
     if found is None:
-        values = _values(rules, hand, upcard, len(hands) - 1)
-        found = Advice(advise(rules, hand, upcard, legal),
-                       {action: value for action, value in values.items() if action in legal})
+        engine = _engine(rules, hand, upcard, legal, len(hands) - 1)
+        found = Advice(engine.action, dict(engine.values), engine.model)
         if len(_ASKED) >= _MOST_ASKED:
             _ASKED.clear()
         _ASKED[key] = found

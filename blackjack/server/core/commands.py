@@ -135,7 +135,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("stats", "stats", "your hands, wins, net, and how closely you played basic "
             "strategy", result=events.STATS),
     Command("hint", "hint",
-            "the basic-strategy play for your hand, and what each choice is worth",
+            "the best play for your hand, and what each choice is worth at this table",
             result=events.HINT),
     Command("trainer", "trainer on|off", "after a play that is not basic strategy's, say "
             "the best play and what yours cost",
