@@ -7,6 +7,7 @@ so ``--reactor`` keeps working (pytest-twisted installs it first).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,3 +92,20 @@ async def make_player(storage: SQLiteStorage, name: str, bankroll: int = 1000) -
     player = Player(account.id, account.name)
     player.client = FakeClient()
     return player
+
+
+def start_service(db: Path, *extra: str) -> Any:
+    """The real service on a free port of 127.0.0.1: one 1-deck table ``main``, short timers,
+    cheap password hashing, and ``extra`` options; started (stop it with ``stopService``)."""
+    from twisted.internet import reactor
+
+    from blackjack.server.core.passwords import FAST_INSECURE
+    from blackjack.server.hosting.tap import Options, makeService
+
+    options = Options()
+    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db),
+                          "--table", "main:decks=1", "--bet-time", "5", "--turn-time", "5",
+                          "--insurance-time", "5", *extra])
+    service = makeService(options, reactor, hasher=FAST_INSECURE)
+    service.startService()
+    return service
