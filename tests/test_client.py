@@ -109,6 +109,34 @@ async def test_pipelined_calls_fire_in_order_each_after_the_events_it_caused(
 
 
 @pytest_twisted.ensureDeferred
+async def test_every_request_over_the_rate_is_refused_with_its_own_id(tmp_path: Path) -> None:
+    """30 requests at once against a rate of 5 a second, burst 20: the burst is answered, then
+    each of the rest is refused with rate_limited and its own id (none goes unanswered)."""
+    service = start_service(tmp_path / "bj.sqlite3", "--rate", "5", "--burst", "20")
+    try:
+        client = await _connect(service, timeout=10)
+        refused_ids: list[Any] = []
+        original = client.message_received
+
+        def note(message: Message) -> None:
+            if message.get("ok") is False:
+                refused_ids.append(message["id"])
+            original(message)
+        client.message_received = note  # type: ignore[method-assign]
+        outcomes = await wait(DeferredList([client.call("help", command="hit")
+                                            for _ in range(30)], consumeErrors=True), 10)
+        answered = [ok for ok, _ in outcomes]
+        # The hello took a token (and a moment may have given one back).
+        ok = answered.count(True)
+        assert ok in (19, 20) and answered == [True] * ok + [False] * (30 - ok)
+        assert {getattr(f.value, "code", repr(f.value)) for good, f in outcomes
+                if not good} == {"rate_limited"}
+        assert refused_ids == list(range(2 + ok, 32))  # ids 2..31; the hello was 1
+    finally:
+        await wait(service.stopService(), 15)
+
+
+@pytest_twisted.ensureDeferred
 async def test_events_reach_listeners_by_kind_and_next_event_waits_for_one(
         tmp_path: Path) -> None:
     """on(kind) gets every event of that kind, on(EVERY) every event, off() stops them,

@@ -210,11 +210,24 @@ class Conversation:
                 return
             self._run(request)
 
-    def refused_for_rate(self) -> None:
-        """A line was dropped for going over the command rate (the first of a run)."""
-        self._refuse(None, ServerError(
+    def refused_for_rate(self, line: bytes, warn: bool) -> None:
+        """A line was dropped for going over the command rate (``warn``: the first of a run).
+
+        A person hears it once a run.  In protocol v1 every request is
+        answered, with its id: a program waits for one reply to each.
+        """
+        v1 = self.mode is Mode.V1
+        if not (v1 or warn):
+            return
+        rid = None
+        if v1 and line.startswith(b"{"):
+            try:
+                rid = request_id(read_message(line))
+            except CommandError:
+                pass  # not a request: the refusal goes out with a null id
+        self._refuse(rid, ServerError(
             f"slow down: at most {self.limits.rate:g} commands a second; "
-            "commands sent faster are ignored", code="rate_limited"), reply=self.mode is Mode.V1)
+            "commands sent faster are ignored", code="rate_limited"), reply=v1)
 
     def _request(self, line: str) -> None:
         try:

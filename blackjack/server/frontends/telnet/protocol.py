@@ -77,12 +77,12 @@ class BlackjackProtocol(LineWire):
 
     # -- what the wire says about limits, in the conversation's voice ---------------
 
-    def error(self, message: str) -> None:
-        """A limit's one-line complaint (over the rate): as the client's mode says it."""
+    def overRate(self, line: bytes, warn: bool) -> None:
+        """A line over the command rate: refused as the client's mode says it."""
         if self.conversation is not None:
-            self.conversation.refused_for_rate()
+            self.conversation.refused_for_rate(line, warn)
         else:
-            super().error(message)
+            super().overRate(line, warn)
 
     def close(self, message: str) -> None:
         """Say why, then hang up."""

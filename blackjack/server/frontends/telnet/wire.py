@@ -362,10 +362,8 @@ class LineWire(TelnetProtocol):
                                peer=self.transport.getPeer())
                 self.close("Too many commands too fast; goodbye.")
                 return
-            if verdict is Verdict.WARN:
-                self.error(f"slow down: at most {self.limits.rate:g} commands a second; "
-                           "commands sent faster are ignored")
             if verdict is not Verdict.ACCEPT:
+                self.overRate(line, warn=verdict is Verdict.WARN)
                 return
         text = line.decode("utf-8", "replace")
         # Nearly every line is printable ASCII: nothing to apply or drop.
@@ -375,6 +373,16 @@ class LineWire(TelnetProtocol):
 
     def textReceived(self, text: str) -> None:
         """Override: one clean line of input (blank only at a password prompt)."""
+
+    def overRate(self, line: bytes, warn: bool) -> None:
+        """A line dropped for going over the command rate (``warn``: the first of a run).
+
+        A person is told once a run; override to answer every line (a
+        program that pipelines requests waits for one reply to each).
+        """
+        if warn:
+            self.error(f"slow down: at most {self.limits.rate:g} commands a second; "
+                       "commands sent faster are ignored")
 
     def error(self, message: str) -> None:
         """Tell the client one line about what went wrong (override to restyle)."""
