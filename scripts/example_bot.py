@@ -81,7 +81,7 @@ async def play(reactor: Any, args: argparse.Namespace) -> int:
     client.on("result", show)
     rules = Rules.from_spec(args.rules)
     bot = Bot(client, args.table, policy=basic_strategy(rules), bet=args.bet or None,
-              pause=lambda: args.pause)
+              pause=lambda: args.pause, hands=args.rounds)
     try:
         await bot.sit()
     except RequestRefused as refused:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import orjson
@@ -31,7 +29,7 @@ from blackjack.rules import Rules
 from blackjack.server.hosting.service import BlackjackService
 from blackjack.strategy import advise
 
-from conftest import conforms, start_service, wait
+from conftest import conforms, load_script, start_service, wait
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -217,8 +215,8 @@ async def test_a_call_with_no_reply_times_out_over_a_real_socket() -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_bots_play_basic_strategy_and_account_for_their_chips(tmp_path: Path) -> None:
-    """Two basic-strategy bots play 10 rounds each at one table with no refusal; each bot's
-    net matches its change of balance, and every event they see fits the schema."""
+    """Two basic-strategy bots asked for 10 hands play exactly 10 at one table with no refusal;
+    each bot's net matches its change of balance, and every event they see fits the schema."""
     service = start_service(tmp_path / "bj.sqlite3", "--rate", "0")
     try:
         bots = []
@@ -226,13 +224,13 @@ async def test_bots_play_basic_strategy_and_account_for_their_chips(tmp_path: Pa
             client = await _connect(service)
             client.on(EVERY, conforms)
             await wait(client.register(name, f"pw-{name}-long"))
-            bots.append(Bot(client, "main", bet=lambda: 10))
+            bots.append(Bot(client, "main", bet=lambda: 10, hands=10))
         for bot in bots:
             await wait(bot.sit())
         await wait(DeferredList([bot.until(10) for bot in bots], fireOnOneErrback=True), 60)
         for bot in bots:
             bot.stop()
-            assert bot.hands >= 10 and bot.rounds >= bot.hands
+            assert (bot.hands, bot.bets) == (10, 10) and bot.rounds >= bot.hands
             assert bot.refusals == {}
             assert await wait(bot.client.balance()) == 1000 + bot.net
     finally:
@@ -410,15 +408,6 @@ def test_importing_the_client_leaves_the_server_out() -> None:
 # -- the example bot -----------------------------------------------------------------------------
 
 
-def _example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("example_bot",
-                                                  ROOT / "scripts" / "example_bot.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest_twisted.ensureDeferred
 async def test_the_example_bot_registers_plays_and_reports(tmp_path: Path,
                                                            capsys: Any) -> None:
@@ -426,7 +415,7 @@ async def test_the_example_bot_registers_plays_and_reports(tmp_path: Path,
     run again with a wrong password it says so and fails."""
     from twisted.internet import reactor
 
-    example = _example()
+    example = load_script("example_bot")
     service = start_service(tmp_path / "bj.sqlite3", "--rate", "0")
     try:
         assert service.port is not None
@@ -440,5 +429,47 @@ async def test_the_example_bot_registers_plays_and_reports(tmp_path: Path,
         args.password = "not the password"
         assert await wait(ensureDeferred(example.play(reactor, args)), 30) == 1
         assert "cannot log in" in capsys.readouterr().err
+    finally:
+        await wait(service.stopService(), 15)
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_client_benchmark_replays_a_recorded_seat_in_step() -> None:
+    """scripts/bench_client.py records a seat at a full table and replays it through a fresh
+    client and bot, fast paths on or off, which make the same requests and play the same rounds."""
+    from twisted.internet import reactor
+
+    bench = load_script("bench_client")
+    packets, first_id = await wait(ensureDeferred(bench.record(reactor, 3)), 60)
+    fast, slow = bench.replay(packets, first_id, False), bench.replay(packets, first_id, True)
+    assert fast.hands == slow.hands == 3 and fast.refusals == slow.refusals == {}
+    assert fast.client.transport.value() == slow.client.transport.value() != b""
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_package_docstring_example_plays_against_a_real_server(tmp_path: Path,
+                                                                         capsys: Any) -> None:
+    """blackjack.client's docstring example, pointed at a test server where alice exists,
+    logs in, plays 10 hands, prints each result and closes."""
+    import re
+    import textwrap
+
+    import blackjack.client
+    from twisted.internet import reactor
+
+    service = start_service(tmp_path / "bj.sqlite3", "--rate", "0")
+    try:
+        owner = await _connect(service)
+        await wait(owner.register("alice", "correct horse battery"))
+        await wait(owner.close())
+        (code,) = re.findall(r"::\n\n(.*?)\n\n[A-Z]", blackjack.client.__doc__ or "", re.S)
+        code = textwrap.dedent(code).replace("8023", str(service.port.getHost().port))
+        program, react = code.rsplit("\n", 1)
+        assert react.strip().startswith("task.react(")  # it would stop the test's reactor
+        namespace: dict[str, Any] = {}
+        exec(compile(program, "blackjack/client/__init__.py", "exec"), namespace)
+        await wait(ensureDeferred(namespace["main"](reactor)), 60)
+        printed = capsys.readouterr().out.splitlines()
+        assert len(printed) >= 10 and all(line.startswith("{") for line in printed)
     finally:
         await wait(service.stopService(), 15)

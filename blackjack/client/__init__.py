@@ -11,7 +11,7 @@ reply, and events go to callbacks (``docs/protocol.md`` is the spec)::
         client = await connect(reactor, "127.0.0.1", 8023)
         await client.login("alice", "correct horse battery")
         client.on("result", lambda result: print(result["net"]))
-        bot = Bot(client, "main")
+        bot = Bot(client, "main", hands=10)    # basic strategy, 10 rounds
         await bot.sit()
         await bot.until(hands=10)
         await client.close()

@@ -65,7 +65,9 @@ class Bot:
 
     ``bet`` is the stake for each round (an int, a function giving one, or
     ``None`` for the table minimum); ``pause``, if given, says how many
-    seconds to wait before each bet or play (a person's thinking time).
+    seconds to wait before each bet or play (a person's thinking time);
+    ``hands``, if given, is how many rounds to bet on: the bot then plays
+    out its last hand and bets no more, so no chip is left in escrow.
     Call :meth:`sit` to join and play, or :meth:`start` to play a seat
     joined some other way (events caused by the join come before its reply,
     so start first).
@@ -73,12 +75,15 @@ class Bot:
 
     def __init__(self, client: Client, table: str, *, policy: Policy | None = None,
                  bet: int | Callable[[], int] | None = None,
-                 pause: Callable[[], float] | None = None) -> None:
+                 pause: Callable[[], float] | None = None, hands: int | None = None) -> None:
         self.client = client
         self.table = table
         self.policy = policy if policy is not None else basic_strategy()
         self.stake = bet
         self.pause = pause
+        self.quota = hands
+        self.bets = 0
+        """Bets sent and not refused."""
         self.rounds = 0
         """Rounds settled at the table while the bot was there."""
         self.hands = 0
@@ -133,7 +138,10 @@ class Bot:
     def _on_betting(self, event: Message) -> None:
         if event["table"] != self.table or event["round"] == self._bet_round:
             return
+        if self.quota is not None and self.bets >= self.quota:
+            return
         self._bet_round = event["round"]
+        self.bets += 1
         stake = self.stake
         amount = (event["min"] if stake is None
                   else stake if isinstance(stake, int) else stake())
@@ -181,13 +189,17 @@ class Bot:
     def _send(self, cmd: str, params: dict[str, Any]) -> None:
         self._later = None
         if self._listening:
-            self.request(cmd, **params).addErrback(self._refused)
+            self.request(cmd, **params).addErrback(self._refused, cmd)
+        elif cmd == "bet":
+            self.bets -= 1
 
     def request(self, cmd: str, **params: Any) -> Deferred[Any]:
         """Override to watch: send one of the bot's requests (a bet or a play)."""
         return self.client.call(cmd, **params)
 
-    def _refused(self, failure: Failure) -> None:
+    def _refused(self, failure: Failure, cmd: str) -> None:
+        if cmd == "bet":
+            self.bets -= 1
         if failure.check(RequestRefused):
             error = failure.value
             assert isinstance(error, RequestRefused)

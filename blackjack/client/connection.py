@@ -83,6 +83,8 @@ class Client(Protocol):
 
     MAX_LINE = 1024
     """The longest request line the server takes (its ``--max-line``), in bytes."""
+    delimiter = b"\n"
+    """What ends each request line (the server also takes CR LF, as telnet clients send)."""
 
     transport: Any  # an ITransport once connected; None before
 
@@ -186,7 +188,7 @@ class Client(Protocol):
         self._pending[rid] = (cmd, d, clock.seconds())
         if self._timer is None and self.timeout:
             self._timer = clock.callLater(self.timeout, self._expire)
-        self.transport.write(line + b"\n")
+        self.transport.write(line + self.delimiter)
         return d
 
     @property
