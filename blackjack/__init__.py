@@ -18,8 +18,8 @@ imports Twisted.
 from blackjack.actions import Action
 from blackjack.cards import Card, Rank, Suit, full_deck, parse_cards
 from blackjack.errors import (
-    BlackjackError, IllegalActionError, InvalidBetError, InvalidCardError,
-    NotYourTurnError, RulesError, ShoeExhaustedError,
+    BlackjackError, IllegalActionError, InvalidArgumentError, InvalidBetError,
+    InvalidCardError, NotYourTurnError, RulesError, ShoeExhaustedError,
 )
 from blackjack.hand import Hand, score
 from blackjack.round import (
@@ -29,12 +29,13 @@ from blackjack.round import (
 from blackjack.rules import PRESETS, DoubleRule, Rules
 from blackjack.shoe import Shoe
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+"""The release; the one place it is written (pyproject.toml reads it from here)."""
 
 __all__ = [
     "Action", "Card", "Rank", "Suit", "full_deck", "parse_cards",
-    "BlackjackError", "IllegalActionError", "InvalidBetError", "InvalidCardError",
-    "NotYourTurnError", "RulesError", "ShoeExhaustedError",
+    "BlackjackError", "IllegalActionError", "InvalidArgumentError", "InvalidBetError",
+    "InvalidCardError", "NotYourTurnError", "RulesError", "ShoeExhaustedError",
     "Hand", "score", "Event", "HandResult", "InsuranceResult", "Phase", "Result",
     "Round", "RoundOutcome", "RoundView", "Turn", "PRESETS", "DoubleRule", "Rules",
     "Shoe", "__version__",

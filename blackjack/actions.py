@@ -32,12 +32,23 @@ class Action(enum.Enum):
     @classmethod
     def parse(cls, word: str) -> Action:
         """Read a command word or its alias (``h``, ``s``, ``d``, ``p``, ``r``...)."""
+        if not isinstance(word, str):
+            raise IllegalActionError(f"word must be text such as 'hit', not {word!r}")
         action = _ALIASES.get(word.strip().lower())
         if action is None:
             raise IllegalActionError(
                 f"unknown action {word!r}; use hit, stand, double, split, "
                 "surrender, insurance, even or no")
         return action
+
+    @classmethod
+    def _missing_(cls, value: object) -> Action:
+        # Action("h") reads aliases as Action.parse does; anything else that
+        # is not a command word is the engine's error, not enum's ValueError.
+        if isinstance(value, str):
+            return cls.parse(value)
+        raise IllegalActionError(
+            f"action must be an Action or a command word such as 'hit', not {value!r}")
 
     @property
     def phrase(self) -> str:

@@ -9,10 +9,12 @@ cannot show them.
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass
 from typing import Iterable
 
-from blackjack.errors import InvalidCardError
+from blackjack._checks import flag, text as _text
+from blackjack.errors import InvalidArgumentError, InvalidCardError
 
 __all__ = ["Rank", "Suit", "Card", "full_deck", "parse_cards"]
 
@@ -34,6 +36,10 @@ class Rank(enum.IntEnum):
     QUEEN = 12
     KING = 13
 
+    @classmethod
+    def _missing_(cls, value: object) -> Rank:
+        raise InvalidCardError(f"not a rank: {value!r} (1 to 13, ace low)")
+
     @property
     def symbol(self) -> str:
         """The one-character wire symbol: ``A 2 … 9 T J Q K``."""
@@ -52,6 +58,10 @@ class Suit(enum.Enum):
     HEARTS = "H"
     DIAMONDS = "D"
     CLUBS = "C"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Suit:
+        raise InvalidCardError(f"not a suit: {value!r} (S, H, D or C)")
 
     @property
     def glyph(self) -> str:
@@ -74,15 +84,26 @@ _SUIT_GLYPHS = {
 
 @dataclass(frozen=True, slots=True)
 class Card:
-    """One playing card.  Compare and hash by rank and suit."""
+    """One playing card.  Compare and hash by rank and suit.
+
+    ``Card(Rank.ACE, Suit.SPADES)``; from text, :meth:`Card.parse`.
+    """
 
     rank: Rank
     suit: Suit
 
+    def __post_init__(self) -> None:
+        if type(self.rank) is not Rank:
+            raise InvalidCardError(f"rank must be a Rank, not {self.rank!r} "
+                                   "(Card.parse reads text such as 'AS')")
+        if type(self.suit) is not Suit:
+            raise InvalidCardError(f"suit must be a Suit, not {self.suit!r} "
+                                   "(Card.parse reads text such as 'AS')")
+
     @classmethod
     def parse(cls, text: str) -> Card:
         """Read a card's wire form (``"AS"``; ``"10S"`` is accepted for ``"TS"``)."""
-        cleaned = text.strip().upper()
+        cleaned = _text("text", text, InvalidCardError).strip().upper()
         if cleaned.startswith("10"):
             cleaned = "T" + cleaned[2:]
         if len(cleaned) != 2:
@@ -106,7 +127,7 @@ class Card:
 
     def display(self, unicode: bool = True) -> str:
         """The card for people: ``A♠``, or ``AS`` when ``unicode`` is false."""
-        if not unicode:
+        if not flag("unicode", unicode, InvalidArgumentError):
             return str(self)
         rank = "10" if self.rank is Rank.TEN else self.rank.symbol
         return rank + self.suit.glyph
@@ -123,7 +144,31 @@ def full_deck() -> list[Card]:
     return [Card(rank, suit) for suit in Suit for rank in Rank]
 
 
-def parse_cards(text: str | Iterable[str]) -> list[Card]:
-    """Parse several cards given as ``"AS KD 9H"`` or as an iterable of strings."""
-    words = text.split() if isinstance(text, str) else list(text)
-    return [Card.parse(word) for word in words]
+def parse_cards(text: str | Iterable[str | Card]) -> list[Card]:
+    """Parse several cards given as ``"AS KD 9H"`` or as an iterable of strings.
+
+    Cards already parsed may stand among the strings and are kept as they are.
+    """
+    if isinstance(text, str):
+        return [Card.parse(word) for word in text.split()]
+    try:
+        items = list(text)
+    except TypeError:
+        raise InvalidCardError(
+            f"cards must be text like 'AS KD' or an iterable of cards, not {text!r}") from None
+    if all(map(isinstance, items, _CARDS)):  # cards already: the engine's own calls
+        return items  # type: ignore[return-value]
+    return [_as_card("card", item) for item in items]
+
+
+_CARDS = itertools.repeat(Card)
+"""``Card`` as often as asked: ``all(map(isinstance, cards, _CARDS))`` loops in C."""
+
+
+def _as_card(name: str, value: object) -> Card:
+    """``value`` if it is a card, parsed if it is text; else :class:`InvalidCardError`."""
+    if type(value) is Card:
+        return value
+    if isinstance(value, str):
+        return Card.parse(value)
+    raise InvalidCardError(f"{name} must be a Card or text such as 'AS', not {value!r}")

@@ -4,6 +4,17 @@ All of them derive from :class:`BlackjackError`, and each also subclasses the
 builtin that fits, so callers may catch ``ValueError`` without knowing this
 module.  Messages carry the context a player needs ("cannot double: hand has 3
 cards"), because the server shows them verbatim.
+
+Every public constructor and verb of the engine checks its arguments and
+raises one of these, naming the argument, for a value of the wrong type as
+well as for one out of range: ``Rules(penetration="0.5")`` is a
+:class:`RulesError`, not a ``TypeError`` from deep inside.  An argument that
+belongs to a domain raises that domain's error (rules and shoe settings
+:class:`RulesError`, cards :class:`InvalidCardError`, bets and the seats that
+place them :class:`InvalidBetError`, actions and the seats that play them
+:class:`IllegalActionError`); any other argument of the wrong type or out of
+range (a flag, a random source, a seat asked about) raises
+:class:`InvalidArgumentError`.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ __all__ = [
     "IllegalActionError",
     "NotYourTurnError",
     "ShoeExhaustedError",
+    "InvalidArgumentError",
 ]
 
 
@@ -24,19 +36,21 @@ class BlackjackError(Exception):
 
 
 class InvalidCardError(BlackjackError, ValueError):
-    """Text could not be parsed as a card (``"AS"``, ``"TD"``, ``"9H"``)."""
+    """Text could not be parsed as a card (``"AS"``, ``"TD"``, ``"9H"``), or a
+    card, a hand or card points were given as something else."""
 
 
 class RulesError(BlackjackError, ValueError):
-    """A rules value is inconsistent or out of range."""
+    """A rules or shoe setting is of the wrong type, inconsistent or out of range."""
 
 
 class InvalidBetError(BlackjackError, ValueError):
-    """A bet is not a whole number within the table limits, or is misplaced."""
+    """A bet is not a whole number within the table limits, or is misplaced
+    (no such seat, or the cards are already out)."""
 
 
 class IllegalActionError(BlackjackError, ValueError):
-    """An action was parsed but the rules do not allow it now; says why."""
+    """An action is unknown, or the rules do not allow it now; says why."""
 
 
 class NotYourTurnError(IllegalActionError):
@@ -44,4 +58,12 @@ class NotYourTurnError(IllegalActionError):
 
 
 class ShoeExhaustedError(BlackjackError, RuntimeError):
-    """A stacked test shoe ran out of the cards it was given."""
+    """A shoe has no card left to deal: a stacked test shoe ran out of the
+    cards it was given, or every card of a real shoe is out on the table."""
+
+
+class InvalidArgumentError(BlackjackError, TypeError, ValueError):
+    """An argument has the wrong type or is out of range, and no error above
+    is about it (a flag, a random source, a seat number in a query, a result
+    value built by hand).  Both a ``TypeError`` and a ``ValueError``, so
+    either idiom catches it."""

@@ -33,14 +33,22 @@ down, and insurance costs half the bet rounded down (see
 
 from __future__ import annotations
 
+import collections.abc
 import enum
+import operator
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
+from blackjack._checks import (
+    count, flag, instance, optional_count, optional_text, text, tuple_of, whole_number,
+)
 from blackjack.actions import Action
 from blackjack.cards import Card
-from blackjack.errors import IllegalActionError, InvalidBetError, NotYourTurnError
-from blackjack.hand import Hand, score
+from blackjack.errors import (
+    BlackjackError, IllegalActionError, InvalidArgumentError, InvalidBetError,
+    NotYourTurnError, RulesError,
+)
+from blackjack.hand import Hand, _card_score
 from blackjack.rules import Rules
 from blackjack.shoe import Shoe
 
@@ -55,6 +63,44 @@ SEATS = range(1, 8)
 HIDDEN = "??"
 """How a face-down card is shown in views and events."""
 
+EVENT_KINDS = frozenset({"deal", "insurance", "decision", "peek", "action", "turn",
+                         "reveal", "dealer", "result"})
+"""Every :attr:`Event.kind` a round records."""
+
+
+def _seat(seat: object, error: type[BlackjackError]) -> int:
+    """``seat`` as a seat number 1 to 7, else ``error`` naming it.
+
+    ``True`` and ``2.0`` are refused although they compare equal to seats 1
+    and 2: they would sit down under a wrong wire name.  Any integer type
+    passes (``operator.index``), stored as an ``int``.
+    """
+    if type(seat) is int:
+        number = seat
+    elif isinstance(seat, bool):
+        number = 0
+    else:
+        try:
+            number = operator.index(seat)  # type: ignore[arg-type]
+        except TypeError:
+            number = 0
+    if number in SEATS:
+        return number
+    raise error(f"no seat {seat!r}: seats are 1 to 7")
+
+
+def _optional_seat(seat: object, error: type[BlackjackError]) -> int | None:
+    return None if seat is None else _seat(seat, error)
+
+
+_new_object = object.__new__
+_set_attribute = object.__setattr__
+
+
+def _action(action: object) -> Action:
+    """An :class:`Action`, or one read from its command word (``"hit"``, ``"h"``)."""
+    return action if type(action) is Action else Action(action)
+
 
 class Phase(enum.Enum):
     """Where a round stands."""
@@ -67,6 +113,11 @@ class Phase(enum.Enum):
     """Seats play their hands in seat order, each hand in turn."""
     FINISHED = "finished"
     """The dealer has played and every hand is settled."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Phase:
+        raise InvalidArgumentError(
+            f"not a phase: {value!r} (betting, insurance, playing or finished)")
 
 
 class Result(enum.Enum):
@@ -87,6 +138,11 @@ class Result(enum.Enum):
     EVEN_MONEY = "even money"
     """Took 1:1 on a natural under a dealer ace."""
 
+    @classmethod
+    def _missing_(cls, value: object) -> Result:
+        raise InvalidArgumentError(
+            f"not a result: {value!r} ({', '.join(r.value for r in cls)})")
+
 
 @dataclass(frozen=True, slots=True)
 class Turn:
@@ -94,6 +150,13 @@ class Turn:
 
     seat: int
     hand: int
+
+    def __post_init__(self) -> None:
+        if type(self.seat) is int and 0 < self.seat < 8 and type(self.hand) is int \
+                and self.hand >= 0:
+            return  # the usual case, on the round's hot path
+        _seat(self.seat, InvalidArgumentError)
+        count("hand", self.hand, InvalidArgumentError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +170,15 @@ class HandResult:
     result: Result
     payout: int
 
+    def __post_init__(self) -> None:
+        _seat(self.seat, InvalidArgumentError)
+        count("hand", self.hand, InvalidArgumentError)
+        object.__setattr__(self, "cards",
+                           tuple_of("cards", self.cards, Card, InvalidArgumentError))
+        count("stake", self.stake, InvalidArgumentError)
+        object.__setattr__(self, "result", Result(self.result))
+        count("payout", self.payout, InvalidArgumentError)
+
     @property
     def net(self) -> int:
         """Chips won (positive) or lost (negative) by this hand."""
@@ -116,7 +188,7 @@ class HandResult:
         """The result as plain JSON-ready data."""
         return {"seat": self.seat, "hand": self.hand,
                 "cards": [str(c) for c in self.cards],
-                "total": score(c.points for c in self.cards)[0],
+                "total": _card_score(self.cards)[0],
                 "stake": self.stake, "result": self.result.value,
                 "payout": self.payout, "net": self.net}
 
@@ -128,6 +200,11 @@ class InsuranceResult:
     seat: int
     stake: int
     payout: int
+
+    def __post_init__(self) -> None:
+        _seat(self.seat, InvalidArgumentError)
+        count("stake", self.stake, InvalidArgumentError)
+        count("payout", self.payout, InvalidArgumentError)
 
     def to_dict(self) -> dict[str, object]:
         """The result as plain JSON-ready data."""
@@ -143,13 +220,22 @@ class RoundOutcome:
     hands: tuple[HandResult, ...]
     insurance: tuple[InsuranceResult, ...]
 
+    def __post_init__(self) -> None:
+        instance("dealer", self.dealer, Hand, InvalidArgumentError)
+        object.__setattr__(self, "hands", tuple_of(
+            "hands", self.hands, HandResult, InvalidArgumentError))
+        object.__setattr__(self, "insurance", tuple_of(
+            "insurance", self.insurance, InsuranceResult, InvalidArgumentError))
+
     def staked(self, seat: int) -> int:
         """Chips the seat staked in all (bets, doubles, splits, insurance)."""
+        seat = _seat(seat, InvalidArgumentError)
         return (sum(h.stake for h in self.hands if h.seat == seat)
                 + sum(i.stake for i in self.insurance if i.seat == seat))
 
     def payout(self, seat: int) -> int:
         """Chips returned to the seat in all, stakes included."""
+        seat = _seat(seat, InvalidArgumentError)
         return (sum(h.payout for h in self.hands if h.seat == seat)
                 + sum(i.payout for i in self.insurance if i.seat == seat))
 
@@ -194,6 +280,19 @@ class Event:
     total: int | None = None
     detail: Mapping[str, object] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, str) or self.kind not in EVENT_KINDS:
+            raise InvalidArgumentError(
+                f"kind must be one of {', '.join(sorted(EVENT_KINDS))}, not {self.kind!r}")
+        _optional_seat(self.seat, InvalidArgumentError)
+        optional_count("hand", self.hand, InvalidArgumentError)
+        optional_text("card", self.card, InvalidArgumentError)
+        optional_text("action", self.action, InvalidArgumentError)
+        optional_count("stake", self.stake, InvalidArgumentError)
+        optional_count("total", self.total, InvalidArgumentError)
+        if not isinstance(self.detail, collections.abc.Mapping):
+            raise InvalidArgumentError(f"detail must be a mapping, not {self.detail!r}")
+
     def to_dict(self) -> dict[str, object]:
         """The event as plain JSON-ready data, leaving out empty fields."""
         data: dict[str, object] = {"event": self.kind}
@@ -215,6 +314,14 @@ class HandView:
     stake: int
     status: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cards",
+                           tuple_of("cards", self.cards, str, InvalidArgumentError))
+        count("total", self.total, InvalidArgumentError)
+        flag("soft", self.soft, InvalidArgumentError)
+        count("stake", self.stake, InvalidArgumentError)
+        text("status", self.status, InvalidArgumentError)
+
     def to_dict(self) -> dict[str, object]:
         """The hand as plain JSON-ready data."""
         return {"cards": list(self.cards), "total": self.total, "soft": self.soft,
@@ -229,6 +336,13 @@ class SeatView:
     bet: int
     hands: tuple[HandView, ...]
     insurance: int | None
+
+    def __post_init__(self) -> None:
+        _seat(self.seat, InvalidArgumentError)
+        count("bet", self.bet, InvalidArgumentError)
+        object.__setattr__(self, "hands",
+                           tuple_of("hands", self.hands, HandView, InvalidArgumentError))
+        optional_count("insurance", self.insurance, InvalidArgumentError)
 
     def to_dict(self) -> dict[str, object]:
         """The seat as plain JSON-ready data."""
@@ -251,6 +365,18 @@ class RoundView:
     seats: tuple[SeatView, ...]
     turn: Turn | None
     legal: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "phase", Phase(self.phase))
+        object.__setattr__(self, "dealer",
+                           tuple_of("dealer", self.dealer, str, InvalidArgumentError))
+        optional_count("dealer_total", self.dealer_total, InvalidArgumentError)
+        object.__setattr__(self, "seats",
+                           tuple_of("seats", self.seats, SeatView, InvalidArgumentError))
+        if self.turn is not None:
+            instance("turn", self.turn, Turn, InvalidArgumentError)
+        object.__setattr__(self, "legal",
+                           tuple_of("legal", self.legal, str, InvalidArgumentError))
 
     def to_dict(self) -> dict[str, object]:
         """The view as plain JSON-ready data."""
@@ -282,11 +408,11 @@ class _Box:
 
     @property
     def total(self) -> int:
-        return score(c.points for c in self.cards)[0]
+        return _card_score(self.cards)[0]
 
     @property
     def soft(self) -> bool:
-        return score(c.points for c in self.cards)[1]
+        return _card_score(self.cards)[1]
 
     @property
     def natural(self) -> bool:
@@ -311,11 +437,26 @@ class _Box:
 
 
 class Round:
-    """One round: bets, the deal, insurance, each seat's play, the dealer, settlement."""
+    """One round: bets, the deal, insurance, each seat's play, the dealer, settlement.
 
-    def __init__(self, rules: Rules, shoe: Shoe, bets: Mapping[int, int] | None = None) -> None:
+    ``rules`` is a :class:`~blackjack.rules.Rules` value or its spec text
+    (``"vegas,h17"``); ``shoe`` is a :class:`~blackjack.shoe.Shoe` (or a
+    :class:`~blackjack.testing.StackedShoe`); ``bets`` maps seats to chips,
+    each placed as by :meth:`bet`.  Verbs take an :class:`Action` or its
+    command word (``"hit"``, ``"h"``).
+    """
+
+    def __init__(self, rules: Rules | str, shoe: Shoe,
+                 bets: Mapping[int, int] | None = None) -> None:
+        if isinstance(rules, str):
+            rules = Rules.from_spec(rules)
+        elif not isinstance(rules, Rules):
+            raise RulesError(f"rules must be a Rules value or spec text such as 'vegas', "
+                             f"not {rules!r}")
         self.rules = rules
-        self.shoe = shoe
+        self.shoe = instance("shoe", shoe, Shoe, InvalidArgumentError)
+        if bets is not None and not isinstance(bets, collections.abc.Mapping):
+            raise InvalidBetError(f"bets must be a mapping of seat to chips, not {bets!r}")
         self.events: list[Event] = []
         self._phase = Phase.BETTING
         self._bets: dict[int, int] = {}
@@ -368,12 +509,18 @@ class Round:
         return self._dealer[0] if self._dealer else None
 
     def hands(self, seat: int) -> tuple[Hand, ...]:
-        """A seat's hands as :class:`Hand` values (no stakes)."""
+        """A seat's hands as :class:`Hand` values (no stakes); none for a seat not playing."""
+        seat = _seat(seat, InvalidArgumentError)
         return tuple(Hand(tuple(b.cards), b.from_split) for b in self._boxes.get(seat, ()))
 
     def stake(self, seat: int, hand: int = 0) -> int:
         """The chips riding on one of a seat's hands (doubles included)."""
-        return self._boxes[seat][hand].stake
+        seat = _seat(seat, InvalidArgumentError)
+        hand = count("hand", hand, InvalidArgumentError)
+        boxes = self._boxes.get(seat, [])
+        if hand >= len(boxes):
+            raise InvalidArgumentError(f"seat {seat} has no hand {hand}")
+        return boxes[hand].stake
 
     def cards_out(self) -> list[Card]:
         """Every card dealt this round and not yet returned to the shoe."""
@@ -387,14 +534,19 @@ class Round:
 
     def legal_actions(self, seat: int | None = None) -> frozenset[Action]:
         """What ``seat`` (default: whoever has the turn) may do now."""
-        return frozenset(a for a in Action if self.why_illegal(a, seat) is None)
+        seat = _optional_seat(seat, IllegalActionError)
+        return frozenset(a for a in Action if self._why_illegal(a, seat) is None)
 
     def legal_names(self, seat: int | None = None) -> list[str]:
         """:meth:`legal_actions` as command words, in a fixed order (for views and events)."""
-        return [a.value for a in Action if self.why_illegal(a, seat) is None]
+        seat = _optional_seat(seat, IllegalActionError)
+        return [a.value for a in Action if self._why_illegal(a, seat) is None]
 
-    def why_illegal(self, action: Action, seat: int | None = None) -> str | None:
+    def why_illegal(self, action: Action | str, seat: int | None = None) -> str | None:
         """Why ``action`` is not allowed now, or ``None`` if it is."""
+        return self._why_illegal(_action(action), _optional_seat(seat, IllegalActionError))
+
+    def _why_illegal(self, action: Action, seat: int | None) -> str | None:
         name = action.phrase
         if self._phase is Phase.BETTING:
             return f"cannot {name}: the cards are not dealt yet"
@@ -440,7 +592,7 @@ class Round:
                 return "cannot double: split aces get one card each"
             if box.from_split and not rules.double_after_split:
                 return "cannot double: no doubling after a split at this table"
-            total, soft = score(c.points for c in box.cards)
+            total, soft = _card_score(box.cards)
             if not rules.double.allows(total, soft):
                 return (f"cannot double: this table doubles on "
                         f"{rules.double.value} only, not {'soft' if soft else 'hard'} {total}")
@@ -465,8 +617,10 @@ class Round:
             return None
         raise AssertionError(action)  # pragma: no cover - insurance handled above
 
-    def cost(self, action: Action, seat: int | None = None) -> int:
+    def cost(self, action: Action | str, seat: int | None = None) -> int:
         """Chips ``action`` would add to the seat's stakes (0 for hit or stand, or off turn)."""
+        action = _action(action)
+        seat = _optional_seat(seat, IllegalActionError)
         turn = self.turn
         who = seat if seat is not None else (turn.seat if turn else None)
         if who is None or who not in self._bets:
@@ -486,7 +640,7 @@ class Round:
             dealer = dealer[:1] + (HIDDEN,)
             dealer_total = self._dealer[0].points if self._dealer[0].points > 1 else 11
         else:
-            dealer_total = score(c.points for c in self._dealer)[0] if self._dealer else None
+            dealer_total = _card_score(self._dealer)[0] if self._dealer else None
         seats = []
         for seat in sorted(self._bets):
             boxes = self._boxes.get(seat, [])
@@ -505,14 +659,10 @@ class Round:
         """Place a seat's bet before the deal."""
         if self._phase is not Phase.BETTING:
             raise InvalidBetError("cannot bet: the cards are already dealt")
-        # type() rather than isinstance: True and 2.0 compare equal to seats 1
-        # and 2 and would otherwise sit down under a wrong wire name.
-        if type(seat) is not int or seat not in SEATS:
-            raise InvalidBetError(f"no seat {seat!r}: seats are 1 to 7")
+        seat = _seat(seat, InvalidBetError)
         if seat in self._bets:
             raise InvalidBetError(f"seat {seat} has already bet {self._bets[seat]}")
-        if type(amount) is not int:
-            raise InvalidBetError(f"a bet is a whole number of chips, not {amount!r}")
+        amount = whole_number("amount", amount, InvalidBetError, "a whole number of chips")
         if not self.rules.min_bet <= amount <= self.rules.max_bet:
             raise InvalidBetError(
                 f"bet must be {self.rules.min_bet} to {self.rules.max_bet}, not {amount}")
@@ -541,21 +691,24 @@ class Round:
                 if self._boxes[s][0].natural or self._bets[s] // 2 >= 1]
         if self._pending_insurance:
             self._phase = Phase.INSURANCE
-            self._emit(Event("insurance", detail={"seats": list(self._pending_insurance)}))
+            self._emit("insurance", detail={"seats": list(self._pending_insurance)})
         else:
             self._after_insurance()
 
-    def act(self, action: Action, seat: int | None = None) -> None:
+    def act(self, action: Action | str, seat: int | None = None) -> None:
         """Make a decision for ``seat`` (default: whoever has the turn).
 
-        Raises :class:`~blackjack.errors.IllegalActionError` saying why when
-        the action is not allowed now, and
+        ``action`` is an :class:`Action` or its command word (``"hit"``,
+        ``"h"``).  Raises :class:`~blackjack.errors.IllegalActionError`
+        saying why when the action is unknown or not allowed now, and
         :class:`~blackjack.errors.NotYourTurnError` when another seat is to play.
         """
+        action = _action(action)
+        seat = _optional_seat(seat, IllegalActionError)
         if self._phase is Phase.PLAYING and seat is not None and self._turn is not None \
                 and seat != self._turn.seat:
             raise NotYourTurnError(f"not your turn: seat {self._turn.seat} is playing")
-        reason = self.why_illegal(action, seat)
+        reason = self._why_illegal(action, seat)
         if reason is not None:
             raise IllegalActionError(reason)
         if self._phase is Phase.INSURANCE:
@@ -566,25 +719,25 @@ class Round:
         boxes = self._boxes[turn.seat]
         box = boxes[turn.hand]
         if action is Action.HIT:
-            self._emit(Event("action", turn.seat, turn.hand, action=action.value))
+            self._emit("action", turn.seat, turn.hand, action=action.value)
             self._deal_to(box)
             if box.total >= 21:
                 box.done = True
         elif action is Action.STAND:
-            self._emit(Event("action", turn.seat, turn.hand, action=action.value))
+            self._emit("action", turn.seat, turn.hand, action=action.value)
             box.done = True
         elif action is Action.DOUBLE:
-            self._emit(Event("action", turn.seat, turn.hand, action=action.value, stake=box.stake))
+            self._emit("action", turn.seat, turn.hand, action=action.value, stake=box.stake)
             box.stake *= 2
             box.doubled = True
             self._deal_to(box)
             box.done = True
         elif action is Action.SURRENDER:
-            self._emit(Event("action", turn.seat, turn.hand, action=action.value))
+            self._emit("action", turn.seat, turn.hand, action=action.value)
             box.surrendered = True
             box.done = True
         elif action is Action.SPLIT:
-            self._emit(Event("action", turn.seat, turn.hand, action=action.value, stake=box.stake))
+            self._emit("action", turn.seat, turn.hand, action=action.value, stake=box.stake)
             aces = box.cards[0].points == 1
             second = _Box(turn.seat, box.stake, [box.cards.pop()], from_split=True,
                           split_aces=aces)
@@ -597,22 +750,37 @@ class Round:
 
     # -- the machinery ---------------------------------------------------
 
-    def _emit(self, event: Event) -> None:
+    def _emit(self, kind: str, seat: int | None = None, hand: int | None = None, *,
+              card: str | None = None, action: str | None = None, stake: int | None = None,
+              total: int | None = None, detail: Mapping[str, object] | None = None) -> None:
+        # The round's own values need no checking, and a round records a
+        # dozen events: built here without Event's checks (as
+        # Fraction._from_coprime_ints skips normalising), which also makes
+        # them cheaper than through the dataclass's __init__.
+        event = _new_object(Event)
+        _set_attribute(event, "kind", kind)
+        _set_attribute(event, "seat", seat)
+        _set_attribute(event, "hand", hand)
+        _set_attribute(event, "card", card)
+        _set_attribute(event, "action", action)
+        _set_attribute(event, "stake", stake)
+        _set_attribute(event, "total", total)
+        _set_attribute(event, "detail", {} if detail is None else detail)
         self.events.append(event)
 
     def _deal_to(self, box: _Box) -> None:
         card = self.shoe.draw()
         box.cards.append(card)
         hand = self._boxes[box.seat].index(box)
-        self._emit(Event("deal", box.seat, hand, card=str(card), total=box.total))
+        self._emit("deal", box.seat, hand, card=str(card), total=box.total)
 
     def _deal_dealer(self, hidden: bool) -> None:
         card = self.shoe.draw()
         self._dealer.append(card)
         self._hole_hidden = hidden
         shown = HIDDEN if hidden else str(card)
-        total = None if hidden else score(c.points for c in self._dealer)[0]
-        self._emit(Event("deal", None, None, card=shown, total=total))
+        total = None if hidden else _card_score(self._dealer)[0]
+        self._emit("deal", None, None, card=shown, total=total)
 
     def _finish_split_hand(self, box: _Box) -> None:
         """A hand made by splitting has its second card; is it already done?"""
@@ -635,18 +803,18 @@ class Round:
         elif action is Action.EVEN_MONEY:
             box.even_money = True
             box.done = True
-        self._emit(Event("decision", seat, 0, action=action.value, stake=stake))
+        self._emit("decision", seat, 0, action=action.value, stake=stake)
         if not self._pending_insurance:
             self._after_insurance()
 
     def _dealer_has_blackjack(self) -> bool:
-        return len(self._dealer) == 2 and score(c.points for c in self._dealer)[0] == 21
+        return len(self._dealer) == 2 and _card_score(self._dealer)[0] == 21
 
     def _after_insurance(self) -> None:
         """Peek if the rules say so, then start play (or settle a dealer blackjack)."""
         if self.rules.dealer_peek and self._dealer[0].points in (1, 10):
             blackjack = self._dealer_has_blackjack()
-            self._emit(Event("peek", detail={"blackjack": blackjack}))
+            self._emit("peek", detail={"blackjack": blackjack})
             if blackjack:
                 self._reveal_hole()
                 self._settle()
@@ -683,15 +851,15 @@ class Round:
             return
         if turn != self._turn:
             self._turn = turn
-            self._emit(Event("turn", turn.seat, turn.hand,
+            self._emit("turn", turn.seat, turn.hand,
                              total=self._boxes[turn.seat][turn.hand].total,
-                             detail={"legal": self.legal_names()}))
+                             detail={"legal": self.legal_names()})
 
     def _reveal_hole(self) -> None:
         if self._hole_hidden:
             self._hole_hidden = False
-            self._emit(Event("reveal", card=str(self._dealer[1]),
-                             total=score(c.points for c in self._dealer)[0]))
+            self._emit("reveal", card=str(self._dealer[1]),
+                             total=_card_score(self._dealer)[0])
 
     def _play_dealer(self) -> None:
         self._reveal_hole()
@@ -701,7 +869,7 @@ class Round:
                    for boxes in self._boxes.values() for b in boxes)
         if live and not self._dealer_has_blackjack():
             while True:
-                total, soft = score(c.points for c in self._dealer)
+                total, soft = _card_score(self._dealer)
                 if total > 17 or (total == 17 and not (soft and self.rules.dealer_hits_soft_17)):
                     break
                 self._deal_dealer(hidden=False)
@@ -746,10 +914,10 @@ class Round:
         self._phase = Phase.FINISHED
         self._turn = None
         self._pending_insurance = []
-        self._emit(Event("dealer", total=dealer_total,
+        self._emit("dealer", total=dealer_total,
                          detail={"cards": [str(c) for c in dealer.cards],
-                                 "blackjack": dealer_blackjack, "bust": dealer_total > 21}))
-        self._emit(Event("result", detail=self._outcome.to_dict()))
+                                 "blackjack": dealer_blackjack, "bust": dealer_total > 21})
+        self._emit("result", detail=self._outcome.to_dict())
         self.shoe.discard(self._dealer)
         for boxes in self._boxes.values():
             for box in boxes:

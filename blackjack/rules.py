@@ -16,11 +16,13 @@ costs half the bet, rounded down, and pays 2:1.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from typing import Any
 
-from blackjack.errors import RulesError
+from blackjack._checks import flag, real, whole_number
+from blackjack.errors import InvalidArgumentError, InvalidBetError, RulesError
 
 __all__ = ["DoubleRule", "Rules", "PRESETS"]
 
@@ -35,8 +37,18 @@ class DoubleRule(enum.Enum):
     TEN_ELEVEN = "10-11"
     """Hard 10 or 11 only."""
 
+    @classmethod
+    def _missing_(cls, value: object) -> DoubleRule:
+        if isinstance(value, str):
+            for rule in cls:
+                if rule.value == value.strip().lower():
+                    return rule
+        raise RulesError(f"double must be any, 9-11 or 10-11, not {value!r}")
+
     def allows(self, total: int, soft: bool) -> bool:
         """Whether a two-card hand of this total may be doubled."""
+        total = whole_number("total", total, InvalidArgumentError)
+        soft = flag("soft", soft, InvalidArgumentError)
         if self is DoubleRule.ANY:
             return True
         low = 9 if self is DoubleRule.NINE_TO_ELEVEN else 10
@@ -45,7 +57,14 @@ class DoubleRule(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """How a table plays and pays.  Defaults: a common six-deck shoe game."""
+    """How a table plays and pays.  Defaults: a common six-deck shoe game.
+
+    Each setting must have its documented type: ``dealer_hits_soft_17="no"``
+    is a :class:`~blackjack.errors.RulesError`, not H17.  Two take text too,
+    where the spec form has a parser: ``double`` (``"any"``, ``"9-11"``,
+    ``"10-11"``) and ``blackjack_payout`` (``"3:2"``, ``"6/5"``, or a number
+    such as ``1.5``).  :meth:`from_spec` reads a whole table from text.
+    """
 
     decks: int = 6
     """Decks in the shoe, 1 to 8."""
@@ -82,17 +101,19 @@ class Rules:
     """Fraction of the shoe dealt before the cut card comes out."""
 
     def __post_init__(self) -> None:
-        for name in ("decks", "max_split_hands", "min_bet", "max_bet"):
-            # type() rather than isinstance, so that True is not one deck.
-            if type(getattr(self, name)) is not int:
-                raise RulesError(f"{name} must be a whole number, not {getattr(self, name)!r}")
-        if not 1 <= self.decks <= 8:
-            raise RulesError(f"decks must be 1 to 8, not {self.decks}")
-        payout = Fraction(self.blackjack_payout)
-        if payout not in (Fraction(3, 2), Fraction(6, 5), Fraction(1, 1), Fraction(2, 1), Fraction(7, 5)):
-            raise RulesError(
-                f"blackjack payout must be 3:2, 6:5, 7:5, 2:1 or 1:1, not {_ratio(payout)}")
-        object.__setattr__(self, "blackjack_payout", payout)
+        # dataclasses.replace() runs this too, and the strategy advisor
+        # replaces rules on every decision: settings already of their type
+        # skip the conversions.
+        if not (type(self.decks) is type(self.max_split_hands) is type(self.min_bet)
+                is type(self.max_bet) is int and type(self.penetration) is float
+                and type(self.blackjack_payout) is Fraction
+                and type(self.double) is DoubleRule
+                and {type(getattr(self, name)) for name in _FLAG_FIELDS} == {bool}):
+            self._convert()
+        _check_decks(self.decks)
+        if self.blackjack_payout not in _PAYOUTS:
+            raise RulesError(f"blackjack payout must be 3:2, 6:5, 7:5, 2:1 or 1:1, "
+                             f"not {_ratio(self.blackjack_payout)}")
         if not 1 <= self.max_split_hands <= 8:
             raise RulesError(f"split hands must be 1 to 8, not {self.max_split_hands}")
         if self.min_bet < 1:
@@ -100,9 +121,24 @@ class Rules:
         if self.max_bet < self.min_bet:
             raise RulesError(
                 f"maximum bet {self.max_bet} is below the minimum {self.min_bet}")
-        if not 0.1 <= self.penetration <= 0.95:
-            raise RulesError(
-                f"penetration must be between 0.1 and 0.95, not {self.penetration}")
+        _check_penetration(self.penetration)
+
+    def _convert(self) -> None:
+        """Check each setting's type, naming a wrong one, and store its canonical form.
+
+        The value is frozen, hence ``object.__setattr__``; canonical forms
+        make equal rules hash equal whatever form a setting came in.
+        """
+        def set_(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
+        for name in ("decks", "max_split_hands", "min_bet", "max_bet"):
+            set_(name, whole_number(name, getattr(self, name), RulesError))
+        for name in _FLAG_FIELDS:
+            set_(name, flag(name, getattr(self, name), RulesError))
+        set_("blackjack_payout", _check_payout(self.blackjack_payout))
+        set_("double", _check_double(self.double))
+        set_("penetration", real("penetration", self.penetration, RulesError))
 
     @property
     def can_split(self) -> bool:
@@ -111,6 +147,9 @@ class Rules:
 
     def blackjack_win(self, bet: int) -> int:
         """Chips a natural wins on ``bet`` (not counting the returned stake)."""
+        bet = whole_number("bet", bet, InvalidBetError)
+        if bet < 0:
+            raise InvalidBetError(f"bet must not be negative, not {bet}")
         return bet * self.blackjack_payout.numerator // self.blackjack_payout.denominator
 
     def describe(self) -> str:
@@ -157,7 +196,14 @@ class Rules:
         name (``vegas``, ``downtown``, ``atlantic``, ``european``,
         ``sixfive``, ``single``) may come first.
         """
-        rules = base if base is not None else Rules()
+        if not isinstance(spec, str):
+            raise RulesError(f"spec must be text such as 'decks=2,h17', not {spec!r}")
+        if base is None:
+            rules = Rules()
+        elif isinstance(base, Rules):
+            rules = base
+        else:
+            raise RulesError(f"base must be a Rules value or None, not {base!r}")
         changes: dict[str, Any] = {}
         for raw in spec.split(","):
             item = raw.strip().lower()
@@ -184,6 +230,69 @@ class Rules:
 
 def _ratio(value: Fraction) -> str:
     return f"{value.numerator}:{value.denominator}"
+
+
+_PAYOUTS = (Fraction(3, 2), Fraction(6, 5), Fraction(1, 1), Fraction(2, 1), Fraction(7, 5))
+_FLAG_FIELDS = ("dealer_hits_soft_17", "double_after_split", "resplit_aces",
+                "hit_split_aces", "surrender", "insurance", "dealer_peek")
+
+
+def _check_decks(value: object) -> int:
+    """A deck count, 1 to 8 (also what :class:`~blackjack.shoe.Shoe` accepts)."""
+    decks = whole_number("decks", value, RulesError)
+    if not 1 <= decks <= 8:
+        raise RulesError(f"decks must be 1 to 8, not {decks}")
+    return decks
+
+
+def _check_penetration(value: object) -> float:
+    """A cut-card position, 0.1 to 0.95 of the shoe (also the shoe's)."""
+    penetration = real("penetration", value, RulesError)
+    if not 0.1 <= penetration <= 0.95:
+        raise RulesError(f"penetration must be between 0.1 and 0.95, not {value!r}")
+    return penetration
+
+
+def _read_ratio(text: str) -> Fraction | None:
+    """``"6:5"`` or ``"6/5"`` with whole numbers on both sides, else ``None``."""
+    top, sep, bottom = text.partition(":")
+    if not sep:
+        top, sep, bottom = text.partition("/")
+    if not sep or not top.isdigit() or not bottom.isdigit() or int(bottom) == 0:
+        return None
+    return Fraction(int(top), int(bottom))
+
+
+def _check_payout(value: object) -> Fraction:
+    """A blackjack payout from a Fraction, an int, a float or ``"3:2"``/``"3/2"`` text."""
+    payout: Fraction | None = None
+    if isinstance(value, Fraction):
+        payout = value
+    elif isinstance(value, str):
+        payout = _read_ratio(value.strip())
+        if payout is None:
+            try:
+                payout = Fraction(value.strip())
+            except ValueError:
+                payout = None
+    elif isinstance(value, int) and not isinstance(value, bool):
+        payout = Fraction(value)
+    elif isinstance(value, float) and math.isfinite(value):
+        # Read the float as the decimal it was written as: 1.2 is 6:5, not
+        # the binary fraction nearest to it.
+        payout = Fraction(repr(value))
+    if payout is None:
+        raise RulesError(
+            f"blackjack_payout must be a Fraction, a number or text such as '3:2', "
+            f"not {value!r}")
+    return payout
+
+
+def _check_double(value: object) -> DoubleRule:
+    """A :class:`DoubleRule`, or its value as text (``"any"``, ``"9-11"``, ``"10-11"``)."""
+    if isinstance(value, (DoubleRule, str)):
+        return DoubleRule(value)
+    raise RulesError(f"double must be a DoubleRule or any, 9-11 or 10-11, not {value!r}")
 
 
 _SPEC_NAMES = {
@@ -224,12 +333,10 @@ def _parse_value(field_name: str, text: str) -> object:
                 return False
             raise ValueError(text)
         if kind is Fraction:
-            top, sep, bottom = text.partition(":")
-            if not sep:
-                top, sep, bottom = text.partition("/")
-            if not sep or not top.isdigit() or not bottom.isdigit() or int(bottom) == 0:
+            payout = _read_ratio(text)
+            if payout is None:
                 raise ValueError(text)
-            return Fraction(int(top), int(bottom))
+            return payout
         if kind is DoubleRule:
             return DoubleRule(text)
         if kind is int:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import random
 import secrets
-from typing import Protocol, Sequence
+from typing import Iterable, Protocol
 
-from blackjack.cards import Card, full_deck
-from blackjack.errors import RulesError
+from blackjack._checks import whole_number
+from blackjack.cards import Card, full_deck, parse_cards
+from blackjack.errors import InvalidArgumentError, ShoeExhaustedError
+from blackjack.rules import _check_decks, _check_penetration
 
 __all__ = ["RandomSource", "Shoe"]
 
@@ -31,6 +33,11 @@ class RandomSource(Protocol):
 class Shoe:
     """A shuffled multi-deck shoe with a cut card.
 
+    ``decks`` (1-8) and ``penetration`` (0.1-0.95) are checked as
+    :class:`~blackjack.rules.Rules` checks them, raising
+    :class:`~blackjack.errors.RulesError`; ``rng`` is anything with a
+    ``shuffle(list)`` method and ``seed`` a whole number, at most one of the two.
+
     :meth:`draw` deals the next card.  When the cut card has come out,
     :attr:`needs_shuffle` turns true and the table calls :meth:`shuffle`
     between rounds; the round in progress is finished from the same shoe.
@@ -40,20 +47,21 @@ class Shoe:
 
     def __init__(self, decks: int = 6, penetration: float = 0.75, *,
                  rng: RandomSource | None = None, seed: int | None = None) -> None:
-        if not 1 <= decks <= 8:
-            raise RulesError(f"decks must be 1 to 8, not {decks}")
-        if not 0.1 <= penetration <= 0.95:
-            raise RulesError(f"penetration must be between 0.1 and 0.95, not {penetration}")
-        if rng is not None and seed is not None:
-            raise ValueError("give either rng or seed, not both")
-        self.decks = decks
-        self.penetration = penetration
+        self.decks = _check_decks(decks)
+        self.penetration = _check_penetration(penetration)
+        if rng is not None and not callable(getattr(rng, "shuffle", None)):
+            raise InvalidArgumentError(
+                f"rng must have a shuffle(list) method, like random.Random, not {rng!r}")
+        if seed is not None:
+            seed = whole_number("seed", seed, InvalidArgumentError)
+            if rng is not None:
+                raise InvalidArgumentError("give either rng or seed, not both")
         self._rng: RandomSource = (
             rng if rng is not None
             else random.Random(seed) if seed is not None
             else secrets.SystemRandom())
         self._cards: list[Card] = []
-        self._discards: list[Card] = full_deck() * decks
+        self._discards: list[Card] = full_deck() * self.decks
         self._cut = 0
         self.shuffles = 0
         self.shuffle()
@@ -94,15 +102,15 @@ class Shoe:
         """Deal the next card."""
         if not self._cards:
             if not self._discards:
-                raise RuntimeError("every card is out on the table")
+                raise ShoeExhaustedError("every card is out on the table")
             self._cards = self._discards
             self._discards = []
             self._rng.shuffle(self._cards)
         return self._cards.pop()
 
-    def discard(self, cards: Sequence[Card]) -> None:
+    def discard(self, cards: Iterable[Card | str]) -> None:
         """Put cards from a finished round into the discard tray."""
-        self._discards.extend(cards)
+        self._discards.extend(parse_cards(cards))
 
     def __repr__(self) -> str:
         return (f"<Shoe decks={self.decks} remaining={self.remaining} "

@@ -17,6 +17,7 @@ from typing import Iterable
 
 from blackjack.cards import Card, parse_cards
 from blackjack.errors import ShoeExhaustedError
+from blackjack.rules import _check_decks
 from blackjack.shoe import Shoe
 
 __all__ = ["StackedShoe"]
@@ -26,10 +27,9 @@ class StackedShoe(Shoe):
     """A shoe that deals exactly the given cards, first card first."""
 
     def __init__(self, cards: str | Iterable[str | Card], decks: int = 1) -> None:
-        items = cards.split() if isinstance(cards, str) else list(cards)
-        self._stack = [c if isinstance(c, Card) else Card.parse(c) for c in items]
+        self._stack = parse_cards(cards)
         self._stack.reverse()
-        self.decks = decks
+        self.decks = _check_decks(decks)
         self.penetration = 0.75
         self._cards = list(self._stack)
         self._discards = []
@@ -55,7 +55,7 @@ class StackedShoe(Shoe):
             raise ShoeExhaustedError("the stacked shoe ran out of cards")
         return self._cards.pop()
 
-    def push(self, cards: str | Iterable[str]) -> None:
+    def push(self, cards: str | Iterable[str | Card]) -> None:
         """Add more cards to be dealt after the ones already stacked."""
         for card in parse_cards(cards):
             self._cards.insert(0, card)

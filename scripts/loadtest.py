@@ -222,6 +222,8 @@ class Plan:
     connect_concurrency: int = 256
     target: str = "server"
     """``server`` or ``echo``: what the throughput and idle clients talk to."""
+    transport: str = "telnet"
+    """``telnet``, or ``ws``: the same clients over the WebSocket (``loadtest_ws.py``)."""
 
     @property
     def tables(self) -> int:
@@ -527,10 +529,16 @@ class Swarm:
             if self.stopping:
                 return defer.succeed(None)
             source = self.plan.source(index)
-            endpoint = TCP4ClientEndpoint(
-                self.reactor, self.plan.host, self.plan.port, timeout=30,
-                bindAddress=(source, 0) if source else None)
-            d = connect_endpoint(endpoint, hello=False, client=kind(self, index))
+            client = kind(self, index)
+            if self.plan.transport == "ws":
+                import loadtest_ws
+                d = loadtest_ws.connect(self.reactor, self.plan.host, self.plan.port, client,
+                                        source)
+            else:
+                endpoint = TCP4ClientEndpoint(
+                    self.reactor, self.plan.host, self.plan.port, timeout=30,
+                    bindAddress=(source, 0) if source else None)
+                d = connect_endpoint(endpoint, hello=False, client=client)
             d.addCallbacks(self._connected, self._failed)
             return d
 
@@ -923,8 +931,8 @@ async def make_accounts(storage: Any, names: Iterable[str], bankroll: int) -> in
 
 
 async def make_accounts_in(path: str, names: Sequence[str], bankroll: int) -> int:
-    """:func:`make_accounts` in an SQLite file (the server need not be running)."""
-    from blackjack.server.storage.sqlite import open_storage
+    """:func:`make_accounts` in an SQLite file or PostgreSQL URL (the server need not run)."""
+    from blackjack.server.storage.backends import open_storage
 
     storage = open_storage(path)
     try:
@@ -989,6 +997,9 @@ def spawn(command: list[str], log: Path, port: int) -> Spawned:
 LOADTEST_SERVER_OPTIONS = {
     "rate": "0", "chat-rate": "0", "max-per-ip": "0", "idle-timeout": "0",
     "max-connections": "50000", "login-attempts-per-ip": "1000000",
+    # A bot whose bet reaches an overloaded table after the window closed
+    # would be stood up, and the test would measure fewer players.
+    "missed-rounds": "0",
 }
 """Server options that would stop a load test, and the values that turn them off.
 
@@ -1005,7 +1016,7 @@ def server_options(twistd: list[str]) -> set[str]:
     return {word[2:].split("=")[0] for word in text.split() if word.startswith("--")}
 
 
-def blackjack_command(args: argparse.Namespace, port: int, db: Path, log: Path,
+def blackjack_command(args: argparse.Namespace, port: int, db: str, log: Path,
                       tables: int) -> list[str]:
     """``twistd -n blackjack`` with short timers, no per-client limits, the load-test tables."""
     twistd = args.twistd.split() if args.twistd else [
@@ -1019,6 +1030,9 @@ def blackjack_command(args: argparse.Namespace, port: int, db: Path, log: Path,
     for option, value in LOADTEST_SERVER_OPTIONS.items():
         if option in known:
             command += [f"--{option}", value]
+    if "web" in known:  # the page's port: the WebSocket bots' door, or none
+        command += ["--web", f"tcp:{args.web_port}:interface=127.0.0.1:backlog={args.backlog}"
+                    if getattr(args, "transport", "telnet") == "ws" else "none"]
     for t in range(max(1, tables)):
         command += ["--table", f"{TABLE_PREFIX}{t}:{args.rules}"]
     return command + [arg for extra in args.server_arg for arg in extra.split()]
@@ -1112,6 +1126,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--echo-pid", type=int, help="its process id")
     p.add_argument("--no-echo", action="store_true",
                    help="idle/throughput: skip the echo-server comparison")
+    p.add_argument("--transport", choices=["telnet", "ws"], default="telnet",
+                   help="how the clients connect: telnet lines, or WebSocket messages "
+                        "(with --connect, give the web port)")
     p.add_argument("--per-table", type=int, default=7, help="bots per table (1-7)")
     p.add_argument("--rules", default="min=1", help="rules of the tables lt0, lt1, ...")
     p.add_argument("--think", type=float, default=0.0,
@@ -1130,7 +1147,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds between ready and the window (default: 3 idle, 2 others)")
     p.add_argument("--repeat", type=int, default=1,
                    help="throughput: alternate server and echo this many times")
-    p.add_argument("--db", help="SQLite file for --spawn (default: a fresh temporary one)")
+    p.add_argument("--db", help="--spawn: an SQLite file or a postgresql:// URL of an empty "
+                   "database (default: a fresh temporary SQLite file)")
     p.add_argument("--make-accounts", metavar="DB",
                    help="only create the bot accounts in this SQLite file, then exit")
     p.add_argument("--bankroll", type=int, default=10_000_000)
@@ -1164,7 +1182,8 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
     base = Plan(mode=args.mode, host="127.0.0.1", port=0, clients=args.clients,
                 per_table=args.per_table, rules=args.rules, bet=args.bet, login=args.login,
                 command=args.command, window=args.window, batch=args.batch,
-                think=args.think, per_source=args.per_source, connect_concurrency=args.connect_concurrency)
+                think=args.think, per_source=args.per_source, connect_concurrency=args.connect_concurrency,
+                transport=args.transport)
     if not 1 <= base.per_table <= 7:
         raise SystemExit("--per-table is 1 to 7")
     needs_accounts = args.mode == "play" or args.login
@@ -1178,9 +1197,10 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
     result: dict[str, Any] = {"machine": machine(), "argv": sys.argv, "phases": []}
     settle = args.settle if args.settle >= 0 else (3.0 if args.mode == "idle" else 2.0)
     workdir = Path(tempfile.mkdtemp(prefix="blackjack-loadtest-"))
-    targets = ["server"] if args.mode == "play" or args.no_echo else ["server", "echo"]
+    targets = (["server"] if args.mode == "play" or args.no_echo or args.transport == "ws"
+               else ["server", "echo"])
     order = targets * (args.repeat if args.mode == "throughput" else 1)
-    db = Path(args.db) if args.db else workdir / "loadtest.sqlite3"
+    db = args.db or str(workdir / "loadtest.sqlite3")  # a path or a postgresql:// URL
     tables = base.tables if args.mode == "play" else 1
     try:
         if args.spawn and needs_accounts:
@@ -1191,7 +1211,7 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
         for target in order:
             spawned: Spawned | None = None
             if args.spawn:
-                port = free_port()
+                port, args.web_port = free_port(), free_port()
                 log = workdir / f"{target}.log"
                 command = (blackjack_command(args, port, db, log, tables)
                            if target == "server" else echo_command(args, port))
@@ -1199,6 +1219,8 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
                 await spawned.wait_listening(reactor)
                 await _sleep(reactor, 1.0)  # let it finish starting before the baseline
                 host, pid = "127.0.0.1", spawned.process.pid
+                if args.transport == "ws" and target == "server":
+                    port = args.web_port
             elif target == "server":
                 (host, port), pid = _address(args.connect), args.server_pid
             else:

@@ -21,6 +21,7 @@ from zope.interface import implementer
 from blackjack.server.core.player import ISeatClient, Player
 from blackjack.server.frontends.schema import schema
 from blackjack.server.storage.sqlite import SQLiteStorage
+from storage_backends import BACKENDS, PostgreSQLBackend, make_backend, require_postgresql
 
 
 _SCHEMA = schema()
@@ -80,6 +81,33 @@ class FakeClient:
         return [e for e in self.events if e["event"] == kind][-1]
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """Each storage backend in turn (see ``storage_backends.py``)."""
+    made = make_backend(request.param, tmp_path)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def pg() -> Iterator[PostgreSQLBackend]:
+    """The PostgreSQL test server as a backend (skipped, or failed in CI, without one)."""
+    backend = PostgreSQLBackend(require_postgresql())
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """What a server's --db is given: an SQLite file's path, or a fresh PostgreSQL URL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "room.sqlite3")
+        return
+    backend = PostgreSQLBackend(require_postgresql())
+    yield backend.fresh()
+    backend.close()
+
+
 @pytest.fixture
 def storage() -> Iterator[SQLiteStorage]:
     """A fresh in-memory SQLite storage, closed after the test."""
@@ -106,7 +134,8 @@ def start_service(db: Path, *extra: str) -> Any:
     from blackjack.server.hosting.tap import Options, makeService
 
     options = Options()
-    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db),
+    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--web", "none",
+                          "--db", str(db),
                           "--table", "main:decks=1", "--bet-time", "5", "--turn-time", "5",
                           "--insurance-time", "5", *extra])
     service = makeService(options, reactor, hasher=FAST_INSECURE)

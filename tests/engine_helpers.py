@@ -10,6 +10,7 @@ import json
 import random
 from collections import Counter
 from fractions import Fraction
+from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from hypothesis import strategies as st
@@ -19,6 +20,27 @@ from blackjack.testing import StackedShoe
 
 Policy = Callable[[Round, int], Action]
 """Chooses an action for a seat that has a legal decision to make."""
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def engine_files() -> list[Path]:
+    """Every source file of the engine: all of blackjack/ except the parts on Twisted,
+    blackjack/server/ and blackjack/client/."""
+    on_twisted = {ROOT / "blackjack" / "server", ROOT / "blackjack" / "client"}
+    return sorted(path for path in (ROOT / "blackjack").rglob("*.py")
+                  if not on_twisted & set(path.parents))
+
+
+def engine_modules() -> list[str]:
+    """The engine's importable modules by dotted name (``__main__`` scripts left out)."""
+    names = []
+    for path in engine_files():
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[-1] == "__main__":
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
 
 
 def rules_values(**fixed: object) -> st.SearchStrategy[Rules]:

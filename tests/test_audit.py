@@ -1,4 +1,4 @@
-"""The operator's books check: ``python -m blackjack.server.audit --db FILE``."""
+"""The operator's books check: ``python -m blackjack.server.storage.audit --db FILE``."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def test_a_missing_file_is_an_error_and_is_not_created(
 
 @pytest_twisted.ensureDeferred
 async def test_the_module_runs_as_a_command(tmp_path: Path) -> None:
-    """``python -m blackjack.server.audit`` prints the report and exits with its status."""
+    """``python -m blackjack.server.storage.audit`` prints the report and exits with its status."""
     db = tmp_path / "bj.sqlite3"
     await played(db)
     done = subprocess.run([sys.executable, "-m", "blackjack.server.audit", "--db", str(db)],

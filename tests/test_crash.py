@@ -4,11 +4,12 @@ Bots (:class:`blackjack.client.Bot`, over protocol v1) connect over TCP to
 127.0.0.1, register, sit at two tables, bet and play.  Three times the server
 is killed with SIGKILL while stakes are in escrow (twice with every bot's bet
 held in a round waiting for its players, once at a random moment of play)
-and started again on the same SQLite file.  Each start-up must refund exactly
-the stakes the dead server left held, and log each refund; the books must
-balance in every state the file is left in; at the end, after a graceful
-stop, nothing is held and every account holds what it was issued plus its
-net over settled hands.
+and started again on the same database (an SQLite file, or PostgreSQL).
+Each start-up must refund exactly the stakes the dead server left held, and
+log each refund; the books must balance in every state the database is left
+in; at the end, after a graceful stop, nothing is held and every account
+holds what it was issued plus its net over settled hands.  A second test
+stops PostgreSQL itself under play.
 
 The bots run on the test's reactor; the server is a child process.  Every
 wait has a deadline, and the server process is killed in ``finally``.
@@ -33,10 +34,12 @@ import pytest_twisted
 from twisted.internet import task
 
 from blackjack.client import EVERY, Bot, Client, Message, connect
-from blackjack.server.storage.audit import audit_file
 from blackjack.server.hosting.tap import Options
+from blackjack.server.storage.audit import audit_database
+from blackjack.server.storage.backends import is_postgresql
 
 from conftest import conforms, wait
+from pg_cluster import Cluster
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = ("crashann", "crashbob", "crashcat", "crashdan")
@@ -56,15 +59,17 @@ async def sleep(seconds: float) -> None:
 class Server:
     """``twistd -n blackjack`` as a child process, logging to a file; see :meth:`start`."""
 
-    def __init__(self, db: Path, log: Path) -> None:
+    def __init__(self, db: str, log: Path, *extra: str) -> None:
         self.log = log
         log.write_text("")
         options = ["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db),
                    "--table", "main:decks=1", "--table", "side:decks=2",
                    "--bet-time", "1", "--turn-time", "60", "--insurance-time", "60",
-                   "--grace", "60"]
+                   "--grace", "60", *extra]
         if any(p[0] == "password-cost" for p in Options.optParameters):
             options += ["--password-cost", "fast-insecure"]
+        if hasattr(Options, "opt_web"):
+            options += ["--web", "none"]  # not the page's default port 8080
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self.output = log.with_suffix(".out")
         with self.output.open("wb") as output:
@@ -72,16 +77,11 @@ class Server:
                 [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
                  "-n", "--pidfile=", "--logfile", str(log), "blackjack", *options],
                 cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
-        self.port = 0
-
-    @classmethod
-    async def start(cls, db: Path, log: Path) -> Server:
-        """A server started on ``db``, once it listens."""
-        server = cls(db, log)
-        match = await wait_for(lambda: _PORT.search(server.log_text()), 30,
-                               "the server to listen", server)
-        server.port = int(match.group(1))
-        return server
+        # Blocking (the reactor has nothing to do while a server starts): test_telnet_client
+        # uses this class without a reactor.
+        match = _wait_blocking(lambda: _PORT.search(self.log_text()), 30, "the server to listen",
+                               self)
+        self.port = int(match.group(1))
 
     def log_text(self) -> str:
         """Everything the server has logged so far."""
@@ -91,35 +91,49 @@ class Server:
         """The end of the log and of the process's own output, for a failure message."""
         return self.log_text()[-3000:] + self.output.read_text(errors="replace")[-2000:]
 
-    async def kill(self, sig: signal.Signals) -> int:
-        """Send ``sig`` and wait (at most 30 s) for the process to end; its exit status."""
+    def kill(self, sig: signal.Signals) -> int:
+        """Send ``sig`` and wait for the process to end; its exit status."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
-        await wait_for(lambda: self.process.poll() is not None, 30,
-                       f"the server to exit on {sig.name}")
-        return self.process.returncode
+        return self.process.wait(timeout=30)
 
-    async def stop(self) -> None:
+    def stop(self) -> None:
         """Stop the server as an operator would (SIGTERM) and check that it shut down."""
         # twistd re-raises the signal once stopped, so a clean stop exits -SIGTERM.
-        assert await self.kill(signal.SIGTERM) in (0, -signal.SIGTERM)
+        assert self.kill(signal.SIGTERM) in (0, -signal.SIGTERM)
         assert "Server Shut Down." in self.log_text(), self.tail()
+
+
+def _checked(check: Callable[[], Any], deadline: float, what: str,
+             server: Server | None) -> Any:
+    """``check()``, or an AssertionError if the server died or the deadline passed."""
+    result = check()
+    if result:
+        return result
+    if server is not None and server.process.poll() is not None:
+        raise AssertionError(f"the server exited waiting for {what}: {server.tail()}")
+    if time.monotonic() > deadline:
+        raise AssertionError(f"timed out waiting for {what}"
+                             + ("" if server is None else ": " + server.tail()))
+    return None
+
+
+def _wait_blocking(check: Callable[[], Any], seconds: float, what: str,
+                   server: Server | None = None) -> Any:
+    """Sleep until ``check`` returns something true, or fail saying ``what``."""
+    deadline = time.monotonic() + seconds
+    while not (result := _checked(check, deadline, what, server)):
+        time.sleep(0.02)
+    return result
 
 
 async def wait_for(check: Callable[[], Any], seconds: float, what: str,
                    server: Server | None = None) -> Any:
     """Let the reactor run until ``check`` returns something true, or fail saying ``what``."""
     deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result:
-            return result
-        if server is not None and server.process.poll() is not None:
-            raise AssertionError(f"the server exited waiting for {what}: {server.tail()}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}"
-                                 + ("" if server is None else ": " + server.tail()))
+    while not (result := _checked(check, deadline, what, server)):
         await sleep(0.02)
+    return result
 
 
 class CrashBot(Bot):
@@ -183,28 +197,52 @@ def refunds_logged(server: Server) -> Counter[tuple[int, int, str]]:
     return Counter((int(a), int(b), c) for a, b, c in _REFUND.findall(server.log_text()))
 
 
-def held_stakes(db: Path) -> Counter[tuple[int, int, str]]:
-    """(amount, account, round) of every stake held in escrow, straight from the file."""
-    connection = sqlite3.connect(db, timeout=10)
-    try:
-        rows = connection.execute(
-            "SELECT amount, account_id, round_id FROM stakes WHERE state = 'held'").fetchall()
-    finally:
-        connection.close()
+def held_stakes(db: str) -> Counter[tuple[int, int, str]]:
+    """(amount, account, round) of every stake held in escrow, straight from the database."""
+    sql = "SELECT amount, account_id, round_id FROM stakes WHERE state = 'held'"
+    if is_postgresql(db):
+        import psycopg2
+
+        connection = psycopg2.connect(db)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                rows = cursor.fetchall()
+        finally:
+            connection.close()
+    else:
+        connection = sqlite3.connect(db, timeout=10)
+        try:
+            rows = connection.execute(sql).fetchall()
+        finally:
+            connection.close()
     return Counter((int(a), int(b), str(c)) for a, b, c in rows)
 
 
+def books_add_up(db: str) -> None:
+    """Nothing held, and every account holds what it was issued plus its net; CLI agrees."""
+    result = audit_database(db)
+    assert result.balanced, result.discrepancies
+    assert result.books.escrow == 0 and result.held_by_round == {}
+    for account in result.accounts:
+        assert account.balance == account.issued + account.settled_net, account
+    assert sum(a.settled_net for a in result.accounts) == -result.books.house_net
+    cli = subprocess.run([sys.executable, "-m", "blackjack.server.audit", "--db", db],
+                         capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert (cli.returncode, cli.stdout.splitlines()[-1]) == (0, "balanced"), cli.stdout
+
+
 @pytest_twisted.ensureDeferred
-async def test_sigkill_mid_round_strands_no_chip(tmp_path: Path) -> None:
+async def test_sigkill_mid_round_strands_no_chip(tmp_path: Path, server_database: str) -> None:
     """Kill -9 with bets in escrow, three times: each restart refunds and logs exactly those
     stakes, the books always balance, and at the end every account adds up."""
-    db = tmp_path / "crash.sqlite3"
+    db = server_database
     server: Server | None = None
     room: Room | None = None
     rng = random.Random(20240)
     try:
         for cycle, how in enumerate(["frozen", "random", "frozen"]):
-            server = await Server.start(db, tmp_path / f"twistd-{cycle}.log")
+            server = Server(db, tmp_path / f"twistd-{cycle}.log")
             room = await Room.enter(server, "register" if cycle == 0 else "login",
                                     seed=cycle * 10)
             played = room.rounds
@@ -220,48 +258,80 @@ async def test_sigkill_mid_round_strands_no_chip(tmp_path: Path) -> None:
                                server)
             else:
                 await sleep(rng.uniform(0.1, 1.0))
-            assert await server.kill(signal.SIGKILL) == -signal.SIGKILL
+            assert server.kill(signal.SIGKILL) == -signal.SIGKILL
             room.close()
             room = None
 
             stranded = held_stakes(db)
             assert stranded or how == "random"
-            crashed = audit_file(str(db))  # what the dead server left is consistent
+            crashed = audit_database(db)  # what the dead server left is consistent
             assert crashed.balanced, crashed.discrepancies
             assert crashed.books.escrow == sum(a * n for (a, _, _), n in stranded.items())
 
-            server = await Server.start(db, tmp_path / f"twistd-{cycle}-restart.log")
+            server = Server(db, tmp_path / f"twistd-{cycle}-restart.log")
             restarted = server
             await wait_for(lambda: refunds_logged(restarted).total() >= stranded.total(), 30,
                            "the refunds to be logged", server)
             assert refunds_logged(server) == stranded
             assert not held_stakes(db) & stranded
-            await server.stop()
+            server.stop()
 
         # A last run: everyone logs in, sees their chips, and the server stops cleanly.
-        balances = {a.name: a.balance for a in audit_file(str(db)).accounts}
-        server = await Server.start(db, tmp_path / "twistd-final.log")
+        balances = {a.name: a.balance for a in audit_database(db).accounts}
+        server = Server(db, tmp_path / "twistd-final.log")
         room = await Room.enter(server, "login", seed=99)
         for name, login in room.logins.items():
             assert login["balance"] == balances[name]
         room.close()
         room = None
-        await server.stop()
+        server.stop()
         server = None
     finally:
         if room is not None:
             room.close()
         if server is not None:
-            server.process.kill()
-            server.process.wait(timeout=30)
+            server.kill(signal.SIGKILL)
 
-    result = audit_file(str(db))
-    assert result.balanced, result.discrepancies
-    assert result.books.escrow == 0 and result.held_by_round == {}
-    assert sorted(a.name for a in result.accounts) == sorted(NAMES)
-    for account in result.accounts:
-        assert account.balance == account.issued + account.settled_net, account
-    assert sum(a.settled_net for a in result.accounts) == -result.books.house_net
-    cli = subprocess.run([sys.executable, "-m", "blackjack.server.audit", "--db", str(db)],
-                         capture_output=True, text=True, cwd=REPO, timeout=60)
-    assert (cli.returncode, cli.stdout.splitlines()[-1]) == (0, "balanced"), cli.stdout
+    assert sorted(a.name for a in audit_database(db).accounts) == sorted(NAMES)
+    books_add_up(db)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_postgresql_restart_under_play_loses_no_chip(tmp_path: Path) -> None:
+    """PostgreSQL stops mid-game: bets then get a clear error, nobody's chips move; once
+    it is back the players bet again and play resumes; after a restart of the server
+    (which refunds any round it could not settle meanwhile) every account adds up."""
+    cluster = Cluster()
+    server: Server | None = None
+    room: Room | None = None
+    try:
+        # Short turns: a play refused during the outage is not made again.
+        server = Server(cluster.url, tmp_path / "twistd.log", "--turn-time", "2",
+                                    "--insurance-time", "2")
+        room = await Room.enter(server, "register", seed=5)
+        await wait_for(lambda: room.rounds >= 6, 60, "a few rounds", server)
+        cluster.stop()
+        await wait_for(lambda: any(b.refusals["unavailable"] for b in room.bots), 30,
+                       "a bet refused while the database is away", server)
+        cluster.start()
+        played = room.rounds
+        deadline = time.monotonic() + 60
+        while room.rounds < played + 6:
+            assert time.monotonic() < deadline, "play did not resume: " + server.tail()
+            # As told ("try again in a moment"), the players bet again.
+            for bot in room.bots:
+                bot.client.bet(10).addErrback(lambda _: None)
+            await sleep(1.0)
+        room.close()
+        room = None
+        server.stop()
+        server = Server(cluster.url, tmp_path / "twistd-again.log")
+        server.stop()
+        server = None
+        books_add_up(cluster.url)
+    finally:
+        if room is not None:
+            room.close()
+        if server is not None:
+            server.kill(signal.SIGKILL)
+        cluster.destroy()

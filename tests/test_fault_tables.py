@@ -1,8 +1,8 @@
 """Fault tests: random players, bets, plays, disconnects, timeouts and restarts at a table.
 
 A Hypothesis state machine drives a real :class:`Table` behind a real
-:class:`Lobby` on a ``task.Clock``, with a real in-memory
-:class:`SQLiteStorage` and a seeded one-deck shoe.  Players log in (or take
+:class:`Lobby` on a ``task.Clock``, with a real storage of each backend
+(SQLite, memory, PostgreSQL: ``conftest.backend``) and a seeded one-deck shoe.  Players log in (or take
 over their own session), sit, watch, bet valid and invalid amounts, make every
 action whether legal or not, drop and come back inside or after the grace
 period, leave, and let timers run out; the server stops gracefully or crashes
@@ -48,7 +48,6 @@ from blackjack.round import HIDDEN, Round
 from blackjack.rules import Rules
 from blackjack.server.core.lobby import Lobby, LobbyError
 from blackjack.server.core.player import ISeatClient, Player
-from blackjack.server.storage.sqlite import SQLiteStorage
 from blackjack.server.storage import Account
 from blackjack.server.core.table import Table, TableError, TablePhase, Timers
 from blackjack.shoe import Shoe
@@ -130,7 +129,7 @@ class FailureLog:
 class SpyStorage:
     """The real storage, counting how often each round is settled or refunded."""
 
-    def __init__(self, machine: TableMachine, real: SQLiteStorage) -> None:
+    def __init__(self, machine: TableMachine, real: Any) -> None:
         self._machine = machine
         self._real = real
         self.staked_rounds: set[str] = set()
@@ -164,10 +163,12 @@ class TableMachine(RuleBasedStateMachine):
 
     failures: FailureLog
     """Where the test collects failures logged by the server code."""
+    backend: Any
+    """The storage backend under test, set by the test."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.real = call(SQLiteStorage, ":memory:", clock=Clock().seconds)
+        self.real = call(self.backend.open, self.backend.fresh(), Clock().seconds)
         self.storage = SpyStorage(self, self.real)
         self.accounts: list[Account] = []
         self.issued: dict[int, int] = {}
@@ -193,7 +194,7 @@ class TableMachine(RuleBasedStateMachine):
 
     def _next_round_id(self) -> str:
         self.rounds += 1
-        return f"r{self.rounds}"
+        return f"main-{self.rounds}"
 
     def account_named(self, name: str) -> int:
         return next(a.id for a in self.accounts if a.name == name)
@@ -368,12 +369,12 @@ class TableMachine(RuleBasedStateMachine):
         before = call(self.real.audit)
         if crash:
             self.crashed_rounds |= set(before.held_by_round)
-            refunded = call(self.real.recover)
+            refunded = call(self.real.recover, "main")
             assert sum(amount for _, _, amount in refunded) == before.books.escrow
         else:
             call(self.lobby.stop)
             assert call(self.real.audit).books.escrow == 0
-            assert call(self.real.recover) == []
+            assert call(self.real.recover, "main") == []
         self._open_room()
         for index in range(len(self.accounts)):
             self._at_once(("log_in", index, None), ("sit", index, None))
@@ -419,18 +420,21 @@ class TableMachine(RuleBasedStateMachine):
 
 
 @pytest_twisted.ensureDeferred
-async def test_tables_keep_every_chip_and_the_hole_card() -> None:
+async def test_tables_keep_every_chip_and_the_hole_card(backend: Any) -> None:
     """Whatever players, timers and restarts do, the books balance, no chip strays
     and no hole card is shown early."""
     from twisted.internet import reactor
     from twisted.internet.threads import deferToThread
 
+    TableMachine.backend = backend
     failures = TableMachine.failures = FailureLog()
     globalLogPublisher.addObserver(failures)
     try:
         await deferToThread(
             run_state_machine_as_test, TableMachine,
-            settings=settings(max_examples=100, stateful_step_count=60, deadline=None,
+            # A PostgreSQL example costs a schema of its own: fewer of them.
+            settings=settings(max_examples=25 if backend.name == "postgresql" else 100,
+                              stateful_step_count=60, deadline=None,
                               suppress_health_check=[HealthCheck.too_slow]),
         ).addTimeout(120, reactor)
     finally:

@@ -23,6 +23,7 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
+from blackjack.server.storage import sql as sql_module
 from blackjack.server.storage import sqlite as sqlite_module
 from blackjack.server.storage.sqlite import SQLiteStorage
 from blackjack.server.storage import (
@@ -203,14 +204,14 @@ async def test_a_failing_call_is_rolled_back_alone(
     carol = await new_account(store, "Carol", 50)
     await timed(store.stake(carol.id, "r0", "seat:bet", 10))
     await timed(store.settle("r0", {carol.id: 0}))
-    journal = sqlite_module._journal
+    journal = sql_module._journal
 
     def carol_disk_fails(txn: Any, account_id: int, *args: Any) -> None:
         journal(txn, account_id, *args)
         if account_id == carol.id:  # after her row is written: must be undone
             raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(sqlite_module, "_journal", carol_disk_fails)
+    monkeypatch.setattr(sql_module, "_journal", carol_disk_fails)
     seen: list[int] = []
     ahead = store.ready()  # whether or not a batch is in flight, the rest share one
     calls = [
@@ -318,7 +319,7 @@ async def test_a_lost_transaction_fails_the_whole_batch(
     on I/O errors) fails every call of the batch, even those that had succeeded."""
     alice = await new_account(store, "Alice", 100)
     bob = await new_account(store, "Bob", 100)
-    journal = sqlite_module._journal
+    journal = sql_module._journal
 
     def bob_loses_the_transaction(txn: Any, account_id: int, *args: Any) -> None:
         journal(txn, account_id, *args)
@@ -326,7 +327,7 @@ async def test_a_lost_transaction_fails_the_whole_batch(
             txn.execute("ROLLBACK")  # what SQLite does on SQLITE_IOERR and SQLITE_FULL
             raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(sqlite_module, "_journal", bob_loses_the_transaction)
+    monkeypatch.setattr(sql_module, "_journal", bob_loses_the_transaction)
     [_, *results] = await gather(
         store.ready(),  # whether or not a batch is in flight, the rest share one
         store.stake(alice.id, "r1", "seat1:bet", 30),

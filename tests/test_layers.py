@@ -13,13 +13,16 @@ SERVER = Path(__file__).resolve().parent.parent / "blackjack" / "server"
 RULES: dict[str, tuple[str, ...]] = {
     "core": ("blackjack.server.frontends", "blackjack.server.hosting",
              "blackjack.server.storage.sqlite", "blackjack.server.storage.memory",
-             "blackjack.server.storage.postgres", "blackjack.server.storage.audit",
+             "blackjack.server.storage.postgresql", "blackjack.server.storage.audit",
+             "blackjack.server.storage.sql", "blackjack.server.storage.backends",
+             "blackjack.server.storage.migrate",
              "twisted.conch", "twisted.web", "twisted.enterprise", "sqlite3", "orjson",
              "psycopg", "psycopg2", "json"),
     "storage": ("blackjack.server.core", "blackjack.server.frontends",
                 "blackjack.server.hosting", "twisted.conch", "twisted.web"),
     "frontends": ("blackjack.server.hosting", "blackjack.server.storage.sqlite",
-                  "blackjack.server.storage.memory", "blackjack.server.storage.postgres",
+                  "blackjack.server.storage.memory", "blackjack.server.storage.postgresql",
+                  "blackjack.server.storage.sql", "blackjack.server.storage.backends",
                   "twisted.enterprise", "sqlite3", "psycopg", "psycopg2"),
 }
 

@@ -113,3 +113,32 @@ def test_nonsensical_limits_are_refused(field: str, value: float) -> None:
     """A Limits value with a nonsensical number raises ValueError naming the field."""
     with pytest.raises(ValueError, match=field):
         Limits(**{field: value})
+
+
+def test_a_bucket_can_take_several_tokens_at_once() -> None:
+    """``take(n)`` takes n tokens only if all are there, and leaves the bucket alone if not."""
+    clock = Clock()
+    bucket = TokenBucket(1, 10, clock.seconds)
+    assert bucket.take(7)
+    assert not bucket.take(4)
+    assert bucket.take(3)
+    assert not bucket.take()
+
+
+def test_the_telnet_budget_is_an_option_with_the_library_default() -> None:
+    """``--telnet-commands`` is listed by ``--help``, defaults to Limits(), and refuses 0."""
+    from twisted.python.usage import UsageError
+
+    from blackjack.server.hosting.tap import Options
+
+    assert "--telnet-commands=" in str(Options())
+    options = Options()
+    options.parseOptions([])
+    assert options["limits"].telnet_commands == Limits().telnet_commands == 1000
+    options = Options()
+    options.parseOptions(["--telnet-commands", "50"])
+    assert options["limits"].telnet_commands == 50
+    with pytest.raises(UsageError):
+        Options().parseOptions(["--telnet-commands", "0"])
+    with pytest.raises(ValueError, match="telnet_commands"):
+        Limits(telnet_commands=0)

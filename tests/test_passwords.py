@@ -135,3 +135,32 @@ def test_maxmem_covers_the_cost() -> None:
     """The memory limit passed to scrypt is at least what the cost needs."""
     for params in (DEFAULT_PARAMS, ScryptParams(n=2**17, r=8, p=1)):
         assert params.maxmem > 128 * params.r * params.n
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_flood_of_hashes_runs_on_a_few_threads_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many logins hash at once, at most HASHING_THREADS threads do the work,
+    so a login flood keeps the memory of a few scrypt runs, not of every pool thread."""
+    import threading
+    import time
+
+    from twisted.internet.defer import gatherResults
+
+    running, most, threads = [0], [0], set()
+    lock = threading.Lock()
+
+    def slow_hash(password: str, params: passwords.ScryptParams) -> str:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            threads.add(threading.get_ident())
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+        return "hashed"
+
+    monkeypatch.setattr(passwords, "_hash_now", slow_hash)
+    done = await timed(gatherResults([passwords.hash_password(f"pw{i}") for i in range(20)]))
+    assert done == ["hashed"] * 20
+    assert most[0] == passwords.HASHING_THREADS
+    assert len(threads) <= passwords.HASHING_THREADS

@@ -42,12 +42,12 @@ def test_the_plugin_options_parse_tables_and_refuse_bad_rules() -> None:
 
 
 def test_a_fresh_venv_install_lists_blackjack_in_twistd(tmp_path: Path) -> None:
-    """``pip install .`` (not editable) into a new venv ships the plugin to twistd."""
+    """``pip install '.[server]'`` (not editable) into a new venv ships the plugin to twistd."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "--quiet",
-                    "--disable-pip-version-check", str(REPO)],
+                    "--disable-pip-version-check", f"{REPO}[server]"],
                    check=True, capture_output=True, timeout=300)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     out = subprocess.run([str(venv / "bin" / "twistd"), "--help"], cwd=tmp_path,
@@ -57,6 +57,29 @@ def test_a_fresh_venv_install_lists_blackjack_in_twistd(tmp_path: Path) -> None:
                            cwd=tmp_path, capture_output=True, text=True, env=env,
                            timeout=120)
     assert "--turn-time" in usage.stdout
+
+
+def test_telnet_and_the_page_listen_by_default_and_each_repeats() -> None:
+    """No options: telnet on 8023 and the page on 8080; --listen and --web repeat; none is off."""
+    from twisted.python.usage import UsageError
+
+    from blackjack.server.hosting.tap import Options
+
+    options = Options()
+    options.parseOptions([])
+    assert (options["listen"], options["web"]) == (["tcp:8023"], ["tcp:8080"])
+    options = Options()
+    options.parseOptions(["-l", "tcp:23", "--listen", "ssl:992:privateKey=k:certKey=c",
+                          "--web", "none", "--web-origin", "https://cards.example.org"])
+    assert options["listen"] == ["tcp:23", "ssl:992:privateKey=k:certKey=c"]
+    assert options["web"] == [] and options["web-origins"] == ["https://cards.example.org"]
+    options = Options()
+    options.parseOptions(["--listen", "none", "--web", "tcp:80", "--web", "ssl:443:k=v"])
+    assert (options["listen"], options["web"]) == ([], ["tcp:80", "ssl:443:k=v"])
+    with pytest.raises(UsageError, match="nothing to listen on"):
+        Options().parseOptions(["--listen", "none", "--web", "none"])
+    with pytest.raises(UsageError, match="--web none cannot go with"):
+        Options().parseOptions(["--web", "none", "--web", "tcp:80"])
 
 
 LIMIT_OPTIONS = ["max-line", "rate", "burst", "chat-rate", "chat-burst", "max-per-ip",
@@ -94,6 +117,35 @@ def test_limit_options_build_the_limits() -> None:
         max_connections=50000, idle_timeout=0, login_attempts=3,
         login_attempts_per_ip=10000, login_period=60, registrations_per_hour=10000,
         output_cap=65536)
+
+
+def test_seat_options_build_the_table_timers_with_their_defaults() -> None:
+    """--missed-rounds and --table-idle-timeout default to Timers()'s and reach the tables."""
+    from blackjack.server.core.table import Timers
+    from blackjack.server.hosting.tap import Options
+
+    usage = str(Options())
+    assert "--missed-rounds=" in usage and "--table-idle-timeout=" in usage
+    options = Options()
+    options.parseOptions([])
+    defaults = Timers()
+    assert (options["missed-rounds"], options["table-idle-timeout"]) == (
+        defaults.missed_rounds, defaults.idle)
+    options = Options()
+    options.parseOptions(["--missed-rounds", "0", "--table-idle-timeout", "0"])
+    assert (options["missed-rounds"], options["table-idle-timeout"]) == (0, 0)
+
+
+@pytest.mark.parametrize("argv", [
+    ["--missed-rounds", "-1"], ["--table-idle-timeout", "-1"], ["--missed-rounds", "x"]])
+def test_bad_seat_options_are_usage_errors(argv: list[str]) -> None:
+    """A negative or non-numeric seat option is refused at start-up."""
+    from twisted.python.usage import UsageError
+
+    from blackjack.server.hosting.tap import Options
+
+    with pytest.raises(UsageError):
+        Options().parseOptions(argv)
 
 
 @pytest.mark.parametrize("argv", [
@@ -138,3 +190,21 @@ async def test_make_service_applies_the_limits_and_password_cost(tmp_path: Path)
         assert any("INSECURE" in str(e.get("log_format")) for e in logged)
     finally:
         await wait(service.storage.close())  # type: ignore[attr-defined]
+
+
+def test_db_takes_a_path_or_a_postgresql_url() -> None:
+    """--db keeps a path or URL as given; --db-url takes only a PostgreSQL URL, alone."""
+    from twisted.python.usage import UsageError
+
+    from blackjack.server.hosting.tap import Options
+
+    for argv, expected in [([], "blackjack.sqlite3"),
+                           (["--db", "postgresql://bj@db/room"], "postgresql://bj@db/room"),
+                           (["--db-url", "postgres://bj@db/room"], "postgres://bj@db/room")]:
+        options = Options()
+        options.parseOptions(argv)
+        assert options["db"] == expected
+    with pytest.raises(UsageError, match="not both"):
+        Options().parseOptions(["--db", "x.sqlite3", "--db-url", "postgresql://bj@db/room"])
+    with pytest.raises(UsageError, match=r"postgresql:// URL, not 'mysql://bj:\*\*\*@db/x'"):
+        Options().parseOptions(["--db-url", "mysql://bj:pw@db/x"])

@@ -77,7 +77,8 @@ def start(db: Path, *extra: str) -> BlackjackService:
     from twisted.internet import reactor
 
     options = Options()
-    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db),
+    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--web", "none",
+                          "--db", str(db),
                           "--table", "main:decks=1", "--bet-time", "5", "--turn-time", "5",
                           "--insurance-time", "5", *extra])
     service = makeService(options, reactor, hasher=FAST_INSECURE)
@@ -133,7 +134,11 @@ async def test_pipelined_requests_are_answered_in_order_after_their_events(tmp_p
         assert answers[0]["result"]["event"] == "login"
         assert answers[0]["result"]["resumed"] is False
         assert answers[1]["result"] is None and answers[2]["result"] is None
-        assert answers[3]["result"] == {"event": "balance", "balance": 990}
+        # 990 after the bet; more if the deal settled the round at once (a natural).
+        before = client.log[:client.log.index(answers[3])]
+        last = [m["balance"] for m in before if m.get("event") == "balance"][-1]
+        assert answers[3]["result"] == {"event": "balance", "balance": last}
+        assert 990 in [m["balance"] for m in before if m.get("event") == "balance"]
         login, join, bet, balance = (f"reply {a['id']}" for a in answers)
         order = [m.get("event") or f"reply {m['id']}" for m in client.log]
         assert order.index(login) < order.index("joined") < order.index(join)
@@ -189,6 +194,54 @@ async def test_a_line_that_is_not_a_request_gets_a_reply_with_no_id(tmp_path: Pa
         client.waiting[None] = ("hello", again)
         client.transport.write(b"tables\n")
         assert (await wait(again))["error"]["code"] == "bad_request"
+    finally:
+        await wait(service.stopService(), 15)
+
+
+@pytest_twisted.ensureDeferred
+async def test_chat_in_a_request_is_cleaned_like_a_typed_line(tmp_path: Path) -> None:
+    """JSON escapes cannot smuggle ESC or bidi controls to readers; all-control text is refused."""
+    service = start(tmp_path / "bj.sqlite3")
+    try:
+        alice, bob = await connect(service), await connect(service)
+        await alice.call("register", name="alice", password="pw-alice-long")
+        await bob.call("register", name="bob", password="pw-bob-long")
+        await alice.call("join", table="main")
+        await bob.call("watch", table="main")
+        sent = await alice.call("say", text="\u001b]0;pwned\u0007hi \u202eevil\u202c\u001b[2J")
+        assert sent["ok"], sent
+        said = await bob.expect("say", player="alice")
+        assert said["text"] == "]0;pwnedhi evil[2J"
+        refused = await alice.call("say", text="\u001b\u0007")
+        assert refused["error"]["code"] == "bad_request", refused
+    finally:
+        await wait(service.stopService(), 15)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_resume_token_brings_a_new_connection_back_to_the_held_seat(
+        tmp_path: Path) -> None:
+    """token, drop, resume: back in the seat with no password; the token works once."""
+    service = start(tmp_path / "bj.sqlite3")
+    try:
+        first = await connect(service)
+        assert (await first.call("resume", token="x"))["error"]["code"] == "login_failed"
+        assert (await first.call("token"))["error"]["code"] == "login_required"
+        await first.call("register", name="alice", password="pw-alice-long")
+        await first.call("join", table="main", seat=4)
+        stale = (await first.call("token"))["result"]["token"]
+        given = await first.call("token")
+        assert given["result"]["seconds"] == 900
+        token = given["result"]["token"]
+        first.transport.loseConnection()
+        second = await connect(service)
+        assert (await second.call("resume", token=stale))["error"]["code"] == "login_failed"
+        back = await second.call("resume", token=token)
+        assert back["result"] == {"event": "login", "name": "alice", "balance": 1000,
+                                  "resumed": True, "table": "main", "seat": 4}
+        third = await connect(service)
+        assert (await third.call("resume", token=token))["error"]["code"] == "login_failed"
+        assert (await second.call("token"))["ok"]
     finally:
         await wait(service.stopService(), 15)
 
@@ -249,3 +302,18 @@ async def test_a_bot_written_from_the_docs_plays_a_hundred_rounds(tmp_path: Path
 
 def pytest_fail(reply: dict[str, Any]) -> bool:
     raise AssertionError(f"refused: {reply}")
+
+
+@pytest_twisted.ensureDeferred
+async def test_every_request_over_the_rate_is_answered_with_its_id(tmp_path: Path) -> None:
+    """Past --burst, each pipelined request gets its own rate_limited reply, none is lost."""
+    service = start(tmp_path / "bj.sqlite3", "--rate", "1", "--burst", "3")
+    try:
+        client = await connect(service)  # the hello took one of the three
+        replies = [await wait(d) for d in client.send(*({"cmd": "tables"} for _ in range(6)))]
+        codes = [r["ok"] or r["error"]["code"] for r in replies]
+        assert codes == [True, True, "rate_limited", "rate_limited", "rate_limited",
+                         "rate_limited"]
+        assert [r["id"] for r in replies] == sorted(r["id"] for r in replies)
+    finally:
+        await wait(service.stopService(), 15)

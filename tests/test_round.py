@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from blackjack import (
-    Action, Card, IllegalActionError, InvalidBetError, NotYourTurnError, Phase, Result,
-    Round, Rules, Turn,
+    PRESETS, Action, Card, IllegalActionError, InvalidBetError, NotYourTurnError, Phase,
+    Result, Round, Rules, RulesError, Turn,
 )
 from blackjack.rules import DoubleRule
 from blackjack.testing import StackedShoe
@@ -664,3 +664,21 @@ def test_actions_parse_from_words_and_aliases() -> None:
     assert Action.parse("n") is Action.NO_INSURANCE
     with pytest.raises(IllegalActionError, match="unknown action 'fold'"):
         Action.parse("fold")
+
+
+def test_act_takes_the_command_word() -> None:
+    """Round.act("hit") plays a hit, as Action.HIT does; an unknown word is IllegalActionError."""
+    round_ = dealt(["TS 6C"], "9H 8D", then="3S")
+    round_.act("hit")
+    assert _hands(round_) == ["TS 6C 3S"]
+    with pytest.raises(IllegalActionError, match="unknown action 'fold'"):
+        round_.act("fold")
+    round_.act("stand")
+    assert _results(round_) == [(1, 0, Result.WIN, 10, 20)]
+
+
+def test_a_round_takes_a_rules_spec() -> None:
+    """Round("vegas", shoe) plays under the vegas preset; a bad spec is a RulesError."""
+    assert Round("vegas", StackedShoe("2S")).rules == PRESETS["vegas"]
+    with pytest.raises(RulesError, match="unknown rule 'fast'"):
+        Round("fast", StackedShoe("2S"))

@@ -182,3 +182,30 @@ def test_one_split_hand_means_no_splitting() -> None:
     """max_split_hands=1 turns splitting off."""
     assert not Rules(max_split_hands=1).can_split
     assert Rules(max_split_hands=2).can_split
+
+
+def test_a_string_is_not_a_yes_or_no_setting() -> None:
+    """dealer_hits_soft_17="no" is refused, naming the setting, rather than read as H17."""
+    with pytest.raises(RulesError, match="dealer_hits_soft_17 must be True or False, not 'no'"):
+        Rules(dealer_hits_soft_17="no")  # type: ignore[arg-type]
+
+
+def test_the_double_rule_may_be_given_as_its_text() -> None:
+    """Rules(double="any") is the DoubleRule.ANY game and describes itself; unknown text is refused."""
+    assert Rules(double="any").describe() == Rules().describe()  # type: ignore[arg-type]
+    assert Rules(double="10-11").double is DoubleRule.TEN_ELEVEN  # type: ignore[arg-type]
+    with pytest.raises(RulesError, match="double must be any, 9-11 or 10-11, not '8-11'"):
+        Rules(double="8-11")  # type: ignore[arg-type]
+
+
+def test_penetration_as_text_is_the_rules_error() -> None:
+    """Rules(penetration="0.5") raises RulesError naming penetration, not a TypeError."""
+    with pytest.raises(RulesError, match="penetration must be a number, not '0.5'") as info:
+        Rules(penetration="0.5")  # type: ignore[arg-type]
+    assert not isinstance(info.value, TypeError)
+
+
+def test_a_bool_is_not_a_payout() -> None:
+    """blackjack_payout=True is refused rather than read as 1:1."""
+    with pytest.raises(RulesError, match="blackjack_payout must be"):
+        Rules(blackjack_payout=True)  # type: ignore[arg-type]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest_twisted
@@ -17,6 +16,7 @@ from blackjack.server.hosting.tap import Options, makeService
 from blackjack.testing import StackedShoe
 
 from conftest import conforms, wait
+from web_client import open_socket
 
 
 class Client(LineReceiver):
@@ -69,12 +69,13 @@ class Client(LineReceiver):
                 return line
 
 
-def start(db: Path) -> BlackjackService:
+def start(db: str) -> BlackjackService:
     """The service from the real options, on a free local port, with cheap hashing."""
     from twisted.internet import reactor
 
     options = Options()
-    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--db", str(db),
+    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1",
+                          "--web", "tcp:0:interface=127.0.0.1", "--db", db,
                           "--table", "main:decks=1,ls", "--bet-time", "5",
                           "--turn-time", "1.5", "--insurance-time", "5"])
     service = makeService(options, reactor, hasher=FAST_INSECURE)
@@ -99,7 +100,8 @@ async def enter(service: BlackjackService, verb: str, name: str, json_mode: bool
     if json_mode:
         client.say("json on")
         await client.expect("mode", setting="json", on=True)
-    client.say(f"{verb} {name} secret-{name}")
+    password = f"secret-{name}"
+    client.say(f"{verb} {name} {password}" + (f" {password}" if verb == "register" else ""))
     if json_mode:
         await client.expect("login", name=name)
     else:
@@ -114,10 +116,10 @@ def hole_card_hidden(lines: list[str], card: str, revealed: str) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_full_rounds_shutdown_and_restart_keep_every_chip(tmp_path: Path) -> None:
+async def test_full_rounds_shutdown_and_restart_keep_every_chip(server_database: str) -> None:
     """Two players and a spectator play split, double, insurance, surrender and a timeout;
     a shutdown mid-round settles it; a restarted server has the same balances."""
-    db = tmp_path / "bj.sqlite3"
+    db = server_database
     service = start(db)
     clients: list[Client] = []
     try:
@@ -213,3 +215,37 @@ async def test_full_rounds_shutdown_and_restart_keep_every_chip(tmp_path: Path) 
         for client in clients:
             client.transport.loseConnection()
         await wait(service.stopService(), 10)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_telnet_player_and_a_websocket_player_share_a_table_and_a_shutdown(
+        tmp_path: Path) -> None:
+    """Both front ends of one service: one round, the same cards, one shutdown for both."""
+    service = start(tmp_path / "bj.sqlite3")
+    try:
+        alice = await enter(service, "register", "alice")
+        assert service.web_port is not None
+        bob = await open_socket(service.web_port.getHost().port)
+        await bob.call("register", name="bob", password="secret-bob")
+        alice.say("join main")
+        await alice.expect("betting")
+        await bob.call("join", table="main")
+        service.lobby.table("main").shoe = StackedShoe("TS 9H 6H 7C 9C 8D TD")
+        alice.say("bet 10")
+        await bob.call("bet", amount=10)
+        await alice.expect("prompt", player="alice")
+        alice.say("stand")
+        await bob.expect("prompt", player="bob")
+        await bob.call("stand")
+        seen = [(await alice.expect("result"))["dealer"], (await bob.expect("result"))["dealer"]]
+        assert seen == [["6H", "8D", "TD"], ["6H", "8D", "TD"]]
+        stopping = service.stopService()
+        await alice.expect("shutdown")
+        await bob.expect("shutdown")
+        await bob.expect("bye")
+        await wait(bob.lost)
+        await wait(stopping, 10)
+        assert not service.web_front.clients and service.factory.connections.total == 0
+    finally:
+        if service.running:
+            await wait(service.stopService(), 10)

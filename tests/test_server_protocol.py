@@ -27,6 +27,8 @@ from blackjack.server.core.table import Table, Timers
 from blackjack.server.frontends.telnet.wire import TelnetWire
 from blackjack.testing import StackedShoe
 
+from conftest import wait
+
 
 
 class Conn:
@@ -49,13 +51,14 @@ class Conn:
         return self.transport.value().decode("utf-8", "replace")
 
 
-def make_factory(storage: Any, limits: Limits = Limits()) -> BlackjackFactory:
+def make_factory(storage: Any, limits: Limits = Limits(),
+                 timers: Timers = Timers()) -> BlackjackFactory:
     """A card room with one single-deck table on a fake clock and cheap password hashing.
 
     The table's timers and the connections' limits run on separate Clocks, so
     advancing ``factory.clock`` (idle and rate limits) deals no cards.
     """
-    table = Table("main", Rules(decks=1), storage, Clock(), Timers(),
+    table = Table("main", Rules(decks=1), storage, Clock(), timers,
                   shoe=StackedShoe("TS 6H 9C TD 8S"))
     accounts = Accounts(storage, Clock(), hasher=FAST_INSECURE)
     return BlackjackFactory(Lobby([table]), accounts, storage, limits, Clock())
@@ -79,10 +82,16 @@ async def until(condition: Callable[[], bool]) -> None:
     raise AssertionError("condition never held")
 
 
+def inline(verb: str, name: str) -> str:
+    """``register``/``login`` with the password on the same line (twice to register)."""
+    password = f"password-{name}"
+    return f"{verb} {name} {password}" + (f" {password}" if verb == "register" else "")
+
+
 async def logged_in(factory: BlackjackFactory, name: str, verb: str = "register") -> Conn:
     """A connection logged in as ``name`` (password on the same line)."""
     conn = Conn(factory)
-    conn.send(f"{verb} {name} pw-{name}")
+    conn.send(inline(verb, name))
     await until(lambda: f"Hello, {name}" in conn.text())
     return conn
 
@@ -144,9 +153,9 @@ async def test_register_asks_for_the_password_with_echo_off_for_telnet(
 
 
 def test_netcat_login_prompt_sends_no_telnet_bytes(factory: BlackjackFactory) -> None:
-    """A client that never spoke telnet gets a plain prompt, no IAC bytes."""
+    """A client that never spoke telnet and ends lines with LF gets a plain prompt, no IAC bytes."""
     conn = Conn(factory)
-    conn.send("login alice")
+    conn.send(b"login alice\n")
     assert conn.text().endswith("Password: ")
     assert b"\xff" not in conn.transport.value()
 
@@ -245,7 +254,7 @@ async def test_hint_gives_the_basic_strategy_move(factory: BlackjackFactory) -> 
     conn.send("bet 10")
     await until(lambda: "Your move" in conn.text())
     conn.send("hint")
-    assert "Basic strategy says: stand." in conn.text()
+    assert "Best play: stand." in conn.text()
     # 19 against a 6: standing is worth about +0.50 a chip, hitting far less.
     values = re.search(r"Expected return per chip bet: stand \+0\.(\d+), hit -0\.(\d+)", conn.text())
     assert values is not None, conn.text()
@@ -347,8 +356,9 @@ def test_a_connection_that_never_logs_in_is_closed_when_idle(storage: Any) -> No
 
 @pytest_twisted.ensureDeferred
 async def test_idle_in_the_lobby_is_closed_but_at_a_table_is_not(storage: Any) -> None:
-    """A logged-in player idle in the lobby is closed; seated and watching players stay."""
-    factory = make_factory(storage, Limits(idle_timeout=60))
+    """A logged-in player idle in the lobby is closed; seated and watching players stay
+    (until the table's own, longer, idle timeout)."""
+    factory = make_factory(storage, Limits(idle_timeout=60), Timers(idle=1800))
     lobby_idler = await logged_in(factory, "alice")
     seated = await logged_in(factory, "bob")
     seated.send("join main")
@@ -359,6 +369,46 @@ async def test_idle_in_the_lobby_is_closed_but_at_a_table_is_not(storage: Any) -
     assert not lobby_idler.transport.connected
     factory.clock.advance(600)
     assert seated.transport.connected and watcher.transport.connected
+
+
+@pytest_twisted.ensureDeferred
+async def test_idle_at_a_table_stands_up_and_closes(storage: Any) -> None:
+    """Silent for --table-idle-timeout at a table: the seat frees, the watcher goes,
+    both are told why and closed; a command in time restarts the count."""
+    factory = make_factory(storage, Limits(idle_timeout=60), Timers(idle=120))
+    seated = await logged_in(factory, "bob")
+    seated.send("join main")
+    watcher = await logged_in(factory, "carol")
+    watcher.send("watch main")
+    table = factory.lobby.table("main")
+    factory.clock.advance(100)
+    watcher.send("look")
+    factory.clock.advance(21)
+    await until(lambda: not seated.transport.connected)
+    assert "Idle at table main for 120 seconds: you are stood up" in seated.text()
+    assert "bob leaves seat 1 (idle)." in watcher.text()
+    assert table.seats == {} and watcher.transport.connected
+    factory.clock.advance(100)
+    await until(lambda: not watcher.transport.connected)
+    assert table.spectators == frozenset()
+    assert factory.clients == set()
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_idle_player_in_a_hand_is_stood_up_and_paid(storage: Any) -> None:
+    """The idle timer never costs a hand: it stands, settles as on 'leave', then the goodbye."""
+    factory = make_factory(storage, Limits(idle_timeout=0), Timers(idle=120))
+    conn = await logged_in(factory, "alice")
+    conn.send("join main")
+    conn.send("bet 10")
+    await until(lambda: "Your move" in conn.text())  # 19 against a 6
+    factory.clock.advance(121)
+    await until(lambda: not conn.transport.connected)
+    assert "You leave table main." in conn.text()
+    assert "Idle at table main for 120 seconds" in conn.text()
+    account = await wait(storage.get_account("alice"))
+    assert await wait(storage.balance(account.id)) == 1010  # dealer 16 draws 8 and busts
+    assert (await wait(storage.books())).escrow == 0
 
 
 @pytest_twisted.ensureDeferred

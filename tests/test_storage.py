@@ -1,11 +1,13 @@
-"""Tests for the money layer: SQLiteStorage behind the IStorage interface."""
+"""The storage contract: every backend behind IStorage keeps chips the same way.
+
+Each test runs once per backend (``conftest.backend``: SQLite, memory, and
+PostgreSQL where a server is reachable).  What only one backend has (SQLite's
+file, pragmas and locking) is tested in that backend's own test module.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -23,8 +25,6 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
-from blackjack.server.storage import sqlite as sqlite_module
-from blackjack.server.storage.sqlite import SCHEMA_VERSION, SQLiteStorage, open_storage
 from blackjack.server.storage import (
     Account,
     Books,
@@ -33,6 +33,7 @@ from blackjack.server.storage import (
     InsufficientFundsError,
     InvalidAmountError,
     IStorage,
+    LookAlikeNameError,
     NameTakenError,
     RoundClosedError,
     SettlementError,
@@ -79,9 +80,15 @@ async def clock() -> AsyncIterator[Clock]:
     yield Clock()
 
 
+@pytest.fixture
+def database(backend: Any) -> Any:
+    """A fresh, empty database of the backend under test."""
+    return backend.fresh()
+
+
 @pytest_twisted.async_yield_fixture()
-async def store(clock: Clock) -> AsyncIterator[SQLiteStorage]:
-    storage = SQLiteStorage(":memory:", clock=clock.seconds)
+async def store(backend: Any, database: Any, clock: Clock) -> AsyncIterator[IStorage]:
+    storage = backend.open(database, clock.seconds)
     await timed(storage.ready())
     yield storage
     await timed(storage.close())
@@ -94,7 +101,7 @@ async def new_account(
 
 
 @pytest_twisted.async_yield_fixture()
-async def pair(store: SQLiteStorage) -> AsyncIterator[tuple[Account, Account]]:
+async def pair(store: IStorage) -> AsyncIterator[tuple[Account, Account]]:
     """Alice and Bob, 100 chips each."""
     yield (await new_account(store, "Alice", 100), await new_account(store, "Bob", 100))
 
@@ -102,13 +109,13 @@ async def pair(store: SQLiteStorage) -> AsyncIterator[tuple[Account, Account]]:
 # --- accounts ----------------------------------------------------------------
 
 
-def test_sqlite_storage_provides_the_interface() -> None:
-    """SQLiteStorage satisfies the IStorage protocol the server codes against."""
-    assert issubclass(SQLiteStorage, IStorage)
+def test_the_backend_provides_the_interface(store: IStorage) -> None:
+    """Every backend satisfies the IStorage protocol the server codes against."""
+    assert isinstance(store, IStorage)
 
 
 @pytest_twisted.ensureDeferred
-async def test_create_and_get_account(store: SQLiteStorage, clock: Clock) -> None:
+async def test_create_and_get_account(store: IStorage, clock: Clock) -> None:
     """A new account keeps its display case, gets the bankroll and the clock's time."""
     clock.advance(42)
     created = await new_account(store, "Alice", 1000)
@@ -120,7 +127,7 @@ async def test_create_and_get_account(store: SQLiteStorage, clock: Clock) -> Non
 
 
 @pytest_twisted.ensureDeferred
-async def test_names_are_unique_ignoring_case(store: SQLiteStorage) -> None:
+async def test_names_are_unique_ignoring_case(store: IStorage) -> None:
     """A name differing only in case from an existing one is refused."""
     await new_account(store, "Alice")
     with pytest.raises(NameTakenError, match="'ALICE' is taken"):
@@ -129,7 +136,44 @@ async def test_names_are_unique_ignoring_case(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_password_hash_lookup(store: SQLiteStorage) -> None:
+async def test_a_look_alike_name_is_taken(store: IStorage) -> None:
+    """'aIice' (capital i) or 'a1ice' cannot be created next to 'alice', in one transaction."""
+    await new_account(store, "alice")
+    for twin in ("aIice", "a1ice", "AL_ICE"):
+        with pytest.raises(LookAlikeNameError, match="'alice', which is taken"):
+            await new_account(store, twin)
+    assert await timed(store.look_alike("A1lce")) == "alice"
+    assert await timed(store.look_alike("bob")) is None
+    assert (await timed(store.books())).issued == 1000  # no chips for the refused twins
+
+
+@pytest_twisted.ensureDeferred
+async def test_racing_look_alike_registrations_make_one_account(store: IStorage) -> None:
+    """Two look-alike names created at once: one account, one LookAlikeNameError."""
+    results = await gather(store.create_account("alice", "h", 10),
+                           store.create_account("aIice", "h", 10))
+    assert sorted(ok for ok, _ in results) == [False, True]
+    assert any(isinstance(value, LookAlikeNameError) for _, value in results)
+
+
+@pytest_twisted.ensureDeferred
+async def test_look_alike_registrations_on_two_connections_make_one_account(
+        backend: Any, database: Any) -> None:
+    """Look-alike names registered at once through two connections: still one account."""
+    one = backend.open(database, Clock().seconds)
+    two = backend.open(database, Clock().seconds)
+    try:
+        for n in range(10):
+            results = await gather(one.create_account(f"bo{n}b", "h", 10),
+                                   two.create_account(f"b0{n}B", "h", 10))
+            assert sorted(ok for ok, _ in results) == [False, True], results
+    finally:
+        await timed(one.close())
+        await timed(two.close())
+
+
+@pytest_twisted.ensureDeferred
+async def test_password_hash_lookup(store: IStorage) -> None:
     """The stored hash is found by name in any case; unknown names give None."""
     await timed(store.create_account("Alice", "scrypt$abc", 10))
     assert await timed(store.password_hash("ALICE")) == "scrypt$abc"
@@ -137,7 +181,7 @@ async def test_password_hash_lookup(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_bankroll_is_an_issue_entry(store: SQLiteStorage) -> None:
+async def test_bankroll_is_an_issue_entry(store: IStorage) -> None:
     """Creating an account issues its bankroll through the ledger."""
     account = await new_account(store, bankroll=500)
     [entry] = await timed(store.ledger(account.id))
@@ -151,7 +195,7 @@ async def test_bankroll_is_an_issue_entry(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_issue_tops_up(store: SQLiteStorage) -> None:
+async def test_issue_tops_up(store: IStorage) -> None:
     """issue() adds new chips and counts them as issued."""
     account = await new_account(store, bankroll=10)
     assert await timed(store.issue(account.id, 90)) == 100
@@ -160,16 +204,15 @@ async def test_issue_tops_up(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_balance_survives_restart(tmp_path: Path) -> None:
-    """A balance written to a file is there after closing and reopening it."""
-    path = str(tmp_path / "bank.sqlite3")
-    first = SQLiteStorage(path, clock=Clock().seconds)
+async def test_balance_survives_restart(backend: Any, database: Any) -> None:
+    """A balance written is there after closing the storage and opening it again."""
+    first = backend.open(database, Clock().seconds)
     account = await new_account(first, bankroll=1000)
     await timed(first.stake(account.id, "r1", "seat1:bet", 100))
     await timed(first.settle("r1", {account.id: 250}))
     await timed(first.close())
 
-    second = SQLiteStorage(path, clock=Clock().seconds)
+    second = backend.open(database, Clock().seconds)
     try:
         reopened = await timed(second.get_account("alice"))
         assert reopened is not None and reopened.balance == 1150
@@ -182,7 +225,7 @@ async def test_balance_survives_restart(tmp_path: Path) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_stake_moves_chips_into_escrow(store: SQLiteStorage) -> None:
+async def test_stake_moves_chips_into_escrow(store: IStorage) -> None:
     """A stake leaves the balance at once and is held in escrow."""
     account = await new_account(store, bankroll=100)
     assert await timed(store.stake(account.id, "r1", "seat1:bet", 30)) == 70
@@ -191,7 +234,7 @@ async def test_stake_moves_chips_into_escrow(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_stake_refuses_overdraft(store: SQLiteStorage) -> None:
+async def test_stake_refuses_overdraft(store: IStorage) -> None:
     """A stake above the balance fails with a clear message and debits nothing."""
     account = await new_account(store, bankroll=40)
     with pytest.raises(InsufficientFundsError) as caught:
@@ -203,7 +246,7 @@ async def test_stake_refuses_overdraft(store: SQLiteStorage) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_same_stake_twice_is_refused(
-    store: SQLiteStorage,
+    store: IStorage,
 ) -> None:
     """Staking the same (round, account, key) twice fails and debits only once."""
     account = await new_account(store, bankroll=100)
@@ -216,7 +259,7 @@ async def test_same_stake_twice_is_refused(
 
 
 @pytest_twisted.ensureDeferred
-async def test_racing_stakes_never_overdraw(store: SQLiteStorage) -> None:
+async def test_racing_stakes_never_overdraw(store: IStorage) -> None:
     """Two sessions staking the whole balance at once: one wins, none overdraws."""
     account = await new_account(store, bankroll=50)
     results = await gather(
@@ -231,12 +274,11 @@ async def test_racing_stakes_never_overdraw(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_two_connections_racing_on_one_file(tmp_path: Path) -> None:
-    """Two storages (as two server processes) on one file never overdraw or lock up."""
-    path = str(tmp_path / "shared.sqlite3")
-    one = SQLiteStorage(path, clock=Clock().seconds)
+async def test_two_connections_racing_on_one_database(backend: Any, database: Any) -> None:
+    """Two storages (as two server processes) on one database never overdraw or lock up."""
+    one = backend.open(database, Clock().seconds)
     account = await new_account(one, bankroll=100)
-    two = SQLiteStorage(path, clock=Clock().seconds)
+    two = backend.open(database, Clock().seconds)
     try:
         results = await gather(
             *(
@@ -256,49 +298,7 @@ async def test_two_connections_racing_on_one_file(tmp_path: Path) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_write_takes_the_lock_before_reading(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A stake holds the write lock from its first read (BEGIN IMMEDIATE), so no
-    other connection can write between its check and its debit."""
-    from twisted.internet.threads import deferToThread
-
-    path = tmp_path / "lock.sqlite3"
-    storage = SQLiteStorage(str(path), clock=Clock().seconds)
-    account = await new_account(storage, bankroll=100)
-    inside, release = threading.Event(), threading.Event()
-    round_state = sqlite_module._round_state
-
-    def pause_after_reading(txn: Any, round_id: str) -> str | None:
-        state = round_state(txn, round_id)
-        inside.set()
-        release.wait(TIMEOUT)
-        return state
-
-    def try_to_write() -> str:
-        other = sqlite3.connect(path, timeout=0.05, isolation_level=None)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            return "got the write lock"
-        except sqlite3.OperationalError as e:
-            return str(e)
-        finally:
-            other.close()
-
-    monkeypatch.setattr(sqlite_module, "_round_state", pause_after_reading)
-    try:
-        staking = storage.stake(account.id, "r1", "seat1:bet", 10)
-        assert await timed(deferToThread(inside.wait, TIMEOUT))
-        assert await timed(deferToThread(try_to_write)) == "database is locked"
-    finally:
-        release.set()
-    assert await timed(staking) == 90
-    await timed(storage.close())
-
-
-@pytest_twisted.ensureDeferred
-async def test_unknown_account_cannot_stake(store: SQLiteStorage) -> None:
+async def test_unknown_account_cannot_stake(store: IStorage) -> None:
     """Staking or asking the balance of a missing account is an UnknownAccountError."""
     with pytest.raises(UnknownAccountError, match="no such account: 99"):
         await timed(store.stake(99, "r1", "seat1:bet", 10))
@@ -308,7 +308,7 @@ async def test_unknown_account_cannot_stake(store: SQLiteStorage) -> None:
 
 @pytest.mark.parametrize("amount", [0, -5, 1.5, True, "10", None])
 @pytest_twisted.ensureDeferred
-async def test_bad_amounts_fail_the_deferred(store: SQLiteStorage, amount: Any) -> None:
+async def test_bad_amounts_fail_the_deferred(store: IStorage, amount: Any) -> None:
     """Amounts that are not positive ints fail the returned Deferred, never raise."""
     account = await new_account(store, bankroll=100)
     d = store.stake(account.id, "r1", "seat1:bet", amount)
@@ -323,7 +323,7 @@ async def test_bad_amounts_fail_the_deferred(store: SQLiteStorage, amount: Any) 
 
 @pytest_twisted.ensureDeferred
 async def test_settle_pays_once(
-    store: SQLiteStorage, pair: tuple[Account, Account]
+    store: IStorage, pair: tuple[Account, Account]
 ) -> None:
     """A second settle of the same round changes nothing and returns the balances."""
     alice, bob = pair
@@ -343,7 +343,7 @@ async def test_settle_pays_once(
 
 
 @pytest_twisted.ensureDeferred
-async def test_racing_settlements_pay_once(store: SQLiteStorage) -> None:
+async def test_racing_settlements_pay_once(store: IStorage) -> None:
     """Two settlements of one round fired together pay the round once."""
     account = await new_account(store, bankroll=100)
     await timed(store.stake(account.id, "r1", "seat1:bet", 10))
@@ -355,7 +355,7 @@ async def test_racing_settlements_pay_once(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_settle_keeps_house_result(store: SQLiteStorage) -> None:
+async def test_settle_keeps_house_result(store: IStorage) -> None:
     """Chips lost to the house show as a positive house_net and the books balance."""
     account = await new_account(store, bankroll=100)
     await timed(store.stake(account.id, "r1", "seat1:bet", 40))
@@ -367,7 +367,7 @@ async def test_settle_keeps_house_result(store: SQLiteStorage) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_settle_refuses_payouts_that_do_not_match_stakes(
-    store: SQLiteStorage,
+    store: IStorage,
     pair: tuple[Account, Account],
 ) -> None:
     """Paying an account that did not stake, or missing one that did, does nothing."""
@@ -382,35 +382,7 @@ async def test_settle_refuses_payouts_that_do_not_match_stakes(
 
 
 @pytest_twisted.ensureDeferred
-async def test_settle_is_one_transaction(
-    store: SQLiteStorage, pair: tuple[Account, Account], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A failure half-way through a settlement rolls back every credit before it."""
-    alice, bob = pair
-    await timed(store.stake(alice.id, "r1", "seat1:bet", 20))
-    await timed(store.stake(bob.id, "r1", "seat2:bet", 20))
-    journal = sqlite_module._journal
-
-    def fail_on_bob(txn: Any, account_id: int, *args: Any) -> None:
-        if account_id == bob.id:
-            raise sqlite3.OperationalError("disk I/O error")
-        journal(txn, account_id, *args)
-
-    monkeypatch.setattr(sqlite_module, "_journal", fail_on_bob)
-    with pytest.raises(DatabaseError, match="disk I/O error"):
-        await timed(store.settle("r1", {alice.id: 40, bob.id: 40}))
-    monkeypatch.undo()
-    assert await timed(store.balance(alice.id)) == 80
-    assert await timed(store.books()) == Books(200, 160, 40, 0)
-    assert await timed(store.history(alice.id)) == []
-    assert await timed(store.settle("r1", {alice.id: 40, bob.id: 0})) == {
-        alice.id: 120,
-        bob.id: 80,
-    }
-
-
-@pytest_twisted.ensureDeferred
-async def test_closed_round_takes_no_stakes(store: SQLiteStorage) -> None:
+async def test_closed_round_takes_no_stakes(store: IStorage) -> None:
     """Once a round is settled a late stake into it is refused."""
     account = await new_account(store, bankroll=100)
     await timed(store.stake(account.id, "r1", "seat1:bet", 10))
@@ -421,7 +393,7 @@ async def test_closed_round_takes_no_stakes(store: SQLiteStorage) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_settling_an_empty_round_closes_it(store: SQLiteStorage) -> None:
+async def test_settling_an_empty_round_closes_it(store: IStorage) -> None:
     """A round settled with no stakes returns nothing and refuses later stakes."""
     account = await new_account(store, bankroll=100)
     assert await timed(store.settle("r1", {})) == {}
@@ -431,7 +403,7 @@ async def test_settling_an_empty_round_closes_it(store: SQLiteStorage) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_refund_returns_every_stake_once(
-    store: SQLiteStorage, pair: tuple[Account, Account]
+    store: IStorage, pair: tuple[Account, Account]
 ) -> None:
     """refund() returns all escrow of a round, is idempotent and blocks settlement."""
     alice, bob = pair
@@ -452,7 +424,7 @@ async def test_refund_returns_every_stake_once(
 
 
 @pytest_twisted.ensureDeferred
-async def test_refund_after_settle_changes_nothing(store: SQLiteStorage) -> None:
+async def test_refund_after_settle_changes_nothing(store: IStorage) -> None:
     """A refund of an already settled round does not pay the stakes back again."""
     account = await new_account(store, bankroll=100)
     await timed(store.stake(account.id, "r1", "seat1:bet", 10))
@@ -461,10 +433,9 @@ async def test_refund_after_settle_changes_nothing(store: SQLiteStorage) -> None
 
 
 @pytest_twisted.ensureDeferred
-async def test_recover_refunds_stakes_left_by_a_crash(tmp_path: Path) -> None:
+async def test_recover_refunds_stakes_left_by_a_crash(backend: Any, database: Any) -> None:
     """Stakes still in escrow when the server died are refunded once at start-up."""
-    path = str(tmp_path / "crash.sqlite3")
-    before = SQLiteStorage(path, clock=Clock().seconds)
+    before = backend.open(database, Clock().seconds)
     alice = await new_account(before, "Alice", 100)
     bob = await new_account(before, "Bob", 100)
     await timed(before.stake(alice.id, "r1", "seat1:bet", 30))
@@ -474,7 +445,7 @@ async def test_recover_refunds_stakes_left_by_a_crash(tmp_path: Path) -> None:
     await timed(before.stake(alice.id, "r2", "seat5:bet", 5))
     await timed(before.close())  # the "crash": r1 and r2 never settle
 
-    after = SQLiteStorage(path, clock=Clock().seconds)
+    after = backend.open(database, Clock().seconds)
     try:
         refunded = await timed(after.recover())
         assert sorted(refunded) == [
@@ -493,7 +464,7 @@ async def test_recover_refunds_stakes_left_by_a_crash(tmp_path: Path) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_recover_logs_each_refund(store: SQLiteStorage) -> None:
+async def test_recover_logs_each_refund(store: IStorage) -> None:
     """Every stake refunded at start-up is logged with round, account and amount."""
     from twisted.logger import globalLogPublisher
 
@@ -515,7 +486,7 @@ async def test_recover_logs_each_refund(store: SQLiteStorage) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_ledger_records_every_movement(
-    store: SQLiteStorage, clock: Clock
+    store: IStorage, clock: Clock
 ) -> None:
     """The ledger lists movements newest first; their amounts add up to the balance."""
     account = await new_account(store, bankroll=100)
@@ -537,7 +508,7 @@ async def test_ledger_records_every_movement(
 
 
 @pytest_twisted.ensureDeferred
-async def test_history_stores_each_accounts_round(store: SQLiteStorage) -> None:
+async def test_history_stores_each_accounts_round(store: IStorage) -> None:
     """Each settled round is in the history with stake, payout and table record."""
     account = await new_account(store, bankroll=100)
     for number, payout in [(1, 0), (2, 25)]:
@@ -558,100 +529,24 @@ async def test_history_stores_each_accounts_round(store: SQLiteStorage) -> None:
 # --- opening and closing -----------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "url, expected",
-    [
-        ("bank.db", "bank.db"),
-        ("sqlite:///bank.db", "bank.db"),
-        ("sqlite:///:memory:", ":memory:"),
-        ("sqlite://", ":memory:"),
-    ],
-)
 @pytest_twisted.ensureDeferred
-async def test_open_storage_accepts_paths_and_sqlite_urls(
-    url: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """open_storage() maps a path or sqlite:// URL to an SQLite file."""
-    monkeypatch.chdir(tmp_path)
-    storage = open_storage(url, clock=Clock().seconds)
-    try:
-        assert isinstance(storage, SQLiteStorage) and storage.path == expected
-        await timed(storage.ready())
-    finally:
-        await timed(storage.close())
-
-
-def test_open_storage_refuses_other_databases() -> None:
-    """A URL for a backend that does not exist yet gets a clear error."""
-    with pytest.raises(ValueError, match="unsupported database 'postgresql'"):
-        open_storage("postgresql://localhost/blackjack")
-
-
-def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
-    """A database path in a directory that does not exist fails at once."""
-    with pytest.raises(DatabaseError, match="does not exist"):
-        SQLiteStorage(str(tmp_path / "nope" / "bank.sqlite3"))
-
-
-@pytest_twisted.ensureDeferred
-async def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    """A database written by a newer server version is not touched."""
-    path = tmp_path / "future.sqlite3"
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        connection.execute(
-            "INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION + 1,)
-        )
-    connection.close()
-    storage = SQLiteStorage(str(path), clock=Clock().seconds)
-    try:
-        with pytest.raises(DatabaseError, match="schema version"):
-            await timed(storage.ready())
-        with pytest.raises(DatabaseError, match="schema version"):
-            await timed(storage.get_account("alice"))
-    finally:
-        await timed(storage.close())
-
-
-@pytest_twisted.ensureDeferred
-async def test_schema_and_pragmas_on_a_new_file(tmp_path: Path) -> None:
-    """A new file gets the schema version, WAL journal and integer-only money."""
-    path = tmp_path / "new.sqlite3"
-    storage = SQLiteStorage(str(path), clock=Clock().seconds)
-    await timed(storage.ready())
-    await timed(storage.close())
-    with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT version FROM schema_version").fetchall() == [
-            (SCHEMA_VERSION,)
-        ]
-        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        with pytest.raises(sqlite3.IntegrityError):
-            connection.execute(
-                "INSERT INTO accounts (name, name_key, password_hash, balance, created)"
-                " VALUES ('x', 'x', 'h', 1.5, 0)"
-            )
-    connection.close()
-
-
-@pytest_twisted.ensureDeferred
-async def test_close_waits_for_queued_work(tmp_path: Path) -> None:
+async def test_close_waits_for_queued_work(backend: Any, database: Any) -> None:
     """Work queued before close() still commits; close fires after it."""
-    path = str(tmp_path / "close.sqlite3")
-    storage = SQLiteStorage(path, clock=Clock().seconds)
+    storage = backend.open(database, Clock().seconds)
     account = await new_account(storage, bankroll=100)
     staking = storage.stake(account.id, "r1", "seat1:bet", 10)
     await timed(storage.close())
     assert staking.called
     assert await timed(staking) == 90
-    reopened = SQLiteStorage(path, clock=Clock().seconds)
+    reopened = backend.open(database, Clock().seconds)
     assert await timed(reopened.balance(account.id)) == 90
     await timed(reopened.close())
 
 
 @pytest_twisted.ensureDeferred
-async def test_calls_after_close_fail(clock: Clock) -> None:
+async def test_calls_after_close_fail(backend: Any, database: Any, clock: Clock) -> None:
     """A closed storage answers every call with a DatabaseError."""
-    storage = SQLiteStorage(":memory:", clock=clock.seconds)
+    storage = backend.open(database, clock.seconds)
     await timed(storage.close())
     with pytest.raises(DatabaseError, match="closed"):
         await timed(storage.get_account("alice"))
@@ -663,9 +558,12 @@ async def test_calls_after_close_fail(clock: Clock) -> None:
 class BankMachine(RuleBasedStateMachine):
     """Random stakes, settlements and refunds against a model of every balance."""
 
+    backend: Any
+    """The backend under test, set by the test before the machine runs."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.storage = call(SQLiteStorage, ":memory:", clock=Clock().seconds)
+        self.storage = call(self.backend.open, self.backend.fresh(), Clock().seconds)
         self.model: dict[int, int] = {}
         self.round = 0
         self.staked: dict[int, int] = {}  # account -> chips staked this round
@@ -743,13 +641,15 @@ class BankMachine(RuleBasedStateMachine):
 
 
 @pytest_twisted.ensureDeferred
-async def test_books_always_balance() -> None:
+async def test_books_always_balance(backend: Any) -> None:
     """Whatever the stakes, settlements and refunds, no chip appears or vanishes."""
     from twisted.internet import reactor
     from twisted.internet.threads import deferToThread
 
+    BankMachine.backend = backend
     machine_settings = settings(
-        max_examples=100,
+        # A PostgreSQL example costs a schema of its own: fewer of them.
+        max_examples=30 if backend.name == "postgresql" else 100,
         stateful_step_count=50,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
@@ -757,3 +657,91 @@ async def test_books_always_balance() -> None:
     await deferToThread(
         run_state_machine_as_test, BankMachine, settings=machine_settings
     ).addTimeout(120, reactor)
+
+
+# --- recovery table by table -------------------------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_recover_one_table_leaves_the_others(store: IStorage) -> None:
+    """recover(table) refunds only the open rounds whose id names that table."""
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "main-aa", "seat1:bet", 10))
+    await timed(store.stake(account.id, "high-rollers-bb", "seat1:bet", 20))
+    await timed(store.stake(account.id, "main-cc", "seat1:bet", 5))
+    await timed(store.settle("main-cc", {account.id: 10}))
+    assert await timed(store.recover("main")) == [("main-aa", account.id, 10)]
+    assert await timed(store.recover("main")) == []
+    assert await timed(store.recover("high")) == []
+    assert await timed(store.recover("high-rollers")) == [("high-rollers-bb", account.id, 20)]
+    assert await timed(store.books()) == Books(100, 105, 0, -5)
+
+
+@pytest_twisted.ensureDeferred
+async def test_recover_everything_includes_rounds_of_no_table(store: IStorage) -> None:
+    """recover() with no table refunds every open round, even one whose id names none."""
+    account = await new_account(store, bankroll=100)
+    await timed(store.stake(account.id, "r1", "seat1:bet", 10))
+    await timed(store.stake(account.id, "main-aa", "seat1:bet", 20))
+    assert await timed(store.recover("main")) == [("main-aa", account.id, 20)]
+    assert await timed(store.recover()) == [("r1", account.id, 10)]
+
+
+@pytest.mark.parametrize("table", ["", 5, None])
+@pytest_twisted.ensureDeferred
+async def test_recover_refuses_a_bad_table_name(store: IStorage, table: Any) -> None:
+    """An empty or non-string table name fails the Deferred; None means every table."""
+    d = store.recover(table)
+    if table is None:
+        assert await timed(d) == []
+    else:
+        with pytest.raises((ValueError, TypeError)):
+            await timed(d)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stake_racing_a_settlement_on_another_connection(backend: Any,
+                                                                 database: Any) -> None:
+    """A stake sent on one connection while another settles the round is either settled
+    with it or refused as late; never left held in a closed round."""
+    one = backend.open(database, Clock().seconds)
+    two = backend.open(database, Clock().seconds)
+    try:
+        account = await new_account(one, bankroll=10_000)
+        for n in range(30):
+            round_id = f"main-{n}"
+            await timed(one.stake(account.id, round_id, "seat1:bet", 10))
+            results = await gather(two.stake(account.id, round_id, "seat1:double", 10),
+                                   one.settle(round_id, {account.id: 0}))
+            late, settled = results
+            assert settled[0] or isinstance(settled[1], SettlementError), results
+            assert late[0] or isinstance(late[1], RoundClosedError), results
+            await timed(one.refund(round_id))  # whatever the settlement did not take
+        report = await timed(one.audit())
+        assert report.balanced and not report.closed_rounds_holding, report.discrepancies
+        assert report.books.escrow == 0
+    finally:
+        await timed(one.close())
+        await timed(two.close())
+
+
+@pytest_twisted.ensureDeferred
+async def test_one_stake_sent_on_two_connections_into_a_new_round(backend: Any,
+                                                                  database: Any) -> None:
+    """The same stake sent twice at once, on two connections, into a round neither has
+    opened yet: it is taken once, the other is a DuplicateStakeError, the books balance."""
+    one = backend.open(database, Clock().seconds)
+    two = backend.open(database, Clock().seconds)
+    try:
+        account = await new_account(one, bankroll=1000)
+        for n in range(20):
+            results = await gather(one.stake(account.id, f"main-{n}", "seat1:bet", 10),
+                                   two.stake(account.id, f"main-{n}", "seat1:bet", 10))
+            assert sorted(ok for ok, _ in results) == [False, True], results
+            assert any(isinstance(v, DuplicateStakeError) for _, v in results), results
+        assert await timed(one.balance(account.id)) == 800
+        report = await timed(one.audit())
+        assert report.balanced and report.books.escrow == 200, report.discrepancies
+    finally:
+        await timed(one.close())
+        await timed(two.close())

@@ -242,17 +242,19 @@ async def test_leaving_in_the_betting_window_returns_the_bet(storage: Any) -> No
 
 @pytest_twisted.ensureDeferred
 async def test_a_lone_withdrawn_bet_is_refunded(storage: Any) -> None:
-    """If the only bet is withdrawn and the window closes, the round is refunded."""
+    """If the only bet is withdrawn and the window closes, the round is refunded
+    (and bob, still seated, gets a fresh window: seated players see windows pass)."""
     table, clock = make_table(storage, "TS 6H 9C TD")
     alice = await make_player(storage, "alice")
     bob = await make_player(storage, "bob")
     table.sit(alice)
     table.sit(bob)
     await wait(table.bet(alice, 10))
+    first = table.round_id
     await wait(table.leave(alice))
     clock.advance(20)
     await wait(table.idle())
-    assert table.phase is TablePhase.IDLE
+    assert table.phase is TablePhase.BETTING and table.round_id != first
     assert await balance(storage, alice) == 1000
 
 
@@ -572,3 +574,157 @@ async def test_a_refusal_that_closes_the_window_is_told_after_the_round_it_deals
     error, seen_by_then = await wait(told)
     assert isinstance(error, TableError)
     assert {"event": "balance", "balance": 1015} in events(bea).events[:seen_by_then]  # paid
+
+
+# --- seats are for playing: missed betting windows ------------------------------------
+
+
+def silent_table(storage: Any, missed_rounds: int = 3) -> tuple[Table, Clock]:
+    """A table whose seated players may let ``missed_rounds`` windows pass."""
+    clock = Clock()
+    timers = Timers(bet=20, turn=30, insurance=15, grace=60, missed_rounds=missed_rounds)
+    return Table("main", Rules(decks=1), storage, clock, timers,
+                 shoe=StackedShoe("TS 6H 9C TD 8S")), clock
+
+
+async def windows(table: Table, clock: Clock, count: int) -> None:
+    """Let ``count`` betting windows run out, one at a time (each opens the next)."""
+    for _ in range(count):
+        clock.advance(table.timers.bet)
+        await wait(table.idle())
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_player_who_never_bets_is_stood_up_after_missed_rounds(storage: Any) -> None:
+    """Three windows without a bet: warned after the second, stood up after the third,
+    chips untouched, everyone told why."""
+    table, clock = silent_table(storage)
+    alice = await make_player(storage, "alice")
+    bob = await make_player(storage, "bob")
+    table.sit(alice)
+    table.watch(bob)
+    for window in range(2):
+        clock.advance(20)
+        await wait(table.idle())
+        assert table.seats == {1: alice} and table.phase is TablePhase.BETTING
+    assert "if the next one closes without your bet" in events(alice).last("info")["message"]
+    clock.advance(20)
+    await wait(table.idle())
+    assert table.seats == {} and alice.table is None
+    assert events(bob).last("left") == {"event": "left", "table": "main", "seat": 1,
+                                        "player": "alice", "reason": "missed rounds"}
+    assert "did not bet for 3 betting windows" in events(alice).last("info")["message"]
+    assert table.phase is TablePhase.IDLE
+    assert await balance(storage, alice) == 1000
+    await books_balance(storage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_bet_starts_the_count_again(storage: Any) -> None:
+    """Two windows missed, a round played, two more missed: still seated."""
+    table, clock = silent_table(storage)
+    alice = await make_player(storage, "alice")
+    table.sit(alice)
+    await windows(table, clock, 2)
+    await wait(table.bet(alice, 10))
+    await wait(table.act(alice, Action.STAND))
+    assert table.phase is TablePhase.BETTING
+    await windows(table, clock, 2)
+    assert table.seats == {1: alice}
+    await windows(table, clock, 1)
+    assert table.seats == {}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_window_counts_only_for_those_seated_for_half_of_it(storage: Any) -> None:
+    """Sitting down with seconds left in a window does not count that window as missed."""
+    table, clock = silent_table(storage, missed_rounds=1)
+    alice = await make_player(storage, "alice")
+    bob = await make_player(storage, "bob")
+    carol = await make_player(storage, "carol")
+    table.sit(bob)
+    clock.advance(10)
+    table.sit(carol)  # half the window left: it counts
+    clock.advance(1)
+    table.sit(alice)
+    clock.advance(9)  # the first window closes
+    await wait(table.idle())
+    assert table.seats == {3: alice}
+    await windows(table, clock, 1)
+    assert table.seats == {}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_dropped_player_is_left_to_the_grace_timer(storage: Any) -> None:
+    """Windows missed while disconnected are not counted; the grace period decides."""
+    table, clock = silent_table(storage, missed_rounds=1)
+    alice = await make_player(storage, "alice")
+    bob = await make_player(storage, "bob")
+    carol = await make_player(storage, "carol")
+    table.sit(alice)
+    table.sit(bob)
+    table.watch(carol)
+    alice.client = None
+    table.player_disconnected(alice)
+    await windows(table, clock, 1)
+    assert table.seats == {1: alice}
+    clock.advance(40)
+    await wait(table.idle())
+    left = [e for e in events(carol).events if e["event"] == "left"]
+    assert [(e["player"], e["reason"]) for e in left] == [("bob", "missed rounds"),
+                                                         ("alice", "timed out")]
+
+
+@pytest_twisted.ensureDeferred
+async def test_coming_back_to_a_quiet_table_opens_a_window(storage: Any) -> None:
+    """A player back at a table that went idle while they were away sees windows again,
+    so the count of missed ones can free the seat."""
+    table, clock = silent_table(storage, missed_rounds=1)
+    alice = await make_player(storage, "alice")
+    table.sit(alice)
+    alice.client = None
+    table.player_disconnected(alice)
+    await windows(table, clock, 1)
+    assert table.phase is TablePhase.IDLE
+    alice.client = FakeClient()
+    table.player_reconnected(alice)
+    assert table.phase is TablePhase.BETTING
+    await windows(table, clock, 1)
+    assert table.seats == {}
+
+
+@pytest_twisted.ensureDeferred
+async def test_missed_rounds_zero_lets_a_silent_player_keep_the_seat(storage: Any) -> None:
+    """With the rule off, a window with no bets leaves the table idle, as before."""
+    table, clock = silent_table(storage, missed_rounds=0)
+    alice = await make_player(storage, "alice")
+    table.sit(alice)
+    await windows(table, clock, 10)
+    assert table.seats == {1: alice} and table.phase is TablePhase.IDLE
+
+
+@pytest_twisted.ensureDeferred
+async def test_seven_silent_players_free_a_full_table(storage: Any) -> None:
+    """A table filled by seven players who never bet is empty after three windows."""
+    table, clock = silent_table(storage)
+    sitters = [await make_player(storage, f"quiet{n}") for n in range(7)]
+    for player in sitters:
+        table.sit(player)
+    newcomer = await make_player(storage, "newcomer")
+    with pytest.raises(TableError, match="table main is full"):
+        table.sit(newcomer)
+    await windows(table, clock, 2)
+    with pytest.raises(TableError, match="table main is full"):
+        table.sit(newcomer)
+    await windows(table, clock, 1)
+    assert table.seats == {}
+    assert table.sit(newcomer) == 1
+    for player in sitters:
+        assert await balance(storage, player) == 1000
+
+
+def test_timers_refuse_nonsense() -> None:
+    """Negative missed rounds or idle time, or a window of no time, cannot be built."""
+    for bad in ({"missed_rounds": -1}, {"idle": -5.0}, {"bet": 0.0}):
+        with pytest.raises(ValueError):
+            Timers(**bad)  # type: ignore[arg-type]

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from twisted.conch.telnet import ECHO, IAC, WILL, WONT
+from twisted.conch.telnet import DO, DONT, ECHO, IAC, NOP, SB, SE, WILL, WONT
+from twisted.internet.abstract import FileDescriptor
+from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransportWithDisconnection
 
@@ -26,10 +28,10 @@ class Recorder(LineWire):
         self.lines.append(text)
 
 
-def connect(limits: Limits | None = None, clock: Any = None,
+def connect(limits: Limits | None = None, clock: Any = None, cls: type[Recorder] = Recorder,
             ) -> tuple[TelnetWire, Recorder, StringTransportWithDisconnection]:
-    """A Recorder behind a TelnetWire on a string transport."""
-    wire = TelnetWire(Recorder, limits, clock)
+    """A Recorder (or ``cls``) behind a TelnetWire on a string transport."""
+    wire = TelnetWire(cls, limits, clock)
     transport = StringTransportWithDisconnection()
     transport.protocol = wire
     wire.makeConnection(transport)
@@ -101,12 +103,51 @@ def test_blank_lines_are_ignored() -> None:
     assert feed(b"\r\n  \n\r\0hit\n")[0] == ["hit"]
 
 
-def test_an_over_long_line_is_explained_then_dropped() -> None:
-    """A line over MAX_LENGTH gets a message, then the connection closes."""
-    lines, transport = feed(b"x" * 2000)
-    assert b"Line too long" in transport.value()
+def test_an_over_long_line_is_refused_saying_the_limit_and_the_connection_kept() -> None:
+    """A line over MAX_LENGTH gets one message naming the limit; the rest of it is skipped."""
+    lines, transport = feed(b"bet " + b"9" * 5000, b"9" * 3000 + b"\nhit\n")
+    assert transport.value() == b"! line too long: at most 1024 bytes a line; it was ignored\r\n"
+    assert transport.connected
+    assert lines == ["hit"]
+
+
+def test_an_over_long_line_in_one_packet_with_good_ones_loses_only_itself() -> None:
+    """The lines before and after an over-long one in the same packet are handled."""
+    lines, transport = feed(b"one\n" + b"x" * 2000 + b"\ntwo\n")
+    assert lines == ["one", "two"]
+    assert transport.value().count(b"line too long") == 1
+
+
+def test_memory_holds_no_more_than_one_line_of_an_endless_line() -> None:
+    """While an over-long line is skipped, nothing of it is kept."""
+    wire, recorder, transport = connect()
+    for _ in range(40):
+        wire.dataReceived(b"x" * 1000)
+        assert len(recorder._buffer) <= 1024
+    assert transport.connected
+
+
+def test_over_long_input_far_past_the_limit_closes() -> None:
+    """64 times the limit of over-long input with no good line between is a stream: closed."""
+    wire, recorder, transport = connect(Limits(max_line=100, rate=0))
+    for _ in range(60):
+        wire.dataReceived(b"x" * 101 + b"\n")
+    wire.dataReceived(b"ok\n")  # a good line resets the count
+    for _ in range(63):
+        wire.dataReceived(b"x" * 101 + b"\n")
+    assert transport.connected
+    wire.dataReceived(b"x" * 200)
+    assert b"Lines far over the limit of 100 bytes; goodbye." in transport.value()
     assert not transport.connected
-    assert lines == []
+    assert recorder.lines == ["ok"]
+
+
+def test_over_long_lines_count_against_the_command_rate() -> None:
+    """Over-long lines are commands for the rate: past the burst they are not answered."""
+    wire, recorder, transport = connect(Limits(max_line=10, rate=1, burst=3), Clock())
+    wire.dataReceived(b"".join(b"x" * 20 + b"\n" for _ in range(10)))
+    assert transport.value().count(b"line too long") == 3
+    assert transport.value().count(b"slow down") == 1
 
 
 def test_output_lines_end_with_crlf() -> None:
@@ -119,9 +160,12 @@ def test_output_lines_end_with_crlf() -> None:
 def test_password_echo_is_turned_off_only_for_telnet_clients() -> None:
     """WILL ECHO goes to a client that spoke telnet, and nothing to a netcat user."""
     wire, recorder, transport = connect()
+    wire.dataReceived(b"login alice\n")  # netcat: LF
     recorder.hideInput()
+    wire.dataReceived(b"secret\n")
     recorder.showInput()
     assert b"\xff" not in transport.value()
+    assert recorder.lines == ["login alice", "secret"]
 
     wire, recorder, transport = connect()
     wire.dataReceived(b"\xff\xfb\x18")  # WILL TERMINAL-TYPE: a telnet client
@@ -130,9 +174,47 @@ def test_password_echo_is_turned_off_only_for_telnet_clients() -> None:
     assert transport.value() == IAC + WILL + ECHO
     wire.dataReceived(b"\xff\xfd\x01secret\r\n")  # DO ECHO, then the password
     assert recorder.lines == ["secret"]
+    assert transport.value() == IAC + WILL + ECHO + b"\r\n"  # the Enter it did not echo
     transport.clear()
     recorder.showInput()
-    assert transport.value() == IAC + WONT + ECHO + b"\r\n"
+    assert transport.value() == IAC + WONT + ECHO
+
+
+@pytest.mark.parametrize("ending", [b"\r\n", b"\r\0", b"\r", b"\r\n"[:1] + b"|\n"])
+def test_a_client_ending_lines_the_telnet_way_is_asked_not_to_echo(ending: bytes) -> None:
+    """CR LF or CR NUL (even split across packets) mark a telnet client; a bare CR does not."""
+    wire, recorder, transport = connect()
+    first, _, second = (b"login alice" + ending).partition(b"|")
+    wire.dataReceived(first)
+    if second:
+        wire.dataReceived(second)
+    recorder.hideInput()
+    telnet = ending != b"\r"
+    assert (IAC + WILL + ECHO in transport.value()) is telnet
+    assert wire.crlf_line_ends is telnet
+    assert recorder.lines[0] == "login alice"
+
+
+def test_a_json_reader_is_sent_no_telnet_bytes_on_a_guess() -> None:
+    """With guess=False only a client that negotiated gets WILL ECHO, whatever its line ends."""
+    wire, recorder, transport = connect()
+    wire.dataReceived(b"json on\r\n")
+    recorder.hideInput(guess=False)
+    recorder.showInput()
+    assert b"\xff" not in transport.value()
+
+
+def test_echo_stays_off_from_one_password_prompt_to_the_next() -> None:
+    """Hiding input twice in a row sends one WILL ECHO and no WONT ECHO between."""
+    wire, recorder, transport = connect()
+    wire.dataReceived(b"register alice\r\n")
+    recorder.hideInput()
+    wire.dataReceived(b"\xff\xfd\x01first-pw\r\n")
+    recorder.hideInput()
+    wire.dataReceived(b"first-pw\r\n")
+    assert transport.value() == IAC + WILL + ECHO + b"\r\n\r\n"
+    recorder.showInput()
+    assert transport.value().endswith(IAC + WONT + ECHO)
 
 
 def test_an_unanswered_echo_request_is_harmless() -> None:
@@ -162,14 +244,75 @@ def test_no_byte_sequence_breaks_the_wire(chunks: list[bytes]) -> None:
         assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in line)
 
 
+class Quitter(Recorder):
+    """A Recorder that hangs up on ``quit``."""
+
+    def textReceived(self, text: str) -> None:
+        super().textReceived(text)
+        if text == "quit":
+            self.close("Goodbye!")
+
+
 def test_lines_after_a_hangup_in_the_same_packet_are_not_handled() -> None:
     """Once the connection is closing, the rest of the packet is ignored."""
-    wire, recorder, transport = connect()
+    wire, recorder, transport = connect(cls=Quitter)
     transport.loseConnection = lambda: setattr(transport, "disconnecting", True)  # type: ignore
-    wire.dataReceived(b"one\n" + b"x" * 2000 + b"\ntwo\n")
+    wire.dataReceived(b"one\nquit\ntwo\n")
     wire.dataReceived(b"three\n")
-    assert recorder.lines == ["one"]
-    assert transport.value().count(b"Line too long") == 1
+    assert recorder.lines == ["one", "quit"]
+    assert transport.value().count(b"Goodbye!") == 1
+
+
+def test_text_and_telnet_commands_mixed_in_packets_make_the_same_lines() -> None:
+    """Commands in the middle of a word, or of a CR LF, are taken out and the text kept."""
+    assert feed(b"wh\xff\xf1o\r\n\xff\xfb\x18hit\r", b"\xff\xf1\n\xff", b"\xf1stand\n")[0] == \
+        ["who", "hit", "stand"]
+
+
+def test_a_flood_of_telnet_commands_is_closed_past_the_budget() -> None:
+    """Past ``telnet_commands``, the connection is told why and closed; no more are parsed."""
+    wire, recorder, transport = connect(Limits(telnet_commands=50), Clock())
+    parsed: list[bytes] = []
+    handle = wire.commandReceived
+    wire.commandReceived = lambda c, a: (parsed.append(c), handle(c, a))  # type: ignore
+    wire.dataReceived(b"hi\n" + IAC + NOP + b"there\n")
+    wire.dataReceived((IAC + NOP) * 20000 + b"hit\n")
+    assert len(parsed) == 50
+    assert b"Too many telnet commands (at most 50 an hour); goodbye." in transport.value()
+    assert not transport.connected
+    assert recorder.lines == ["hi", "there"]
+
+
+def test_the_telnet_budget_refills_over_the_hour() -> None:
+    """The budget is spent at once if need be, and comes back at its size an hour."""
+    clock = Clock()
+    wire, recorder, transport = connect(Limits(telnet_commands=10), clock)
+    wire.dataReceived((IAC + NOP) * 10)
+    clock.advance(1800)
+    wire.dataReceived((IAC + WILL + b"\x18") * 5)
+    assert transport.connected
+    wire.dataReceived(IAC + NOP)
+    assert not transport.connected
+
+
+def test_a_subnegotiation_costs_one_more_per_64_bytes() -> None:
+    """A 4 KB subnegotiation spends 64 of the budget, however it is cut into packets."""
+    wire, recorder, transport = connect(Limits(telnet_commands=100), Clock())
+    sb = IAC + SB + b"\x18" + b"A" * 4000 + IAC + SE
+    wire.dataReceived(sb[:2000])
+    wire.dataReceived(sb[2000:] + b"hit\n")
+    assert transport.connected and recorder.lines == ["hit"]
+    wire.dataReceived(sb)
+    assert b"Too many telnet commands" in transport.value()
+
+
+def test_naming_every_option_leaves_no_option_state_behind() -> None:
+    """Refused option offers and requests keep no per-option state, so 256 options cost nothing."""
+    wire, recorder, transport = connect(Limits(telnet_commands=10000), Clock())
+    wire.dataReceived(b"".join(IAC + verb + bytes([o]) for o in range(256)
+                               for verb in (WILL, DO, WONT, DONT)))
+    assert transport.connected
+    assert wire.options == {}
 
 
 def test_malformed_telnet_says_goodbye_first() -> None:
@@ -179,13 +322,13 @@ def test_malformed_telnet_says_goodbye_first() -> None:
 
 
 def test_a_line_over_a_configured_max_line_is_refused() -> None:
-    """``max_line`` sets the longest line; one byte more closes the connection."""
+    """``max_line`` sets the longest line; one byte more is refused, saying the limit."""
     wire, recorder, transport = connect(Limits(max_line=10))
     wire.dataReceived(b"0123456789\n")
     assert recorder.lines == ["0123456789"] and transport.connected
-    wire.dataReceived(b"0123456789A\n")
-    assert b"Line too long (over 10 bytes)" in transport.value()
-    assert not transport.connected
+    wire.dataReceived(b"0123456789A\nhit\n")
+    assert b"line too long: at most 10 bytes a line" in transport.value()
+    assert recorder.lines == ["0123456789", "hit"] and transport.connected
 
 
 def test_commands_over_the_rate_are_dropped_with_one_warning() -> None:
@@ -217,32 +360,182 @@ def test_a_rate_of_zero_turns_the_limit_off() -> None:
     assert len(recorder.lines) == 5000 and transport.connected
 
 
-def test_output_to_a_client_that_stopped_reading_is_capped() -> None:
-    """While the transport is paused, writing past output_cap aborts the connection."""
-    wire, recorder, transport = connect(Limits(output_cap=1000))
-    assert transport.producer is not None and transport.streaming
-    transport.producer.pauseProducing()  # the socket and Twisted's buffer are full
-    for _ in range(9):
+class _NoLoop:
+    """Just enough of ``IReactorFDSet`` for a FileDescriptor; nothing runs it."""
+
+    def addReader(self, reader: object) -> None: ...
+    def removeReader(self, reader: object) -> None: ...
+    def addWriter(self, writer: object) -> None: ...
+    def removeWriter(self, writer: object) -> None: ...
+
+
+class SocketTo(FileDescriptor):
+    """Twisted's own write buffering (``FileDescriptor``) in front of a client that reads
+    ``reading`` bytes each time the reactor would flush (:meth:`flush`)."""
+
+    def __init__(self, reading: int) -> None:
+        super().__init__(_NoLoop())  # type: ignore[arg-type]
+        self.connected = 1
+        self.reading = reading
+        self.sent = bytearray()
+        self.aborted = False
+        self.peak = 0
+
+    def writeSomeData(self, data: bytes) -> int:
+        taken = bytes(data[:self.reading])
+        self.sent += taken
+        return len(taken)
+
+    def unsent(self) -> int:
+        return len(self.dataBuffer) - self.offset + self._tempDataLen
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        self.peak = max(self.peak, self.unsent())
+
+    def flush(self) -> None:
+        self.doWrite()
+
+    def getPeer(self) -> IPv4Address:
+        return IPv4Address("TCP", "10.0.0.9", 40000)
+
+    def getHost(self) -> IPv4Address:
+        return IPv4Address("TCP", "127.0.0.1", 8023)
+
+    def abortConnection(self) -> None:
+        self.aborted = True
+
+
+def on_socket(socket: SocketTo, limits: Limits) -> tuple[TelnetWire, Recorder]:
+    """A Recorder behind a TelnetWire on ``socket``."""
+    wire = TelnetWire(Recorder, limits, Clock())
+    wire.makeConnection(socket)
+    assert isinstance(wire.protocol, Recorder)
+    return wire, wire.protocol
+
+
+def test_output_to_a_client_that_stopped_reading_is_cut_off_at_the_cap() -> None:
+    """Once more than output_cap bytes wait unsent, the next write aborts instead."""
+    socket = SocketTo(reading=0)
+    wire, recorder = on_socket(socket, Limits(output_cap=1000))
+    for _ in range(10):
         recorder.sendLine("x" * 98)  # 100 bytes with CR LF
-    assert not transport.disconnected
+        socket.flush()
+    assert not socket.aborted  # exactly at the cap
     recorder.sendLine("x" * 98)
-    assert not transport.disconnected  # exactly at the cap
+    assert not socket.aborted and socket.unsent() == 1100
     recorder.sendLine("this one is never written")
-    assert transport.disconnected  # abortConnection
+    assert socket.aborted
+    assert socket.peak == 1100  # the cap plus one write
+    recorder.sendLine("nor this")
+    assert socket.unsent() == 1100
+
+
+def test_a_client_that_reads_is_never_cut_off() -> None:
+    """A reading client gets any amount of output, even one write larger than the cap."""
+    socket = SocketTo(reading=64 * 1024)
+    wire, recorder = on_socket(socket, Limits(output_cap=1000))
+    recorder.sendLine("y" * 5000)  # one write over the cap, to an empty queue
+    socket.flush()
+    for _ in range(200):
+        for _ in range(9):
+            recorder.sendLine("x" * 98)
+        socket.flush()
+    assert not socket.aborted
+    assert len(socket.sent) == 5002 + 200 * 900
+
+
+def test_a_slow_reader_is_cut_off_only_once_the_backlog_passes_the_cap() -> None:
+    """A client reading less than it is sent is kept until its backlog passes the cap."""
+    socket = SocketTo(reading=50)
+    wire, recorder = on_socket(socket, Limits(output_cap=1000))
+    for turn in range(1, 100):
+        recorder.sendLine("x" * 98)
+        socket.flush()
+        if socket.aborted:
+            break
+    assert turn == 22  # 50 bytes a turn behind: over 1000 after 21 turns
+    assert socket.peak <= 1100
+
+
+def test_telnet_answers_count_against_the_output_cap() -> None:
+    """Twisted's answers to IAC DO go through the cap: a non-reader flooding them is cut off."""
+    socket = SocketTo(reading=0)
+    wire, recorder = on_socket(socket, Limits(output_cap=300))
+    for first in range(2, 200, 10):  # ten to a packet; the reactor flushes between them
+        wire.dataReceived(b"".join(IAC + DO + bytes([o]) for o in range(first, first + 10)))
+        socket.flush()
+    assert socket.aborted
+    assert socket.peak <= 300 + 3
+    assert recorder._done
+
+
+class PausingTransport(StringTransportWithDisconnection):
+    """A transport whose buffer cannot be seen, pausing its producer as Twisted does:
+    on EVERY write while more than ``bufferSize`` bytes wait, not just the first."""
+
+    bufferSize = 500
+
+    def __init__(self) -> None:
+        super().__init__(peerAddress=IPv4Address("TCP", "10.0.0.9", 40000))
+        self.unsent = 0
+        self.aborted = False
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        self.unsent += len(data)
+        if self.producer is not None and self.streaming and self.unsent > self.bufferSize:
+            self.producer.pauseProducing()
+
+    def drain(self) -> None:
+        self.unsent = 0
+        if self.producer is not None:
+            self.producer.resumeProducing()
+
+    def abortConnection(self) -> None:
+        self.aborted = True
+
+
+def fallback(limits: Limits) -> tuple[PausingTransport, Recorder]:
+    """A Recorder behind a TelnetWire on a PausingTransport."""
+    transport = PausingTransport()
+    wire = TelnetWire(Recorder, limits, Clock())
+    transport.protocol = wire
+    wire.makeConnection(transport)
+    assert isinstance(wire.protocol, Recorder)
+    return transport, wire.protocol
+
+
+def test_where_the_buffer_is_hidden_output_after_the_first_pause_is_capped() -> None:
+    """Repeated pauses do not restart the count: past the cap after the first, it is cut off."""
+    transport, recorder = fallback(Limits(output_cap=1000))
+    assert transport.producer is not None and transport.streaming
+    for _ in range(6):
+        recorder.sendLine("x" * 98)  # the sixth write fills the buffer: paused
+    for _ in range(10):
+        recorder.sendLine("x" * 98)
+    assert not transport.aborted  # 1000 bytes since the pause: at the cap
+    recorder.sendLine("x" * 98)
+    recorder.sendLine("this one is never written")
+    assert transport.aborted
     assert b"never written" not in transport.value()
 
 
-def test_a_client_that_catches_up_gets_its_allowance_back() -> None:
-    """resumeProducing resets the count, so only output queued while stuck counts."""
-    wire, recorder, transport = connect(Limits(output_cap=1000))
-    for _ in range(5):
-        transport.producer.pauseProducing()
-        for _ in range(9):
-            recorder.sendLine("x" * 99)
-        transport.producer.resumeProducing()
-    for _ in range(100):
-        recorder.sendLine("x" * 99)  # not paused: the buffer is draining
-    assert not transport.disconnected
+def test_where_the_buffer_is_hidden_a_client_that_catches_up_gets_its_allowance_back() -> None:
+    """resumeProducing (the buffer drained) restarts the count."""
+    transport, recorder = fallback(Limits(output_cap=1000))
+    for _ in range(20):
+        for _ in range(14):
+            recorder.sendLine("x" * 98)
+        transport.drain()
+    assert not transport.aborted
+
+
+def test_hanging_up_lets_go_of_the_transport() -> None:
+    """A registered producer is unregistered on hang-up, or Twisted would never close the socket."""
+    transport, recorder = fallback(Limits())
+    recorder.close("bye")
+    assert transport.producer is None
 
 
 @pytest.mark.parametrize("typed, shown", [

@@ -200,11 +200,10 @@ class Bot:
     def _refused(self, failure: Failure, cmd: str) -> None:
         if cmd == "bet":
             self.bets -= 1
-        if failure.check(RequestRefused):
-            error = failure.value
-            assert isinstance(error, RequestRefused)
+        error = failure.value
+        if isinstance(error, RequestRefused):
             self.refusals[error.code] += 1
-        elif failure.check(ConnectionClosed, TimedOut):
-            self.refusals[type(failure.value).__name__] += 1
+        elif isinstance(error, (ConnectionClosed, TimedOut)):
+            self.refusals[type(error).__name__] += 1
         else:
             _log.failure("a bot's request failed", failure)

@@ -115,7 +115,7 @@ class Client(Protocol):
         """Send requests at once, not behind Nagle's algorithm."""
         if self.clock is None:
             from twisted.internet import reactor
-            self.clock = reactor  # type: ignore[assignment]
+            self.clock = reactor
         set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
         if set_no_delay is not None:
             set_no_delay(True)
@@ -424,7 +424,8 @@ def connect_endpoint(endpoint: IStreamClientEndpoint, *, hello: bool = True,
     Pass ``client`` to use a subclass of :class:`Client` or other settings.
     A refused ``hello`` closes the connection and fails the Deferred.
     """
-    d: Deferred[Client] = connectProtocol(endpoint, client if client is not None else Client())
+    d: Deferred[Client] = connectProtocol(  # type: ignore[no-untyped-call]
+        endpoint, client if client is not None else Client())
     if hello:
         d.addCallback(_say_hello)
     return d

@@ -7,5 +7,6 @@
   interface and its backends (SQLite), with the books audit.
 * :mod:`.hosting`: the service that ties them together, and ``twistd blackjack``.
 
-Errors every layer may raise are in :mod:`.errors`.
+Errors every layer may raise are in :mod:`.errors`; the rules for text one
+player shows others (chat, names and their look-alikes) in :mod:`.text`.
 """

@@ -23,9 +23,9 @@ __all__ = [
     "ServerError", "CommandError", "TableError", "LobbyError", "ServerBusyError",
     "AccountError", "InvalidNameError", "InvalidPasswordError", "LoginFailedError",
     "RegistrationThrottledError",
-    "StorageError", "DatabaseError", "NameTakenError", "UnknownAccountError",
+    "StorageError", "DatabaseError", "NameTakenError", "LookAlikeNameError", "UnknownAccountError",
     "InsufficientFundsError", "InvalidAmountError", "DuplicateStakeError",
-    "RoundClosedError", "SettlementError",
+    "RoundClosedError", "SettlementError", "DatabaseUnavailableError", "MigrationError",
 ]
 
 CODES: dict[str, str] = {
@@ -167,9 +167,17 @@ class NameTakenError(StorageError, ValueError):
 
     code = "name_taken"
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"the name {name!r} is taken; choose another")
+    def __init__(self, name: str, why: str = "is taken") -> None:
+        super().__init__(f"the name {name!r} {why}; choose another")
         self.name = name
+
+
+class LookAlikeNameError(NameTakenError):
+    """A name looks like an existing account's (the same look-alike key) on screen."""
+
+    def __init__(self, name: str, taken: str) -> None:
+        super().__init__(name, f"looks too much like {taken!r}, which is taken")
+        self.taken = taken
 
 
 class UnknownAccountError(StorageError, LookupError):
@@ -214,6 +222,29 @@ class RoundClosedError(StorageError, ValueError):
 
 class SettlementError(StorageError, ValueError):
     """Payouts do not match the round's stakes; nothing was paid."""
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The database server cannot be reached just now; the storage keeps trying.
+
+    ``committing``: the connection was lost during COMMIT itself, so the
+    change may or may not have been kept (nothing is lost either way).
+    """
+
+    code = "unavailable"
+
+    def __init__(self, committing: bool = False) -> None:
+        if committing:
+            message = ("the database went away while saving; check your balance "
+                       "in a moment, nothing is lost")
+        else:
+            message = "the database is unavailable; no chips moved, try again in a moment"
+        super().__init__(message)
+        self.committing = committing
+
+
+class MigrationError(StorageError, ValueError):
+    """A room cannot be copied between databases as asked; nothing was copied."""
 
 
 # --- codes of any error ------------------------------------------------------------

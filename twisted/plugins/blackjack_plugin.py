@@ -4,4 +4,4 @@ from twisted.application.service import ServiceMaker
 
 blackjack = ServiceMaker(
     "blackjack", "blackjack.server.hosting.tap",
-    "A multiplayer blackjack card room played over telnet.", "blackjack")
+    "A multiplayer blackjack card room, played over telnet or in a browser.", "blackjack")

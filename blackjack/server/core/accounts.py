@@ -2,17 +2,19 @@
 
 :class:`Accounts` sits between the protocol and :class:`IStorage`.  It checks
 names and passwords, hashes off the reactor thread, gives new accounts their
-starting bankroll and throttles login attempts per IP address and per account
-name.  Every failed or throttled login raises the same
-:class:`LoginFailedError`, with the same message, so a client cannot tell a
-wrong name from a wrong password or a throttle.  Registration errors are
-specific (bad name, name taken), since choosing a free name needs them.
+starting bankroll, limits new accounts per address, and throttles login
+attempts (:class:`LoginThrottle`).  Every failed or throttled login raises the
+same :class:`LoginFailedError`, with the same message, so a client cannot
+tell a wrong name from a wrong password or a throttle.  Registration errors
+are specific (bad name, reserved name, name taken or too like one taken),
+since choosing a free name needs them.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -32,7 +34,9 @@ from blackjack.server.core.passwords import (
     hash_password,
     verify_password,
 )
-from blackjack.server.storage import Account, IStorage, NameTakenError
+from blackjack.server.core.tokens import ResumeTokens
+from blackjack.server.storage import Account, IStorage, LookAlikeNameError, NameTakenError
+from blackjack.server.text import reserved_word
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -40,9 +44,14 @@ if TYPE_CHECKING:
 __all__ = [
     "Accounts",
     "LoginThrottle",
+    "address_key",
     "validate_name",
+    "validate_new_name",
     "validate_password",
+    "validate_new_password",
     "NAME_PATTERN",
+    "PASSWORD_MIN",
+    "PASSWORD_MAX",
     "AccountError",
     "InvalidNameError",
     "InvalidPasswordError",
@@ -51,10 +60,12 @@ __all__ = [
 ]
 
 #: Names: a letter, then 2..15 letters, digits, ``_`` or ``-``; ASCII only, so
-#: a name can never smuggle terminal control codes or look-alike letters.
+#: a name can never smuggle terminal control codes or non-Latin look-alikes.
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{2,15}")
 
-PASSWORD_MIN = 4
+#: New passwords: at least 8 characters, as NIST SP 800-63B asks of passwords
+#: a person chooses.  Accounts made when 4 was enough still log in.
+PASSWORD_MIN = 8
 PASSWORD_MAX = 72
 
 # C0 controls, DEL and C1 controls: nothing a player can type on purpose.
@@ -76,7 +87,7 @@ _log = Logger()
 
 
 def validate_name(name: str) -> str:
-    """Return ``name`` if it is a valid account name, else raise InvalidNameError."""
+    """Return ``name`` if it is a well-formed account name, else raise InvalidNameError."""
     if not isinstance(name, str) or NAME_PATTERN.fullmatch(name) is None:
         raise InvalidNameError(
             "a name is 3 to 16 characters: a letter, then letters, digits, _ or -"
@@ -84,16 +95,50 @@ def validate_name(name: str) -> str:
     return name
 
 
-def validate_password(password: str) -> str:
-    """Return ``password`` if it may be set, else raise InvalidPasswordError."""
+def validate_new_name(name: str) -> str:
+    """Return ``name`` if a new account may take it, else raise InvalidNameError.
+
+    Besides the pattern, a new name may not be (or look like) a word the
+    server speaks with: a player called ``Dealer`` would deal cards, on
+    screen, that the dealer never had.
+    """
+    validate_name(name)
+    word = reserved_word(name)
+    if word is not None:
+        shown = "" if word.lower() == name.lower() else f" (it reads as {word!r})"
+        raise InvalidNameError(
+            f"{name!r} is kept for the server's own messages{shown}; choose another name"
+        )
+    return name
+
+
+def _check_password_text(password: str) -> str:
     if not isinstance(password, str):
         raise InvalidPasswordError("a password must be text")
+    if _CONTROL.search(password):
+        raise InvalidPasswordError("a password may not contain control characters")
+    return password
+
+
+def validate_new_password(password: str) -> str:
+    """Return ``password`` if it may be set now, else raise InvalidPasswordError."""
+    _check_password_text(password)
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise InvalidPasswordError(
             f"a password is {PASSWORD_MIN} to {PASSWORD_MAX} characters"
         )
-    if _CONTROL.search(password):
-        raise InvalidPasswordError("a password may not contain control characters")
+    return password
+
+
+def validate_password(password: str) -> str:
+    """Return ``password`` if it could be an existing account's, else raise.
+
+    Looser than :func:`validate_new_password` on length: passwords set when
+    the minimum was lower must still log in.
+    """
+    _check_password_text(password)
+    if not 1 <= len(password) <= PASSWORD_MAX:
+        raise InvalidPasswordError(f"a password is 1 to {PASSWORD_MAX} characters")
     return password
 
 
@@ -103,11 +148,35 @@ def _time_source(clock: TimeSource) -> Callable[[], float]:
     return clock.seconds
 
 
+def address_key(host: str) -> str:
+    """The unit one client controls: an IPv4 address, or an IPv6 /64 network.
+
+    One IPv6 host is usually given a whole /64 and can pick any address in it,
+    so counting IPv6 addresses one by one would let it dodge every limit.  An
+    IPv4-mapped IPv6 address counts as its IPv4 address; anything that is not
+    an IP address (a UNIX socket) is its own key.
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 # --- throttling -------------------------------------------------------------------
 
 
 class _Window:
-    """Timestamps of recent events per key, forgetting those older than ``period``."""
+    """Recent event times per key: full once ``limit`` fall within ``period`` seconds.
+
+    Only the latest ``limit`` times of a key are kept (``limit`` within the
+    period is all "full" needs to know), so a key that is hammered costs no
+    more memory than one that is not.
+    """
 
     def __init__(self, limit: int, period: float) -> None:
         if limit < 1 or period <= 0:
@@ -134,7 +203,10 @@ class _Window:
         return events is not None and len(events) >= self.limit
 
     def add(self, key: str, now: float) -> None:
-        self._events.setdefault(key, deque()).append(now)
+        events = self._events.get(key)
+        if events is None:
+            events = self._events[key] = deque(maxlen=self.limit)
+        events.append(now)
         if now - self._swept >= self.period:
             # Keys never seen again would otherwise stay for ever.
             self._swept = now
@@ -146,24 +218,64 @@ class _Window:
         if events is not None and when in events:
             events.remove(when)
 
-    def clear(self, key: str) -> None:
-        self._events.pop(key, None)
-
     def __len__(self) -> int:
         return len(self._events)
 
 
-class LoginThrottle:
-    """Limits failed logins per IP address and per account name.
+class _KnownAddresses:
+    """The addresses (:func:`address_key`) each name has logged in or registered from.
 
-    After ``ip_limit`` failures from one address, or ``account_limit`` on one
-    name, within ``period`` seconds, further attempts are refused until the
-    oldest of those failures is ``period`` seconds old: a back-off, never a
-    permanent lock.  An attempt counts as a failure from the moment it starts,
-    so a burst of parallel guesses cannot all slip in while the first ones are
-    still being hashed; a success takes its own attempt back and clears the
-    name's failures.  Refused attempts are not counted, so waiting always
-    works.
+    Bounded: the latest ``per_name`` addresses of the latest ``names`` names,
+    so a flood of logins cannot grow it without end.  Kept in memory: after
+    a restart an owner is known again from their first login.
+    """
+
+    def __init__(self, per_name: int = 8, names: int = 100_000) -> None:
+        self.per_name = per_name
+        self.names = names
+        self._by_name: OrderedDict[str, OrderedDict[str, None]] = OrderedDict()
+
+    def add(self, name_key: str, address: str) -> None:
+        known = self._by_name.pop(name_key, None) or OrderedDict()
+        known.pop(address, None)
+        known[address] = None
+        while len(known) > self.per_name:
+            known.popitem(last=False)
+        self._by_name[name_key] = known
+        while len(self._by_name) > self.names:
+            self._by_name.popitem(last=False)
+
+    def knows(self, name_key: str, address: str) -> bool:
+        known = self._by_name.get(name_key)
+        return known is not None and address in known
+
+
+class LoginThrottle:
+    """Slows password guessing without letting a stranger lock an owner out.
+
+    Throttling, not lockout (as the OWASP Authentication Cheat Sheet advises),
+    keyed so that failures cost whoever makes them:
+
+    * **Per address.**  After ``ip_limit`` failures from one address
+      (:func:`address_key`: an IPv6 /64 counts as one) within ``period``
+      seconds, that address is refused.  A refused try counts too: an
+      address gets ``ip_limit`` tries a period, refused ones included, so
+      one that keeps hammering never gets another guess in, and one that
+      stops is let in again once its last tries are ``period`` old.
+    * **Per name, for strangers.**  After ``account_limit`` failures on one
+      name from addresses that never logged into it, within ``period``,
+      further tries on that name from such addresses are refused until the
+      oldest of those failures is ``period`` old.  Guessing spread over many
+      addresses is slowed to ``account_limit`` guesses a period, while an
+      address that has logged into (or registered) the account before is
+      never held back by it: the owner at home is not locked out by someone
+      else's failures, whatever those are.
+
+    An attempt counts as a failure from the moment it starts, so a burst of
+    parallel guesses cannot all slip in while the first ones are still being
+    hashed; a success takes its own attempt back and makes its address known
+    for the name.  A success does not clear strangers' failures on the name:
+    the owner logging in must not reopen the door to the guessers.
     """
 
     def __init__(
@@ -171,46 +283,61 @@ class LoginThrottle:
         clock: TimeSource,
         *,
         ip_limit: int = 5,
-        account_limit: int = 5,
+        account_limit: int = 10,
         period: float = 300.0,
     ) -> None:
         self._now = _time_source(clock)
-        self._by_ip = _Window(ip_limit, period)
-        self._by_account = _Window(account_limit, period)
+        self._by_address = _Window(ip_limit, period)
+        self._by_name = _Window(account_limit, period)
+        self._known = _KnownAddresses()
 
     def allowed(self, ip: str, name: str) -> bool:
         """Whether an attempt from ``ip`` on ``name`` may go ahead now."""
-        now = self._now()
-        return not (
-            self._by_ip.full(ip, now) or self._by_account.full(name.lower(), now)
-        )
+        now, address, key = self._now(), address_key(ip), name.lower()
+        if self._by_address.full(address, now):
+            return False
+        return self._known.knows(key, address) or not self._by_name.full(key, now)
+
+    def refused(self, ip: str) -> None:
+        """Count a refused attempt against its address, so hammering keeps it refused."""
+        self._by_address.add(address_key(ip), self._now())
 
     def begin(self, ip: str, name: str) -> _Attempt:
         """Count an attempt as failed until :meth:`succeeded` says otherwise."""
-        attempt = _Attempt(ip, name.lower(), self._now())
-        self._by_ip.add(attempt.ip, attempt.started)
-        self._by_account.add(attempt.name_key, attempt.started)
+        address, key = address_key(ip), name.lower()
+        attempt = _Attempt(address, key, self._now(), not self._known.knows(key, address))
+        self._by_address.add(address, attempt.started)
+        if attempt.stranger:
+            self._by_name.add(key, attempt.started)
         return attempt
 
     def succeeded(self, attempt: _Attempt) -> None:
-        """The attempt logged in: forget it, and the name's earlier failures."""
-        self._by_ip.remove(attempt.ip, attempt.started)
-        self._by_account.clear(attempt.name_key)
+        """The attempt logged in: take it back, and know its address for the name."""
+        self._by_address.remove(attempt.address, attempt.started)
+        if attempt.stranger:
+            self._by_name.remove(attempt.name_key, attempt.started)
+        self._known.add(attempt.name_key, attempt.address)
+
+    def remember(self, ip: str, name: str) -> None:
+        """``ip`` made the account ``name``: it is the owner's address."""
+        self._known.add(name.lower(), address_key(ip))
 
     def __len__(self) -> int:
-        """How many addresses and names are being tracked (for tests and metrics)."""
-        return len(self._by_ip) + len(self._by_account)
+        """How many addresses and names are being counted (for tests and metrics)."""
+        return len(self._by_address) + len(self._by_name)
 
 
 class _Attempt:
     """One login attempt in progress."""
 
-    __slots__ = ("ip", "name_key", "started")
+    __slots__ = ("address", "name_key", "started", "stranger")
 
-    def __init__(self, ip: str, name_key: str, started: float) -> None:
-        self.ip = ip
+    def __init__(self, address: str, name_key: str, started: float, stranger: bool) -> None:
+        self.address = address
         self.name_key = name_key
         self.started = started
+        self.stranger = stranger
+        """Whether the address had never logged into the name."""
 
 
 # --- the service ---------------------------------------------------------------
@@ -221,9 +348,10 @@ class Accounts:
 
     ``clock`` is the reactor (or ``task.Clock``) or a ``reactor.seconds``-style
     callable.  ``hasher`` sets the scrypt cost of new hashes; keep the default
-    except for tests and load bots.  ``throttle`` defaults to 5 failures per 5
-    minutes per IP and per name; ``registrations`` is how many accounts one IP
-    may create per ``registration_period`` seconds.
+    except for tests and load bots.  ``throttle`` defaults to a
+    :class:`LoginThrottle` with its defaults; ``registrations`` is how many
+    accounts one address may create per ``registration_period`` seconds.
+    ``tokens`` holds the resume tokens (:mod:`blackjack.server.core.tokens`).
     """
 
     def __init__(
@@ -236,6 +364,7 @@ class Accounts:
         throttle: LoginThrottle | None = None,
         registrations: int = 10,
         registration_period: float = 3600.0,
+        tokens: ResumeTokens | None = None,
     ) -> None:
         if type(bankroll) is not int or bankroll < 0:
             raise ValueError(f"bankroll must be a whole number >= 0, got {bankroll!r}")
@@ -245,27 +374,39 @@ class Accounts:
         self._now = _time_source(clock)
         self.throttle = throttle if throttle is not None else LoginThrottle(clock)
         self._registrations = _Window(registrations, registration_period)
+        self.tokens = tokens if tokens is not None else ResumeTokens(self._now)
 
     def register(self, name: str, password: str, ip: str) -> Deferred[Account]:
         """Create an account with the starting bankroll.
 
-        Fails with InvalidNameError, InvalidPasswordError, NameTakenError or
-        RegistrationThrottledError.
+        Fails with InvalidNameError, InvalidPasswordError, NameTakenError (or
+        its LookAlikeNameError) or RegistrationThrottledError.
         """
         return defer.ensureDeferred(self._register(name, password, ip))
 
     async def _register(self, name: str, password: str, ip: str) -> Account:
-        validate_name(name)
-        validate_password(password)
-        if self._registrations.full(ip, self._now()):
+        validate_new_name(name)
+        validate_new_password(password)
+        address, now = address_key(ip), self._now()
+        # The slot is taken before the first await, so registrations started
+        # together cannot all pass the check while the first is still hashing;
+        # a registration that fails gives its slot back.
+        if self._registrations.full(address, now):
             raise RegistrationThrottledError()
-        # Checked before hashing so a taken name costs no CPU; create_account
-        # still refuses it if someone else takes it meanwhile.
-        if await self.storage.get_account(name) is not None:
-            raise NameTakenError(name)
-        hashed = await hash_password(password, self.hasher)
-        account = await self.storage.create_account(name, hashed, self.bankroll)
-        self._registrations.add(ip, self._now())
+        self._registrations.add(address, now)
+        try:
+            # Checked before hashing so a taken name costs no CPU; create_account
+            # still refuses it if someone else takes it meanwhile.
+            taken = await self.storage.look_alike(name)
+            if taken is not None:
+                raise (NameTakenError(name) if taken.lower() == name.lower()
+                       else LookAlikeNameError(name, taken))
+            hashed = await hash_password(password, self.hasher)
+            account = await self.storage.create_account(name, hashed, self.bankroll)
+        except Exception:
+            self._registrations.remove(address, now)
+            raise
+        self.throttle.remember(ip, name)
         _log.info(
             "new account {name} ({id}) from {ip}", name=name, id=account.id, ip=ip
         )
@@ -279,7 +420,10 @@ class Accounts:
         return defer.ensureDeferred(self._login(name, password, ip))
 
     async def _login(self, name: str, password: str, ip: str) -> Account:
-        if not isinstance(name, str) or not self.throttle.allowed(ip, name):
+        if not isinstance(name, str):
+            raise LoginFailedError()
+        if not self.throttle.allowed(ip, name):
+            self.throttle.refused(ip)
             raise LoginFailedError()
         attempt = self.throttle.begin(ip, name)
         try:
@@ -304,4 +448,21 @@ class Accounts:
         if account is None:
             raise LoginFailedError()
         self.throttle.succeeded(attempt)
+        return account
+
+    def resume(self, token: str) -> Deferred[Account]:
+        """The account a resume token logs in, spending the token.
+
+        An unknown, spent or expired token fails with the same
+        :class:`LoginFailedError` as a wrong password.  Tokens are far too
+        long to guess, so no attempt is throttled.
+        """
+        return defer.ensureDeferred(self._resume(token))
+
+    async def _resume(self, token: str) -> Account:
+        account_id = self.tokens.redeem(token) if isinstance(token, str) else None
+        account = (await self.storage.get_account_by_id(account_id)
+                   if account_id is not None else None)
+        if account is None:
+            raise LoginFailedError()
         return account

@@ -218,6 +218,10 @@ LOGIN = kind("login", "You are logged in (the answer to `login` and `register`).
              F("resumed", BOOL, "true when you are back in a seat held since you dropped"),
              F("table", _null(TEXT), "the table you sit at or watch, if any"),
              F("seat", _null(SEAT), "your seat there, if seated"))
+TOKEN = kind("token", "A one-time token to log in again without the password (the answer "
+             "to `token`).", YOU,
+             F("token", TEXT, "send it in `resume`; it works once"),
+             F("seconds", SECONDS, "how long it stays valid once this connection has closed"))
 BALANCE = kind("balance", "Your chips, after every change and on `balance`.", YOU,
                F("balance", CHIPS, "your chips"))
 TABLES = kind("tables", "Every table of the card room (the answer to `tables`).", YOU,
@@ -240,8 +244,9 @@ HISTORY = kind("history", "Your latest settled rounds, newest first (the answer 
                  "one entry a round: `when` is a Unix time, `mine` your hands in it"))
 HELP = kind("help", "Help text (the answer to `help`).", YOU,
             F("lines", _list(TEXT), "the lines to show"))
-HINT = kind("hint", "The basic-strategy play for your hand (the answer to `hint`).", YOU,
-            F("action", ACTION, "what basic strategy plays"),
+HINT = kind("hint", "The best play for your hand, valued for the table's shoe (the answer "
+            "to `hint`).", YOU,
+            F("action", ACTION, "the best play for the exact cards in your hand"),
             F("values", {"type": "object", "additionalProperties": {"type": "number"}},
               "expected return per chip of the hand's bet, for each legal choice"),
             F("model", TEXT, "how the values were computed"))

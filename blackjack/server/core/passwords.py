@@ -17,10 +17,12 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from twisted.internet.threads import deferToThread
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -33,6 +35,8 @@ __all__ = [
     "verify_password",
     "needs_rehash",
 ]
+
+T = TypeVar("T")
 
 _SCHEME = "scrypt"
 _SALT_BYTES = 16
@@ -129,7 +133,7 @@ def hash_password(
     password: str, params: ScryptParams = DEFAULT_PARAMS
 ) -> Deferred[str]:
     """Hash ``password`` with a fresh random salt, in a worker thread."""
-    return deferToThread(_hash_now, password, params)
+    return _off_the_reactor(_hash_now, password, params)
 
 
 def verify_password(password: str, stored: str) -> Deferred[bool]:
@@ -138,7 +142,39 @@ def verify_password(password: str, stored: str) -> Deferred[bool]:
     Uses the cost recorded in ``stored`` and a constant-time comparison.
     Fails with ValueError if ``stored`` is not a hash made by this module.
     """
-    return deferToThread(_verify_now, password, stored)
+    return _off_the_reactor(_verify_now, password, stored)
+
+
+HASHING_THREADS = 2
+"""Password hashes computed at once, at most.
+
+Each scrypt hash at the default cost takes 16 MiB, and the C library keeps
+that memory in the arena of whichever thread computed it.  On the reactor's
+shared pool a login flood spread hashes over ten threads and kept 160 MiB;
+a pool of its own bounds that (and the CPU a flood can take from play),
+while logins beyond it wait their turn in order.
+"""
+
+_pool: ThreadPool | None = None
+
+
+def _off_the_reactor(f: Callable[..., T], *args: object) -> Deferred[T]:
+    """Run ``f`` in the password pool (started with the first call, stopped with the reactor)."""
+    global _pool
+    from twisted.internet import reactor
+
+    if _pool is None:
+        _pool = ThreadPool(0, HASHING_THREADS, name="passwords")
+        _pool.start()
+        reactor.addSystemEventTrigger("during", "shutdown", _stop_pool)  # type: ignore[attr-defined]
+    return deferToThreadPool(reactor, _pool, f, *args)  # type: ignore[arg-type]
+
+
+def _stop_pool() -> None:
+    global _pool
+    pool, _pool = _pool, None
+    if pool is not None:
+        pool.stop()
 
 
 def needs_rehash(stored: str, params: ScryptParams = DEFAULT_PARAMS) -> bool:

@@ -48,6 +48,8 @@ class Session:
         self.peer = peer
         """The client's address, for throttles and logs."""
         self.player: Player | None = None
+        self._token: str | None = None
+        """The resume token this session was last given, if any."""
         self._queue = SerialQueue()
         self._closed = False
 
@@ -79,6 +81,8 @@ class Session:
     def closed(self) -> None:
         """The client has gone: later commands do nothing, and a held seat starts its grace."""
         self._closed = True
+        if self._token is not None:
+            self.accounts.tokens.release(self._token)
         if self.player is not None:
             self.lobby.detach(self.player, self.client)
 
@@ -104,6 +108,17 @@ class Session:
     def cmd_login(self, name: str, password: str) -> Deferred[Event | None]:
         self._check_logged_out()
         return self.accounts.login(name, password, self.peer).addCallback(self.enter)
+
+    def cmd_resume(self, token: str) -> Deferred[Event | None]:
+        self._check_logged_out()
+        return self.accounts.resume(token).addCallback(self.enter)
+
+    def cmd_token(self) -> Event:
+        tokens = self.accounts.tokens
+        if self._token is not None:
+            tokens.revoke(self._token)  # one live token per connection
+        self._token = tokens.issue(self._me().account_id)
+        return events.TOKEN(token=self._token, seconds=round(tokens.lifetime))
 
     def _check_logged_out(self) -> None:
         if self.player is not None:
@@ -164,7 +179,9 @@ class Session:
 
     def cmd_hint(self) -> Event:
         hint = self._table().hint(self._me())
-        return events.HINT(action=hint.action.value, values=hint.values, model=hint.model)
+        return events.HINT(action=hint.action.value,
+                           values={a.value: round(v, 4) for a, v in hint.values.items()},
+                           model=hint.model)
 
 
 def help_lines(word: str | None = None, where: str = "text") -> list[str]:

@@ -11,9 +11,14 @@ The table's own phases (:class:`TablePhase`), changed only by
 
     IDLE --someone sits / bets--> BETTING --every connected seat bet, or time up-->
     PLAYING (insurance, turns, dealer) --settled--> BETTING (someone seated)
-           ^                        \\                    \\-> IDLE (nobody seated)
-           \\---- no bets: IDLE <----/
+                                                 \\-> IDLE (nobody seated)
+    BETTING --time up, no bets--> IDLE --> BETTING again (someone connected is seated)
     any --stop()--> CLOSED
+
+Seats are for playing: a connected player who lets ``timers.missed_rounds``
+betting windows in a row close without a bet is stood up (no chip moves:
+they had no bet), and while anyone connected is seated the windows keep
+coming, so seven silent players cannot hold a table for ever.
 
 Money: a bet, double, split or insurance is escrowed with ``storage.stake``
 *before* the engine is told, and a round is paid with one ``storage.settle``.
@@ -57,10 +62,12 @@ from blackjack.server.core.escrow import RoundMoney
 from blackjack.server.core.events import Event
 from blackjack.server.core.player import Player
 from blackjack.server.core.serial import SerialQueue
+from blackjack.server.text import clean_chat
 from blackjack.server.errors import InsufficientFundsError, TableError
 from blackjack.server.storage import IStorage
 from blackjack.shoe import Shoe
-from blackjack.strategy import advise
+from blackjack import strategy
+from blackjack.strategy import Hint
 
 __all__ = ["TablePhase", "Timers", "TableError", "Table", "Hint"]
 
@@ -93,7 +100,7 @@ _STEPS = frozenset({
 
 @dataclass(frozen=True)
 class Timers:
-    """How long, in seconds, a table waits for people."""
+    """How long a table waits for people: in seconds, and in betting windows."""
 
     bet: float = 20.0
     """The betting window."""
@@ -103,17 +110,23 @@ class Timers:
     """The insurance offer; then undecided seats decline."""
     grace: float = 60.0
     """How long a disconnected player's seat is held."""
+    missed_rounds: int = 3
+    """Betting windows in a row a seated player may let close without a bet
+    before being stood up (0: never)."""
+    idle: float = 1800.0
+    """Seconds a seated player or a watcher may stay silent before being stood
+    up and disconnected (0: never).  The connection enforces it, since only
+    it sees what a player types."""
 
-
-@dataclass(frozen=True)
-class Hint:
-    """Basic strategy's play for a hand, and the value of each legal choice."""
-
-    action: Action
-    values: dict[str, float]
-    """Expected return per chip of the hand's bet, by action name."""
-    model: str
-    """How the values were computed."""
+    def __post_init__(self) -> None:
+        # As Limits does: a Timers built in code is held to the option rules.
+        for name in ("bet", "turn", "insurance", "grace"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, "
+                                 f"got {getattr(self, name)!r}")
+        if self.missed_rounds < 0 or self.idle < 0:
+            raise ValueError(f"missed_rounds and idle must be 0 (off) or more, got "
+                             f"{self.missed_rounds!r} and {self.idle!r}")
 
 
 def _passive(rnd: Round) -> Action:
@@ -148,6 +161,10 @@ class Table:
         self._round: Round | None = None
         self._money: RoundMoney | None = None
         self._sent = 0
+        self._missed: dict[Player, int] = {}
+        """Betting windows in a row each seated player has let close without a bet."""
+        self._seated_at: dict[Player, float] = {}
+        """When each seated player sat down."""
 
     # -- queries -------------------------------------------------------------
 
@@ -192,23 +209,19 @@ class Table:
             round=None if self._round is None else self._round.view().to_dict())
 
     def hint(self, player: Player) -> Hint:
-        """Basic strategy's play for the player's hand in turn, with each choice's value."""
-        from blackjack.analysis import action_values
+        """The best play for the player's hand in turn, with each choice's value.
 
+        Valued by the engine for this table's shoe and rules
+        (:func:`blackjack.strategy.hint`): the exact cards in the hand count.
+        """
         rnd = self._round
         turn = rnd.turn if rnd is not None else None
         if rnd is None or turn is None or turn.seat != player.seat \
                 or player.table is not self or rnd.dealer_upcard is None:
             raise TableError("a hint needs your turn; wait for your move", code="no_hint")
-        legal = rnd.legal_actions(turn.seat)
-        hand = rnd.hands(turn.seat)[turn.hand]
-        action = advise(self.rules, hand, rnd.dealer_upcard, legal)
-        values: dict[str, float] = {}
-        if not action.is_insurance_decision:
-            exact = action_values(self.rules, hand, rnd.dealer_upcard,
-                                  splits_done=len(rnd.hands(turn.seat)) - 1)
-            values = {a.value: round(v, 4) for a, v in exact.items() if a in legal}
-        return Hint(action, values, "exact, infinite deck")
+        return strategy.hint(self.rules, rnd.hands(turn.seat)[turn.hand], rnd.dealer_upcard,
+                             rnd.legal_actions(turn.seat),
+                             splits_done=len(rnd.hands(turn.seat)) - 1)
 
     @inlineCallbacks
     def idle(self) -> Any:
@@ -245,6 +258,7 @@ class Table:
                              + (", ".join(map(str, free)) or "none"), code="seat_taken")
         self._spectators.discard(player)
         self._seats[seat] = player
+        self._seated_at[player] = self._clock.seconds()
         player.table, player.seat = self, seat
         self._broadcast(events.JOINED(table=self.name, seat=seat, player=player.name))
         player.send(self.snapshot())
@@ -266,9 +280,13 @@ class Table:
         player.send(events.WATCHING(table=self.name, player=player.name))
         player.send(self.snapshot())
 
-    def leave(self, player: Player) -> Deferred[None]:
-        """Stand up or stop watching.  A hand in play stands and settles as usual."""
-        return self._queue.run(self._leave, player, "left")
+    def leave(self, player: Player, why: str = "left") -> Deferred[None]:
+        """Stand up or stop watching.  A hand in play stands and settles as usual.
+
+        ``why`` goes out in the ``left`` event: ``"left"`` when the player
+        asked, ``"idle"`` when their connection's idle timer stood them up.
+        """
+        return self._queue.run(self._leave, player, why)
 
     def player_disconnected(self, player: Player) -> None:
         """A player's connection dropped: hold the seat for the grace period."""
@@ -300,6 +318,11 @@ class Table:
             player.send(self._betting_event())
         if self._round is not None and self._round.phase is not Phase.FINISHED:
             self._prompt_current(only=player)
+        elif self._phase is TablePhase.IDLE and player.seat is not None \
+                and self.timers.missed_rounds:
+            # Back at a table that went quiet while they were away: the
+            # windows (and the count of missed ones) start again.
+            self._open_betting()
 
     def _grace_over(self, player: Player) -> None:
         self._grace.pop(player, None)
@@ -326,27 +349,42 @@ class Table:
         call = self._grace.pop(player, None)
         if call is not None and call.active():
             call.cancel()
-        event = events.LEFT(table=self.name, seat=seat, player=player.name, reason=why)
         if self._round is not None and seat in self._round.bets \
                 and self._round.phase is not Phase.FINISHED:
             # The hand plays on (standing) and settles; the seat frees afterwards.
-            self._broadcast(event)
+            self._broadcast(events.LEFT(table=self.name, seat=seat, player=player.name,
+                                        reason=why))
+            self._forget(player)
             self._leaving.add(seat)
             player.table, player.seat = None, None
             return self._auto_play()
-        self._broadcast(event)
-        del self._seats[seat]
-        player.table, player.seat = None, None
-        if self._money is not None and self._money.withdraw(seat) is not None:
-            player.send(events.INFO(message="your bet is returned"))
+        self._free_seat(player, seat, why)
         if self._phase is TablePhase.BETTING:
             return self._maybe_close_betting()
         return None
 
+    def _forget(self, player: Player) -> None:
+        self._missed.pop(player, None)
+        self._seated_at.pop(player, None)
+
+    def _free_seat(self, player: Player, seat: int, why: str) -> None:
+        """Stand a player with no hand in play up; a bet placed in this window goes back."""
+        self._broadcast(events.LEFT(table=self.name, seat=seat, player=player.name,
+                                    reason=why))
+        del self._seats[seat]
+        self._forget(player)
+        player.table, player.seat = None, None
+        if self._money is not None and self._money.withdraw(seat) is not None:
+            player.send(events.INFO(message="your bet is returned"))
+
     def say(self, player: Player, text: str) -> None:
-        """Pass a line of chat to everyone at the table."""
+        """Pass a line of chat to everyone at the table, cleaned by :func:`clean_chat`."""
         if player.table is not self:
             raise TableError("join or watch a table to talk there", code="not_at_table")
+        text = clean_chat(text)
+        if not text:
+            raise TableError("nothing to say: that chat line has no visible text",
+                             code="bad_request")
         self._broadcast(events.SAY(table=self.name, player=player.name, text=text))
 
     # -- betting ----------------------------------------------------------------
@@ -427,6 +465,7 @@ class Table:
             return after.addErrback(self._log_failure).addCallback(lambda _: result)
         if player.table is self and player.seat == seat:
             money.place(seat, player, amount)
+            self._missed.pop(player, None)
             self._broadcast(events.BET(table=self.name, seat=seat, player=player.name,
                                        amount=amount))
             player.send(events.BALANCE(balance=result))
@@ -488,10 +527,16 @@ class Table:
             # Bets are on their way to the database: close once they are in.
             money.close_when_staked = True
             return None
+        self._count_missed()
         if not money.bets:
             self._money = None
             self._enter(TablePhase.IDLE)
-            self._broadcast(events.INFO(message="no bets; the next bet opens a new round"))
+            if self.timers.missed_rounds and any(p.connected for p in self._seats.values()):
+                # Seated players who do not bet must see windows pass, or
+                # they could hold their seats for ever.
+                self._open_betting()
+            else:
+                self._broadcast(events.INFO(message="no bets; the next bet opens a new round"))
             if money.returned:
                 return self._storage.refund(money.round_id).addCallback(lambda _: None)
             return None
@@ -502,6 +547,38 @@ class Table:
         self._enter(TablePhase.PLAYING)
         self._round.deal()
         return self._after_change()
+
+    def _count_missed(self) -> None:
+        """The window is closing: count it against the seated who did not bet.
+
+        It counts for connected players seated for at least half of it (one
+        who sat down as it closed has not had a chance; a dropped player's
+        seat is the grace timer's business).  At ``missed_rounds`` in a row
+        the player is stood up, told why one window before and when it
+        happens.  A bet resets the count.
+        """
+        limit, money = self.timers.missed_rounds, self._money
+        if not limit or money is None:
+            return
+        sat_by = self._clock.seconds() - self.timers.bet / 2
+        for seat, player in sorted(self._seats.items()):
+            if seat in money.bets or not player.connected \
+                    or self._seated_at.get(player, sat_by) > sat_by:
+                continue
+            missed = self._missed.get(player, 0) + 1
+            if missed < limit:
+                self._missed[player] = missed
+                if missed == limit - 1:
+                    player.send(events.INFO(
+                        message=f"you have not bet for {missed} betting window"
+                                f"{'s' if missed > 1 else ''}; if the next one closes "
+                                "without your bet you are stood up to free the seat"))
+                continue
+            self._free_seat(player, seat, "missed rounds")
+            player.send(events.INFO(
+                message=f"you did not bet for {limit} betting windows in a row, so you "
+                        f"are stood up from table {self.name}; your chips are "
+                        f"untouched. Type 'join {self.name}' to sit down again."))
 
     # -- play -------------------------------------------------------------------
 

@@ -117,6 +117,12 @@ class Conversation:
                                      self.clock.seconds, flood=False)
                       if self.limits.chat_rate else None)
         self._idle_call: IDelayedCall | None = None
+        # The shortest timeout that is on, for looking again wherever the
+        # player is (in the lobby or at a table, each with its own).
+        self._idle_every = min((t for t in (self.limits.idle_timeout,
+                                            *(table.timers.idle
+                                              for table in services.lobby.tables.values()))
+                                if t), default=0.0)
         self._active_at = self.clock.seconds()
         self._gone = False
 
@@ -124,8 +130,8 @@ class Conversation:
 
     def start(self, greet: bool = True) -> None:
         """The connection is open: start the idle timer, and greet a person."""
-        if self.limits.idle_timeout:
-            self._idle_call = self.clock.callLater(self.limits.idle_timeout, self._idle_check)
+        if self._idle_every:
+            self._idle_call = self.clock.callLater(self._idle_every, self._idle_check)
         if greet:
             self.send_event(events.WELCOME(server=SERVER_NAME, protocol=PROTOCOL_VERSIONS[-1]))
 
@@ -142,22 +148,32 @@ class Conversation:
 
         Each line only notes the time (cheap: lines are the hot path); the
         timer, when it fires, works out whether the connection has really been
-        silent for the whole timeout.
+        silent for the whole timeout where the player is now: the lobby's
+        ``--idle-timeout``, or the table's longer ``--table-idle-timeout``.
         """
         self._idle_call = None
-        timeout = self.limits.idle_timeout
-        left = self._active_at + timeout - self.clock.seconds()
+        player = self.session.player
+        table = player.table if player is not None else None
+        timeout = table.timers.idle if table is not None else self.limits.idle_timeout
+        left = self._active_at + timeout - self.clock.seconds() if timeout else self._idle_every
         if left > 0:
             self._idle_call = self.clock.callLater(left, self._idle_check)
             return
-        player = self.session.player
-        if player is not None and player.table is not None:
-            # A seated player's hand is governed by the table's timers, and a
-            # watcher is following a table: both are left alone for now.
-            self._idle_call = self.clock.callLater(timeout, self._idle_check)
+        if table is None or player is None:
+            what = "not logged in" if player is None else "idle in the lobby"
+            self.close(f"{what.capitalize()} for {timeout:g} seconds; goodbye.")
             return
-        what = "not logged in" if player is None else "idle in the lobby"
-        self.close(f"{what.capitalize()} for {timeout:g} seconds; goodbye.")
+        # Stood up first, through the table's queue, so a hand in play stands
+        # and settles exactly as on 'leave'; then the goodbye.
+        message = (f"Idle at table {table.name} for {timeout:g} seconds: you are stood "
+                   "up (a hand in play stands and is paid as usual); goodbye.")
+        table.leave(player, "idle").addErrback(self._log_leave_failure).addBoth(
+            lambda _: self.close(message))
+
+    @staticmethod
+    def _log_leave_failure(failure: Failure) -> None:
+        if not failure.check(ServerError):
+            _log.failure("standing up an idle player failed", failure)
 
     # -- ISeatClient --------------------------------------------------------------------
 
@@ -194,8 +210,13 @@ class Conversation:
     def _received(self, text: str) -> None:
         if self._answer is not None:
             answer, self._answer = self._answer, None
-            self.link.show_input()
-            answer(text)
+            try:
+                answer(text)
+            finally:
+                if self._answer is None:
+                    # Not before: a WONT ECHO between "Choose a password"
+                    # and "Repeat the password" would echo the second.
+                    self.link.show_input()
             return
         if text.startswith("{"):
             self._request(text)
@@ -210,24 +231,29 @@ class Conversation:
                 return
             self._run(request)
 
-    def refused_for_rate(self, line: bytes, warn: bool) -> None:
-        """A line was dropped for going over the command rate (``warn``: the first of a run).
+    def over_rate(self, line: bytes | str, first: bool) -> None:
+        """A line was dropped for going over the command rate; ``first`` of a run or not.
 
-        A person hears it once a run.  In protocol v1 every request is
-        answered, with its id: a program waits for one reply to each.
+        A person hears "slow down" once a run; a protocol v1 request is
+        answered, every one, with ``rate_limited`` and its own id.
         """
-        v1 = self.mode is Mode.V1
-        if not (v1 or warn):
-            return
-        rid = None
-        if v1 and line.startswith(b"{"):
+        rid: Any = None
+        is_request = line[:1] in (b"{", "{")
+        if is_request:
             try:
                 rid = request_id(read_message(line))
             except CommandError:
-                pass  # not a request: the refusal goes out with a null id
+                pass
+        elif not first:
+            return
         self._refuse(rid, ServerError(
             f"slow down: at most {self.limits.rate:g} commands a second; "
-            "commands sent faster are ignored", code="rate_limited"), reply=v1)
+            "commands sent faster are not run", code="rate_limited"),
+            reply=is_request or self.mode is Mode.V1)
+
+    def refuse_line(self, message: str) -> None:
+        """A line the front end could not take (too long, say): tell the client why."""
+        self._refuse(None, CommandError(message), reply=self.mode is Mode.V1)
 
     def _request(self, line: str) -> None:
         try:

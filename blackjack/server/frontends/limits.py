@@ -5,7 +5,8 @@ module holds the limits as one frozen value, :class:`Limits` (every field is a
 ``twistd blackjack`` option, see :mod:`blackjack.server.hosting.tap`), and the small
 meters that enforce the ones counted per connection or per address:
 
-* :class:`TokenBucket`: ``rate`` tokens a second, at most ``burst`` saved up.
+* :class:`TokenBucket`: ``rate`` tokens a second, at most ``burst`` saved up
+  (the wire layer's telnet budget is one).
 * :class:`CommandLimiter`: the per-connection command rate.  Over the rate a
   command is dropped (the first drop of a run says "slow down"); input that
   stays far over it for long is a flood, and the connection is closed.
@@ -30,11 +31,13 @@ class Limits:
     """Every per-connection, per-address and server-wide limit, with safe defaults.
 
     A rate, a cap or the idle timeout of 0 turns that limit off (for load
-    tests); the line length and the output cap are always enforced.
+    tests); the line length, the output cap and the telnet budget are always
+    enforced.
     """
 
     max_line: int = 1024
-    """Longest input line in bytes; a longer one is explained, then the connection closed."""
+    """Longest input line in bytes; a longer one is refused with a message and the rest of
+    it discarded (64 times this of them with no good line between closes the connection)."""
     rate: float = 5.0
     """Commands a connection may send per second, on average."""
     burst: int = 20
@@ -49,8 +52,10 @@ class Limits:
     """Open connections in total."""
     idle_timeout: float = 300.0
     """Seconds a connection may sit silent before logging in, or logged in away from any table."""
-    login_attempts: int = 5
-    """Failed logins on one account name per ``login_period`` before it must wait."""
+    login_attempts: int = 10
+    """Failed logins on one account name, from addresses that never logged into it,
+    per ``login_period`` before such addresses must wait (see ``LoginThrottle``).
+    Twice the per-address limit, so one address alone cannot set it off."""
     login_attempts_per_ip: int = 5
     """Failed logins from one IP address per ``login_period`` before it must wait."""
     login_period: float = 300.0
@@ -59,12 +64,19 @@ class Limits:
     """New accounts one IP address may create per hour."""
     output_cap: int = 256 * 1024
     """Bytes that may pile up for a client that stopped reading before it is dropped."""
+    telnet_commands: int = 1000
+    """Telnet commands a connection may send at once, and again each hour; past them it is closed.
+
+    A real client sends a few dozen in its life (option offers and answers,
+    the odd keepalive).  A subnegotiation counts one more per 64 bytes.
+    """
 
     def __post_init__(self) -> None:
         # Checked here as well as by the option parser, so a Limits built in
         # code cannot carry a nonsensical value either.
         for name in ("max_line", "output_cap", "burst", "chat_burst", "max_connections",
-                     "login_attempts", "login_attempts_per_ip", "registrations_per_hour"):
+                     "login_attempts", "login_attempts_per_ip", "registrations_per_hour",
+                     "telnet_commands"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         for name in ("rate", "chat_rate", "max_per_ip", "idle_timeout"):
@@ -90,15 +102,15 @@ class TokenBucket:
         self._tokens = float(burst)
         self._last = now()
 
-    def take(self) -> bool:
-        """Take a token if there is one; False means over the limit."""
+    def take(self, count: float = 1) -> bool:
+        """Take ``count`` tokens if there are that many; False means over the limit."""
         now = self._now()
         # max(): a clock that steps backwards must not drain the bucket.
         elapsed = max(0.0, now - self._last)
         self._last = now
         self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
-        if self._tokens >= 1:
-            self._tokens -= 1
+        if self._tokens >= count:
+            self._tokens -= count
             return True
         return False
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from blackjack.cards import Card
+from blackjack.server.text import chat_lines
 from blackjack.server.frontends.encoding import encode_event
 
 __all__ = ["text_lines", "card_text"]
@@ -27,6 +28,11 @@ _VERBS = {
     "even": ("take even money", "takes even money"),
     "no": ("decline insurance", "declines insurance"),
 }
+
+
+#: Why a player left a seat, as others are told it (``left`` event ``reason``).
+_LEFT_BECAUSE = {"timed out": " (disconnected)", "missed rounds": " (no bets for a while)",
+                 "idle": " (idle)"}
 
 
 def card_text(card: str, unicode: bool = True) -> str:
@@ -90,6 +96,10 @@ class _Renderer:
             lines.append("Type 'tables' to see the tables, 'join TABLE' to sit down.")
         return lines
 
+    def ev_token(self, e: Event) -> list[str]:
+        return [f"* Resume token, for one login within {e['seconds']} s of leaving: "
+                f"{e['token']}"]
+
     def ev_prompt_password(self, e: Event) -> list[str]:
         return [e["prompt"]]
 
@@ -119,10 +129,9 @@ class _Renderer:
 
     def ev_left(self, e: Event) -> list[str]:
         reason = e.get("reason")
-        why = {"timed out": " (disconnected)", "missed rounds": " (missed rounds)",
-               "idle": " (idle)"}.get(str(reason), "")
+        why = _LEFT_BECAUSE.get(str(reason), "")
         if e.get("player") == self.me:
-            return [f"You leave table {e['table']}{why}."]
+            return [f"You leave table {e['table']}."]
         if e.get("seat") is None:
             return [f"{e['player']} stops watching."]
         return [f"{e['player']} leaves seat {e['seat']}{why}."]
@@ -220,7 +229,9 @@ class _Renderer:
         return [f"Balance: {e['balance']} chips."]
 
     def ev_say(self, e: Event) -> list[str]:
-        return [f"[{e['table']}] {e['player']}: {e['text']}"]
+        # Wrapped by us, each piece naming the speaker: a line the terminal
+        # wrapped could start with words that pass for the server's.
+        return chat_lines(f"[{e['table']}] {e['player']}: ", str(e["text"]))
 
     def ev_who(self, e: Event) -> list[str]:
         lines = [f"{len(e['players'])} online:"]
@@ -250,7 +261,7 @@ class _Renderer:
         return list(e["lines"])
 
     def ev_hint(self, e: Event) -> list[str]:
-        lines = [f"Basic strategy says: {e['action']}."]
+        lines = [f"Best play: {e['action']}."]
         values = e.get("values") or {}
         if values:
             ranked = sorted(values.items(), key=lambda item: -item[1])

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from blackjack.server.core.commands import COMMANDS, Command, Param, find
 from blackjack.server.errors import CommandError
 from blackjack.server.frontends.encoding import decode
+from blackjack.server.text import sanitise
 
 __all__ = ["Request", "parse_text", "read_message", "request_id", "parse_request", "parse_bet",
            "MISSING_PASSWORD"]
@@ -82,13 +83,39 @@ def parse_bet(text: str) -> int:
 
 # --- text lines ------------------------------------------------------------------------
 
-def _account(verb: str) -> Callable[[str], dict[str, Any]]:
-    def parse(rest: str) -> dict[str, Any]:
-        name, _, password = rest.partition(" ")
-        if not name:
-            raise CommandError(f"usage: {verb} NAME [PASSWORD]")
-        return {"name": name, "password": password.strip() or MISSING_PASSWORD}
-    return parse
+def _login(rest: str) -> dict[str, Any]:
+    name, _, password = rest.partition(" ")
+    if not name:
+        raise CommandError("usage: login NAME [PASSWORD]")
+    return {"name": name, "password": password.strip() or MISSING_PASSWORD}
+
+
+def _register(rest: str) -> dict[str, Any]:
+    name, _, password = rest.partition(" ")
+    if not name:
+        raise CommandError("usage: register NAME")
+    password = password.strip()
+    return {"name": name,
+            "password": _inline_password(name, password) if password else MISSING_PASSWORD}
+
+
+def _inline_password(name: str, rest: str) -> str:
+    """The password given on the ``register`` line: the same text twice, or refused.
+
+    ``register John Smith`` must not quietly make the account ``John`` with
+    the password ``Smith``: a name has no spaces, so that was someone's full
+    name.  Asking for the password twice on the line, as the prompts ask
+    twice, leaves no reading of it that a person types by mistake, and checks
+    a script's password for typos as the prompts do.
+    """
+    half = len(rest) // 2
+    if len(rest) % 2 and rest[half] == " " and rest[:half] == rest[half + 1:]:
+        return rest[:half]
+    # The words typed are not repeated back: they may hold a password.
+    raise CommandError(
+        "no account made: a name is one word, and a password given on the same line "
+        "must come twice (register NAME PASSWORD PASSWORD). Type "
+        f"'register {name[:16]}' to be asked for it instead.")
 
 
 def _join(rest: str) -> dict[str, Any]:
@@ -122,8 +149,8 @@ def _setting(verb: str) -> Callable[[str], dict[str, Any]]:
 
 
 _TEXT_PARSERS: dict[str, Callable[[str], dict[str, Any]]] = {
-    "register": _account("register"),
-    "login": _account("login"),
+    "register": _register,
+    "login": _login,
     "join": _join,
     "watch": _required("watch", "table", "main"),
     "say": _required("say", "text", "good luck"),
@@ -221,6 +248,11 @@ def parse_request(message: Mapping[str, Any]) -> Request:
         param = by_name.get(key)
         if param is None:
             raise CommandError(f"{command.name} takes no parameter {key[:40]!r}")
+        if isinstance(value, str) and key != "password":
+            # JSON escapes (\u001b) get past the wire's cleaning of the line;
+            # what others may read is cleaned here.  A password is kept exact
+            # (its own rules refuse control characters).
+            value = sanitise(value)
         _check(command, param, value)
         params[key] = value
     if len(params) < len(by_name):

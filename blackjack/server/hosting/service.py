@@ -1,8 +1,11 @@
 """The running card room as one Twisted service, with a graceful stop.
 
 :class:`BlackjackService` owns the storage, accounts, lobby, tables and the
-listening port.  Starting it queues ``storage.recover()`` (refunding stakes a
-crash left in escrow) ahead of every other database call, then listens.
+two front ends: telnet (listening on each ``listen`` endpoint) and the web
+page with its WebSocket (on each ``web`` endpoint); the two share the
+connection caps.  Starting it queues a recovery for each of its tables
+(``storage.recover(table)``: refund the stakes a crash left in escrow for
+that table's open rounds) ahead of every other database call, then listens.
 Stopping it (``SIGTERM`` under twistd) stops listening, tells everyone, lets
 every table finish its round (hands still in play stand) or refund its bets,
 closes the connections and then the database, so nothing staked is lost.
@@ -14,12 +17,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, inlineCallbacks, succeed
+from twisted.internet.defer import Deferred, DeferredList, inlineCallbacks, succeed
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from blackjack import strategy
 from blackjack.rules import Rules
 from blackjack.server.core import events
 from blackjack.server.core.accounts import Accounts, LoginThrottle
@@ -27,6 +31,7 @@ from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.passwords import DEFAULT_PARAMS, ScryptParams
 from blackjack.server.frontends.telnet.protocol import BlackjackFactory
+from blackjack.server.frontends.web import WebFrontEnd
 from blackjack.server.storage import IStorage
 from blackjack.server.core.table import Table, Timers
 
@@ -38,13 +43,21 @@ _log = Logger()
 
 
 class BlackjackService(Service):
-    """The blackjack server: tables, accounts and a listening endpoint."""
+    """The blackjack server: tables, accounts, and the endpoints of its two front ends.
 
-    def __init__(self, listen: str, storage: IStorage, tables: Sequence[tuple[str, Rules]],
-                 reactor: Any, *, bankroll: int = 1000, timers: Timers = Timers(),
+    ``listen`` (one endpoint string or several) is where telnet listens,
+    ``web`` where the page and its WebSocket are served (none: no page);
+    ``web_origins`` are further page origins allowed to open the WebSocket.
+    """
+
+    def __init__(self, listen: str | Sequence[str], storage: IStorage,
+                 tables: Sequence[tuple[str, Rules]], reactor: Any, *,
+                 web: Sequence[str] = (), web_origins: Sequence[str] = (),
+                 bankroll: int = 1000, timers: Timers = Timers(),
                  hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0,
                  limits: Limits = Limits()) -> None:
-        self.listen = listen
+        self.listen = [listen] if isinstance(listen, str) else list(listen)
+        self.web = list(web)
         self.storage = storage
         self.reactor = reactor
         self.close_timeout = close_timeout
@@ -56,46 +69,88 @@ class BlackjackService(Service):
         self.lobby = Lobby([Table(name, rules, storage, reactor, timers)
                             for name, rules in tables])
         self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor)
-        self.port: IListeningPort | None = None
+        self.web_front = WebFrontEnd(self.lobby, self.accounts, storage, limits, reactor,
+                                     connections=self.factory.connections,
+                                     origins=web_origins)
+        self.ports: list[IListeningPort] = []
+        """The telnet ports, in the order of ``listen``."""
+        self.web_ports: list[IListeningPort] = []
+        """The web ports, in the order of ``web``."""
+
+    @property
+    def port(self) -> IListeningPort | None:
+        """The first telnet port, once listening."""
+        return self.ports[0] if self.ports else None
+
+    @property
+    def web_port(self) -> IListeningPort | None:
+        """The first web port, once listening."""
+        return self.web_ports[0] if self.web_ports else None
 
     def startService(self) -> None:
         """Refund crash leftovers (queued first on the database), then listen."""
         super().startService()
-        self.storage.recover().addErrback(
-            lambda f: _log.failure("could not recover stakes left in escrow", f))
-        listening = serverFromString(self.reactor, self.listen).listen(self.factory)
+        for rules in {table.rules for table in self.lobby.tables.values()}:
+            # The exact analyser compiles each shoe's dealer once (a fraction of
+            # a second), here rather than in the first player's hint.
+            strategy.prepare(rules)
+        for table in self.lobby.tables.values():
+            self._recover(table.name)
+        # This one process owns the whole database, so rounds of tables it no
+        # longer hosts (renamed or dropped from the options) are refunded too.
+        self._recover(None)
+        for endpoint in self.listen:
+            self.ports.append(self._listen(endpoint, self.factory))
+            _log.info("blackjack listening on {address}", address=self.ports[-1].getHost())
+        for endpoint in self.web:
+            self.web_ports.append(self._listen(endpoint, self.web_front.site))
+            _log.info("blackjack page and WebSocket on {address}",
+                      address=self.web_ports[-1].getHost())
+
+    def _listen(self, endpoint: str, factory: Any) -> IListeningPort:
+        """Listen at once (a port that cannot be had stops the start with its error)."""
+        ports: list[IListeningPort] = []
         failures: list[Failure] = []
-        listening.addCallbacks(self._listening, failures.append)
+        serverFromString(self.reactor, endpoint).listen(factory).addCallbacks(
+            ports.append, failures.append)
         if failures:
             failures[0].raiseException()
+        return ports[0]
 
-    def _listening(self, port: IListeningPort) -> IListeningPort:
-        self.port = port
-        _log.info("blackjack listening on {address}", address=port.getHost())
-        return port
+    @property
+    def clients(self) -> list[Any]:
+        """Every open connection, telnet and web."""
+        return [*self.factory.clients, *self.web_front.clients]
+
+    def _recover(self, table: str | None) -> None:
+        def failed(failure: Failure) -> None:
+            _log.failure("could not recover stakes left in escrow at table {table}",
+                         failure, table=table or "(any)")
+        self.storage.recover(table).addErrback(failed)
 
     @inlineCallbacks
     def stopService(self) -> Any:
         """Stop listening, tell everyone, finish or refund rounds, close everything."""
         super().stopService()
-        if self.port is not None:
-            yield self.port.stopListening()
-        for client in list(self.factory.clients):
+        for port in self.ports + self.web_ports:
+            yield port.stopListening()
+        for client in self.clients:
             client.send_event(events.SHUTDOWN(message=SHUTDOWN_MESSAGE))
         yield self.lobby.stop()
-        for client in list(self.factory.clients):
+        for client in self.clients:
             client.close("Goodbye!")
-        gone = self.factory.all_gone()
+        gone = DeferredList([self.factory.all_gone(), self.web_front.all_gone()],
+                            consumeErrors=True)
         gone.addTimeout(self.close_timeout, self.reactor)
         try:
             yield gone
         except Exception:
             _log.warn("some connections did not close in time; aborting them")
-            for client in list(self.factory.clients):
+            for client in self.clients:
                 client.transport.abortConnection()
         yield self.storage.close()
 
     def whenListening(self) -> Deferred[IListeningPort]:
-        """The listening port (already bound once ``startService`` returned)."""
+        """The first telnet port (already bound once ``startService`` returned)."""
         assert self.port is not None, "the service is not running"
         return succeed(self.port)

@@ -22,6 +22,7 @@ from blackjack.errors import RulesError
 from blackjack.rules import PRESETS, Rules
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.passwords import DEFAULT_PARAMS, FAST_INSECURE, ScryptParams
+from blackjack.server.storage.backends import is_postgresql, redact
 
 __all__ = ["Options", "makeService", "DEFAULT_TABLES"]
 
@@ -84,19 +85,22 @@ class Options(usage.Options):
 
     synopsis = "[options]"
     longdesc = ("A multiplayer blackjack card room: players connect with telnet or "
-                "netcat, register, and play at shared tables. State is kept in SQLite. "
+                "netcat (tcp:8023) or open the web page (http://localhost:8080), register, "
+                "and play at shared tables. State is kept in SQLite, or in PostgreSQL when "
+                "--db is a postgresql:// URL. "
                 "For a load test with many bots from one address, raise --max-per-ip, "
                 "--login-attempts-per-ip and --registrations-per-hour (--rate 0 turns "
                 "the command rate off) and consider --password-cost fast-insecure.")
 
     optParameters = [
-        ["listen", "l", "tcp:8023",
-         "Where to listen, as a Twisted endpoint string: tcp:8023, "
-         "tcp:8023:interface=127.0.0.1, ssl:8993:privateKey=key.pem:certKey=cert.pem, "
-         "unix:address=/run/blackjack.sock."],
         ["db", None, "blackjack.sqlite3",
-         "SQLite database file for accounts, chips, ledger and hand history "
-         "(created on first start)."],
+         "Where accounts, chips, ledger and hand history are kept: an SQLite file "
+         "(created on first start) or a postgresql://USER@HOST/DATABASE URL "
+         "(the database must exist; needs the postgresql extra). Older schemas "
+         "are upgraded at start-up."],
+        ["db-url", None, None,
+         "A PostgreSQL URL, instead of --db (e.g. from a secret store); the "
+         "password may also come from PGPASSWORD or ~/.pgpass."],
         ["bankroll", None, 1000, "Chips a new account starts with.", _chips],
         ["bet-time", None, 20.0, "Seconds a betting window stays open.", _seconds],
         ["turn-time", None, 30.0,
@@ -105,10 +109,21 @@ class Options(usage.Options):
          "Seconds to answer an insurance offer before it is declined.", _seconds],
         ["grace", None, 60.0,
          "Seconds a disconnected player's seat is held for them.", _seconds],
+        # Seats and idle players at a table (defaults as in table.Timers, which is
+        # not imported here so that --help stays fast).
+        ["missed-rounds", None, 3,
+         "Betting windows in a row a seated player may let close without betting "
+         "before being stood up to free the seat; chips are untouched (0: never).",
+         _count_or_off],
+        ["table-idle-timeout", None, 1800.0,
+         "Seconds a player seated or watching at a table may stay silent before being "
+         "stood up and disconnected; a hand in play stands and is paid (0: never).",
+         _seconds_or_off],
         # Limits: each default is the one in blackjack.server.frontends.limits.Limits.
         ["max-line", None, _LIMITS.max_line,
-         "Longest input line in bytes; a longer one is refused and the connection "
-         "closed.", _count],
+         "Longest input line in bytes; a longer one is refused with a message naming the "
+         "limit and the rest of it ignored. A connection sending 64 times this in "
+         "over-long lines, with no good line between, is closed.", _count],
         ["rate", None, _LIMITS.rate,
          "Commands per second one connection may send (0: no limit). Faster ones are "
          "dropped after one 'slow down'; sustained input above 5 times this closes the "
@@ -127,14 +142,15 @@ class Options(usage.Options):
          _count],
         ["idle-timeout", None, _LIMITS.idle_timeout,
          "Seconds a connection may stay silent before logging in, or logged in but "
-         "away from any table, before it is closed (0: never). Seated players are "
-         "governed by the table timers.", _seconds_or_off],
+         "away from any table, before it is closed (0: never). At a table "
+         "--table-idle-timeout applies instead.", _seconds_or_off],
         ["login-attempts", None, _LIMITS.login_attempts,
-         "Failed logins on one account name per --login-period before it must wait.",
-         _count],
+         "Failed logins on one account name, from addresses that never logged into it, "
+         "per --login-period before such addresses must wait; the owner's known "
+         "addresses are never held back by it.", _count],
         ["login-attempts-per-ip", None, _LIMITS.login_attempts_per_ip,
-         "Logins failed or in progress from one IP address per --login-period before "
-         "it must wait.", _count],
+         "Logins failed or in progress from one IP address (an IPv6 /64) per "
+         "--login-period before it must wait; refused tries count too.", _count],
         ["login-period", None, _LIMITS.login_period,
          "Seconds over which failed logins are counted.", _seconds],
         ["registrations-per-hour", None, _LIMITS.registrations_per_hour,
@@ -142,6 +158,10 @@ class Options(usage.Options):
         ["output-cap", None, _LIMITS.output_cap,
          "Bytes that may queue for a client that stops reading before it is dropped "
          "(a k or M suffix is allowed: 256k).", _bytes],
+        ["telnet-commands", None, _LIMITS.telnet_commands,
+         "Telnet commands (negotiations, NOPs) one connection may send at once, and again "
+         "each hour; past them it is told why and closed. A subnegotiation counts one more "
+         "per 64 bytes. Real clients send a few dozen.", _count],
         ["password-cost", None, "default",
          "Password hashing cost: default (scrypt n=2**14, slow on purpose), or "
          "fast-insecure for load-test bots only. WARNING: fast-insecure hashes are "
@@ -151,6 +171,37 @@ class Options(usage.Options):
     def __init__(self) -> None:
         super().__init__()
         self["tables"] = []
+        self["listen"] = []
+        self["web"] = []
+        self["web-origins"] = []
+
+    def opt_listen(self, value: str) -> None:
+        self["listen"].append(value)
+
+    opt_listen.__doc__ = (
+        "Where telnet listens, as a Twisted endpoint string (default tcp:8023): "
+        "tcp:8023:interface=127.0.0.1, tcp6:8023, "
+        "ssl:8993:privateKey=key.pem:certKey=cert.pem (telnet over TLS), "
+        "unix:address=/run/blackjack.sock; 'none' for no telnet. Repeat to listen on "
+        "several.")
+    opt_l = opt_listen
+
+    def opt_web(self, value: str) -> None:
+        self["web"].append(value)
+
+    opt_web.__doc__ = (
+        "Where the web page and its WebSocket (/ws) are served, as an endpoint string "
+        "(default tcp:8080): tcp:8080:interface=127.0.0.1, "
+        "ssl:8443:privateKey=key.pem:certKey=cert.pem (HTTPS and WSS); 'none' for no "
+        "page. Repeat to serve on several.")
+
+    def opt_web_origin(self, value: str) -> None:
+        self["web-origins"].append(value)
+
+    opt_web_origin.__doc__ = (
+        "A further page origin allowed to open the WebSocket, e.g. "
+        "https://cards.example.org when a proxy serves the page under that name "
+        "(the server's own origin is always allowed). Repeatable.")
 
     def opt_table(self, value: str) -> None:
         name, _, spec = value.partition(":")
@@ -178,6 +229,20 @@ class Options(usage.Options):
         """Fill in the default tables; gather the limits; check the password cost."""
         if not self["tables"]:
             self["tables"] = list(DEFAULT_TABLES)
+        for option, default in (("listen", "tcp:8023"), ("web", "tcp:8080")):
+            given = self[option] or [default]
+            if "none" in given and len(given) > 1:
+                raise usage.UsageError(f"--{option} none cannot go with other endpoints")
+            self[option] = [] if given == ["none"] else given
+        if not self["listen"] and not self["web"]:
+            raise usage.UsageError("--listen none and --web none: nothing to listen on")
+        if self["db-url"] is not None:
+            if self["db"] != "blackjack.sqlite3":
+                raise usage.UsageError("give --db or --db-url, not both")
+            if not is_postgresql(self["db-url"]):
+                raise usage.UsageError(
+                    f"--db-url takes a postgresql:// URL, not {redact(self['db-url'])!r}")
+            self["db"] = self["db-url"]
         if self["password-cost"] not in _PASSWORD_COSTS:
             raise usage.UsageError(
                 f"--password-cost must be one of {', '.join(_PASSWORD_COSTS)}, "
@@ -191,7 +256,7 @@ class Options(usage.Options):
                 login_attempts_per_ip=self["login-attempts-per-ip"],
                 login_period=self["login-period"],
                 registrations_per_hour=self["registrations-per-hour"],
-                output_cap=self["output-cap"])
+                output_cap=self["output-cap"], telnet_commands=self["telnet-commands"])
         except ValueError as e:
             raise usage.UsageError(str(e)) from None
 
@@ -207,7 +272,7 @@ def makeService(options: Options, reactor: Any = None,
         from twisted.internet import reactor as _reactor
         reactor = _reactor
     from blackjack.server.hosting.service import BlackjackService
-    from blackjack.server.storage.sqlite import open_storage
+    from blackjack.server.storage.backends import open_storage
     from blackjack.server.core.table import Timers
 
     if hasher is None:
@@ -216,8 +281,11 @@ def makeService(options: Options, reactor: Any = None,
         _log.warn("Passwords are hashed with the fast, INSECURE scrypt cost: fine for "
                   "load-test bots, not for real players")
     return BlackjackService(
-        options["listen"], open_storage(options["db"]), options["tables"], reactor,
+        options["listen"], open_storage(options["db"], reactor=reactor), options["tables"],
+        reactor, web=options["web"], web_origins=options["web-origins"],
         bankroll=options["bankroll"],
         timers=Timers(bet=options["bet-time"], turn=options["turn-time"],
-                      insurance=options["insurance-time"], grace=options["grace"]),
+                      insurance=options["insurance-time"], grace=options["grace"],
+                      missed_rounds=options["missed-rounds"],
+                      idle=options["table-idle-timeout"]),
         hasher=hasher, limits=options["limits"])

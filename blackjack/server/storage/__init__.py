@@ -2,8 +2,12 @@
 
 The game core speaks only to :class:`IStorage` and the values and errors it
 names, all re-exported here from :mod:`.interface`.  The backends live beside
-it: :mod:`.sqlite` (embedded, the default) and :mod:`.memory` (for tests and
-embedding), with :mod:`.audit`, the books check, shared by all of them.
+it: :mod:`.sqlite` (embedded, the default) and :mod:`.postgresql` (a server
+database), both built on :mod:`.sql` (the queries and group commit), and
+:mod:`.memory` (for tests and embedding); :mod:`.backends` opens the one a
+``--db`` names.  Shared by all: :mod:`.schema` (versions and upgrades),
+:mod:`.audit` (the books check) and :mod:`.migrate` (SQLite into PostgreSQL).
+Importing this package loads no database driver.
 """
 
 from blackjack.server.storage.interface import *  # noqa: F401,F403

@@ -1,8 +1,9 @@
 """Check the books of a blackjack database: every chip accounted for.
 
-Run by an operator against the live or a stopped server's file::
+Run by an operator against the live or a stopped server's database::
 
     python -m blackjack.server.audit --db blackjack.sqlite3
+    python -m blackjack.server.audit --db postgresql://blackjack@dbhost/room
 
 It prints the chips ever issued, the sum of balances, the chips in escrow and
 the house's net result, then ``balanced`` (exit status 0) or each discrepancy
@@ -11,9 +12,10 @@ the house's net result, then ``balanced`` (exit status 0) or each discrepancy
 issued to it plus its net result over settled hands, and its ledger sums to its
 balance) and that no stake is held in escrow for a round already closed.
 
-The checks are plain SQL over any DB-API cursor (:func:`audit`), so
-:class:`~blackjack.server.storage.sqlite.SQLiteStorage` runs the same ones inside its
-own read transaction; this module needs only the standard library.
+The checks are plain SQL over any DB-API cursor (:func:`audit`), so the SQL
+backends run the same ones inside their own read transaction, and this
+command runs them on either database in one snapshot (SQLite opened
+read-only; PostgreSQL in a REPEATABLE READ, READ ONLY transaction).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from typing import Any
 
 from blackjack.server.storage.interface import Books
 
-__all__ = ["AccountAudit", "Audit", "read_books", "audit", "audit_file", "main"]
+__all__ = ["AccountAudit", "Audit", "read_books", "audit", "audit_file", "audit_database",
+           "main"]
 
 
 @dataclass(frozen=True)
@@ -162,9 +165,13 @@ def audit_file(path: str) -> Audit:
     """Audit a database file, opened read-only in one transaction."""
     # mode=ro: never create a missing file, never write to an existing one.
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    return _in_snapshot(connection, connection.cursor(), "BEGIN")
+
+
+def _in_snapshot(connection: Any, cursor: Any, begin: str) -> Audit:
+    """:func:`audit` inside one read transaction opened by ``begin``; closes ``connection``."""
     try:
-        cursor = connection.cursor()
-        cursor.execute("BEGIN")
+        cursor.execute(begin)
         try:
             return audit(cursor)
         finally:
@@ -173,17 +180,43 @@ def audit_file(path: str) -> Audit:
         connection.close()
 
 
+def audit_database(location: str) -> Audit:
+    """Audit an SQLite file or a PostgreSQL database (a ``postgresql://`` URL)."""
+    from blackjack.server.storage.backends import is_postgresql, sqlite_path
+
+    if not is_postgresql(location):
+        return audit_file(sqlite_path(location))
+    from blackjack.server.storage.postgresql import PostgreSQLCursor, connect
+
+    connection = connect(location)
+    return _in_snapshot(connection, PostgreSQLCursor(connection.cursor()),
+                        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+
+def unreadable(error: Exception) -> bool:
+    """True for a driver error (a missing file, a refused connection): exit status 2."""
+    if isinstance(error, (sqlite3.Error, ValueError)):
+        return True
+    psycopg2 = sys.modules.get("psycopg2")
+    return psycopg2 is not None and isinstance(error, psycopg2.Error)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command line; returns 0 if balanced, 1 if not, 2 if the file cannot be read."""
+    """The command line; returns 0 if balanced, 1 if not, 2 if the database cannot be read."""
+    from blackjack.server.storage.backends import redact
+
     parser = argparse.ArgumentParser(
         prog="python -m blackjack.server.audit",
         description="Check that every chip in a blackjack database is accounted for.")
-    parser.add_argument("--db", required=True, help="the server's SQLite file")
+    parser.add_argument("--db", required=True,
+                        help="the server's SQLite file or postgresql:// URL")
     args = parser.parse_args(argv)
     try:
-        result = audit_file(args.db)
-    except sqlite3.Error as e:
-        print(f"cannot audit {args.db}: {e}", file=sys.stderr)
+        result = audit_database(args.db)
+    except Exception as e:
+        if not unreadable(e):
+            raise
+        print(f"cannot audit {redact(args.db)}: {e}", file=sys.stderr)
         return 2
     for line in result.report():
         print(line)

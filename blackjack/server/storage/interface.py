@@ -33,8 +33,10 @@ from blackjack.server.errors import (  # noqa: F401  (re-exported: the interface
     DuplicateStakeError,
     InsufficientFundsError,
     InvalidAmountError,
+    LookAlikeNameError,
     NameTakenError,
     RoundClosedError,
+    MigrationError,
     SettlementError,
     StorageError,
     UnknownAccountError,
@@ -53,12 +55,19 @@ __all__ = [
     "StorageError",
     "DatabaseError",
     "NameTakenError",
+    "LookAlikeNameError",
     "UnknownAccountError",
     "InsufficientFundsError",
     "InvalidAmountError",
     "DuplicateStakeError",
     "RoundClosedError",
     "SettlementError",
+    "MigrationError",
+    "check_amount",
+    "check_text",
+    "check_id",
+    "check_limit",
+    "round_table",
 ]
 
 #: Every ``LedgerEntry.kind``; see the module docstring for what each means.
@@ -159,11 +168,17 @@ class IStorage(Protocol):
         """Create an account and issue it ``bankroll`` chips (ledger kind "issue").
 
         Fails with :class:`NameTakenError` if the name, compared
-        case-insensitively, exists.
+        case-insensitively, exists, and with :class:`LookAlikeNameError` if an
+        account's name looks like it (the same
+        :func:`~blackjack.server.text.look_alike_key`).  The check and the
+        insert are one transaction.
         """
 
     def get_account(self, name: str) -> Deferred[Account | None]:
         """The account with this name (any case), or ``None``."""
+
+    def look_alike(self, name: str) -> Deferred[str | None]:
+        """The name of an account that this name looks like (or is), or ``None``."""
 
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:
         """The account with this id, or ``None``."""
@@ -208,11 +223,16 @@ class IStorage(Protocol):
         Idempotent; a settled round is left alone.
         """
 
-    def recover(self) -> Deferred[list[tuple[str, int, int]]]:
-        """Refund every stake left in escrow by a crash, logging each.
+    def recover(self, table: str | None = None) -> Deferred[list[tuple[str, int, int]]]:
+        """Refund every stake a crash left in escrow for ``table``'s open rounds.
 
-        Call once at start-up, before any table opens a round.  Returns
-        ``(round_id, account_id, amount)`` for every stake refunded.
+        ``table`` names the table whose rounds to void (see
+        :func:`round_table`); ``None`` voids every open round in the
+        database.  Call it for a table before that table opens a round: the
+        single server process calls it for each of its tables at start-up,
+        and a node taking over a dead node's table calls it for that table.
+        Logs each refund and returns ``(round_id, account_id, amount)`` for
+        every stake refunded.
         """
 
     def balance(self, account_id: int) -> Deferred[int]:
@@ -245,3 +265,35 @@ def check_amount(amount: object, what: str, *, allow_zero: bool = False) -> int:
         low = "zero or more" if allow_zero else "positive"
         raise InvalidAmountError(f"{what} must be {low}, got {amount}")
     return amount
+
+
+def round_table(round_id: str) -> str:
+    """The table a round belongs to: its id up to the last ``-``.
+
+    Tables name their rounds ``<table name>-<unique part without a dash>``
+    (``main-3f2a...``), so the table is known from the id alone, in every
+    backend and for rows written before the table was recorded.  An id
+    without a dash belongs to no table (``""``).
+    """
+    return round_id.rpartition("-")[0]
+
+
+def check_text(value: object, what: str) -> str:
+    """Return ``value`` if it is a non-empty string (a name, round id or key), else raise."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    return value
+
+
+def check_id(value: object) -> int:
+    """Return ``value`` if it is an account id (an ``int``, never a ``bool``), else raise."""
+    if type(value) is not int:
+        raise TypeError(f"account id must be an int, got {value!r}")
+    return value
+
+
+def check_limit(value: object) -> int:
+    """Return ``value`` if it is a whole number >= 0 of rows to return, else raise."""
+    if type(value) is not int or value < 0:
+        raise ValueError(f"limit must be a whole number >= 0, got {value!r}")
+    return value

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Protocol, ServerFactory
 from twisted.python.failure import Failure
@@ -25,6 +25,7 @@ from blackjack.server.core.accounts import Accounts
 from blackjack.server.core.events import Event
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.player import Player
+from blackjack.server.frontends.clients import LiveClients
 from blackjack.server.frontends.conversation import SERVER_NAME, Conversation, Mode
 from blackjack.server.frontends.limits import ConnectionCounter, Limits
 from blackjack.server.frontends.telnet.wire import LineWire, TelnetWire
@@ -77,12 +78,19 @@ class BlackjackProtocol(LineWire):
 
     # -- what the wire says about limits, in the conversation's voice ---------------
 
-    def overRate(self, line: bytes, warn: bool) -> None:
-        """A line over the command rate: refused as the client's mode says it."""
+    def error(self, message: str) -> None:
+        """A limit's one-line complaint (a line too long), in the client's mode."""
         if self.conversation is not None:
-            self.conversation.refused_for_rate(line, warn)
+            self.conversation.refuse_line(message)
         else:
-            super().overRate(line, warn)
+            super().error(message)
+
+    def lineRefused(self, line: bytes, first: bool) -> None:
+        """A line over the rate: the conversation answers it as the client's mode needs."""
+        if self.conversation is not None:
+            self.conversation.over_rate(line, first)
+        else:
+            super().lineRefused(line, first)
 
     def close(self, message: str) -> None:
         """Say why, then hang up."""
@@ -111,8 +119,12 @@ class BlackjackProtocol(LineWire):
         self.sendPrompt(text)
 
     def hide_input(self) -> None:
-        """Echo off for a password (telnet clients only)."""
-        self.hideInput()
+        """Echo off for a password (telnet clients only).
+
+        A program reading JSON ends lines as it likes; only a client that
+        negotiated is sent telnet bytes then.
+        """
+        self.hideInput(guess=not self.json_mode)
 
     def show_input(self) -> None:
         """Echo back on."""
@@ -180,8 +192,7 @@ class BlackjackFactory(ServerFactory):
         self.limits = limits
         self.clock = clock
         self.connections = ConnectionCounter(limits.max_connections, limits.max_per_ip)
-        self.clients: set[BlackjackProtocol] = set()
-        self._all_gone: list[Deferred[None]] = []
+        self.clients = LiveClients()
 
     def buildProtocol(self, addr: IAddress | None) -> Protocol:
         """A telnet transport around a fresh protocol, or a refusal over the caps."""
@@ -198,17 +209,9 @@ class BlackjackFactory(ServerFactory):
         return wire
 
     def client_gone(self, client: BlackjackProtocol) -> None:
-        """Forget a closed connection; wake :meth:`all_gone` waiters on the last."""
-        self.clients.discard(client)
-        if not self.clients:
-            waiters, self._all_gone = self._all_gone, []
-            for d in waiters:
-                d.callback(None)
+        """Forget a closed connection."""
+        self.clients.gone(client)
 
     def all_gone(self) -> Deferred[None]:
         """Fire when no connection is left."""
-        if not self.clients:
-            return succeed(None)
-        d: Deferred[None] = Deferred()
-        self._all_gone.append(d)
-        return d
+        return self.clients.all_gone()

@@ -7,9 +7,11 @@ text reaches game logic:
   strips IAC negotiation, survives malformed telnet (Twisted raises
   ``ValueError("Stumped", ...)``), ends a line on a bare CR at the end of a
   packet (PuTTY raw mode, some MUD clients) without double-counting a CRLF
-  split across packets, and notes whether the client has ever spoken telnet.
-  A packet with no IAC byte (nearly all of them) skips Twisted's
-  byte-by-byte parser: its line ends are translated with ``bytes.replace``.
+  split across packets, and notes whether the client has ever spoken telnet
+  and whether it ends its lines the telnet way (CR LF or CR NUL).  Text is
+  handled with ``bytes`` methods at C speed; only the telnet commands go
+  through Twisted's byte-by-byte parser, and each counts against the
+  connection's telnet budget (``Limits.telnet_commands``).
 * :class:`LineWire` frames lines on LF, CR LF, CR NUL or a bare CR, decodes
   UTF-8 with replacement, applies backspaces, strips control characters (so
   no ESC sequence typed by one player reaches another's terminal), and
@@ -17,106 +19,91 @@ text reaches game logic:
   :meth:`LineWire.textReceived`, and write with :meth:`LineWire.sendLine`.
   The answers to all the lines of one packet leave in one write.
 
-Password prompts turn client echo off with ``WILL ECHO`` only for clients
-that have sent some telnet negotiation; a netcat user never sees an IAC byte.
+Password prompts turn client echo off with ``WILL ECHO`` for telnet clients:
+those that have negotiated, and those that end lines with CR LF or CR NUL
+(the stock ``telnet`` negotiates nothing on a port other than 23, but ends
+its lines that way).  Netcat ends lines with LF and never sees an IAC byte.
 
 The per-connection limits of :class:`~blackjack.server.frontends.limits.Limits` that
 concern bytes and lines are enforced here too: the line length, the command
-rate (excess lines dropped, a flood disconnected) and the output cap for a
-client that stops reading (found with the producer/consumer API: the
-transport pauses us when its buffer is full, and output written while paused
-is counted and, past the cap, the connection is aborted).
+rate (excess lines dropped, a flood disconnected), the telnet budget, and the
+output cap for a client that stops reading (the bytes still unsent in the
+transport's write buffer, negotiation replies included, are measured before
+each write; past the cap the connection is aborted).
 """
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable
 from typing import Any
 
-from twisted.conch.telnet import ECHO, TelnetProtocol, TelnetTransport
-from twisted.internet.interfaces import IPushProducer
+from twisted.conch.telnet import (
+    DO,
+    DONT,
+    ECHO,
+    IAC,
+    SE,
+    WILL,
+    WONT,
+    TelnetProtocol,
+    TelnetTransport,
+)
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from zope.interface import implementer
 
-from blackjack.server.frontends.limits import CommandLimiter, Limits, Verdict
+from blackjack.server.frontends.limits import CommandLimiter, Limits, TokenBucket, Verdict
+from blackjack.server.frontends.output import OutputGuard
+from blackjack.server.text import sanitise  # the text rules' home; re-exported here
 
 __all__ = ["TelnetWire", "LineWire", "sanitise"]
 
-_BACKSPACES = frozenset("\b\x7f")
 
-# Bidirectional embedding, override and isolate controls.  They are not
-# terminal escapes, but a chat line holding them can reorder the text that
-# follows it on the reader's screen ("Trojan Source", CVE-2021-42574), making
-# one player's words appear to say something else or to come from someone
-# else.  Nobody needs them to chat in a card room.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_NEGOTIATION = frozenset((WILL, WONT, DO, DONT))
+"""The telnet verbs followed by an option byte: ``IAC WILL o`` is three bytes."""
 
-# LINE and PARAGRAPH SEPARATOR are line breaks to many programs (Python's
-# str.splitlines among them), so one chat line would become two in a JSON
-# client's reader.  They become plain spaces.
-_LINE_BREAKS = frozenset("\u2028\u2029")
+_SUBNEGOTIATION_BYTES_PER_COMMAND = 64
+"""A subnegotiation costs one telnet command more per this many bytes.
 
-
-def sanitise(text: str) -> str:
-    """Apply backspaces and drop control characters; trim surrounding spaces.
-
-    C0 controls (ESC among them), DEL and C1 controls never survive, so a
-    player cannot move another player's cursor or retitle their terminal; an
-    ESC sequence loses its ESC and is left as harmless text.  Bidi override
-    characters are dropped too.  Tabs and Unicode line separators become
-    spaces.  Printable non-ASCII (``ÿ``, ``é``, ``♠``) is kept: a raw 0xFF
-    byte (telnet IAC) cannot come out of UTF-8 decoding, and U+00FF is sent as
-    two UTF-8 bytes that contain no 0xFF.
-    """
-    if text.isascii() and text.isprintable():
-        # Nearly every line: nothing to apply or drop, so skip the scan.
-        return text.strip()
-    out: list[str] = []
-    for ch in text:
-        if ch in _BACKSPACES:
-            if out:
-                out.pop()
-        elif ch == "\t" or ch in _LINE_BREAKS:
-            out.append(" ")
-        elif ch in _BIDI_CONTROLS or unicodedata.category(ch) == "Cc":
-            continue
-        else:
-            out.append(ch)
-    return "".join(out).strip()
+Twisted parses it a byte at a time (about 4 MB/s), and accepts 4 KiB of it.
+"""
 
 
 class TelnetWire(TelnetTransport):
-    """A telnet transport that tolerates real clients and netcat alike."""
+    """A telnet transport that tolerates real clients and netcat alike, within a budget."""
 
     # Twisted types ``transport`` as ``ITransport | None``; here it is the TCP (or UNIX) transport under the telnet layer,
     # which also provides IProducer/IConsumer, abortConnection and (above a
     # TelnetWire) will/wont.  It is set before any method below runs.
     transport: Any
+    protocol: LineWire  # type: ignore[assignment]  # Twisted types it None until connected
 
     _log = Logger()
 
     speaks_telnet: bool = False
     """True once the client has sent any telnet command or subnegotiation."""
+    crlf_line_ends: bool = False
+    """True once the client has ended a line with CR LF or CR NUL, as telnet clients do."""
 
     _swallow_after_cr: bool = False
+    _budget: TokenBucket | None = None
 
     def __init__(self, protocolFactory: Any = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(protocolFactory, *args, **kwargs)
         # Made up front, so every connection's __dict__ shares one key table.
         self.state = "data"
         self.speaks_telnet = False
+        self.crlf_line_ends = False
         self._swallow_after_cr = False
+        self._budget = None
 
     @property
     def disconnecting(self) -> bool:  # type: ignore[override]
-        """Whether the connection is closing.
+        """Whether the connection is closing (or the protocol has hung up).
 
         ``TelnetTransport`` leaves this ``False`` for ever, so ``LineReceiver``
         would go on handling the lines left in a packet after we hung up.
         """
-        return bool(getattr(self.transport, "disconnecting", False))
+        return bool(getattr(self.transport, "disconnecting", False)
+                    or getattr(self.protocol, "_done", False))
 
     def connectionMade(self) -> None:
         """Turn off Nagle's algorithm, then start the telnet conversation.
@@ -145,94 +132,112 @@ class TelnetWire(TelnetTransport):
         """Close at once, discarding unsent output (for clients that do not read)."""
         self.transport.abortConnection()
 
+    def _write(self, data: bytes) -> None:
+        # Twisted writes negotiation (our WILL ECHO, its DONT/WONT answers)
+        # straight to the socket; through the protocol it keeps its place
+        # among the text and counts against the output cap.
+        self.protocol.sendRaw(data)
+
     def dataReceived(self, data: bytes) -> None:
-        """Parse telnet, dropping the connection on malformed sequences."""
-        if self.disconnecting:
-            # We have hung up: what the client still sends is not our business.
-            return
-        if self._swallow_after_cr:
-            # We already ended a line on the CR that closed the last packet;
-            # the LF or NUL completing that CR LF / CR NUL is not another line.
-            self._swallow_after_cr = False
-            if data[:1] in (b"\n", b"\0"):
-                data = data[1:]
-        if not data:
-            return
-        if self.state == "data" and b"\xff" not in data:
-            # No IAC: do what Telnet's byte-by-byte parser would, at C speed.
-            # CR LF, CR NUL and a bare CR all end a line (as LineWire reads
-            # them), and a CR closing the packet swallows the LF or NUL that
-            # may open the next one.
-            if b"\r" in data:
-                self._swallow_after_cr = data[-1:] == b"\r"
-                data = data.replace(b"\r\n", b"\n").replace(b"\r\0", b"\n").replace(b"\r", b"\n")
-            self.applicationDataReceived(data)
-            return
+        """Hand text on at C speed; parse telnet commands one at a time, within the budget.
+
+        Twisted's parser walks every byte in Python, so a packet of text with
+        one IAC in it would cost as much as a packet of commands.  Here only
+        the command itself is fed to it, and each one is counted first.
+        """
+        while data and not self.disconnecting:
+            state = self.state
+            if state == "data":
+                if self._swallow_after_cr:
+                    # We already ended a line on the CR that closed the last
+                    # piece; the LF or NUL completing that CR LF / CR NUL is
+                    # not another line.
+                    self._swallow_after_cr = False
+                    if data[:1] in (b"\n", b"\0"):
+                        self.crlf_line_ends = True
+                        data = data[1:]
+                        continue
+                iac = data.find(IAC)
+                if iac:  # text first (iac > 0), or nothing but text (iac < 0)
+                    text, data = (data, b"") if iac < 0 else (data[:iac], data[iac:])
+                    self._text(text)
+                    continue
+                if data[1:2] == b"\xfa":  # IAC SB ...: up to its IAC SE
+                    end = data.find(IAC + SE, 2)
+                    size = len(data) if end < 0 else end + 2
+                else:
+                    size = 3 if data[1:2] in _NEGOTIATION else 2
+            elif state == "subnegotiation":  # one that began in an earlier packet
+                end = data.find(IAC + SE)
+                size = len(data) if end < 0 else end + 2
+            else:  # the rest of a command cut in two by the packet boundary
+                size = 1
+            piece, data = data[:size], data[size:]
+            if not self._spend(1 + len(piece) // _SUBNEGOTIATION_BYTES_PER_COMMAND):
+                return
+            if not self._parse(piece):
+                return
+
+    def _text(self, data: bytes) -> None:
+        """What Telnet's parser does to text, with ``bytes.replace``.
+
+        CR LF, CR NUL and a bare CR all end a line (as LineWire reads them),
+        and a CR closing the piece swallows the LF or NUL that may open the
+        next one.
+        """
+        if b"\r" in data:
+            if not self.crlf_line_ends and (b"\r\n" in data or b"\r\0" in data):
+                self.crlf_line_ends = True
+            self._swallow_after_cr = data[-1:] == b"\r"
+            data = data.replace(b"\r\n", b"\n").replace(b"\r\0", b"\n").replace(b"\r", b"\n")
+        self.applicationDataReceived(data)
+
+    def _spend(self, cost: int) -> bool:
+        """Count ``cost`` telnet commands; past the budget, say why and close (False)."""
+        budget = self._budget
+        if budget is None:
+            # Made at the first command: most connections (netcat, bots) never send one.
+            limits, clock = self.protocol.limits, self.protocol.clock
+            budget = self._budget = TokenBucket(limits.telnet_commands / 3600.0,
+                                                limits.telnet_commands, clock.seconds)
+        if budget.take(cost):
+            return True
+        self._log.info("Closing {peer}: over its budget of telnet commands",
+                       peer=self.transport.getPeer())
+        self.protocol.close(f"Too many telnet commands (at most "
+                            f"{self.protocol.limits.telnet_commands} an hour); goodbye.")
+        return False
+
+    def _parse(self, piece: bytes) -> bool:
+        """Run Twisted's parser on one command; False (and closed) if it was malformed."""
         try:
-            super().dataReceived(data)
+            super().dataReceived(piece)
         except ValueError as exc:
             if exc.args[:1] != ("Stumped",):
                 raise
-            self._log.info("Malformed telnet input {args!r}; closing", args=exc.args)
-            close = getattr(self.protocol, "close", None)
-            if callable(close):
-                close("Malformed telnet command; goodbye.")
-            else:
-                self.transport.loseConnection()
-            return
-        if self.state == "newline":
-            # A packet ended on CR.  Twisted would wait for the next byte;
-            # a client that ends lines with a bare CR would wait forever.
-            self.state = "data"
-            self._swallow_after_cr = True
-            self.applicationDataReceived(b"\r")
+            self._log.info("Malformed telnet input {args!r} from {peer}; closing",
+                           args=exc.args, peer=self.transport.getPeer())
+            self.protocol.close("Malformed telnet command; goodbye.")
+            return False
+        return True
 
     def commandReceived(self, command: bytes, argument: bytes | None) -> None:
         """Note that the peer speaks telnet, then handle the command."""
         self.speaks_telnet = True
         super().commandReceived(command, argument)
+        if argument is not None:
+            # Twisted keeps a state for every option ever named; one refused
+            # and settled is the same as none, so a client naming all 256
+            # options leaves nothing behind.
+            option = self.options.get(argument)
+            if option is not None and option.us.state == option.him.state == "no" and \
+                    not (option.us.negotiating or option.him.negotiating):
+                del self.options[argument]
 
     def negotiate(self, data: bytes) -> None:
         """Note that the peer speaks telnet, then handle the subnegotiation."""
         self.speaks_telnet = True
         super().negotiate(data)
-
-
-@implementer(IPushProducer)
-class _OutputGuard:
-    """Counts what is written to a client while the transport says it is not reading.
-
-    Registered as a streaming producer, it is paused by the transport when
-    the kernel's socket buffer and Twisted's write buffer are full past the
-    high-water mark, and resumed once they drain.  Output written while
-    paused only grows memory, so past ``cap`` bytes ``overflow`` is called.
-    """
-
-    def __init__(self, cap: int, overflow: Callable[[], None]) -> None:
-        self.cap = cap
-        self.paused = False
-        self.queued = 0
-        self._overflow = overflow
-
-    def pauseProducing(self) -> None:
-        self.paused = True
-        self.queued = 0
-
-    def resumeProducing(self) -> None:
-        self.paused = False
-        self.queued = 0
-
-    def stopProducing(self) -> None:
-        self.paused = False
-
-    def admit(self, size: int) -> bool:
-        """Count ``size`` bytes about to be written; False (and cut off) past the cap."""
-        if self.paused:
-            self.queued += size
-            if self.queued > self.cap:
-                self._overflow()
-                return False
-        return True
 
 
 class LineWire(TelnetProtocol):
@@ -249,6 +254,13 @@ class LineWire(TelnetProtocol):
     through here, and the layers cost more than the command (see
     ``docs/performance.md``).  Output is UTF-8 text, which never holds the
     byte 0xFF, so there is no IAC to double.
+
+    A line over :attr:`MAX_LENGTH` is refused with a message saying the
+    limit, and the rest of it is discarded up to the next line end; it counts
+    as a command for the rate.  Over-long input keeps memory at
+    :attr:`MAX_LENGTH` however long it runs, but a connection that sends more
+    than :attr:`OVERLONG_FACTOR` times the limit of it without a good line in
+    between is a stream, not a typo, and is closed.
     """
 
     # Twisted types ``transport`` as ``ITransport | None``; here it is the TelnetWire around us (or a bare transport in tests),
@@ -258,6 +270,8 @@ class LineWire(TelnetProtocol):
 
     MAX_LENGTH = Limits.max_line
     """Longest accepted input line, in bytes (set from :attr:`limits`)."""
+    OVERLONG_FACTOR = 64
+    """Over-long input (in multiples of :attr:`MAX_LENGTH`) since the last good line that closes."""
 
     limits: Limits = Limits()
     """The limits this connection is held to."""
@@ -265,12 +279,16 @@ class LineWire(TelnetProtocol):
     """An ``IReactorTime`` for the rate meters and timers (``None``: the global reactor)."""
 
     _hiding_input = False
+    _asked_no_echo = False
     _limiter: CommandLimiter | None = None
-    _guard: _OutputGuard | None = None
-    _aborted = False
+    _guard: OutputGuard | None = None
     _done = False
-    """True once we have hung up: no further input line is handled."""
+    """True once we have hung up (or cut the client off): no further input or output."""
     _buffer = b""
+    _discarding = False
+    """True while the rest of an over-long line is being thrown away."""
+    _overlong = 0
+    """Bytes of over-long input since the last good line."""
     _receiving = False
     _corked: list[bytes] | None = None
     """Output held back while a packet's lines are handled, then written at once."""
@@ -290,10 +308,12 @@ class LineWire(TelnetProtocol):
         self._guard = None
         self._socket = None
         self._buffer = b""
+        self._discarding = False
+        self._overlong = 0
         self._receiving = False
         self._corked = None
         self._hiding_input = False
-        self._aborted = False
+        self._asked_no_echo = False
         self._done = False
 
     def connectionMade(self) -> None:
@@ -308,8 +328,8 @@ class LineWire(TelnetProtocol):
         # The transport that owns the socket: beneath the telnet layer if any.
         self._socket = (self.transport.transport if isinstance(self.transport, TelnetWire)
                         else self.transport)
-        self._guard = _OutputGuard(self.limits.output_cap, self._output_overflowed)
-        self.transport.registerProducer(self._guard, True)
+        self._guard = OutputGuard(self._socket, self.limits.output_cap,
+                                   self._output_overflowed)
 
     def dataReceived(self, data: bytes) -> None:
         """Frame lines on LF, CR LF, CR NUL or a bare CR; hand each to :meth:`lineReceived`."""
@@ -322,49 +342,100 @@ class LineWire(TelnetProtocol):
         self._receiving = True
         self._corked = []
         try:
-            while b"\n" in self._buffer:
+            while self._buffer and not (self._done or self._socket.disconnecting):
+                if self._discarding and not self._discard():
+                    break
+                if b"\n" not in self._buffer:
+                    if len(self._buffer) > self.MAX_LENGTH:
+                        self._begin_discarding()
+                        continue
+                    break
                 *lines, self._buffer = self._buffer.split(b"\n")
                 for line in lines:
                     if self._done or self._socket.disconnecting:
-                        self._buffer = b""
-                        return
+                        break
                     if len(line) > self.MAX_LENGTH:
-                        self._buffer = b""
+                        self._overlong += len(line)
                         self.lineLengthExceeded(line)
-                        return
-                    self.lineReceived(line)
-            if len(self._buffer) > self.MAX_LENGTH:
-                line, self._buffer = self._buffer, b""
-                self.lineLengthExceeded(line)
+                    else:
+                        self.lineReceived(line)
         finally:
             self._receiving = False
+            if self._done:
+                self._buffer = b""
             self.uncork()
+
+    def _begin_discarding(self) -> None:
+        """The line being received is too long: refuse it now, and skip the rest of it."""
+        line, self._buffer = self._buffer, b""
+        self._discarding = True
+        self._overlong += len(line)
+        self.lineLengthExceeded(line)
+
+    def _discard(self) -> bool:
+        """Drop input up to the end of the over-long line; True if the end has come."""
+        end = self._buffer.find(b"\n")
+        if end < 0:
+            self._overlong += len(self._buffer)
+            self._buffer = b""
+            self._check_overlong()
+            return False
+        self._overlong += end
+        self._buffer = self._buffer[end + 1:]
+        self._discarding = False
+        self._check_overlong()
+        return True
+
+    def _check_overlong(self) -> None:
+        if self._overlong > self.OVERLONG_FACTOR * self.MAX_LENGTH and not self._done:
+            self._log.info("Closing {peer}: {n} bytes of over-long lines",
+                           peer=self.transport.getPeer(), n=self._overlong)
+            self.close(f"Lines far over the limit of {self.MAX_LENGTH} bytes; goodbye.")
 
     def uncork(self) -> None:
         """Write the output held back while input was handled, as one write.
 
         A pipelining client sends many commands in one packet; one write
-        for all their answers costs far less than one write each.  Anything
-        that must go out in order with other output (telnet negotiation, a
-        hang-up) calls this first.
+        for all their answers costs far less than one write each.
         """
         corked, self._corked = self._corked, None
         if corked:
             self._write(corked[0] if len(corked) == 1 else b"".join(corked))
 
+    def _rate(self, line: bytes = b"") -> bool:
+        """Count one line against the command rate; whether to handle it."""
+        if self._limiter is None:
+            return True
+        # Blank and over-long lines count too: a stream of them is still a flood.
+        verdict = self._limiter.check()
+        if verdict is Verdict.FLOOD:
+            self._log.info("Closing a flooding connection from {peer}",
+                           peer=self.transport.getPeer())
+            self.close("Too many commands too fast; goodbye.")
+            return False
+        if verdict is not Verdict.ACCEPT:
+            self.lineRefused(line, first=verdict is Verdict.WARN)
+            return False
+        return True
+
+    def lineRefused(self, line: bytes, first: bool) -> None:
+        """A line dropped for going over the rate (override to answer each one).
+
+        By default the first of a run is answered with "slow down", and the
+        rest are dropped silently: one warning is enough for a person.
+        """
+        if first:
+            self.error(f"slow down: at most {self.limits.rate:g} commands a second; "
+                       "commands sent faster are ignored")
+
     def lineReceived(self, line: bytes) -> None:
         """Decode and sanitise one line, and hand it on unless blank or over the rate."""
-        if self._limiter is not None:
-            # Blank lines count too: a stream of bare newlines is still a flood.
-            verdict = self._limiter.check()
-            if verdict is Verdict.FLOOD:
-                self._log.info("Closing a flooding connection from {peer}",
-                               peer=self.transport.getPeer())
-                self.close("Too many commands too fast; goodbye.")
-                return
-            if verdict is not Verdict.ACCEPT:
-                self.overRate(line, warn=verdict is Verdict.WARN)
-                return
+        if self._hiding_input and self._echo_is_off():
+            # The client echoed nothing, not even the Enter: end its line.
+            self._write(b"\r\n")
+        if not self._rate(line):
+            return
+        self._overlong = 0
         text = line.decode("utf-8", "replace")
         # Nearly every line is printable ASCII: nothing to apply or drop.
         text = text.strip() if text.isascii() and text.isprintable() else sanitise(text)
@@ -373,16 +444,6 @@ class LineWire(TelnetProtocol):
 
     def textReceived(self, text: str) -> None:
         """Override: one clean line of input (blank only at a password prompt)."""
-
-    def overRate(self, line: bytes, warn: bool) -> None:
-        """A line dropped for going over the command rate (``warn``: the first of a run).
-
-        A person is told once a run; override to answer every line (a
-        program that pipelines requests waits for one reply to each).
-        """
-        if warn:
-            self.error(f"slow down: at most {self.limits.rate:g} commands a second; "
-                       "commands sent faster are ignored")
 
     def error(self, message: str) -> None:
         """Tell the client one line about what went wrong (override to restyle)."""
@@ -397,11 +458,20 @@ class LineWire(TelnetProtocol):
         """Close after sending what is queued; no later input line is handled."""
         self.uncork()
         self._done = True
+        if self._guard is not None:
+            self._guard.release()
         self.transport.loseConnection()
 
     def lineLengthExceeded(self, line: bytes) -> None:
-        """Say why, then close: a 1 KiB line is not something a person typed."""
-        self.close(f"Line too long (over {self.MAX_LENGTH} bytes); goodbye.")
+        """Refuse a line over the limit, saying what the limit is; the connection stays.
+
+        Called as soon as the line passes the limit, with what has come of it
+        so far; the rest, up to the line end, is discarded unread.
+        """
+        if self._rate():
+            self.error(f"line too long: at most {self.MAX_LENGTH} bytes a line; "
+                       "it was ignored")
+        self._check_overlong()
 
     def sendLine(self, line: str | bytes) -> None:
         """Send one line of text, ended with CR LF."""
@@ -416,23 +486,28 @@ class LineWire(TelnetProtocol):
         """Send text that the user answers on the same line (no line end)."""
         self._write(text.encode("utf-8"))
 
+    def sendRaw(self, data: bytes) -> None:
+        """Send bytes as they are (telnet negotiation), in order and within the output cap."""
+        self._write(data)
+
     def _write(self, data: bytes) -> None:
         if self._corked is not None:
             self._corked.append(data)
             return
         socket = self._socket
-        if socket is None or self._done or self._aborted or socket.disconnecting:
+        if socket is None or self._done or socket.disconnecting:
             return
         guard = self._guard
-        if guard is not None and guard.paused and not guard.admit(len(data)):
+        if guard is not None and not guard.admit(len(data)):
             return
         socket.write(data)
 
-    def _output_overflowed(self) -> None:
+    def _output_overflowed(self, unsent: int) -> None:
         # The client is not reading, so a goodbye would only join the queue.
-        self._aborted = True
-        self._log.info("Dropping {peer}: over {cap} bytes queued for a client not reading",
-                       peer=self.transport.getPeer(), cap=self.limits.output_cap)
+        self._done = True
+        self._log.info("Dropping {peer}: {queued} bytes queued for a client not reading "
+                       "(output cap {cap})", peer=self.transport.getPeer(),
+                       queued=unsent, cap=self.limits.output_cap)
         self.transport.abortConnection()
 
     @property
@@ -440,22 +515,38 @@ class LineWire(TelnetProtocol):
         """Whether the client has shown it understands telnet negotiation."""
         return bool(getattr(self.transport, "speaks_telnet", False))
 
-    def hideInput(self) -> None:
-        """Ask a telnet client to stop echoing (for a password); netcat is left alone."""
+    def _echo_is_off(self) -> bool:
+        """Whether the client agreed to our WILL ECHO (and so echoes nothing itself)."""
+        options = getattr(self.transport, "options", None)
+        state = options.get(ECHO) if options else None
+        return state is not None and state.us.state == "yes"
+
+    def hideInput(self, guess: bool = True) -> None:
+        """Ask a telnet client to stop echoing (for a password); netcat is left alone.
+
+        A client that negotiated is a telnet client.  So, with ``guess``, is
+        one that ends its lines with CR LF or CR NUL: the stock ``telnet`` on a
+        port other than 23 negotiates nothing until asked, and netcat ends
+        lines with a bare LF.  A program reading JSON passes ``guess=False``.
+        Calling it again while input is hidden changes nothing, so echo stays
+        off from one password prompt to the next.
+        """
+        if self._hiding_input:
+            return
         self._hiding_input = True
-        if self.speaks_telnet:
-            self.uncork()
+        crlf = getattr(self.transport, "crlf_line_ends", False)
+        if self.speaks_telnet or (guess and crlf):
+            self._asked_no_echo = True
             self.transport.will(ECHO).addErrback(self._negotiation_failed)
 
     def showInput(self) -> None:
-        """Undo :meth:`hideInput`, ending the line the unechoed Enter did not."""
+        """Undo :meth:`hideInput`."""
         if not self._hiding_input:
             return
         self._hiding_input = False
-        if self.speaks_telnet:
-            self.uncork()
+        if self._asked_no_echo:
+            self._asked_no_echo = False
             self.transport.wont(ECHO).addErrback(self._negotiation_failed)
-            self._write(b"\r\n")
 
     def enableLocal(self, option: bytes) -> bool:
         """Agree to echo (that is, not echo) only while a password is asked."""

@@ -1,0 +1,114 @@
+"""``python -m blackjack.server.migrate``: an SQLite room copied into PostgreSQL, books proved."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+from twisted.internet.task import Clock
+
+from blackjack.server.storage.audit import audit_database, main as audit_main
+from blackjack.server.storage.migrate import copy_room, main
+from blackjack.server.storage.sqlite import SQLiteStorage
+
+from storage_backends import PostgreSQLBackend
+from test_sqlite import RELEASE_1
+from test_storage import new_account, timed
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def room(tmp_path: Path) -> Path:
+    """A copy of the file the first release wrote: three accounts, rounds settled,
+    refunded and left open by a crash."""
+    path = tmp_path / "room.sqlite3"
+    path.write_bytes(RELEASE_1.read_bytes())
+    return path
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_first_release_room_moves_to_postgresql(room: Path, pg: PostgreSQLBackend,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """The command copies everything, says the books match, the audit says balanced
+    on both databases, and the server carries on there: logins, ids, recovery."""
+    target = pg.fresh()
+    assert main(["--from", str(room), "--to", target]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == ("copied from " + str(room) + ": 3 accounts, 6 rounds,"
+                                   " 10 stakes, 21 ledger, 6 hands")
+    assert out.splitlines()[-1] == "books match"
+    assert out.count("   balanced") == 2
+    assert audit_main(["--db", str(room)]) == 0
+    assert audit_main(["--db", target]) == 0
+    assert audit_database(target) == audit_database(str(room))
+    assert room.read_bytes() == RELEASE_1.read_bytes()  # the source is left as it was
+
+    storage = pg.open(target, Clock().seconds)
+    try:
+        ann = await timed(storage.get_account("ann"))
+        assert ann is not None and ann.name == "Ann"
+        assert (await timed(storage.password_hash("ANN"))).startswith("scrypt$")
+        history = await timed(storage.history(ann.id))
+        assert [h.net for h in history] == [-30, 15]
+        refunded = await timed(storage.recover("main"))
+        assert sorted(a for _, _, a in refunded) == [20, 50]
+        assert len(await timed(storage.recover())) == 1
+        dan = await new_account(storage, "dan", 10)
+        assert dan.id == 4  # the ids go on after the copied ones
+        assert (await timed(storage.books())).balanced
+    finally:
+        await timed(storage.close())
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_current_room_with_play_moves_too(tmp_path: Path, pg: PostgreSQLBackend) -> None:
+    """A room written by this release copies with the same books, ledger and history."""
+    path = tmp_path / "now.sqlite3"
+    storage = SQLiteStorage(str(path), Clock().seconds)
+    ann = await new_account(storage, "ann", 100)
+    for n in range(30):
+        await timed(storage.stake(ann.id, f"main-{n}", "seat1:bet", 3))
+        await timed(storage.settle(f"main-{n}", {ann.id: (n % 3) * 3}))
+    before = (await timed(storage.ledger(ann.id, 1000)), await timed(storage.history(ann.id, 1000)))
+    await timed(storage.close())
+    target = pg.fresh()
+    copied = copy_room(str(path), target)
+    assert copied.differences == [] and copied.target.balanced
+    moved = pg.open(target, Clock().seconds)
+    try:
+        assert (await timed(moved.ledger(ann.id, 1000)), await timed(moved.history(ann.id, 1000))) \
+            == before
+    finally:
+        await timed(moved.close())
+
+
+def test_a_database_already_in_use_is_refused(room: Path, pg: PostgreSQLBackend,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Copying into a database that holds accounts changes nothing and exits 2."""
+    target = pg.fresh()
+    assert main(["--from", str(room), "--to", target]) == 0
+    assert main(["--from", str(room), "--to", target]) == 2
+    assert "already holds 3 accounts" in capsys.readouterr().err
+    assert audit_database(target).books == audit_database(str(room)).books
+
+
+def test_bad_arguments_are_clear_errors(room: Path, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing file, or a target that is not a PostgreSQL URL, exits 2 saying why."""
+    assert main(["--from", str(tmp_path / "nope.sqlite3"), "--to", "postgresql://x@127.0.0.1:1/x"]) == 2
+    assert main(["--from", str(room), "--to", str(tmp_path / "other.sqlite3")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot migrate" in err and "postgresql:// URL" in err
+
+
+def test_the_module_runs_as_a_command(room: Path, pg: PostgreSQLBackend) -> None:
+    """``python -m blackjack.server.migrate`` copies and exits 0 with 'books match'."""
+    done = subprocess.run([sys.executable, "-m", "blackjack.server.migrate", "--from", str(room),
+                           "--to", pg.fresh()], capture_output=True, text=True, cwd=REPO,
+                          timeout=120)
+    assert (done.returncode, done.stdout.splitlines()[-1]) == (0, "books match"), done.stderr
