@@ -54,6 +54,12 @@ class Command:
     where: str = "both"
     """``both``; ``text`` for text-mode settings; ``v1`` for the protocol handshake."""
 
+    def __post_init__(self) -> None:
+        # A v1 request carries its parameters beside "id" and "cmd".
+        clash = {p.name for p in self.params} & {"id", "cmd"}
+        if clash:
+            raise ValueError(f"command {self.name}: a parameter may not be named {clash}")
+
     @property
     def help(self) -> str:
         """The help line: usage, the shortest alias and what it does."""
@@ -130,7 +136,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
                    "how many rounds", required=False),), events.HISTORY),
     Command("hand", "hand ID", "one of your hands in full, replayed step by step "
             "(ID from history)",
-            (Param("id", {"type": "integer", "minimum": 1, "maximum": 2**53},
+            (Param("number", {"type": "integer", "minimum": 1, "maximum": 2**53},
                    "the hand's number, as history lists it"),), events.HAND_RECORD),
     Command("stats", "stats", "your hands, wins, net, and how closely you played basic "
             "strategy", result=events.STATS),

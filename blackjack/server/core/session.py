@@ -152,8 +152,8 @@ class Session:
             lambda records: events.HISTORY(hands=[history_entry(r, me.name)
                                                   for r in records]))
 
-    def cmd_hand(self, id: int) -> Deferred[Event]:  # noqa: A002 - the protocol's name
-        return ensureDeferred(self._hand(id))
+    def cmd_hand(self, number: int) -> Deferred[Event]:
+        return ensureDeferred(self._hand(number))
 
     async def _hand(self, id: int) -> Event:  # noqa: A002
         record = await self.storage.hand(self._me().account_id, id)

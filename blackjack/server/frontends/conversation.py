@@ -261,16 +261,15 @@ class Conversation:
         except CommandError as error:
             self._refuse(None, error, reply=True)
             return
-        rid = request_id(message)
         if self.mode is not Mode.V1 and message.get("cmd") != "hello":
-            self._refuse(rid, ServerError(
+            self._refuse(request_id(message), ServerError(
                 'say hello first: {"id": 1, "cmd": "hello", "protocol": 1}',
                 code="hello_required"), reply=True)
             return
         try:
             request = parse_request(message)
         except CommandError as error:
-            self._refuse(rid, error, reply=True)
+            self._refuse(request_id(message), error, reply=True)
             return
         self._run(request)
 

@@ -202,7 +202,7 @@ async function showHistory() {
 let replaying = [];
 
 async function replay(id) {
-  const reply = await connection.request("hand", { id });
+  const reply = await connection.request("hand", { number: id });
   if (!reply.ok) {
     setText(byId("replay-about"), reply.error.message);
     byId("replay").hidden = false;
