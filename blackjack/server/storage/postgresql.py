@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PostgreSQLStorage", "DatabaseUnavailableError", "connect", "create"]
 
+_TYPES = {"id": "BIGINT", "serial": "BIGSERIAL", "time": "DOUBLE PRECISION"}
+"""PostgreSQL's names for the types of :data:`.schema.POWERS`."""
+
 _SCHEMA = """
 CREATE TABLE accounts (
     id            BIGSERIAL PRIMARY KEY,
@@ -54,7 +57,8 @@ CREATE TABLE accounts (
     password_hash TEXT   NOT NULL,
     balance       BIGINT NOT NULL CHECK (balance >= 0),
     created       DOUBLE PRECISION NOT NULL,
-    look_key      TEXT   NOT NULL DEFAULT ''  -- text.look_alike_key(name)
+    look_key      TEXT   NOT NULL DEFAULT '', -- text.look_alike_key(name)
+    role          TEXT   NOT NULL DEFAULT 'player' CHECK (role IN ('player', 'admin'))
 );
 CREATE INDEX accounts_by_look_key ON accounts (look_key);
 CREATE TABLE rounds (
@@ -85,7 +89,8 @@ CREATE TABLE ledger (
     balance    BIGINT NOT NULL CHECK (balance >= 0),
     round_id   TEXT,
     key        TEXT   NOT NULL DEFAULT '',
-    created    DOUBLE PRECISION NOT NULL
+    created    DOUBLE PRECISION NOT NULL,
+    note       TEXT   NOT NULL DEFAULT ''  -- a grant's admin and reason
 );
 CREATE INDEX ledger_by_account ON ledger (account_id, id);
 CREATE INDEX ledger_by_kind ON ledger (kind);
@@ -102,7 +107,8 @@ CREATE TABLE hands (
     UNIQUE (round_id, account_id)
 );
 CREATE INDEX hands_by_account ON hands (account_id, id);
-"""
+""" + schema.POWERS.format(**_TYPES)
+
 
 STAKE_FUNCTION = """
 CREATE OR REPLACE FUNCTION blackjack_stake(
@@ -175,8 +181,10 @@ to the other backends call by call by ``tests/test_memory.py``."""
 
 _SCHEMA_LOCK = 0x626A6B  # any constant: one server at a time creates or upgrades
 
-_STEPS: dict[int, schema.Step] = {}
-"""No PostgreSQL database was written before version 3: it starts there."""
+_STEPS: dict[int, schema.Step] = {
+    4: lambda cursor: schema.add_powers(cursor, _TYPES),
+}
+"""Upgrades; no PostgreSQL database was written before version 3."""
 
 # Connection-level failures: the connection is gone, refused, or shutting down.
 _GONE = ("08", "57P")

@@ -16,6 +16,9 @@ Versions (the same numbers in every backend):
 3. ``rounds.table_name``: the table a round belongs to, so recovery can
    refund one table's open rounds; existing rounds get it from their id
    (:func:`~blackjack.server.storage.interface.round_table`).
+4. The host's powers: ``accounts.role`` (every existing account a
+   ``player``), ``ledger.note`` (who granted chips, and why), ``sanctions``
+   (bans and mutes) and ``admin_acts`` (the audit trail of admin acts).
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from twisted.logger import Logger
 from blackjack.server.storage.interface import DatabaseError, round_table
 from blackjack.server.text import look_alike_key
 
-__all__ = ["SCHEMA_VERSION", "upgrade", "version", "fill_look_keys", "fill_round_tables"]
+__all__ = ["SCHEMA_VERSION", "upgrade", "version", "fill_look_keys", "fill_round_tables",
+           "add_powers", "POWERS"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The version this release writes."""
 
 _log = Logger()
@@ -91,3 +95,37 @@ def fill_round_tables(cursor: Any) -> None:
     updates = [(round_table(round_id), round_id) for (round_id,) in rows]
     if updates:
         cursor.executemany("UPDATE rounds SET table_name = ? WHERE round_id = ?", updates)
+
+
+POWERS = """
+CREATE TABLE sanctions (
+    account_id {id}    NOT NULL REFERENCES accounts (id),
+    kind       TEXT    NOT NULL CHECK (kind IN ('ban', 'mute')),
+    ends       {time},                   -- NULL: until lifted
+    created    {time}  NOT NULL,
+    PRIMARY KEY (account_id, kind)
+);
+CREATE TABLE admin_acts (
+    id         {serial} PRIMARY KEY,
+    admin_id   {id},                     -- NULL: the host's command line (a record: no key)
+    admin      TEXT    NOT NULL,
+    act        TEXT    NOT NULL,
+    target     TEXT    NOT NULL DEFAULT '',
+    reason     TEXT    NOT NULL DEFAULT '',
+    detail     TEXT    NOT NULL DEFAULT '{{}}',  -- JSON
+    created    {time}  NOT NULL
+);
+CREATE INDEX admin_acts_by_target ON admin_acts (target, id);
+"""
+"""Version 4's new tables, for a backend's types (``id``, ``serial``, ``time``)."""
+
+_ROLE = "TEXT NOT NULL DEFAULT 'player' CHECK (role IN ('player', 'admin'))"
+
+
+def add_powers(cursor: Any, types: Mapping[str, str]) -> None:
+    """Version 4: roles, grant notes, sanctions and the audit trail, in any backend."""
+    cursor.execute(f"ALTER TABLE accounts ADD COLUMN role {_ROLE}")
+    cursor.execute("ALTER TABLE ledger ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+    for statement in POWERS.format(**types).split(";"):
+        if statement.strip():
+            cursor.execute(statement)
