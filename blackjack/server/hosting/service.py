@@ -26,11 +26,13 @@ from twisted.python.failure import Failure
 from blackjack.rules import Rules
 from blackjack.server.core import events
 from blackjack.server.core.accounts import Accounts, LoginThrottle
+from blackjack.server.core.admin import Admin
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.passwords import DEFAULT_PARAMS, ScryptParams
 from blackjack.server.frontends.telnet.protocol import BlackjackFactory
 from blackjack.server.frontends.web import WebFrontEnd
+from blackjack.server.meter import NULL_METER, Meter
 from blackjack.server.storage import IStorage
 from blackjack.server.core.table import Table, Timers
 
@@ -54,23 +56,30 @@ class BlackjackService(Service):
                  web: Sequence[str] = (), web_origins: Sequence[str] = (),
                  bankroll: int = 1000, timers: Timers = Timers(),
                  hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0,
-                 limits: Limits = Limits()) -> None:
+                 limits: Limits = Limits(), meter: Meter = NULL_METER) -> None:
         self.listen = [listen] if isinstance(listen, str) else list(listen)
         self.web = list(web)
         self.storage = storage
         self.reactor = reactor
         self.close_timeout = close_timeout
+        self.meter = meter
+        if hasattr(storage, "meter"):
+            storage.meter = meter  # the SQL backends count their batches
         throttle = LoginThrottle(reactor, ip_limit=limits.login_attempts_per_ip,
                                  account_limit=limits.login_attempts,
                                  period=limits.login_period)
         self.accounts = Accounts(storage, reactor, bankroll, hasher=hasher, throttle=throttle,
-                                 registrations=limits.registrations_per_hour)
-        self.lobby = Lobby([Table(name, rules, storage, reactor, timers)
-                            for name, rules in tables])
-        self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor)
+                                 registrations=limits.registrations_per_hour, meter=meter)
+
+        def make_table(name: str, rules: Rules) -> Table:
+            return Table(name, rules, storage, reactor, timers, meter=meter)
+        self.lobby = Lobby([make_table(name, rules) for name, rules in tables], make_table)
+        self.admin = Admin(self.lobby, storage, reactor.seconds, meter)
+        self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor,
+                                        admin=self.admin, meter=meter)
         self.web_front = WebFrontEnd(self.lobby, self.accounts, storage, limits, reactor,
                                      connections=self.factory.connections,
-                                     origins=web_origins)
+                                     origins=web_origins, admin=self.admin, meter=meter)
         self.ports: list[IListeningPort] = []
         """The telnet ports, in the order of ``listen``."""
         self.web_ports: list[IListeningPort] = []
@@ -133,7 +142,7 @@ class BlackjackService(Service):
             client.send_event(events.SHUTDOWN(message=SHUTDOWN_MESSAGE))
         yield self.lobby.stop()
         for client in self.clients:
-            client.close("Goodbye!")
+            client.close("Goodbye!", why="shutdown")
         gone = DeferredList([self.factory.all_gone(), self.web_front.all_gone()],
                             consumeErrors=True)
         gone.addTimeout(self.close_timeout, self.reactor)

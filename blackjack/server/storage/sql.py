@@ -44,6 +44,7 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from blackjack.server.meter import NULL_METER, Meter
 from blackjack.server.storage import admin
 from blackjack.server.storage._backend import Refunded, fails_deferred, log_recovered
 from blackjack.server.storage.audit import Audit, audit, read_books
@@ -215,6 +216,9 @@ class SQLStorage:
 
     max_batch = 512
     """The most calls one group-commit transaction carries."""
+
+    meter: Meter = NULL_METER
+    """Told of every batch committed: its calls, and how long it took."""
 
     driver_errors: tuple[type[Exception], ...] = ()
     """The driver's exception classes, turned into :class:`DatabaseError`."""
@@ -401,13 +405,15 @@ class SQLStorage:
         self._pool.runInteraction(self._run_batch, begin, calls).addCallbacks(
             self._batch_committed,
             self._batch_failed,
-            callbackArgs=(batch,),
+            callbackArgs=(batch, self._clock()),
             errbackArgs=(batch,),
         )
 
-    def _batch_committed(self, outcomes: list[_Outcome], batch: list[_Queued]) -> None:
+    def _batch_committed(self, outcomes: list[_Outcome], batch: list[_Queued],
+                         sent: float) -> None:
         self.commits += 1
         self.batched_calls += len(batch)
+        self.meter.batch_committed(len(batch), self._clock() - sent)
         if self._failing:
             self._failing = False
             _log.info("{storage}: the database answers again", storage=self)
