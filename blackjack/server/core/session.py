@@ -213,7 +213,9 @@ class Session:
 
     def cmd_hint(self) -> Event:
         hint = self._table().hint(self._me())
-        return events.HINT(action=hint.action.value, values=hint.values, model=hint.model)
+        return events.HINT(action=hint.action.value,
+                           values={a.value: round(v, 4) for a, v in hint.values.items()},
+                           model=hint.model)
 
 
     # -- admins' (each authorised by _execute first) -----------------------------------
