@@ -1,9 +1,10 @@
 """The running card room as one Twisted service, with a graceful stop.
 
-:class:`BlackjackService` owns the storage, accounts, lobby, tables and the
-two front ends: telnet (listening on each ``listen`` endpoint) and the web
-page with its WebSocket (on each ``web`` endpoint); the two share the
-connection caps.  Starting it queues a recovery for each of its tables
+:class:`BlackjackService` owns the storage, accounts, lobby, tables, the
+admin commands and the two front ends: telnet (listening on each ``listen``
+endpoint) and the web page with its WebSocket (on each ``web`` endpoint); the
+two share the connection caps.  With ``metrics`` endpoints it also serves
+Prometheus metrics there (:mod:`.metrics`); without, it counts nothing.  Starting it queues a recovery for each of its tables
 (``storage.recover(table)``: refund the stakes a crash left in escrow for
 that table's open rounds) ahead of every other database call, then listens.
 Stopping it (``SIGTERM`` under twistd) stops listening, tells everyone, lets
@@ -33,7 +34,7 @@ from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.passwords import DEFAULT_PARAMS, ScryptParams
 from blackjack.server.frontends.telnet.protocol import BlackjackFactory
 from blackjack.server.frontends.web import WebFrontEnd
-from blackjack.server.meter import NULL_METER, Meter
+from blackjack.server.meter import NULL_METER
 from blackjack.server.storage import IStorage
 from blackjack.server.core.table import Table, Timers
 
@@ -49,7 +50,8 @@ class BlackjackService(Service):
 
     ``listen`` (one endpoint string or several) is where telnet listens,
     ``web`` where the page and its WebSocket are served (none: no page);
-    ``web_origins`` are further page origins allowed to open the WebSocket.
+    ``web_origins`` are further page origins allowed to open the WebSocket;
+    ``metrics`` where ``/metrics`` is served (none: nothing is counted).
     """
 
     def __init__(self, listen: str | Sequence[str], storage: IStorage,
@@ -57,9 +59,18 @@ class BlackjackService(Service):
                  web: Sequence[str] = (), web_origins: Sequence[str] = (),
                  bankroll: int = 1000, timers: Timers = Timers(),
                  hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0,
-                 limits: Limits = Limits(), meter: Meter = NULL_METER) -> None:
+                 limits: Limits = Limits(), metrics: Sequence[str] = ()) -> None:
         self.listen = [listen] if isinstance(listen, str) else list(listen)
         self.web = list(web)
+        self.metrics = list(metrics)
+        self.exporter: Any = None
+        """The :class:`~.metrics.Exporter`, with ``metrics`` endpoints."""
+        meter = NULL_METER
+        if self.metrics:
+            from blackjack.server.hosting.metrics import Exporter
+
+            self.exporter = Exporter()
+            meter = self.exporter.meter
         self.storage = storage
         self.reactor = reactor
         self.close_timeout = close_timeout
@@ -85,6 +96,10 @@ class BlackjackService(Service):
         """The telnet ports, in the order of ``listen``."""
         self.web_ports: list[IListeningPort] = []
         """The web ports, in the order of ``web``."""
+        self.metrics_ports: list[IListeningPort] = []
+        """The metrics ports, in the order of ``metrics``."""
+        if self.exporter is not None:
+            self.exporter.watch(self)
 
     @property
     def port(self) -> IListeningPort | None:
@@ -115,6 +130,10 @@ class BlackjackService(Service):
             self.web_ports.append(self._listen(endpoint, self.web_front.site))
             _log.info("blackjack page and WebSocket on {address}",
                       address=self.web_ports[-1].getHost())
+        for endpoint in self.metrics:
+            self.metrics_ports.append(self._listen(endpoint, self.exporter.site))
+            _log.info("blackjack metrics on {address}/metrics",
+                      address=self.metrics_ports[-1].getHost())
 
     def _listen(self, endpoint: str, factory: Any) -> IListeningPort:
         """Listen at once (a port that cannot be had stops the start with its error)."""
@@ -141,7 +160,7 @@ class BlackjackService(Service):
     def stopService(self) -> Any:
         """Stop listening, tell everyone, finish or refund rounds, close everything."""
         super().stopService()
-        for port in self.ports + self.web_ports:
+        for port in self.ports + self.web_ports + self.metrics_ports:
             yield port.stopListening()
         for client in self.clients:
             client.send_event(events.SHUTDOWN(message=SHUTDOWN_MESSAGE))

@@ -174,6 +174,7 @@ class Options(usage.Options):
         self["listen"] = []
         self["web"] = []
         self["web-origins"] = []
+        self["metrics"] = []
 
     def opt_listen(self, value: str) -> None:
         self["listen"].append(value)
@@ -194,6 +195,14 @@ class Options(usage.Options):
         "(default tcp:8080): tcp:8080:interface=127.0.0.1, "
         "ssl:8443:privateKey=key.pem:certKey=cert.pem (HTTPS and WSS); 'none' for no "
         "page. Repeat to serve on several.")
+
+    def opt_metrics(self, value: str) -> None:
+        self["metrics"].append(value)
+
+    opt_metrics.__doc__ = (
+        "Serve Prometheus metrics at /metrics on this endpoint, e.g. "
+        "tcp:9108:interface=127.0.0.1 (keep it off the public internet: it shows "
+        "what the room is doing). Off by default; repeatable.")
 
     def opt_web_origin(self, value: str) -> None:
         self["web-origins"].append(value)
@@ -288,4 +297,4 @@ def makeService(options: Options, reactor: Any = None,
                       insurance=options["insurance-time"], grace=options["grace"],
                       missed_rounds=options["missed-rounds"],
                       idle=options["table-idle-timeout"]),
-        hasher=hasher, limits=options["limits"])
+        hasher=hasher, limits=options["limits"], metrics=options["metrics"])
