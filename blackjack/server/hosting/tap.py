@@ -162,6 +162,10 @@ class Options(usage.Options):
          "Telnet commands (negotiations, NOPs) one connection may send at once, and again "
          "each hour; past them it is told why and closed. A subnegotiation counts one more "
          "per 64 bytes. Real clients send a few dozen.", _count],
+        ["log-format", None, "text",
+         "How the log is written: text, for people, or json, one JSON object per line "
+         "with each event's fields (event, name, peer, table, round_id...), for programs. "
+         "It goes where twistd's --logfile says (standard output with -n and none)."],
         ["password-cost", None, "default",
          "Password hashing cost: default (scrypt n=2**14, slow on purpose), or "
          "fast-insecure for load-test bots only. WARNING: fast-insecure hashes are "
@@ -252,6 +256,12 @@ class Options(usage.Options):
                 raise usage.UsageError(
                     f"--db-url takes a postgresql:// URL, not {redact(self['db-url'])!r}")
             self["db"] = self["db-url"]
+        if self["log-format"] not in ("text", "json"):
+            raise usage.UsageError(f"--log-format is text or json, not {self['log-format']!r}")
+        if self["log-format"] == "json":
+            from blackjack.server.hosting.jsonlog import use_with_twistd
+
+            use_with_twistd(self.parent)
         if self["password-cost"] not in _PASSWORD_COSTS:
             raise usage.UsageError(
                 f"--password-cost must be one of {', '.join(_PASSWORD_COSTS)}, "
