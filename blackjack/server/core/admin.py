@@ -117,13 +117,9 @@ class Admin:
     async def ban(self, admin: Player, name: str, seconds: int | None = None,
                   reason: str = "") -> Event:
         """Refuse the account's logins until a time (or until lifted), and kick it if here."""
-        account = await self._account(name, admin)
-        until = None if seconds is None else self.now() + seconds
-        await self.storage.sanction(account.id, "ban", until, self._act(
-            admin, "ban", account.name, reason, _length(seconds)))
-        self._logged(admin, "ban", account.name, reason, _length(seconds))
-        target = self.lobby.online(account.name)
+        account, until = await self._sanction(admin, "ban", name, seconds, reason)
         how_long = describe_until(until, self.now())
+        target = self.lobby.online(account.name)
         if target is not None:
             await self._remove(target, "banned", _because(
                 f"{admin.name} banned you {how_long}", reason))
@@ -131,21 +127,14 @@ class Admin:
 
     async def unban(self, admin: Player, name: str) -> Event:
         """Lift a ban."""
-        account = await self._account(name, admin)
-        was = await self.storage.lift(account.id, "ban", self._act(admin, "unban",
-                                                                   account.name))
-        self._logged(admin, "unban", account.name, "", {})
+        account, was = await self._lift(admin, "ban", name)
         return self._done("unban", account.name, f"{account.name} is no longer banned"
                           if was else f"{account.name} was not banned")
 
     async def mute(self, admin: Player, name: str, seconds: int | None = None,
                    reason: str = "") -> Event:
         """Refuse a player's chat until a time (or until lifted)."""
-        account = await self._account(name, admin)
-        until = None if seconds is None else self.now() + seconds
-        await self.storage.sanction(account.id, "mute", until, self._act(
-            admin, "mute", account.name, reason, _length(seconds)))
-        self._logged(admin, "mute", account.name, reason, _length(seconds))
+        account, until = await self._sanction(admin, "mute", name, seconds, reason)
         how_long = describe_until(until, self.now())
         target = self.lobby.online(account.name)
         if target is not None:
@@ -156,10 +145,7 @@ class Admin:
 
     async def unmute(self, admin: Player, name: str) -> Event:
         """Lift a mute."""
-        account = await self._account(name, admin)
-        was = await self.storage.lift(account.id, "mute", self._act(admin, "unmute",
-                                                                    account.name))
-        self._logged(admin, "unmute", account.name, "", {})
+        account, was = await self._lift(admin, "mute", name)
         target = self.lobby.online(account.name)
         if target is not None and target.muted_until:
             target.muted_until = 0.0
@@ -236,6 +222,25 @@ class Admin:
             raise CommandError("that is you")
         return account
 
+    async def _sanction(self, admin: Player, kind: str, name: str, seconds: int | None,
+                        reason: str) -> tuple[Account, float | None]:
+        """Put a ban or mute on the account (the act recorded with it); when it ends."""
+        account = await self._account(name, admin)
+        until = None if seconds is None else self.now() + seconds
+        detail = {"seconds": seconds}
+        await self.storage.sanction(account.id, kind, until,
+                                    self._act(admin, kind, account.name, reason, detail))
+        self._logged(admin, kind, account.name, reason, detail)
+        return account, until
+
+    async def _lift(self, admin: Player, kind: str, name: str) -> tuple[Account, bool]:
+        """Lift a ban or mute (``unban``, ``unmute`` recorded); whether one was in force."""
+        account = await self._account(name, admin)
+        act = "un" + kind
+        was = await self.storage.lift(account.id, kind, self._act(admin, act, account.name))
+        self._logged(admin, act, account.name, "", {})
+        return account, was
+
     async def _remove(self, target: Player, why: str, message: str) -> None:
         """Stand a player up through their table's queue, then close their connection."""
         table = target.table
@@ -274,6 +279,3 @@ class Admin:
 def _because(what: str, reason: str) -> str:
     return f"{what}: {reason}" if reason else f"{what}."
 
-
-def _length(seconds: int | None) -> dict[str, Any]:
-    return {"seconds": seconds}
