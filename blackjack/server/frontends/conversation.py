@@ -337,9 +337,9 @@ class Conversation:
         own = getattr(self, "_own_" + name, None)
         done: Deferred[Any] = (self.session.then(own, **params) if own is not None
                                else self.session.run(request.command, params))
+        started = self.clock.seconds()
         done.addCallbacks(self._answer_ok, self._answer_failed,
-                          callbackArgs=(request, self.clock.seconds()),
-                          errbackArgs=(request, self.clock.seconds()))
+                          callbackArgs=(request, started), errbackArgs=(request, started))
 
     def _answer_ok(self, result: Event | None, request: Request, started: float) -> None:
         self.meter.command_done(request.command.name, self.clock.seconds() - started)
