@@ -251,19 +251,19 @@ class Session:
 def help_lines(word: str | None = None, where: str = "text", admin: bool = False) -> list[str]:
     """The help text: every command a client can send (``where``: ``text`` or ``v1``),
     or one command in full; the admin commands only for an admin."""
-    def shown(c: Command) -> bool:
-        return c.where in ("both", where) and (admin or not c.admin)
+    places = ("both", where)
     if not word:
         lines = ["Commands (aliases in brackets):"] + [
-            "  " + c.help for c in COMMANDS.values() if shown(c) and not c.admin]
+            "  " + c.help for c in COMMANDS.values() if c.where in places and not c.admin]
         if admin:
             lines += ["Admin commands (each one goes in the audit trail):"] + [
-                "  " + c.help for c in COMMANDS.values() if shown(c) and c.admin]
+                "  " + c.help for c in COMMANDS.values() if c.where in places and c.admin]
         return lines
-    command = find(word.split()[0])
-    if word.split()[0].lower() == "tables" and len(word.split()) > 1:
-        command = find("table_" + word.split()[1])  # help tables add
-    if command is None or not shown(command):
+    words = word.split()
+    command = find(words[0])
+    if command is not None and command.name == "tables" and len(words) > 1:
+        command = find("table_" + words[1])  # help tables add
+    if command is None or command.where not in places or (command.admin and not admin):
         raise CommandError(f"no command {word!r}; type 'help' for the list")
     return [command.help]
 
