@@ -17,7 +17,6 @@ the account's logins (:mod:`.accounts` checks it) and a mute its chat
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -41,12 +40,9 @@ from blackjack.server.errors import (
 )
 from blackjack.server.meter import NULL_METER, Meter
 from blackjack.server.storage import Account, AdminAct, IStorage
-from blackjack.server.text import clean_chat
+from blackjack.server.text import TABLE_NAME, clean_chat
 
-__all__ = ["Admin", "TABLE_NAME", "describe_until"]
-
-TABLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,16}")
-"""A table's name: what ``--table`` and ``tables add`` accept."""
+__all__ = ["Admin", "describe_until"]
 
 _log = Logger()
 

@@ -10,7 +10,6 @@ raises ``--max-per-ip``, ``--login-attempts-per-ip`` and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from blackjack.rules import PRESETS, Rules
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.passwords import DEFAULT_PARAMS, FAST_INSECURE, ScryptParams
 from blackjack.server.storage.backends import is_postgresql, redact
+from blackjack.server.text import TABLE_NAME
 
 __all__ = ["Options", "makeService", "DEFAULT_TABLES"]
 
@@ -33,7 +33,6 @@ DEFAULT_TABLES: tuple[tuple[str, Rules], ...] = (
 )
 """The tables a server opens when no ``--table`` is given."""
 
-_TABLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,16}")
 _PASSWORD_COSTS = {"default": DEFAULT_PARAMS, "fast-insecure": FAST_INSECURE}
 _LIMITS = Limits()
 _log = Logger()
@@ -218,7 +217,7 @@ class Options(usage.Options):
 
     def opt_table(self, value: str) -> None:
         name, _, spec = value.partition(":")
-        if not _TABLE_NAME.fullmatch(name):
+        if not TABLE_NAME.fullmatch(name):
             raise usage.UsageError(
                 f"table name {name!r}: use 1-16 letters, digits, _ or -")
         if any(existing == name.lower() for existing, _ in self["tables"]):
