@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest_twisted
+from twisted.logger import globalLogPublisher
 
 from blackjack.server.core.commands import COMMANDS
 from blackjack.server.hosting.service import BlackjackService
@@ -113,9 +114,15 @@ async def test_a_player_is_refused_every_admin_command(tmp_path: Path) -> None:
 async def test_each_admin_command_acts_and_is_recorded(tmp_path: Path) -> None:
     """An admin (made one while logged in) announces, grants, mutes, unmutes, sees
     addresses in who, kicks, bans, unbans, adds and closes tables; each act does what it
-    says to the other player, and the audit trail holds every one, by name, in order."""
+    says to the other player, and the audit trail and the log hold every one, in order."""
     service = start(tmp_path / "bj.sqlite3", "--bet-time", "30")
     clients: list[Client] = []
+    logged: list[dict[str, Any]] = []
+
+    def spy(event: dict[str, Any]) -> None:
+        if event.get("event") == "admin_act":
+            logged.append(event)
+    globalLogPublisher.addObserver(spy)
     try:
         alice = await register(service, "alice")
         bob = await register(service, "bob", "127.0.0.2")
@@ -208,9 +215,12 @@ async def test_each_admin_command_acts_and_is_recorded(tmp_path: Path) -> None:
             ("alice", "table_add", "high", ""),
             ("alice", "table_close", "main", ""),
         ]
+        assert [(e["admin"], e["act"], e["target"], e["reason"]) for e in logged] \
+            == (await acts(service))[1:]
         audit = await wait(service.storage.audit())
         assert audit.balanced and audit.granted == 250
     finally:
+        globalLogPublisher.removeObserver(spy)
         await stop(service, clients)
 
 
