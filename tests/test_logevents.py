@@ -160,3 +160,26 @@ class _Reader:
             pass
         match = re.search(rb'"token":"([^"]+)"', self.received)
         return match.group(1).decode() if match else None
+
+
+def test_twistd_is_pointed_at_the_json_observer(tmp_path: Path) -> None:
+    """``twistd blackjack --log-format json`` sets twistd's own --logger to the JSON
+    observer, which writes to --logfile; beside --logger it is a usage error."""
+    from twisted.python.usage import UsageError
+    from twisted.scripts.twistd import ServerOptions
+
+    from blackjack.server.hosting import jsonlog
+
+    config = ServerOptions()
+    log = tmp_path / "bj.log"
+    config.parseOptions(["-n", "--logfile", str(log), "blackjack", "--log-format", "json"])
+    assert config["logger"] is jsonlog.observer
+    observer = config["logger"]()
+    observer({"log_format": "{who} was here", "who": "ann", "log_time": 0.0,
+              "log_level": LogLevel.info, "log_namespace": "test"})
+    assert json.loads(log.read_text())["text"] == "ann was here"
+    with pytest.raises(UsageError, match="leave out twistd's --logger"):
+        ServerOptions().parseOptions(["-n", "--logger", "twisted.logger.textFileLogObserver",
+                                      "blackjack", "--log-format", "json"])
+    with pytest.raises(UsageError, match="--log-format is text or json"):
+        ServerOptions().parseOptions(["-n", "blackjack", "--log-format", "xml"])
