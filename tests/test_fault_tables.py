@@ -144,14 +144,15 @@ class SpyStorage:
             return balance
         return self._real.stake(account_id, round_id, key, amount).addCallback(staked)
 
-    def settle(self, round_id: str, payouts: Any, record: Any = None) -> Deferred[Any]:
+    def settle(self, round_id: str, payouts: Any, record: Any = None,
+               **extras: Any) -> Deferred[Any]:
         self.closes[round_id] += 1
         if record is not None and self.closes[round_id] == 1:
             # What the engine says each account won, to hold storage to it.
             net = record["outcome"]["net"]
             for seat, name in record["players"].items():
                 self._machine.engine_net[self._machine.account_named(name)] += net[seat]
-        return self._real.settle(round_id, payouts, record)
+        return self._real.settle(round_id, payouts, record, **extras)
 
     def refund(self, round_id: str) -> Deferred[Any]:
         self.closes[round_id] += 1

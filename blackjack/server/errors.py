@@ -26,6 +26,7 @@ __all__ = [
     "StorageError", "DatabaseError", "NameTakenError", "LookAlikeNameError", "UnknownAccountError",
     "InsufficientFundsError", "InvalidAmountError", "DuplicateStakeError",
     "RoundClosedError", "SettlementError", "DatabaseUnavailableError", "MigrationError",
+    "RebuyRefusedError",
 ]
 
 CODES: dict[str, str] = {
@@ -72,6 +73,9 @@ CODES: dict[str, str] = {
     "admin_only": "the command is for the card room's admins",
     "no_such_player": "no account of that name, or (kick) nobody of that name is here",
     "table_exists": "a table of that name is open already",
+    "no_such_hand": "you have no hand with that number",
+    "no_such_shoe": "there is no shoe with that id",
+    "rebuy_refused": "no rebuy now: you still have chips, or your last rebuy was too recent",
     # The server.
     "unavailable": "the database is out of reach for a moment; nothing was changed",
     "server_error": "something went wrong on the server; nothing was changed",
@@ -243,6 +247,21 @@ class RoundClosedError(StorageError, ValueError):
         super().__init__(f"round {round_id!r} is already {state}; no more bets")
         self.round_id = round_id
         self.state = state
+
+
+class RebuyRefusedError(StorageError, ValueError):
+    """A rebuy was refused: the player is not broke, or rebought too recently.
+
+    ``chips`` is the player's balance with their chips in escrow; ``last``
+    when their last rebuy was (``None`` if never).
+    """
+
+    code = "rebuy_refused"
+
+    def __init__(self, chips: int, last: float | None, message: str | None = None) -> None:
+        super().__init__(message or f"no rebuy: {chips} chips, last rebuy at {last}")
+        self.chips = chips
+        self.last = last
 
 
 class SettlementError(StorageError, ValueError):

@@ -17,18 +17,22 @@ import ipaddress
 import re
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from blackjack.server import logevents
+from blackjack.server.core import events
+from blackjack.server.core.events import Event
 from blackjack.server.errors import (
     AccountError,
     BannedError,
     InvalidNameError,
     InvalidPasswordError,
     LoginFailedError,
+    RebuyRefusedError,
     RegistrationThrottledError,
 )
 from blackjack.server.core.passwords import (
@@ -372,9 +376,14 @@ class Accounts:
         registration_period: float = 3600.0,
         tokens: ResumeTokens | None = None,
         meter: Meter = NULL_METER,
+        rebuy_cooldown: float = 3600.0,
     ) -> None:
         if type(bankroll) is not int or bankroll < 0:
             raise ValueError(f"bankroll must be a whole number >= 0, got {bankroll!r}")
+        if not rebuy_cooldown >= 0:
+            raise ValueError(f"rebuy_cooldown must be 0 or more seconds, got {rebuy_cooldown!r}")
+        self.rebuy_cooldown = rebuy_cooldown
+        """Seconds a player waits between two rebuys."""
         self.storage = storage
         self.bankroll = bankroll
         self.hasher = hasher
@@ -491,3 +500,48 @@ class Accounts:
         if account is None:
             raise self._failed(ip, "token")
         return self._admit(account, ip)
+
+    def rebuy(self, account_id: int, below: int) -> Deferred[int]:
+        """Issue a broke player the starting bankroll again; the new balance.
+
+        Broke means fewer than ``below`` chips (the smallest table minimum),
+        counting chips on the table; one rebuy per :attr:`rebuy_cooldown`
+        seconds.  The chips are issued and journalled as a ``rebuy`` in one
+        transaction with both checks, so two rebuys at once make one.
+        Refused with a :class:`~blackjack.server.errors.RebuyRefusedError`
+        whose message says why and, for the cooldown, for how long.
+        """
+        now = self._now()
+        d = self.storage.rebuy(account_id, self.bankroll, below, now - self.rebuy_cooldown)
+
+        def explain(failure: Failure) -> NoReturn:
+            failure.trap(RebuyRefusedError)
+            error = failure.value
+            if error.chips >= below:
+                raise RebuyRefusedError(
+                    error.chips, error.last,
+                    f"a rebuy is for players out of chips: you have {error.chips} (with "
+                    f"any on the table), and a rebuy needs fewer than {below}")
+            wait = max(1, round((error.last or now) + self.rebuy_cooldown - now))
+            raise RebuyRefusedError(
+                error.chips, error.last,
+                f"one rebuy per {_duration(self.rebuy_cooldown)}: the next is yours in "
+                f"{_duration(wait)}")
+        return d.addErrback(explain)
+
+    def top(self, limit: int = 10, days: int = 7) -> Deferred[Event]:
+        """The leaderboard event: the most chips, and the most won over ``days`` days."""
+        return self.storage.top(limit, self._now() - days * 86400).addCallback(
+            lambda board: events.TOP(
+                by_balance=[{"name": n, "balance": b} for n, b in board.by_balance],
+                by_net=[{"name": n, "net": v} for n, v in board.by_net], days=days))
+
+
+def _duration(seconds: float) -> str:
+    """Seconds for people: ``45 seconds``, ``12 minutes``, ``2 hours``."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = round(seconds / size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    count = round(seconds)
+    return f"{count} second{'s' if count != 1 else ''}"

@@ -137,9 +137,30 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("history", "history [N]", "your last N hands (default 10, at most 50)",
             (Param("limit", {"type": "integer", "minimum": 1, "maximum": 50},
                    "how many rounds", required=False),), events.HISTORY),
+    Command("hand", "hand ID", "one of your hands in full, replayed step by step "
+            "(ID from history)",
+            (Param("id", {"type": "integer", "minimum": 1, "maximum": 2**53},
+                   "the hand's number, as history lists it"),), events.HAND_RECORD),
+    Command("stats", "stats", "your hands, wins, net, and how closely you played basic "
+            "strategy", result=events.STATS),
     Command("hint", "hint",
             "the best play for your hand, and what each choice is worth at this table",
             result=events.HINT),
+    Command("trainer", "trainer on|off", "after a play that is not basic strategy's, say "
+            "the best play and what yours cost",
+            (Param("on", {"type": "boolean"}, "on or off"),), events.MODE),
+    Command("seed", "seed [TEXT]", "show, or set, your seed for the shuffles at your "
+            "table (provably fair shoes)",
+            (Param("seed", {"type": "string", "minLength": 1, "maxLength": 64},
+                   "your new seed text", required=False),), events.SEED),
+    Command("shoe", "shoe ID", "a shoe's commitment, and once it is retired its record "
+            "to check with python -m blackjack.verify",
+            (Param("shoe", {"type": "string", "minLength": 1, "maxLength": 80},
+                   "the shoe's id"),), events.SHOE_RECORD),
+    Command("rebuy", "rebuy", "when you are out of chips, take the starting bankroll "
+            "again (once in a while)", result=events.BALANCE),
+    Command("top", "top", "the leaderboard: the most chips, and the most won this week",
+            result=events.TOP),
     Command("help", "help [COMMAND]", "list the commands, or explain one",
             (Param("command", {"type": "string", "maxLength": 64}, "a command",
                    required=False),), events.HELP, anonymous=True),

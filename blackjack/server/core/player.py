@@ -54,6 +54,10 @@ class Player:
         """The address of the connection that last logged in as this player."""
         self.muted_until = 0.0
         """When an admin's mute ends (``inf``: when lifted; 0: not muted)."""
+        self.seed = ""
+        """The player's seed text for provably fair shuffles (``seed TEXT``)."""
+        self.trainer = False
+        """Whether to say basic strategy's play after a different one (``trainer on``)."""
 
     @property
     def connected(self) -> bool:

@@ -29,12 +29,15 @@ from blackjack.server.core.accounts import Accounts
 from blackjack.server.core.admin import Admin
 from blackjack.server.core.commands import ACTION_COMMANDS, COMMANDS, Command, find
 from blackjack.server.core.events import Event
+from blackjack.server.core.hands import hand_event, history_entry
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.player import ISeatClient, Player
 from blackjack.server.core.serial import SerialQueue
 from blackjack.server.core.table import Table
+from blackjack.server.core.coach import MODEL
 from blackjack.server.errors import CommandError, ServerBusyError, ServerError
-from blackjack.server.storage import Account, HandRecord, IStorage
+from blackjack.server.storage import Account, IStorage, PlayerStats
+from blackjack.server.text import clean_chat
 
 __all__ = ["Session", "help_lines"]
 
@@ -172,8 +175,46 @@ class Session:
     def cmd_history(self, limit: int = 10) -> Deferred[Event]:
         me = self._me()
         return self.storage.history(me.account_id, limit).addCallback(
-            lambda records: events.HISTORY(hands=[_history_entry(r, me.name)
+            lambda records: events.HISTORY(hands=[history_entry(r, me.name)
                                                   for r in records]))
+
+    def cmd_hand(self, id: int) -> Deferred[Event]:  # noqa: A002 - the protocol's name
+        return ensureDeferred(self._hand(id))
+
+    async def _hand(self, id: int) -> Event:  # noqa: A002
+        record = await self.storage.hand(self._me().account_id, id)
+        if record is None:
+            raise ServerError(f"you have no hand {id}; type 'history' for your hands' numbers",
+                              code="no_such_hand")
+        shoe = (record.details or {}).get("shoe")
+        retired = None
+        if shoe:
+            found = await self.storage.shoe(shoe["shoe"])
+            retired = found is not None and found.retired is not None
+        return hand_event(record, retired)
+
+    def cmd_stats(self) -> Deferred[Event]:
+        return self.storage.stats(self._me().account_id).addCallback(_stats_event)
+
+    def cmd_rebuy(self) -> Deferred[Event]:
+        lowest = min((t.rules.min_bet for t in self.lobby.tables.values()), default=1)
+        return self.accounts.rebuy(self._me().account_id, lowest).addCallback(
+            lambda balance: events.BALANCE(balance=balance))
+
+    def cmd_top(self) -> Deferred[Event]:
+        return self.accounts.top()
+
+    def cmd_shoe(self, shoe: str) -> Deferred[Event]:
+        return ensureDeferred(self._shoe(shoe))
+
+    async def _shoe(self, shoe: str) -> Event:
+        found = await self.storage.shoe(shoe.strip())
+        if found is None:
+            raise ServerError(f"no shoe {shoe.strip()[:40]!r}; shoe ids are in 'hand' and at "
+                              "the shuffle", code="no_such_shoe")
+        return events.SHOE_RECORD(shoe=found.id, table=found.table,
+                                  commitment=found.commitment, retired=found.retired,
+                                  record=found.verification())
 
     # -- the lobby ----------------------------------------------------------------------
 
@@ -213,9 +254,22 @@ class Session:
 
     def cmd_hint(self) -> Event:
         hint = self._table().hint(self._me())
-        return events.HINT(action=hint.action.value,
-                           values={a.value: round(v, 4) for a, v in hint.values.items()},
-                           model=hint.model)
+        return events.HINT(action=hint.best.value, values=hint.rounded(), model=hint.model)
+
+    def cmd_trainer(self, on: bool) -> Event:
+        self._me().trainer = on
+        return events.MODE(setting="trainer", on=on)
+
+    def cmd_seed(self, seed: str | None = None) -> Event:
+        me = self._me()
+        if seed is not None:
+            cleaned = clean_chat(seed)[:64]
+            if not cleaned:
+                raise CommandError("a seed needs some visible text, e.g. seed my lucky day")
+            me.seed = cleaned
+        table = me.table
+        return events.SEED(seed=me.seed,
+                           next=None if table is None else table.next_shoe(me))
 
 
     # -- admins' (each authorised by _execute first) -----------------------------------
@@ -268,13 +322,9 @@ def help_lines(word: str | None = None, where: str = "text", admin: bool = False
     return [command.help]
 
 
-def _history_entry(record: HandRecord, me: str) -> dict[str, Any]:
-    """One settled round as the ``history`` event lists it: my hands and the dealer's."""
-    details = record.details or {}
-    outcome = details.get("outcome", {})
-    players = details.get("players", {})
-    mine = [{**h, "player": me} for h in outcome.get("hands", ())
-            if players.get(str(h.get("seat"))) == me]
-    return {"round": record.round_id, "table": details.get("table", "?"),
-            "when": record.created, "staked": record.staked, "payout": record.payout,
-            "net": record.net, "dealer": list(outcome.get("dealer", ())), "mine": mine}
+def _stats_event(stats: PlayerStats) -> Event:
+    return events.STATS(rounds=stats.rounds, hands=stats.hands, wins=stats.wins,
+                        losses=stats.losses, pushes=stats.pushes, blackjacks=stats.blackjacks,
+                        net=stats.net, biggest_win=stats.biggest_win,
+                        decisions=stats.decisions, matched=stats.matched,
+                        cost=round(stats.cost, 2), model=MODEL)

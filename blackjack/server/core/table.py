@@ -29,7 +29,17 @@ coming, so seven silent players cannot hold a table for ever.
 Money: a bet, double, split or insurance is escrowed with ``storage.stake``
 *before* the engine is told, and a round is paid with one ``storage.settle``.
 A round's money is one value, :class:`~blackjack.server.core.escrow.RoundMoney`,
-made when its betting window opens.  A bet withdrawn in the betting window
+made when its betting window opens.
+
+Shoes are provably fair (:mod:`blackjack.fair`, kept by a
+:class:`~blackjack.server.core.shoes.ShoeRotation`): the next shoe's
+commitment is announced before it is shuffled, the shuffle takes every
+seated player's seed, and the shoe is retired, its seed revealed, once the
+round in which its cut card came out is settled (or the table closes).
+Every round is stored in full: its cards in shoe order, every decision with
+when and by whom (the player, the timer, the absent-player rule) it was
+made, and for the player's own decisions what basic strategy said
+(:mod:`~blackjack.server.core.coach`).  A bet withdrawn in the betting window
 (the player leaves) is returned in that settlement, or by ``storage.refund``
 if the round never deals.
 
@@ -60,24 +70,27 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from blackjack.actions import Action
+from blackjack.replay import Decision, RoundRecord, drawn_cards
 from blackjack.round import SEATS, Phase, Round
 from blackjack.round import Event as RoundEvent
 from blackjack.rules import Rules
-from blackjack.server.core import events
+from blackjack.server.core import coach, events
+from blackjack.server.core.coach import Advice
 from blackjack.server.core.escrow import RoundMoney
 from blackjack.server.core.events import Event
+from blackjack.server.core.hands import summaries
 from blackjack.server.core.player import Player
+from blackjack.server.core.round_events import from_engine
 from blackjack.server.core.serial import SerialQueue
 from blackjack.server import logevents
 from blackjack.server.meter import NULL_METER, Meter
+from blackjack.server.core.shoes import ShoeRotation
 from blackjack.server.text import clean_chat
 from blackjack.server.errors import InsufficientFundsError, TableError
 from blackjack.server.storage import IStorage
 from blackjack.shoe import Shoe
-from blackjack import strategy
-from blackjack.strategy import Hint
 
-__all__ = ["TablePhase", "Timers", "TableError", "Table", "Hint"]
+__all__ = ["TablePhase", "Timers", "TableError", "Table"]
 
 _log = Logger()
 
@@ -147,7 +160,8 @@ class Table:
 
     def __init__(self, name: str, rules: Rules, storage: IStorage, clock: IReactorTime,
                  timers: Timers = Timers(), shoe: Shoe | None = None,
-                 round_ids: Callable[[], str] | None = None, meter: Meter = NULL_METER
+                 round_ids: Callable[[], str] | None = None,
+                 shoe_ids: Callable[[], str] | None = None, meter: Meter = NULL_METER
                  ) -> None:
         self.name = name
         self.meter = meter
@@ -156,8 +170,14 @@ class Table:
         self._phase = TablePhase.IDLE
         self._storage = storage
         self._clock = clock
-        self.shoe = shoe if shoe is not None else Shoe(rules.decks, rules.penetration)
-        """The shoe; a test may put a StackedShoe here between rounds."""
+        self._shoe = shoe
+        self.shoes = ShoeRotation(name, rules, shoe_ids)
+        """The provably fair shoes: the one dealing and the next, committed."""
+        self._fair: dict[str, Any] | None = None
+        """The fair shoe the round in play is dealt from: id, commitment, first card."""
+        self._decisions: list[dict[str, Any]] = []
+        """The round's decisions so far, as stored with it."""
+        self._dealt_at = 0.0
         self._round_ids = round_ids or (lambda: f"{name}-{uuid.uuid4().hex}")
         self._queue = SerialQueue()
         self._seats: dict[int, Player] = {}
@@ -202,6 +222,17 @@ class Table:
         return frozenset(self._spectators)
 
     @property
+    def shoe(self) -> Shoe | None:
+        """The shoe the next round deals from: the dealing fair shoe (``None``
+        before the first deal), or the shoe a test put here instead."""
+        return self._shoe if self._shoe is not None else self.shoes.dealing
+
+    @shoe.setter
+    def shoe(self, shoe: Shoe) -> None:
+        # A test's stacked shoe: dealt from as it is, no fairness announced.
+        self._shoe = shoe
+
+    @property
     def round(self) -> Round | None:
         """The round being played, if any."""
         return self._round
@@ -222,24 +253,30 @@ class Table:
     def snapshot(self) -> Event:
         """What someone arriving at the table sees: seats, bets and the round."""
         bets = self._money.bets if self._money is not None else {}
+        fair = self._shoe is None
         return events.TABLE_SNAPSHOT(
             **self.describe(), bets={str(s): n for s, n in sorted(bets.items())},
-            round=None if self._round is None else self._round.view().to_dict())
+            round=None if self._round is None else self._round.view().to_dict(),
+            shoe=self.shoes.dealing_commitment() if fair else None,
+            next=self.shoes.next_commitment() if fair else None)
 
-    def hint(self, player: Player) -> Hint:
-        """The best play for the player's hand in turn, with each choice's value.
-
-        Valued by the engine for this table's shoe and rules
-        (:func:`blackjack.strategy.hint`): the exact cards in the hand count.
-        """
+    def hint(self, player: Player) -> Advice:
+        """Basic strategy's play for the decision the player faces, with each choice's value."""
         rnd = self._round
-        turn = rnd.turn if rnd is not None else None
-        if rnd is None or turn is None or turn.seat != player.seat \
-                or player.table is not self or rnd.dealer_upcard is None:
+        seat = player.seat
+        found = None
+        if rnd is not None and seat is not None and player.table is self \
+                and seat in rnd.bets and self._phase is TablePhase.PLAYING:
+            found = coach.advice(self.rules, rnd, seat)
+        if found is None:
             raise TableError("a hint needs your turn; wait for your move", code="no_hint")
-        return strategy.hint(self.rules, rnd.hands(turn.seat)[turn.hand], rnd.dealer_upcard,
-                             rnd.legal_actions(turn.seat),
-                             splits_done=len(rnd.hands(turn.seat)) - 1)
+        return found
+
+    def next_shoe(self, player: Player) -> dict[str, Any] | None:
+        """The commitment of the shoe a seated player's seed goes into next."""
+        if player.table is not self or player.seat is None or self._shoe is not None:
+            return None
+        return self.shoes.next_commitment()
 
     @inlineCallbacks
     def idle(self) -> Any:
@@ -560,13 +597,70 @@ class Table:
             if money.returned:
                 return self._storage.refund(money.round_id).addCallback(lambda _: None)
             return None
-        if self.shoe.needs_shuffle:
-            self.shoe.shuffle()
-            self._broadcast(events.SHUFFLE(table=self.name, decks=self.rules.decks))
-        self._round = Round(self.rules, self.shoe, money.bets)
+        if self._shoe is None and self.shoes.due:
+            return self._start_shoe().addCallback(lambda _: self._deal(money))
+        return self._deal(money)
+
+    def _deal(self, money: RoundMoney) -> Deferred[None] | None:
+        """Deal the round of the closed window from the shoe in play."""
+        shoe = self._shoe
+        if shoe is not None:
+            # A test's shoe: shuffled the old way, nothing to prove.
+            if shoe.needs_shuffle:
+                shoe.shuffle()
+                self._broadcast(events.SHUFFLE(table=self.name, decks=self.rules.decks,
+                                               shoe=None, commitment=None, client_seed=None,
+                                               seeds=[]))
+            self._fair = None
+        else:
+            shoe = self.shoes.dealing
+            assert shoe is not None, "a shoe is started before the deal"
+            self._fair = {"shoe": self.shoes.dealing_id, "commitment": shoe.commitment,
+                          "first": shoe.position}
+            self.shoes.rounds += 1
+        self._decisions = []
+        self._dealt_at = self._clock.seconds()
+        self._round = Round(self.rules, shoe, money.bets)
         self._enter(TablePhase.PLAYING)
         self._round.deal()
         return self._after_change()
+
+    def _start_shoe(self) -> Deferred[None]:
+        """Shuffle the committed shoe with the seated players' seeds; commit the next.
+
+        The shoe (its seed sealed) is stored before a card leaves it, so a
+        crash cannot lose the seed of a shoe that dealt.
+        """
+        seeds = [(p.name, p.seed) for _, p in sorted(self._seats.items())]
+        shoe = self.shoes.start(seeds)
+        shoe_id = self.shoes.dealing_id
+        assert shoe_id is not None and shoe.client_seed is not None
+        listed = [{"player": name, "seed": seed} for name, seed in seeds]
+        self._broadcast(events.SHUFFLE(table=self.name, decks=self.rules.decks, shoe=shoe_id,
+                                       commitment=shoe.commitment,
+                                       client_seed=shoe.client_seed, seeds=listed))
+        self._broadcast(events.SHOE(table=self.name, next=self.shoes.next_commitment()))
+        public = {**self.shoes.commitment(shoe_id, shoe), "client_seed": shoe.client_seed,
+                  "seeds": listed}
+        return self._storage.open_shoe(shoe_id, self.name, public,
+                                       self.shoes.sealed_seed()).addErrback(
+            lambda failure: _log.failure("storing shoe {shoe} failed; its hands cannot be "
+                                         "verified from the database", failure, shoe=shoe_id))
+
+    def _retire_shoe(self, reason: str) -> Deferred[None] | None:
+        """Retire the dealing fair shoe, if one deals, and reveal its seed to the table."""
+        if self.shoes.dealing is None:
+            return None
+        rounds = self.shoes.rounds
+        shoe_id, shoe = self.shoes.retire()
+        assert shoe.client_seed is not None
+        self._broadcast(events.SHOE_RETIRED(
+            table=self.name, shoe=shoe_id, reason=reason, commitment=shoe.commitment,
+            server_seed=shoe.reveal(), client_seed=shoe.client_seed, rounds=rounds,
+            cards=shoe.position))
+        return self._storage.retire_shoe(shoe_id, reason).addErrback(
+            lambda failure: _log.failure("recording shoe {shoe} as retired failed",
+                                         failure, shoe=shoe_id))
 
     def _count_missed(self) -> None:
         """The window is closing: count it against the seated who did not bet.
@@ -631,8 +725,30 @@ class Table:
             what = action.value if turn is None else f"hand{turn.hand}:{action.value}"
             balance = yield self._stake(player, seat, what, cost)
             player.send(events.BALANCE(balance=balance))
-        rnd.act(action, seat=seat)
+        advice = coach.advice(self.rules, rnd, seat)
+        decision = self._decide(seat, action, "player", advice)
+        if advice is not None and action is not advice.best and player.trainer:
+            player.send(events.TRAINER(
+                seat=seat, hand=decision["hand"], action=action.value,
+                best=advice.best.value, cost=decision["cost"], values=advice.rounded(),
+                model=advice.model))
         yield self._after_change()
+
+    def _decide(self, seat: int, action: Action, by: str,
+                advice: Advice | None = None) -> dict[str, Any]:
+        """Make a decision for ``seat`` and log it: when, by whom, and what it cost."""
+        rnd = self._round
+        assert rnd is not None
+        turn = rnd.turn
+        hand = turn.hand if rnd.phase is Phase.PLAYING and turn is not None else 0
+        stake = rnd.stake(seat, hand) if rnd.phase is Phase.PLAYING else rnd.bets[seat]
+        rnd.act(action, seat=seat)
+        entry = Decision(seat, hand, action, self._clock.seconds(), by).to_dict()
+        if advice is not None:
+            entry.update(best=advice.best.value, values=advice.rounded(),
+                         cost=round(advice.cost(action) * stake, 4), stake=stake)
+        self._decisions.append(entry)
+        return entry
 
     def _after_change(self) -> Deferred[None] | None:
         """Send new engine events, then settle, play for absentees, or start a timer."""
@@ -678,7 +794,8 @@ class Table:
         seat = self._auto_seat()
         if seat is None:
             return None
-        rnd.act(_passive(rnd), seat=seat)
+        self._decide(seat, _passive(rnd), "shutdown" if self._phase is TablePhase.CLOSED
+                     else "absent")
         return self._after_change()
 
     def _prompt_current(self, only: Player | None = None) -> None:
@@ -732,14 +849,14 @@ class Table:
             for seat in rnd.insurance_pending:
                 self._broadcast(events.TIMEOUT(seat=seat, hand=None, player=self._name(seat),
                                                action=action.value))
-                rnd.act(action, seat=seat)
+                self._decide(seat, action, "timer")
         else:
             turn = rnd.turn
             assert turn is not None
             self._broadcast(events.TIMEOUT(seat=turn.seat, hand=turn.hand,
                                            player=self._name(turn.seat),
                                            action=action.value))
-            rnd.act(action, seat=turn.seat)
+            self._decide(turn.seat, action, "timer")
         return self._after_change()
 
     # -- settlement ---------------------------------------------------------------
@@ -749,12 +866,19 @@ class Table:
         rnd, money = self._round, self._money
         assert rnd is not None and rnd.outcome is not None and money is not None
         outcome = rnd.outcome
-        record = {"table": self.name, "round": money.round_id, "rules": self.rules.describe(),
-                  "players": {str(s): p.name for s, p in sorted(money.stakers.items())},
-                  "outcome": outcome.to_dict()}
+        fair = self._fair
+        record = RoundRecord(money.round_id, self.rules, rnd.bets, drawn_cards(rnd), (),
+                             None if fair is None else fair["first"],
+                             outcome.to_dict()).to_dict()
+        record.update(
+            table=self.name, rules_text=self.rules.describe(), decisions=self._decisions,
+            players={str(s): p.name for s, p in sorted(money.stakers.items())},
+            shoe=fair, dealt=self._dealt_at, settled=self._clock.seconds())
         try:
-            balances = yield self._storage.settle(money.round_id, money.payouts(outcome),
-                                                  record)
+            balances = yield self._storage.settle(
+                money.round_id, money.payouts(outcome), record,
+                shoe=None if fair is None else fair["shoe"],
+                summaries=summaries(outcome, self._decisions, money.stakers))
         except Exception:
             _log.failure("settling round {round_id} failed", round_id=money.round_id)
             self._broadcast(events.ERROR(
@@ -768,8 +892,12 @@ class Table:
             self._seats.pop(seat, None)
         self._leaving.clear()
         self._round, self._money = None, None
+        dealing = self.shoes.dealing
         if self._phase is TablePhase.CLOSED:
+            yield self._retire_shoe("table closed")
             return
+        if self._shoe is None and dealing is not None and dealing.needs_shuffle:
+            yield self._retire_shoe("cut card")
         self._enter(TablePhase.IDLE)
         if self._closing:
             yield self._finish_close()
@@ -815,9 +943,11 @@ class Table:
         return None
 
     def _finish_close(self) -> Deferred[None] | None:
-        """Stand everyone up and close; bets withdrawn in an open window go back."""
+        """Retire the fair shoe (its seed told to all still here), stand everyone up and
+        close; bets withdrawn in an open window go back."""
         money, self._money, self._round = self._money, None, None
         self._shut()
+        done = self._retire_shoe("table closed")
         everyone = list(self._recipients())
         for seat, player in sorted(self._seats.items()):
             left = events.LEFT(table=self.name, seat=seat, player=player.name, reason="closed")
@@ -832,9 +962,11 @@ class Table:
         self._seats.clear()
         self._spectators.clear()
         self._leaving.clear()
+        self._tell_closed()
         if money is not None and money.returned:
-            return self._storage.refund(money.round_id).addCallback(lambda _: None)
-        return None
+            refunded = self._storage.refund(money.round_id).addCallback(lambda _: None)
+            return refunded if done is None else done.addCallback(lambda _: refunded)
+        return done
 
     # -- shutting down ------------------------------------------------------------
 
@@ -845,29 +977,34 @@ class Table:
     def _stop(self) -> Deferred[None] | None:
         previous = self._phase
         self._shut()
+        self._tell_closed()  # closed for business: an admin's close need wait no more
         money = self._money
         if previous is TablePhase.BETTING and money is not None:
             owners = money.owners()
             self._money = None
             if owners:
                 self._broadcast(events.INFO(message="bets on this round are returned"))
-            return self._storage.refund(money.round_id).addCallback(self._send_balances,
-                                                                    owners)
+            return self._storage.refund(money.round_id).addCallback(
+                self._send_balances, owners).addCallback(
+                lambda _: self._retire_shoe("table closed"))
         rnd = self._round
         if rnd is not None and rnd.phase is not Phase.FINISHED:
             self._broadcast(events.INFO(
                 message="the server is stopping: every hand still in play stands"))
             return self._auto_play()
-        return None
+        return self._retire_shoe("table closed")
 
     def _shut(self) -> None:
-        """Enter CLOSED: no timer runs, no seat is held, whoever waits for it is told."""
+        """Enter CLOSED: no timer runs, no seat is held."""
         self._enter(TablePhase.CLOSED)
         self._cancel_timer()
         for call in self._grace.values():
             if call.active():
                 call.cancel()
         self._grace.clear()
+
+    def _tell_closed(self) -> None:
+        """Fire whatever waits for :meth:`close` (last: a waiter may look at once)."""
         waiters, self._closed_waiters = self._closed_waiters, []
         for waiter in waiters:
             waiter.callback(None)
@@ -883,42 +1020,9 @@ class Table:
 
     def _from_engine(self, event: RoundEvent) -> Event:
         """An engine event as the catalogue says it is sent, with the players' names."""
-        kind, seat = event.kind, event.seat
-        player = self._name(seat) if seat is not None else None
-        detail: Any = event.detail
-        if kind == "deal":
-            return events.DEAL(seat=seat, hand=event.hand, player=player, card=event.card,
-                               total=event.total)
-        if kind == "action":
-            return events.ACTION_TAKEN(seat=seat, hand=event.hand, player=player,
-                                       action=event.action, stake=event.stake)
-        if kind == "turn":
-            return events.TURN(seat=seat, hand=event.hand, player=player, total=event.total,
-                               seconds=round(self.timers.turn))
-        if kind == "decision":
-            return events.DECISION(seat=seat, hand=0, player=player, action=event.action,
-                                   stake=event.stake)
-        if kind == "insurance":
-            return events.INSURANCE(seats=list(detail["seats"]))
-        if kind == "peek":
-            return events.PEEK(blackjack=detail["blackjack"])
-        if kind == "reveal":
-            return events.REVEAL(card=event.card, total=event.total)
-        if kind == "dealer":
-            return events.DEALER(cards=detail["cards"], total=event.total,
-                                 blackjack=detail["blackjack"], bust=detail["bust"])
-        if kind == "result":
-            assert self._money is not None
-            names = {s: self._name(s) for s in detail["net"]} | {
-                str(h["seat"]): self._name(h["seat"]) for h in detail["hands"]}
-            return events.RESULT(
-                table=self.name, round=self._money.round_id, dealer=detail["dealer"],
-                dealer_total=detail["dealer_total"],
-                hands=[{**h, "player": names[str(h["seat"])]} for h in detail["hands"]],
-                insurance=[{**i, "player": names[str(i["seat"])]}
-                           for i in detail["insurance"]],
-                net=detail["net"], players=names)
-        raise ValueError(f"the catalogue has no event for the engine's {kind!r}")
+        assert self._money is not None
+        return from_engine(event, self.name, self._money.round_id, self._name,
+                           round(self.timers.turn))
 
     @staticmethod
     def _send_balances(balances: Any, owners: dict[int, Player]) -> None:

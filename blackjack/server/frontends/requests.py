@@ -208,6 +208,19 @@ def _history(rest: str) -> dict[str, Any]:
     return {"limit": limit}
 
 
+def _hand(rest: str) -> dict[str, Any]:
+    number = rest.lstrip("#")
+    if not (_digits(number) and 0 < int(number) <= 2**53):
+        raise CommandError("usage: hand ID, the number history shows, e.g. hand 12")
+    return {"id": int(number)}
+
+
+def _seed(rest: str) -> dict[str, Any]:
+    if len(rest) > 64:
+        raise CommandError("a seed is at most 64 characters")
+    return {"seed": rest} if rest else {}
+
+
 def _setting(verb: str) -> Callable[[str], dict[str, Any]]:
     def parse(rest: str) -> dict[str, Any]:
         value = _SETTINGS.get(rest.lower())
@@ -225,6 +238,10 @@ _TEXT_PARSERS: dict[str, Callable[[str], dict[str, Any]]] = {
     "say": _required("say", "text", "good luck"),
     "bet": lambda rest: {"amount": parse_bet(rest)},
     "history": _history,
+    "hand": _hand,
+    "seed": _seed,
+    "shoe": _required("shoe", "shoe", "main-0123456789ab"),
+    "trainer": _setting("trainer"),
     "help": lambda rest: {"command": rest or None},
     "json": _setting("json"),
     "ascii": _setting("ascii"),

@@ -4,9 +4,10 @@
 admin commands and the two front ends: telnet (listening on each ``listen``
 endpoint) and the web page with its WebSocket (on each ``web`` endpoint); the
 two share the connection caps.  With ``metrics`` endpoints it also serves
-Prometheus metrics there (:mod:`.metrics`); without, it counts nothing.  Starting it queues a recovery for each of its tables
-(``storage.recover(table)``: refund the stakes a crash left in escrow for
-that table's open rounds) ahead of every other database call, then listens.
+Prometheus metrics there (:mod:`.metrics`); without, it counts nothing.
+Starting it queues a recovery for each of its tables (``storage.recover(table)``: refund the stakes a crash left in escrow for
+that table's open rounds, and retire the fair shoes it left dealing, their
+seeds then told) ahead of every other database call, then listens.
 Stopping it (``SIGTERM`` under twistd) stops listening, tells everyone, lets
 every table finish its round (hands still in play stand) or refund its bets,
 closes the connections and then the database, so nothing staked is lost.
@@ -57,7 +58,8 @@ class BlackjackService(Service):
     def __init__(self, listen: str | Sequence[str], storage: IStorage,
                  tables: Sequence[tuple[str, Rules]], reactor: Any, *,
                  web: Sequence[str] = (), web_origins: Sequence[str] = (),
-                 bankroll: int = 1000, timers: Timers = Timers(),
+                 bankroll: int = 1000, rebuy_cooldown: float = 3600.0,
+                 timers: Timers = Timers(),
                  hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0,
                  limits: Limits = Limits(), metrics: Sequence[str] = ()) -> None:
         self.listen = [listen] if isinstance(listen, str) else list(listen)
@@ -81,7 +83,8 @@ class BlackjackService(Service):
                                  account_limit=limits.login_attempts,
                                  period=limits.login_period)
         self.accounts = Accounts(storage, reactor, bankroll, hasher=hasher, throttle=throttle,
-                                 registrations=limits.registrations_per_hour, meter=meter)
+                                 registrations=limits.registrations_per_hour,
+                                 rebuy_cooldown=rebuy_cooldown, meter=meter)
 
         def make_table(name: str, rules: Rules) -> Table:
             return Table(name, rules, storage, reactor, timers, meter=meter)
@@ -155,6 +158,17 @@ class BlackjackService(Service):
             _log.failure("could not recover stakes left in escrow at table {table}",
                          failure, table=table or "(any)")
         self.storage.recover(table).addErrback(failed)
+
+        # A shoe a crash left dealing can never deal again: retired, so its
+        # seed may be told and its hands verified.
+        def retired(shoes: list[str]) -> None:
+            for shoe in shoes:
+                _log.info("retired shoe {shoe}, left dealing by a restart", shoe=shoe)
+
+        def not_retired(failure: Failure) -> None:
+            _log.failure("could not retire the shoes left dealing at table {table}",
+                         failure, table=table or "(any)")
+        self.storage.retire_shoes(table, "server restarted").addCallbacks(retired, not_retired)
 
     @inlineCallbacks
     def stopService(self) -> Any:

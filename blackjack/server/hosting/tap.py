@@ -101,6 +101,9 @@ class Options(usage.Options):
          "A PostgreSQL URL, instead of --db (e.g. from a secret store); the "
          "password may also come from PGPASSWORD or ~/.pgpass."],
         ["bankroll", None, 1000, "Chips a new account starts with.", _chips],
+        ["rebuy-cooldown", None, 3600.0,
+         "Seconds a player out of chips waits between two rebuys of the starting "
+         "bankroll (0: no wait).", _seconds_or_off],
         ["bet-time", None, 20.0, "Seconds a betting window stays open.", _seconds],
         ["turn-time", None, 30.0,
          "Seconds a player has for each decision before the hand stands.", _seconds],
@@ -301,7 +304,7 @@ def makeService(options: Options, reactor: Any = None,
     return BlackjackService(
         options["listen"], open_storage(options["db"], reactor=reactor), options["tables"],
         reactor, web=options["web"], web_origins=options["web-origins"],
-        bankroll=options["bankroll"],
+        bankroll=options["bankroll"], rebuy_cooldown=options["rebuy-cooldown"],
         timers=Timers(bet=options["bet-time"], turn=options["turn-time"],
                       insurance=options["insurance-time"], grace=options["grace"],
                       missed_rounds=options["missed-rounds"],

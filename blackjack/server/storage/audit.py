@@ -130,7 +130,8 @@ def read_books(cursor: Any) -> Books:
     settled = _one(cursor,
                    "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'settled'")
     return Books(
-        issued=_one(cursor, "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE kind = 'issue'"),
+        issued=_one(cursor, "SELECT COALESCE(SUM(amount), 0) FROM ledger"
+                            " WHERE kind IN ('issue', 'rebuy')"),
         balances=_one(cursor, "SELECT COALESCE(SUM(balance), 0) FROM accounts"),
         escrow=_one(cursor, "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'held'"),
         house_net=settled - paid,
@@ -142,7 +143,7 @@ def audit(cursor: Any) -> Audit:
     held = _by_key(cursor, "SELECT account_id, SUM(amount) FROM stakes"
                            " WHERE state = 'held' GROUP BY account_id")
     issued = _by_key(cursor, "SELECT account_id, SUM(amount) FROM ledger"
-                             " WHERE kind = 'issue' GROUP BY account_id")
+                             " WHERE kind IN ('issue', 'rebuy') GROUP BY account_id")
     net = _by_key(cursor, "SELECT account_id, SUM(payout - staked) FROM hands"
                           " GROUP BY account_id")
     ledger = _by_key(cursor, "SELECT account_id, SUM(amount) FROM ledger GROUP BY account_id")

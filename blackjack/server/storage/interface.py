@@ -8,6 +8,8 @@ values it speaks in and the errors it raises; it imports no database driver.
 Money model (all amounts are whole chips, ``int``, never ``float``):
 
 * ``issue``: chips enter the economy, e.g. a new account's bankroll.
+* ``rebuy``: chips enter the economy for a broke player (:meth:`IStorage.rebuy`);
+  counted as issued, like the bankroll.
 * ``stake``: chips leave a balance into *escrow* the moment a bet, double,
   split or insurance is placed, in the same transaction that checks the
   balance, so a balance can never go below zero.
@@ -44,6 +46,7 @@ from blackjack.server.errors import (  # noqa: F401  (re-exported: the interface
     InvalidAmountError,
     LookAlikeNameError,
     NameTakenError,
+    RebuyRefusedError,
     RoundClosedError,
     MigrationError,
     SettlementError,
@@ -58,6 +61,10 @@ __all__ = [
     "Account",
     "LedgerEntry",
     "HandRecord",
+    "HandSummary",
+    "PlayerStats",
+    "Leaderboard",
+    "ShoeEntry",
     "Books",
     "AdminAct",
     "IStorage",
@@ -84,11 +91,18 @@ __all__ = [
     "check_text",
     "check_id",
     "check_limit",
+    "check_time",
+    "check_reason",
     "round_table",
+    "RebuyRefusedError",
+    "SHOE_RETIRED",
 ]
 
 #: Every ``LedgerEntry.kind``; see the module docstring for what each means.
-LEDGER_KINDS = frozenset({"issue", "stake", "payout", "refund"})
+LEDGER_KINDS = frozenset({"issue", "rebuy", "stake", "payout", "refund"})
+
+#: Every reason a provably fair shoe is retired for (``ShoeEntry.retired``).
+SHOE_RETIRED = ("cut card", "table closed", "server restarted")
 
 #: Every account role: an ``admin`` may use the admin commands.
 ROLES = ("player", "admin")
@@ -168,6 +182,86 @@ class HandRecord:
     def details(self) -> Any:
         """``record`` parsed from JSON."""
         return json.loads(self.record)
+
+
+@dataclass(frozen=True)
+class HandSummary:
+    """One account's part in one round, counted for its statistics.
+
+    The table works it out when it settles the round (it knows which seats
+    are whose and what basic strategy said of each decision); the storage
+    keeps it beside the hand so that ``stats`` is a sum, not a replay.
+    """
+
+    hands: int = 0
+    """Hands the account played in the round (a split makes two)."""
+    wins: int = 0
+    losses: int = 0
+    pushes: int = 0
+    blackjacks: int = 0
+    decisions: int = 0
+    """Decisions the player made (not the timer's or the absent-player rule's)."""
+    matched: int = 0
+    """Of those, the ones basic strategy makes."""
+    cost: float = 0.0
+    """Chips the others gave up in expected value."""
+
+
+@dataclass(frozen=True)
+class PlayerStats:
+    """An account's numbers over every round it played (the sums of its :class:`HandSummary`)."""
+
+    rounds: int
+    hands: int
+    wins: int
+    losses: int
+    pushes: int
+    blackjacks: int
+    net: int
+    biggest_win: int
+    """The most won in one round (0 if never up)."""
+    decisions: int
+    matched: int
+    cost: float
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """``(name, balance)`` by balance, and ``(name, net)`` by net since a time, best first."""
+
+    by_balance: tuple[tuple[str, int], ...]
+    by_net: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class ShoeEntry:
+    """A provably fair shoe as stored: its public record, and its seed once retired."""
+
+    id: str
+    table: str
+    record: str
+    """The public part as JSON text: scheme, terms, commitment, client seed, seeds."""
+    server_seed: str | None
+    """The revealed seed, or ``None`` while the shoe may deal (the storage never
+    gives out the seed of a shoe not retired)."""
+    retired: str | None
+    """One of :data:`SHOE_RETIRED`, or ``None``."""
+    opened: float
+    closed: float | None
+    rounds: tuple[str, ...]
+    """The records of the rounds dealt from it, as JSON text, in the order dealt."""
+
+    @property
+    def commitment(self) -> str:
+        """The commitment announced before the shoe was shuffled."""
+        return str(json.loads(self.record)["commitment"])
+
+    def verification(self) -> dict[str, Any] | None:
+        """The shoe's whole record for ``python -m blackjack.verify`` (``None`` until retired)."""
+        if self.server_seed is None or self.retired is None:
+            return None
+        return {**json.loads(self.record), "server_seed": self.server_seed,
+                "retired": self.retired, "rounds": [json.loads(r) for r in self.rounds]}
 
 
 @dataclass(frozen=True)
@@ -264,15 +358,21 @@ class IStorage(Protocol):
         round_id: str,
         payouts: Mapping[int, int],
         record: Mapping[str, Any] | None = None,
+        *,
+        shoe: str | None = None,
+        summaries: Mapping[int, HandSummary] | None = None,
     ) -> Deferred[Mapping[int, int]]:
         """Pay out a round once and release its escrow; returns new balances.
 
         ``payouts`` must name exactly the accounts that staked in the round,
         each with the total chips it gets back (stakes included, 0 for a total
         loss), else :class:`SettlementError` and nothing changes.  ``record``
-        (JSON-serialisable) is stored as each account's hand history.  A round
-        already settled or refunded is left alone and the current balances of
-        its accounts are returned.
+        (JSON-serialisable) is stored as each account's hand history, with
+        the account's :class:`HandSummary` from ``summaries`` (zeros if not
+        given); ``shoe`` names the provably fair shoe the round was dealt
+        from, whose record lists it (:meth:`shoe`).  A round already settled
+        or refunded is left alone and the current balances of its accounts
+        are returned.
         """
 
     def refund(self, round_id: str) -> Deferred[Mapping[int, int]]:
@@ -304,6 +404,42 @@ class IStorage(Protocol):
 
     def books(self) -> Deferred[Books]:
         """A consistent snapshot of the totals; ``books().balanced`` must hold."""
+
+    def hand(self, account_id: int, hand_id: int) -> Deferred[HandRecord | None]:
+        """The account's hand with this id (:attr:`HandRecord.id`), or ``None``."""
+
+    def stats(self, account_id: int) -> Deferred[PlayerStats]:
+        """The sums of the account's hands (all zero if it never played)."""
+
+    def top(self, limit: int, since: float) -> Deferred[Leaderboard]:
+        """The ``limit`` accounts with the most chips, and with the best net over the
+        rounds settled since ``since`` (a time), best first."""
+
+    def rebuy(self, account_id: int, amount: int, below: int, since: float) -> Deferred[int]:
+        """Issue ``amount`` chips to a broke account (ledger kind "rebuy"); the new balance.
+
+        In one transaction with the checks: the balance plus the chips in
+        escrow must be below ``below``, and the account's last rebuy must be
+        before ``since`` (a time), else :class:`RebuyRefusedError` carrying
+        those chips and that time, and nothing changes.
+        """
+
+    def open_shoe(self, shoe_id: str, table: str, record: Mapping[str, Any],
+                  server_seed: str) -> Deferred[None]:
+        """Store a provably fair shoe as it starts dealing: its public ``record``
+        (JSON-serialisable) and its sealed ``server_seed``, kept secret until
+        :meth:`retire_shoe`."""
+
+    def retire_shoe(self, shoe_id: str, reason: str) -> Deferred[None]:
+        """Mark a shoe retired (``reason`` one of :data:`SHOE_RETIRED`): its seed
+        may now be given out.  A shoe already retired keeps its first reason."""
+
+    def retire_shoes(self, table: str | None, reason: str) -> Deferred[list[str]]:
+        """Retire every shoe of ``table`` (``None``: every table) still open, as
+        at start-up after a crash; returns their ids."""
+
+    def shoe(self, shoe_id: str) -> Deferred[ShoeEntry | None]:
+        """The shoe with this id and its rounds, or ``None``."""
 
     # -- the host's powers (roles, sanctions, grants, the audit trail) --
 
@@ -421,3 +557,17 @@ def check_limit(value: object) -> int:
     if type(value) is not int or value < 0:
         raise ValueError(f"limit must be a whole number >= 0, got {value!r}")
     return value
+
+
+def check_time(value: object) -> float:
+    """Return ``value`` as a float if it is a time in seconds (an int or float), else raise."""
+    if type(value) not in (int, float):
+        raise TypeError(f"a time must be a number of seconds, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def check_reason(value: object) -> str:
+    """Return ``value`` if it is a reason a shoe is retired for, else raise."""
+    if value not in SHOE_RETIRED:
+        raise ValueError(f"a shoe is retired for one of {SHOE_RETIRED}, not {value!r}")
+    return str(value)

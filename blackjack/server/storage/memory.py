@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
-from blackjack.server.storage._backend import Refunded, fails_deferred, log_recovered
+from blackjack.server.storage._backend import (
+    Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
+)
 from blackjack.server.storage.audit import AccountAudit, Audit
 from blackjack.server.storage.interface import (
     ROLES,
@@ -44,12 +46,17 @@ from blackjack.server.storage.interface import (
     DatabaseError,
     DuplicateStakeError,
     HandRecord,
+    HandSummary,
     InsufficientFundsError,
     LedgerEntry,
+    Leaderboard,
     LookAlikeNameError,
     NameTakenError,
+    PlayerStats,
+    RebuyRefusedError,
     RoundClosedError,
     SettlementError,
+    ShoeEntry,
     UnknownAccountError,
     act_json,
     check_act,
@@ -58,10 +65,13 @@ from blackjack.server.storage.interface import (
     check_grant,
     check_id,
     check_limit,
+    check_reason,
     check_text,
     grant_note,
+    check_time,
     round_table,
 )
+from blackjack.server.storage.sql_records import checked_extras
 
 from blackjack.server.text import look_alike_key
 
@@ -102,6 +112,18 @@ class _Round:
     table: str
     """:func:`round_table` of its id."""
     stakes: list[_Stake] = field(default_factory=list)
+    shoe: str | None = None
+    """The provably fair shoe it was dealt from, as SQLite's ``rounds.shoe_id``."""
+
+
+@dataclass
+class _Shoe:
+    table: str
+    record: str
+    server_seed: str
+    opened: float
+    retired: str | None = None
+    closed: float | None = None
 
 
 @dataclass
@@ -124,6 +146,9 @@ class MemoryDatabase:
     """(account id, kind) to when the sanction ends (``None``: until lifted)."""
     acts: list[AdminAct] = field(default_factory=list)
     """The audit trail of admin acts, oldest first."""
+    summaries: dict[int, HandSummary] = field(default_factory=dict)
+    """Each hand's summary for ``stats``, by hand id."""
+    shoes: dict[str, _Shoe] = field(default_factory=dict)
     _ids: dict[str, Iterator[int]] = field(
         default_factory=lambda: {"account": count(1), "ledger": count(1), "hand": count(1),
                                  "act": count(1)})
@@ -308,16 +333,21 @@ class MemoryStorage:
 
     @fails_deferred
     def settle(self, round_id: str, payouts: Mapping[int, int],
-               record: Mapping[str, Any] | None = None) -> Deferred[Mapping[int, int]]:
+               record: Mapping[str, Any] | None = None, *, shoe: str | None = None,
+               summaries: Mapping[int, HandSummary] | None = None
+               ) -> Deferred[Mapping[int, int]]:
         check_text(round_id, "round id")
         checked = {check_id(account_id): check_amount(payout, "payout", allow_zero=True)
                    for account_id, payout in payouts.items()}
         record_json = json.dumps({} if record is None else record, sort_keys=True,
                                  separators=(",", ":"))
-        return self._answer(self._settle, round_id, checked, record_json, self._clock())
+        extras = checked_extras(shoe, summaries)
+        return self._answer(self._settle, round_id, checked, record_json, self._clock(),
+                            *extras)
 
     def _settle(self, round_id: str, payouts: dict[int, int], record: str,
-                now: float) -> dict[int, int]:
+                now: float, shoe: str | None = None,
+                summaries: Mapping[int, HandSummary] | None = None) -> dict[int, int]:
         db = self.database
         rnd = db.rounds.get(round_id)
         if rnd is None:
@@ -343,9 +373,13 @@ class MemoryStorage:
             payout = payouts[account_id]
             account.balance += payout
             self._journal(account, "payout", payout, round_id, "", now)
-            db.hands.append(HandRecord(db.next_id("hand"), round_id, account_id,
-                                       staked[account_id], payout, record, now))
+            hand = HandRecord(db.next_id("hand"), round_id, account_id, staked[account_id],
+                              payout, record, now)
+            db.hands.append(hand)
+            db.summaries[hand.id] = (summaries or {}).get(account_id, HandSummary())
             balances[account_id] = account.balance
+        if shoe is not None:
+            rnd.shoe = shoe
         self._close_round(rnd, "settled")
         return balances
 
@@ -518,12 +552,128 @@ class MemoryStorage:
     def books(self) -> Deferred[Books]:
         return self._answer(self._books)
 
+    # --- hands, numbers, rebuys and fair shoes, as sql_records does them --------
+
+    @fails_deferred
+    def hand(self, account_id: int, hand_id: int) -> Deferred[HandRecord | None]:
+        check_id(account_id)
+        check_limit(hand_id)
+        return self._answer(lambda: next((h for h in self.database.hands if h.id == hand_id
+                                          and h.account_id == account_id), None))
+
+    @fails_deferred
+    def stats(self, account_id: int) -> Deferred[PlayerStats]:
+        check_id(account_id)
+        return self._answer(self._stats, account_id)
+
+    def _stats(self, account_id: int) -> PlayerStats:
+        db = self.database
+        mine = [(h, db.summaries.get(h.id, HandSummary())) for h in db.hands
+                if h.account_id == account_id]
+        return PlayerStats(
+            rounds=sum(s.hands > 0 for _, s in mine), hands=sum(s.hands for _, s in mine),
+            wins=sum(s.wins for _, s in mine), losses=sum(s.losses for _, s in mine),
+            pushes=sum(s.pushes for _, s in mine),
+            blackjacks=sum(s.blackjacks for _, s in mine), net=sum(h.net for h, _ in mine),
+            biggest_win=max([0, *(h.net for h, _ in mine)]),
+            decisions=sum(s.decisions for _, s in mine),
+            matched=sum(s.matched for _, s in mine), cost=sum(s.cost for _, s in mine))
+
+    @fails_deferred
+    def top(self, limit: int, since: float) -> Deferred[Leaderboard]:
+        check_limit(limit)
+        since = check_time(since)
+        return self._answer(self._top, limit, since)
+
+    def _top(self, limit: int, since: float) -> Leaderboard:
+        db = self.database
+        accounts = sorted(db.accounts.values(), key=lambda a: (-a.balance, a.id))
+        net: dict[int, int] = {}
+        for h in db.hands:
+            if h.created >= since:
+                net[h.account_id] = net.get(h.account_id, 0) + h.net
+        best = sorted(net.items(), key=lambda item: (-item[1], item[0]))
+        return Leaderboard(tuple((a.name, a.balance) for a in accounts[:limit]),
+                           tuple((db.accounts[i].name, n) for i, n in best[:limit]))
+
+    @fails_deferred
+    def rebuy(self, account_id: int, amount: int, below: int, since: float) -> Deferred[int]:
+        return self._answer(self._rebuy, *rebuy_arguments(account_id, amount, below, since),
+                            self._clock())
+
+    def _rebuy(self, account_id: int, amount: int, below: int, since: float,
+               now: float) -> int:
+        account = self._account(account_id)
+        held = sum(s.amount for rnd in self.database.rounds.values() for s in rnd.stakes
+                   if s.account_id == account_id and s.state == "held")
+        last = max((e.created for e in self.database.ledger
+                    if e.account_id == account_id and e.kind == "rebuy"), default=None)
+        chips = account.balance + held
+        if chips >= below or (last is not None and last > since):
+            raise RebuyRefusedError(chips, last)
+        account.balance += amount
+        self._journal(account, "rebuy", amount, None, "", now)
+        return account.balance
+
+    @fails_deferred
+    def open_shoe(self, shoe_id: str, table: str, record: Mapping[str, Any],
+                  server_seed: str) -> Deferred[None]:
+        return self._answer(self._open_shoe,
+                            *shoe_arguments(shoe_id, table, record, server_seed), self._clock())
+
+    def _open_shoe(self, shoe_id: str, table: str, record: str, server_seed: str,
+                   now: float) -> None:
+        if shoe_id in self.database.shoes:
+            raise DatabaseError(f"shoe {shoe_id!r} is stored already")
+        self.database.shoes[shoe_id] = _Shoe(table, record, server_seed, now)
+
+    @fails_deferred
+    def retire_shoe(self, shoe_id: str, reason: str) -> Deferred[None]:
+        check_text(shoe_id, "shoe id")
+        return self._answer(self._retire_shoe, shoe_id, check_reason(reason), self._clock())
+
+    def _retire_shoe(self, shoe_id: str, reason: str, now: float) -> None:
+        shoe = self.database.shoes.get(shoe_id)
+        if shoe is not None and shoe.retired is None:
+            shoe.retired, shoe.closed = reason, now
+
+    @fails_deferred
+    def retire_shoes(self, table: str | None, reason: str) -> Deferred[list[str]]:
+        if table is not None:
+            check_text(table, "table")
+        return self._answer(self._retire_shoes, table, check_reason(reason), self._clock())
+
+    def _retire_shoes(self, table: str | None, reason: str, now: float) -> list[str]:
+        found = sorted((shoe.opened, shoe_id) for shoe_id, shoe in self.database.shoes.items()
+                       if shoe.retired is None and table in (None, shoe.table))
+        for _, shoe_id in found:
+            self._retire_shoe(shoe_id, reason, now)
+        return [shoe_id for _, shoe_id in found]
+
+    @fails_deferred
+    def shoe(self, shoe_id: str) -> Deferred[ShoeEntry | None]:
+        check_text(shoe_id, "shoe id")
+        return self._answer(self._shoe, shoe_id)
+
+    def _shoe(self, shoe_id: str) -> ShoeEntry | None:
+        db = self.database
+        shoe = db.shoes.get(shoe_id)
+        if shoe is None:
+            return None
+        rounds: dict[str, str] = {}
+        for h in db.hands:  # in settlement order; one record per round
+            if db.rounds[h.round_id].shoe == shoe_id:
+                rounds.setdefault(h.round_id, h.record)
+        return ShoeEntry(shoe_id, shoe.table, shoe.record,
+                         shoe.server_seed if shoe.retired is not None else None, shoe.retired,
+                         shoe.opened, shoe.closed, tuple(rounds.values()))
+
     def _books(self) -> Books:
         db = self.database
         settled = sum(s.amount for rnd in db.rounds.values() for s in rnd.stakes
                       if s.state == "settled")
         return Books(
-            issued=sum(e.amount for e in db.ledger if e.kind == "issue"),
+            issued=sum(e.amount for e in db.ledger if e.kind in ("issue", "rebuy")),
             balances=sum(a.balance for a in db.accounts.values()),
             escrow=sum(s.amount for rnd in db.rounds.values() for s in rnd.stakes
                        if s.state == "held"),
@@ -551,7 +701,7 @@ class MemoryStorage:
         ledger_sum: dict[int, int] = {}
         for e in db.ledger:
             ledger_sum[e.account_id] = ledger_sum.get(e.account_id, 0) + e.amount
-            if e.kind == "issue":
+            if e.kind in ("issue", "rebuy"):
                 issued[e.account_id] = issued.get(e.account_id, 0) + e.amount
         net: dict[int, int] = {}
         for h in db.hands:

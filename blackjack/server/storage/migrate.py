@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from blackjack.server.storage import schema
+from blackjack.server.storage import schema, sql_records
 from blackjack.server.storage.audit import Audit, audit, unreadable
 from blackjack.server.storage.backends import is_postgresql, redact
 from blackjack.server.storage.interface import MigrationError, round_table
@@ -39,10 +39,12 @@ __all__ = ["Copied", "copy_room", "main"]
 
 _TABLES = {
     "accounts": "id, name, name_key, password_hash, balance, created, look_key, role",
-    "rounds": "round_id, table_name, state, opened, closed",
+    "rounds": "round_id, table_name, state, opened, closed, shoe_id",
     "stakes": "id, round_id, account_id, key, amount, state, created",
     "ledger": "id, account_id, kind, amount, balance, round_id, key, created, note",
-    "hands": "id, round_id, account_id, staked, payout, record, created",
+    "hands": "id, round_id, account_id, staked, payout, record, created, "
+             + sql_records.SUMMARY_NAMES,
+    "shoes": "shoe_id, table_name, record, server_seed, retired, opened, closed",
     "admin_acts": "id, admin_id, admin, act, target, reason, detail, created",
     "sanctions": "account_id, kind, ends, created",
 }
@@ -93,17 +95,17 @@ def _source_version(cursor: Any) -> int:
     return int(found)
 
 
-_SINCE_4 = {"accounts": ("role", "'player'"), "ledger": ("note", "''")}
-"""Columns added in version 4, and what older rows hold in their place."""
+_SINCE_5 = {"accounts": ("role", "'player'"), "ledger": ("note", "''")}
+"""Columns added in version 5, and what older rows hold in their place."""
 
 
 def _rows(cursor: Any, table: str, version: int) -> list[tuple[Any, ...]]:
     columns = _TABLES[table]
-    if version < 4:
+    if version < 5:
         if table in ("admin_acts", "sanctions"):
             return []
-        if table in _SINCE_4:
-            column, default = _SINCE_4[table]
+        if table in _SINCE_5:
+            column, default = _SINCE_5[table]
             columns = columns.replace(column, default)
     if table == "accounts" and version < 2:
         rows = cursor.execute("SELECT id, name, name_key, password_hash, balance, created,"
@@ -111,7 +113,19 @@ def _rows(cursor: Any, table: str, version: int) -> list[tuple[Any, ...]]:
         return [(*row[:6], look_alike_key(row[1]), row[6]) for row in rows]
     if table == "rounds" and version < 3:
         rows = cursor.execute("SELECT round_id, state, opened, closed FROM rounds").fetchall()
-        return [(r, round_table(r), state, opened, closed) for r, state, opened, closed in rows]
+        return [(r, round_table(r), state, opened, closed, None)
+                for r, state, opened, closed in rows]
+    if version < 4:
+        # Before fair shoes and hand summaries: no shoes, no summaries (zeros).
+        if table == "shoes":
+            return []
+        if table == "rounds":
+            return [(*row, None) for row in cursor.execute(
+                "SELECT round_id, table_name, state, opened, closed FROM rounds").fetchall()]
+        if table == "hands":
+            return [(*row, *sql_records.summary_row(None)) for row in cursor.execute(
+                "SELECT id, round_id, account_id, staked, payout, record, created FROM hands"
+                " ORDER BY 1").fetchall()]
     found: list[tuple[Any, ...]] = cursor.execute(
         f"SELECT {columns} FROM {table} ORDER BY 1").fetchall()
     return found

@@ -84,7 +84,7 @@ CREATE INDEX stakes_by_state ON stakes (state);
 CREATE TABLE ledger (
     id         BIGSERIAL PRIMARY KEY,
     account_id BIGINT NOT NULL REFERENCES accounts (id),
-    kind       TEXT   NOT NULL CHECK (kind IN ('issue', 'stake', 'payout', 'refund')),
+    kind       TEXT   NOT NULL CONSTRAINT ledger_kind_check {kinds},
     amount     BIGINT NOT NULL,
     balance    BIGINT NOT NULL CHECK (balance >= 0),
     round_id   TEXT,
@@ -107,7 +107,7 @@ CREATE TABLE hands (
     UNIQUE (round_id, account_id)
 );
 CREATE INDEX hands_by_account ON hands (account_id, id);
-""" + schema.POWERS.format(**_TYPES)
+"""
 
 
 STAKE_FUNCTION = """
@@ -181,10 +181,19 @@ to the other backends call by call by ``tests/test_memory.py``."""
 
 _SCHEMA_LOCK = 0x626A6B  # any constant: one server at a time creates or upgrades
 
+def _add_records(cursor: Any) -> None:
+    """Version 4: fair shoes, hand summaries, and the ledger kind ``rebuy``."""
+    schema.add_records(cursor)
+    cursor.execute("ALTER TABLE ledger DROP CONSTRAINT ledger_kind_check")
+    cursor.execute(f"ALTER TABLE ledger ADD CONSTRAINT ledger_kind_check "
+                   f"{schema.LEDGER_KINDS_CHECK}")
+
+
 _STEPS: dict[int, schema.Step] = {
-    4: lambda cursor: schema.add_powers(cursor, _TYPES),
+    4: _add_records,
+    5: lambda cursor: schema.add_powers(cursor, _TYPES),
 }
-"""Upgrades; no PostgreSQL database was written before version 3."""
+"""Upgrades; no PostgreSQL database was written before version 3: it starts there."""
 
 # Connection-level failures: the connection is gone, refused, or shutting down.
 _GONE = ("08", "57P")
@@ -213,9 +222,11 @@ def _configure(connection: Any) -> None:
 
 def create(cursor: Any) -> None:
     """The latest schema, statement by statement, in an empty database."""
-    for statement in _SCHEMA.split(";"):
+    for statement in _SCHEMA.format(kinds=schema.LEDGER_KINDS_CHECK).split(";"):
         if statement.strip():
             cursor.execute(statement)
+    schema.add_records(cursor)
+    schema.create_powers(cursor, _TYPES)
 
 
 class PostgreSQLCursor(Cursor):

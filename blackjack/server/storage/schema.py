@@ -16,7 +16,10 @@ Versions (the same numbers in every backend):
 3. ``rounds.table_name``: the table a round belongs to, so recovery can
    refund one table's open rounds; existing rounds get it from their id
    (:func:`~blackjack.server.storage.interface.round_table`).
-4. The host's powers: ``accounts.role`` (every existing account a
+4. Provably fair shoes and the player's numbers: the ``shoes`` table,
+   ``rounds.shoe_id``, each hand's summary for ``stats`` (zeros for hands
+   stored before), and the ledger kind ``rebuy`` (:mod:`.sql_records`).
+5. The host's powers: ``accounts.role`` (every existing account a
    ``player``), ``ledger.note`` (who granted chips, and why), ``sanctions``
    (bans and mutes) and ``admin_acts`` (the audit trail of admin acts).
 """
@@ -28,13 +31,14 @@ from typing import Any
 
 from twisted.logger import Logger
 
+from blackjack.server.storage import sql_records
 from blackjack.server.storage.interface import DatabaseError, round_table
 from blackjack.server.text import look_alike_key
 
 __all__ = ["SCHEMA_VERSION", "upgrade", "version", "fill_look_keys", "fill_round_tables",
-           "add_powers", "POWERS"]
+           "add_records", "LEDGER_KINDS_CHECK", "add_powers", "create_powers", "POWERS"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The version this release writes."""
 
 _log = Logger()
@@ -97,6 +101,20 @@ def fill_round_tables(cursor: Any) -> None:
         cursor.executemany("UPDATE rounds SET table_name = ? WHERE round_id = ?", updates)
 
 
+LEDGER_KINDS_CHECK = "CHECK (kind IN ('issue', 'rebuy', 'stake', 'payout', 'refund'))"
+"""The ledger's kinds, as both backends' schemas constrain them since version 4."""
+
+
+def add_records(cursor: Any) -> None:
+    """Version 4's tables and columns, the same in every SQL dialect (the
+    ledger's new kind is each backend's own step: SQLite cannot alter a CHECK)."""
+    for statement in sql_records.COLUMNS:
+        cursor.execute(statement)
+    for statement in sql_records.TABLES.split(";"):
+        if statement.strip():
+            cursor.execute(statement)
+
+
 POWERS = """
 CREATE TABLE sanctions (
     account_id {id}    NOT NULL REFERENCES accounts (id),
@@ -117,15 +135,20 @@ CREATE TABLE admin_acts (
 );
 CREATE INDEX admin_acts_by_target ON admin_acts (target, id);
 """
-"""Version 4's new tables, for a backend's types (``id``, ``serial``, ``time``)."""
+"""Version 5's new tables, for a backend's types (``id``, ``serial``, ``time``)."""
 
 _ROLE = "TEXT NOT NULL DEFAULT 'player' CHECK (role IN ('player', 'admin'))"
 
 
 def add_powers(cursor: Any, types: Mapping[str, str]) -> None:
-    """Version 4: roles, grant notes, sanctions and the audit trail, in any backend."""
+    """Version 5: roles, grant notes, sanctions and the audit trail, in any backend."""
     cursor.execute(f"ALTER TABLE accounts ADD COLUMN role {_ROLE}")
     cursor.execute("ALTER TABLE ledger ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+    create_powers(cursor, types)
+
+
+def create_powers(cursor: Any, types: Mapping[str, str]) -> None:
+    """Version 5's tables (:data:`POWERS`), in a new database or an upgraded one."""
     for statement in POWERS.format(**types).split(";"):
         if statement.strip():
             cursor.execute(statement)

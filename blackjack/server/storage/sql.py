@@ -45,8 +45,10 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from blackjack.server.meter import NULL_METER, Meter
-from blackjack.server.storage import admin
-from blackjack.server.storage._backend import Refunded, fails_deferred, log_recovered
+from blackjack.server.storage import admin, sql_records
+from blackjack.server.storage._backend import (
+    Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
+)
 from blackjack.server.storage.audit import Audit, audit, read_books
 from blackjack.server.text import look_alike_key
 from blackjack.server.storage.interface import (
@@ -58,12 +60,16 @@ from blackjack.server.storage.interface import (
     DatabaseError,
     DuplicateStakeError,
     HandRecord,
+    HandSummary,
     InsufficientFundsError,
     LedgerEntry,
+    Leaderboard,
     LookAlikeNameError,
     NameTakenError,
+    PlayerStats,
     RoundClosedError,
     SettlementError,
+    ShoeEntry,
     UnknownAccountError,
     check_act,
     check_amount,
@@ -71,7 +77,9 @@ from blackjack.server.storage.interface import (
     check_grant,
     check_id,
     check_limit,
+    check_reason,
     check_text,
+    check_time,
     round_table,
 )
 
@@ -511,7 +519,9 @@ class SQLStorage:
 
     @fails_deferred
     def settle(self, round_id: str, payouts: Mapping[int, int],
-               record: Mapping[str, Any] | None = None) -> Deferred[Mapping[int, int]]:
+               record: Mapping[str, Any] | None = None, *, shoe: str | None = None,
+               summaries: Mapping[int, HandSummary] | None = None
+               ) -> Deferred[Mapping[int, int]]:
         check_text(round_id, "round id")
         # Copied and checked here, on the reactor thread, so the caller may
         # reuse its dict and a bad value fails before touching the database.
@@ -519,7 +529,8 @@ class SQLStorage:
                    for account_id, payout in payouts.items()}
         record_json = json.dumps({} if record is None else record, sort_keys=True,
                                  separators=(",", ":"))
-        return self._write(_settle, round_id, checked, record_json, self._clock())
+        extras = sql_records.checked_extras(shoe, summaries)
+        return self._write(_settle, round_id, checked, record_json, self._clock(), *extras)
 
     @fails_deferred
     def refund(self, round_id: str) -> Deferred[Mapping[int, int]]:
@@ -545,6 +556,49 @@ class SQLStorage:
     @fails_deferred
     def books(self) -> Deferred[Books]:
         return self._read(read_books)
+
+    # --- hands, numbers, rebuys and fair shoes (sql_records) ---------------------
+
+    @fails_deferred
+    def hand(self, account_id: int, hand_id: int) -> Deferred[HandRecord | None]:
+        return self._read(sql_records.select_hand, check_id(account_id), check_limit(hand_id))
+
+    @fails_deferred
+    def stats(self, account_id: int) -> Deferred[PlayerStats]:
+        return self._read(sql_records.select_stats, check_id(account_id))
+
+    @fails_deferred
+    def top(self, limit: int, since: float) -> Deferred[Leaderboard]:
+        return self._read(sql_records.select_top, check_limit(limit), check_time(since))
+
+    @fails_deferred
+    def rebuy(self, account_id: int, amount: int, below: int, since: float) -> Deferred[int]:
+        return self._write(_rebuy, *rebuy_arguments(account_id, amount, below, since),
+                           self._clock())
+
+    @fails_deferred
+    def open_shoe(self, shoe_id: str, table: str, record: Mapping[str, Any],
+                  server_seed: str) -> Deferred[None]:
+        return self._write(sql_records.open_shoe,
+                           *shoe_arguments(shoe_id, table, record, server_seed), self._clock())
+
+    @fails_deferred
+    def retire_shoe(self, shoe_id: str, reason: str) -> Deferred[None]:
+        check_text(shoe_id, "shoe id")
+        return self._write(sql_records.retire_shoe, shoe_id, check_reason(reason),
+                           self._clock())
+
+    @fails_deferred
+    def retire_shoes(self, table: str | None, reason: str) -> Deferred[list[str]]:
+        if table is not None:
+            check_text(table, "table")
+        return self._write(sql_records.retire_shoes, table, check_reason(reason),
+                           self._clock())
+
+    @fails_deferred
+    def shoe(self, shoe_id: str) -> Deferred[ShoeEntry | None]:
+        check_text(shoe_id, "shoe id")
+        return self._read(sql_records.select_shoe, shoe_id)
 
     @fails_deferred
     def audit(self) -> Deferred[Audit]:
@@ -701,7 +755,8 @@ def _stake_by_function(txn: Cursor, account_id: int, round_id: str, key: str, am
 
 
 def _settle(txn: Cursor, round_id: str, payouts: dict[int, int], record: str,
-            now: float) -> dict[int, int]:
+            now: float, shoe: str | None = None,
+            summaries: Mapping[int, HandSummary] | None = None) -> dict[int, int]:
     if not payouts:
         # Nobody bet (or so the table says).  Record the round so a late stake
         # cannot reopen it; if it already exists, it is settled below.
@@ -727,12 +782,24 @@ def _settle(txn: Cursor, round_id: str, payouts: dict[int, int], record: str,
         payout = payouts[account_id]
         balance = _credit(txn, account_id, payout)
         _journal(txn, account_id, "payout", payout, balance, round_id, "", now)
-        txn.execute("INSERT INTO hands (round_id, account_id, staked, payout, record, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (round_id, account_id, staked[account_id], payout, record, now))
+        txn.execute("INSERT INTO hands (round_id, account_id, staked, payout, record, created, "
+                    f"{sql_records.SUMMARY_NAMES}) VALUES (?, ?, ?, ?, ?, ?, "
+                    f"{sql_records.SUMMARY_PLACES})",
+                    (round_id, account_id, staked[account_id], payout, record, now,
+                     *sql_records.summary_row((summaries or {}).get(account_id))))
         balances[account_id] = balance
+    if shoe is not None:
+        sql_records.link_round(txn, round_id, shoe)
     _close_round(txn, round_id, "settled", now)
     return balances
+
+
+def _rebuy(txn: Cursor, account_id: int, amount: int, below: int, since: float,
+           now: float) -> int:
+    sql_records.rebuy(txn, account_id, below, since)
+    balance = _credit(txn, account_id, amount)
+    _journal(txn, account_id, "rebuy", amount, balance, None, "", now)
+    return balance
 
 
 def _refund(txn: Cursor, round_id: str, now: float) -> dict[int, int]:
