@@ -88,8 +88,8 @@ def test_a_json_line_has_the_fields_and_drops_secret_keys() -> None:
 def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None:
     """Bots play 500 rounds on the real twistd with --log-format json; a stranger fails a
     password, types a password where the name goes, and a program takes a resume token.
-    Every log line is a JSON object; none holds a password, a token or any card (so no
-    hole card before, or after, its reveal); logins, logouts, disconnects with their
+    Every log line is a JSON object; none holds a password, a token, a shoe's server
+    seed or any card (so no hole card before, or after, its reveal); logins, logouts, disconnects with their
     reason, failed logins and each settled round (by its id) are there as events."""
     log = tmp_path / "twistd.log"
     # --rate 0: the bots answer at once, faster than a person's command rate; and they
@@ -112,6 +112,8 @@ def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None:
         wait_for(lambda: sum(b.results for b in room.bots) >= 500, 240, "500 rounds",
                  server, room.pump)
         results = {e["round"] for b in room.bots for e in b.events if e["event"] == "result"}
+        seeds = {e["server_seed"] for b in room.bots for e in b.events
+                 if e["event"] == "shoe_retired"}
         stranger.close()
         program.close()
         room.close()
@@ -125,7 +127,8 @@ def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None:
 
     lines = log.read_text().splitlines()
     records = [json.loads(line) for line in lines]  # every line is one JSON object
-    secrets = [f"pw-{name}" for name in NAMES] + ["wrong-pw-crashann", token]
+    assert len(seeds) >= 10  # shoes retired through the run, each seed told to the table
+    secrets = [f"pw-{name}" for name in NAMES] + ["wrong-pw-crashann", token, *seeds]
     for line in lines:
         assert not any(secret in line for secret in secrets), line
         assert not _CARD.search(line), line
