@@ -157,7 +157,7 @@ class _RoomCollector:
         if books is None:
             return  # the read failed: better no figure than a stale one
         for name, doc, value in (
-                ("blackjack_chips_issued", "Chips ever issued (bankrolls and grants).",
+                ("blackjack_chips_issued", "Chips ever issued (bankrolls, rebuys and grants).",
                  books.issued),
                 ("blackjack_chips_in_balances", "Chips in players' balances.", books.balances),
                 ("blackjack_chips_in_escrow", "Chips staked in rounds not yet settled.",
