@@ -89,8 +89,9 @@ def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None:
     """Bots play 500 rounds on the real twistd with --log-format json; a stranger fails a
     password, types a password where the name goes, and a program takes a resume token.
     Every log line is a JSON object; none holds a password, a token, a shoe's server
-    seed or any card (so no hole card before, or after, its reveal); logins, logouts, disconnects with their
-    reason, failed logins and each settled round (by its id) are there as events."""
+    seed or any card (so no hole card before, or after, its reveal); logins, logouts,
+    disconnects with their reason, failed logins and each settled round (by its id) are
+    there as events."""
     log = tmp_path / "twistd.log"
     # --rate 0: the bots answer at once, faster than a person's command rate; and they
     # play at random, so a bankroll that outlasts 500 rounds.

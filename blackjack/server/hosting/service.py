@@ -5,7 +5,8 @@ admin commands and the two front ends: telnet (listening on each ``listen``
 endpoint) and the web page with its WebSocket (on each ``web`` endpoint); the
 two share the connection caps.  With ``metrics`` endpoints it also serves
 Prometheus metrics there (:mod:`.metrics`); without, it counts nothing.
-Starting it queues a recovery for each of its tables (``storage.recover(table)``: refund the stakes a crash left in escrow for
+Starting it queues a recovery for each of its tables
+(``storage.recover(table)``: refund the stakes a crash left in escrow for
 that table's open rounds, and retire the fair shoes it left dealing, their
 seeds then told) ahead of every other database call, then listens.
 Stopping it (``SIGTERM`` under twistd) stops listening, tells everyone, lets
