@@ -69,7 +69,7 @@ class FakeClient:
     def send_event(self, event: dict[str, Any]) -> None:
         self.events.append(conforms(event))
 
-    def close(self, message: str) -> None:
+    def close(self, message: str, why: str = "server") -> None:
         self.closed = message
 
     def kinds(self) -> list[str]:

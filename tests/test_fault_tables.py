@@ -107,7 +107,7 @@ class Recorder:
         if event["event"] == self.fails_on:
             raise RuntimeError(f"{self.name}'s client cannot take a {self.fails_on} event")
 
-    def close(self, message: str) -> None:
+    def close(self, message: str, why: str = "server") -> None:
         self.closed = message
 
 

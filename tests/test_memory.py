@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
-from blackjack.server.storage import HandSummary, IStorage
+from blackjack.server.storage import AdminAct, HandSummary, IStorage
 from blackjack.server.storage.memory import MemoryDatabase, MemoryStorage
 from blackjack.server.storage.sqlite import SQLiteStorage
 
@@ -28,6 +28,9 @@ ACCOUNT_IDS = st.sampled_from([1, 1, 2, 2, 3, 99, True, "1"])
 ROUNDS = st.sampled_from(["main-r1", "main-r1", "main-r2", "side-r1", ""])
 AMOUNTS = st.one_of(st.integers(1, 150), st.integers(1, 150), st.integers(1, 150),
                     st.sampled_from([0, -5, True, 2.5, None]))
+ACTS = st.sampled_from([AdminAct("host", "role"), AdminAct("ann", "grant", "bob", "why",
+                                                         {"amount": 1}, admin_id=1),
+                        AdminAct("", "nameless")])
 SHOES = st.sampled_from(["main-s1", "main-s1", "main-s2", ""])
 REASONS = st.sampled_from(["cut card", "table closed", "bored"])
 CALLS = st.one_of(
@@ -46,6 +49,14 @@ CALLS = st.one_of(
     st.tuples(st.just("balance"), ACCOUNT_IDS),
     st.tuples(st.just("get_account"), st.sampled_from(["Ann", "bob", "nobody"])),
     st.tuples(st.just("books")),
+    # The host's powers: a grant may take back (negative), a sanction may end at once.
+    st.tuples(st.just("grant"), ACCOUNT_IDS, st.sampled_from([50, -20, -500, 0, 2.5]), ACTS),
+    st.tuples(st.just("sanction"), ACCOUNT_IDS, st.sampled_from(["ban", "mute", "jail"]),
+              st.sampled_from([None, 0.0, 1e12]), ACTS),
+    st.tuples(st.just("lift"), ACCOUNT_IDS, st.sampled_from(["ban", "mute"]), ACTS),
+    st.tuples(st.just("set_role"), st.sampled_from(["ann", "BOB", "nobody"]),
+              st.sampled_from(["admin", "player", "root"]), ACTS),
+    st.tuples(st.just("get_account_by_id"), ACCOUNT_IDS),
     st.tuples(st.just("settle"), ROUNDS, st.dictionaries(ACCOUNT_IDS, AMOUNTS, max_size=3),
               st.just({"round": "r"}), st.fixed_dictionaries({
                   "shoe": st.sampled_from([None, "main-s1", "main-s2", ""]),
@@ -85,9 +96,11 @@ def everything(storage: IStorage) -> Any:
     report = call(storage.audit)  # type: ignore[attr-defined]
     return (report, [(call(storage.ledger, a.account_id, 1000),
                       call(storage.history, a.account_id, 1000),
-                      call(storage.stats, a.account_id))
+                      call(storage.stats, a.account_id),
+                      call(storage.get_account_by_id, a.account_id))
                      for a in report.accounts],
-            [call(storage.shoe, shoe) for shoe in ("main-s1", "main-s2")])
+            [call(storage.shoe, shoe) for shoe in ("main-s1", "main-s2")],
+            call(storage.admin_acts, 1000))
 
 
 @pytest.mark.parametrize("twin", ["sqlite", "postgresql"])

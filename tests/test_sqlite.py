@@ -216,8 +216,11 @@ async def test_a_file_from_the_first_release_is_upgraded_in_place(tmp_path: Path
     with sqlite3.connect(path) as connection:
         versions = connection.execute("SELECT version FROM schema_version").fetchall()
         tables = dict(connection.execute("SELECT round_id, table_name FROM rounds"))
+        roles = {role for (role,) in connection.execute("SELECT role FROM accounts")}
+        notes = {note for (note,) in connection.execute("SELECT note FROM ledger")}
     connection.close()
-    assert versions == [(1,), (2,), (3,), (4,)] and SCHEMA_VERSION == 4
+    assert versions == [(1,), (2,), (3,), (4,), (5,)] and SCHEMA_VERSION == 5
+    assert (roles, notes) == ({"player"}, {""})
     assert sorted(set(tables.values())) == ["high-rollers", "main", "vegas"]
     assert all(round_id.startswith(table + "-") for round_id, table in tables.items())
     after = audit_file(str(path))

@@ -161,6 +161,21 @@ async def test_stopping_the_table_retires_its_shoe(storage: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_an_admins_close_retires_the_shoe_before_standing_everyone_up(
+        storage: Any) -> None:
+    """A table an admin closes retires its shoe as 'table closed', its seed told to the
+    players before they are stood up, and the stored record verifies."""
+    table, alice = await one_round(storage, 4)
+    await wait(table.close())
+    kinds = client(alice).kinds()
+    assert kinds.index("shoe_retired") < kinds.index("left")
+    retired = client(alice).last("shoe_retired")
+    assert retired["reason"] == "table closed" and table.phase is TablePhase.CLOSED
+    entry = await wait(storage.shoe(retired["shoe"]))
+    assert verify(ShoeRecord.from_dict(entry.verification())).ok
+
+
+@pytest_twisted.ensureDeferred
 async def test_every_decision_is_stored_with_its_time_and_who_made_it(storage: Any) -> None:
     """The player's hit, the timer's stand and the absent-player rule's stand are each recorded."""
     clock = Clock()

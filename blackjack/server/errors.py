@@ -22,7 +22,7 @@ __all__ = [
     "CODES", "code_of",
     "ServerError", "CommandError", "TableError", "LobbyError", "ServerBusyError",
     "AccountError", "InvalidNameError", "InvalidPasswordError", "LoginFailedError",
-    "RegistrationThrottledError",
+    "RegistrationThrottledError", "BannedError", "AdminOnlyError",
     "StorageError", "DatabaseError", "NameTakenError", "LookAlikeNameError", "UnknownAccountError",
     "InsufficientFundsError", "InvalidAmountError", "DuplicateStakeError",
     "RoundClosedError", "SettlementError", "DatabaseUnavailableError", "MigrationError",
@@ -46,6 +46,7 @@ CODES: dict[str, str] = {
     "invalid_password": "the new password breaks the password rules",
     "name_taken": "an account with that name (or one that looks like it) exists",
     "registration_throttled": "too many new accounts from this address lately",
+    "banned": "an admin has banned the account (the message says until when)",
     # The lobby and seats.
     "no_such_table": "there is no table of that name",
     "table_closed": "the table is closed",
@@ -67,6 +68,11 @@ CODES: dict[str, str] = {
     "not_your_turn": "another seat (or nobody) has the turn",
     "illegal_action": "the rules do not allow that action now (the message says why)",
     "no_hint": "a hint needs your turn",
+    "muted": "an admin has muted you: chat is refused until the mute ends",
+    # Admin commands.
+    "admin_only": "the command is for the card room's admins",
+    "no_such_player": "no account of that name, or (kick) nobody of that name is here",
+    "table_exists": "a table of that name is open already",
     "no_such_hand": "you have no hand with that number",
     "no_such_shoe": "there is no shoe with that id",
     "rebuy_refused": "no rebuy now: you still have chips, or your last rebuy was too recent",
@@ -151,6 +157,25 @@ class RegistrationThrottledError(AccountError, ValueError):
 
     def __init__(self) -> None:
         super().__init__("too many new accounts from your address; try again later")
+
+
+class BannedError(AccountError, PermissionError):
+    """The password was right, but an admin has banned the account."""
+
+    code = "banned"
+
+    def __init__(self, until: str) -> None:
+        super().__init__(f"this account is banned {until}")
+
+
+class AdminOnlyError(ServerError, PermissionError):
+    """A player who is not an admin sent an admin command."""
+
+    code = "admin_only"
+
+    def __init__(self, command: str) -> None:
+        super().__init__(f"'{command}' is for the card room's admins; "
+                         "type 'help' for the commands you can use")
 
 
 # --- storage --------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 A :class:`Command` is front-end neutral: a name, typed parameters (JSON
 Schema, as protocol v1 sends them), the event kind of its answer (``None`` for
-a command that acts rather than asks), the help text people read, and whether
-it needs a login.  Front ends parse their input (a text line, a JSON object)
+a command that acts rather than asks), the help text people read, whether
+it needs a login, and whether only admins may use it (the session refuses
+it to anyone else with ``admin_only``; help lists it only to admins).  Front ends parse their input (a text line, a JSON object)
 into a command and its parameters; :class:`~blackjack.server.core.session.Session`
 runs it.  The protocol schema and ``docs/protocol.md`` are generated from, and
 tested against, :data:`COMMANDS`.
@@ -53,6 +54,8 @@ class Command:
     """Other words people may type for it (``h`` for ``hit``)."""
     where: str = "both"
     """``both``; ``text`` for text-mode settings; ``v1`` for the protocol handshake."""
+    admin: bool = False
+    """Whether only admins may use it (the role is given on the host's command line)."""
 
     def __post_init__(self) -> None:
         # A v1 request carries its parameters beside "id" and "cmd".
@@ -75,6 +78,12 @@ _NAME = Param("name", {"type": "string", "minLength": 1, "maxLength": 64}, "the 
 _PASSWORD = Param("password", {"type": "string", "minLength": 1, "maxLength": 256},
                   "the password")
 _TABLE = Param("table", {"type": "string", "minLength": 1, "maxLength": 64}, "a table's name")
+_PLAYER = Param("name", {"type": "string", "minLength": 1, "maxLength": 64},
+                "the player's account name")
+_REASON = Param("reason", {"type": "string", "maxLength": 200},
+                "why, for the audit trail (and, but for a grant, for the player)", required=False)
+_SECONDS = Param("seconds", {"type": "integer", "minimum": 1, "maximum": 10 * 365 * 86400},
+                 "how long; until lifted if not given (text: 30m, 2h, 7d)", required=False)
 
 _ACTION_DOCS = {
     Action.HIT: "take a card",
@@ -170,6 +179,39 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             where="text"),
     Command("quit", "quit", "leave the card room (a seat in play is held for a while)",
             anonymous=True),
+    # -- for admins (the host's command line gives the role) --
+    Command("announce", "announce TEXT", "tell everyone logged in",
+            (Param("text", {"type": "string", "minLength": 1, "maxLength": 1000},
+                   "what to announce (cleaned, and cut to 300 characters)"),),
+            events.ADMIN, admin=True),
+    Command("kick", "kick NAME [REASON]",
+            "stand a player up (a hand in play stands) and close their connection",
+            (_PLAYER, _REASON), events.ADMIN, admin=True),
+    Command("ban", "ban NAME [DURATION] [REASON]",
+            "refuse a player's logins (until lifted, or for 30m, 2h, 7d...) and kick them",
+            (_PLAYER, _SECONDS, _REASON), events.ADMIN, admin=True),
+    Command("unban", "unban NAME", "lift a ban", (_PLAYER,), events.ADMIN, admin=True),
+    Command("mute", "mute NAME [DURATION] [REASON]",
+            "refuse a player's chat (until lifted, or for 30m, 2h, 7d...)",
+            (_PLAYER, _SECONDS, _REASON), events.ADMIN, admin=True),
+    Command("unmute", "unmute NAME", "lift a mute", (_PLAYER,), events.ADMIN, admin=True),
+    Command("grant", "grant NAME AMOUNT REASON",
+            "give a player chips (a negative amount takes some back), with the reason "
+            "kept in the ledger",
+            (_PLAYER, Param("amount", {"type": "integer", "minimum": -9_999_999_999,
+                                       "maximum": 9_999_999_999},
+                            "chips to give (not 0; negative to take back)"),
+             Param("reason", {"type": "string", "minLength": 1, "maxLength": 200},
+                   "why, kept in the ledger and the audit trail")),
+            events.ADMIN, admin=True),
+    Command("table_add", "tables add NAME RULES",
+            "open a table, its rules as --table takes them (e.g. decks=8,h17,min=100)",
+            (_TABLE, Param("rules", {"type": "string", "maxLength": 200},
+                           "the rules, e.g. vegas,min=25 (empty: the default rules)")),
+            events.ADMIN, admin=True),
+    Command("table_close", "tables close NAME",
+            "close a table once its round in play is over; everyone there is stood up",
+            (_TABLE,), events.ADMIN, admin=True),
 )}
 """Every command, by name, in the order ``help`` lists them."""
 

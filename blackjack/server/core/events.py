@@ -250,9 +250,11 @@ TABLES = kind("tables", "Every table of the card room (the answer to `tables`)."
 WHO = kind("who", "Who is online and where (the answer to `who`).", YOU,
            F("players", _list({"type": "object",
                                "properties": {"name": NAME, "table": _null(TEXT),
-                                              "seat": _null(SEAT), "connected": BOOL},
+                                              "seat": _null(SEAT), "connected": BOOL,
+                                              "address": TEXT},
                                "required": ["name", "table", "seat", "connected"]}),
-             "everyone logged in or holding a seat, by name"))
+             "everyone logged in or holding a seat, by name; an admin also sees each "
+             "one's `address` (their last connection's)"))
 HISTORY = kind("history", "Your latest settled rounds, newest first (the answer to `history`).",
                YOU,
                F("hands", _list({
@@ -344,6 +346,14 @@ INFO = kind("info", "Something for people to read; programs may ignore it.", YOU
 ERROR = kind("error", "A refusal in text and older JSON mode, or a failure no request caused.",
              YOU + " or " + TABLE,
              F("code", TEXT, "the stable error code (see Error codes)"), _MESSAGE)
+ANNOUNCE = kind("announce", "An admin's announcement.", "everyone logged in",
+                F("admin", NAME, "who announces"),
+                F("text", TEXT, "what they say, cleaned of control and format characters"))
+ADMIN = kind("admin", "An admin command was carried out (the answer to every admin "
+             "command); it is in the audit trail.", YOU,
+             F("act", TEXT, "the command"),
+             F("target", TEXT, "the player or table it was done to (empty for `announce`)"),
+             _MESSAGE)
 SHUTDOWN = kind("shutdown", "The server is stopping: hands in play stand and are paid.",
                 "everyone connected", _MESSAGE)
 BYE = kind("bye", "The server closes your connection, saying why.", YOU, _MESSAGE)
@@ -366,9 +376,11 @@ WATCHING = kind("watching", "You are watching a table.", YOU, _TABLE, F("player"
 LEFT = kind("left", "A player stands up or stops watching.", TABLE + " (and the one leaving)",
             _TABLE, F("seat", _null(SEAT), "the seat left, or null for a watcher"),
             F("player", NAME, "who left"),
-            F("reason", {"enum": ["left", "timed out", "missed rounds", "idle"]},
+            F("reason", {"enum": ["left", "timed out", "missed rounds", "idle", "kicked",
+                                  "closed"]},
               "why: they left, their grace period ran out, they let rounds pass without "
-              "betting, or they were idle too long"))
+              "betting, they were idle too long, an admin removed them, or the table "
+              "closed"))
 AWAY = kind("away", "A seated player's connection dropped; the seat is held.", TABLE,
             _TABLE, _SEAT, _PLAYER, F("grace", SECONDS, "seconds the seat is held"))
 BACK = kind("back", "A player whose seat was held is back.", TABLE, _TABLE, _SEAT, _PLAYER)

@@ -10,6 +10,9 @@ one before has finished, every event it caused included.  So a command sent
 right after ``login`` waits for the login, and answers never overtake each
 other.  Each command is a small ``cmd_<name>`` method; the session holds no
 rule of the game (tables do) and knows nothing of bytes (front ends do).
+An admin command (``Command.admin``) runs only once
+:meth:`~blackjack.server.core.admin.Admin.authorise` has read the account's
+role again; anyone else gets ``admin_only``.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from twisted.internet.defer import Deferred, ensureDeferred, fail
+from twisted.logger import Logger
 
+from blackjack.server import logevents
 from blackjack.server.core import events
 from blackjack.server.core.accounts import Accounts
+from blackjack.server.core.admin import Admin
 from blackjack.server.core.commands import ACTION_COMMANDS, COMMANDS, Command, find
 from blackjack.server.core.events import Event
 from blackjack.server.core.hands import hand_event, history_entry
@@ -35,6 +41,8 @@ from blackjack.server.text import clean_chat
 
 __all__ = ["Session", "help_lines"]
 
+_log = Logger()
+
 
 class Session:
     """What one connected client does in the card room, in the game's own terms."""
@@ -43,13 +51,15 @@ class Session:
     """Commands that may wait behind a slow one before more are refused."""
 
     def __init__(self, lobby: Lobby, accounts: Accounts, storage: IStorage,
-                 client: ISeatClient, peer: str) -> None:
+                 client: ISeatClient, peer: str, admin: Admin | None = None) -> None:
         self.lobby = lobby
         self.accounts = accounts
         self.storage = storage
         self.client = client
         self.peer = peer
         """The client's address, for throttles and logs."""
+        self.admin = admin if admin is not None else Admin(lobby, storage,
+                                                           lambda: accounts.now())
         self.player: Player | None = None
         self._token: str | None = None
         """The resume token this session was last given, if any."""
@@ -79,14 +89,20 @@ class Session:
         method = getattr(self, "cmd_" + command.name, None)
         if method is None:
             raise CommandError(f"{command.name} is not a command of the card room")
+        if command.admin:
+            return self.admin.authorise(self._me(), command.name, self.peer).addCallback(
+                lambda _: ensureDeferred(method(**params)))
         return method(**params)
 
-    def closed(self) -> None:
-        """The client has gone: later commands do nothing, and a held seat starts its grace."""
+    def closed(self, why: str = "client") -> None:
+        """The client has gone (``why``, for the log): later commands do nothing, and a
+        held seat starts its grace."""
         self._closed = True
         if self._token is not None:
             self.accounts.tokens.release(self._token)
         if self.player is not None:
+            logevents.LOGOUT(_log, name=self.player.name, account_id=self.player.account_id,
+                             peer=self.peer, why=why)
             self.lobby.detach(self.player, self.client)
 
     # -- helpers -------------------------------------------------------------------
@@ -106,15 +122,17 @@ class Session:
 
     def cmd_register(self, name: str, password: str) -> Deferred[Event | None]:
         self._check_logged_out()
-        return self.accounts.register(name, password, self.peer).addCallback(self.enter)
+        return self.accounts.register(name, password, self.peer).addCallback(
+            self.enter, "register")
 
     def cmd_login(self, name: str, password: str) -> Deferred[Event | None]:
         self._check_logged_out()
-        return self.accounts.login(name, password, self.peer).addCallback(self.enter)
+        return self.accounts.login(name, password, self.peer).addCallback(
+            self.enter, "password")
 
     def cmd_resume(self, token: str) -> Deferred[Event | None]:
         self._check_logged_out()
-        return self.accounts.resume(token).addCallback(self.enter)
+        return self.accounts.resume(token, self.peer).addCallback(self.enter, "token")
 
     def cmd_token(self) -> Event:
         tokens = self.accounts.tokens
@@ -129,13 +147,21 @@ class Session:
                               "quit and connect again to change accounts",
                               code="already_logged_in")
 
-    def enter(self, account: Account) -> Event | None:
+    def enter(self, account: Account, how: str = "password") -> Event | None:
         """Log in as ``account`` (its password checked): the ``login`` answer."""
         if self._closed:
             return None  # the client left while the password was checked
         # Known as this player before the table greets them (a held seat's
         # snapshot and prompt), so "You" is said to the right person.
         player = self.player = self.lobby.player(account)
+        player.admin, player.address = account.admin, self.peer
+        if "mute" in account.sanctions:
+            muted = account.sanctions["mute"]
+            player.muted_until = float("inf") if muted is None else muted
+        else:
+            player.muted_until = 0.0
+        logevents.LOGIN(_log, name=account.name, account_id=account.id, peer=self.peer,
+                        how=how)
         self.lobby.attach(player, self.client)
         table = player.table
         return events.LOGIN(name=account.name, balance=account.balance,
@@ -195,8 +221,14 @@ class Session:
     def cmd_tables(self) -> Event:
         return self.lobby.tables_event()
 
-    def cmd_who(self) -> Event:
-        return self.lobby.who_event()
+    def cmd_who(self) -> Event | Deferred[Event]:
+        me = self.player
+        if me is None or not me.admin:
+            return self.lobby.who_event()
+        # An admin sees addresses, once the role is read again (and the look recorded).
+        return self.admin.authorise(me, "who", self.peer).addCallbacks(
+            lambda _: ensureDeferred(self.admin.who(me)),
+            lambda _: self.lobby.who_event())
 
     def cmd_join(self, table: str, seat: int | None = None) -> None:
         self.lobby.table(table).sit(self._me(), seat)
@@ -211,7 +243,9 @@ class Session:
         return self._table().snapshot()
 
     def cmd_say(self, text: str) -> None:
-        self._table().say(self._me(), text)
+        table = self._table()
+        self.admin.check_chat(self._me())
+        table.say(self._me(), text)
 
     # -- play ---------------------------------------------------------------------------
 
@@ -238,14 +272,52 @@ class Session:
                            next=None if table is None else table.next_shoe(me))
 
 
-def help_lines(word: str | None = None, where: str = "text") -> list[str]:
+    # -- admins' (each authorised by _execute first) -----------------------------------
+
+    async def cmd_announce(self, text: str) -> Event:
+        return await self.admin.announce(self._me(), text)
+
+    async def cmd_kick(self, name: str, reason: str = "") -> Event:
+        return await self.admin.kick(self._me(), name, reason)
+
+    async def cmd_ban(self, name: str, seconds: int | None = None, reason: str = "") -> Event:
+        return await self.admin.ban(self._me(), name, seconds, reason)
+
+    async def cmd_unban(self, name: str) -> Event:
+        return await self.admin.unban(self._me(), name)
+
+    async def cmd_mute(self, name: str, seconds: int | None = None, reason: str = "") -> Event:
+        return await self.admin.mute(self._me(), name, seconds, reason)
+
+    async def cmd_unmute(self, name: str) -> Event:
+        return await self.admin.unmute(self._me(), name)
+
+    async def cmd_grant(self, name: str, amount: int, reason: str) -> Event:
+        return await self.admin.grant(self._me(), name, amount, reason)
+
+    async def cmd_table_add(self, table: str, rules: str) -> Event:
+        return await self.admin.add_table(self._me(), table, rules)
+
+    async def cmd_table_close(self, table: str) -> Event:
+        return await self.admin.close_table(self._me(), table)
+
+
+def help_lines(word: str | None = None, where: str = "text", admin: bool = False) -> list[str]:
     """The help text: every command a client can send (``where``: ``text`` or ``v1``),
-    or one command in full."""
+    or one command in full; the admin commands only for an admin."""
+    places = ("both", where)
     if not word:
-        return ["Commands (aliases in brackets):"] + [
-            "  " + c.help for c in COMMANDS.values() if c.where in ("both", where)]
-    command = find(word.split()[0])
-    if command is None or command.where not in ("both", where):
+        lines = ["Commands (aliases in brackets):"] + [
+            "  " + c.help for c in COMMANDS.values() if c.where in places and not c.admin]
+        if admin:
+            lines += ["Admin commands (each one goes in the audit trail):"] + [
+                "  " + c.help for c in COMMANDS.values() if c.where in places and c.admin]
+        return lines
+    words = word.split()
+    command = find(words[0])
+    if command is not None and command.name == "tables" and len(words) > 1:
+        command = find("table_" + words[1])  # help tables add
+    if command is None or command.where not in places or (command.admin and not admin):
         raise CommandError(f"no command {word!r}; type 'help' for the list")
     return [command.help]
 

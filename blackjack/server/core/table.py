@@ -14,6 +14,12 @@ The table's own phases (:class:`TablePhase`), changed only by
                                                  \\-> IDLE (nobody seated)
     BETTING --time up, no bets--> IDLE --> BETTING again (someone connected is seated)
     any --stop()--> CLOSED
+    IDLE, BETTING (no bet placed), or the round over --close()--> CLOSED
+
+``stop()`` is the server's shutdown: hands in play stand at once.  ``close()``
+is an admin's: nobody new may sit or watch, a round in play (or a window
+with bets in it) plays out as usual, and then, instead of the next betting
+window, everyone is stood up (``left``, reason ``closed``) and the table closes.
 
 Seats are for playing: a connected player who lets ``timers.missed_rounds``
 betting windows in a row close without a bet is stood up (no chip moves:
@@ -76,6 +82,8 @@ from blackjack.server.core.hands import summaries
 from blackjack.server.core.player import Player
 from blackjack.server.core.round_events import from_engine
 from blackjack.server.core.serial import SerialQueue
+from blackjack.server import logevents
+from blackjack.server.meter import NULL_METER, Meter
 from blackjack.server.core.shoes import ShoeRotation
 from blackjack.server.text import clean_chat
 from blackjack.server.errors import InsufficientFundsError, TableError
@@ -97,7 +105,7 @@ class TablePhase(enum.Enum):
     PLAYING = "playing"
     """A round is dealt and being played (insurance, turns, dealer)."""
     CLOSED = "closed"
-    """The server is stopping; no new rounds."""
+    """The server is stopping, or an admin closed the table; no new rounds."""
 
 
 _STEPS = frozenset({
@@ -153,8 +161,10 @@ class Table:
     def __init__(self, name: str, rules: Rules, storage: IStorage, clock: IReactorTime,
                  timers: Timers = Timers(), shoe: Shoe | None = None,
                  round_ids: Callable[[], str] | None = None,
-                 shoe_ids: Callable[[], str] | None = None) -> None:
+                 shoe_ids: Callable[[], str] | None = None, meter: Meter = NULL_METER
+                 ) -> None:
         self.name = name
+        self.meter = meter
         self.rules = rules
         self.timers = timers
         self._phase = TablePhase.IDLE
@@ -185,6 +195,9 @@ class Table:
         """Betting windows in a row each seated player has let close without a bet."""
         self._seated_at: dict[Player, float] = {}
         """When each seated player sat down."""
+        self._closing = False
+        """An admin closes the table: no new players, no round after this one."""
+        self._closed_waiters: list[Deferred[None]] = []
 
     # -- queries -------------------------------------------------------------
 
@@ -192,6 +205,11 @@ class Table:
     def phase(self) -> TablePhase:
         """Where the table stands (changed only by :meth:`_enter`)."""
         return self._phase
+
+    @property
+    def closing(self) -> bool:
+        """Whether the table is closing or closed: nobody new may sit down or watch."""
+        return self._closing or self._phase is TablePhase.CLOSED
 
     @property
     def seats(self) -> dict[int, Player]:
@@ -274,7 +292,7 @@ class Table:
 
     def sit(self, player: Player, seat: int | None = None) -> int:
         """Seat a player (the lowest free seat unless one is asked for)."""
-        if self._phase is TablePhase.CLOSED:
+        if self.closing:
             raise TableError(f"table {self.name} is closed", code="table_closed")
         if player.table is not None and player.table is not self:
             raise TableError(f"you are at table {player.table.name}; type leave first",
@@ -307,7 +325,7 @@ class Table:
 
     def watch(self, player: Player) -> None:
         """Let a player spectate."""
-        if self._phase is TablePhase.CLOSED:
+        if self.closing:
             raise TableError(f"table {self.name} is closed", code="table_closed")
         if player.table is not None:
             raise TableError(f"you are at table {player.table.name}; type leave first",
@@ -568,7 +586,9 @@ class Table:
         if not money.bets:
             self._money = None
             self._enter(TablePhase.IDLE)
-            if self.timers.missed_rounds and any(p.connected for p in self._seats.values()):
+            if self._closing:
+                self._finish_close()
+            elif self.timers.missed_rounds and any(p.connected for p in self._seats.values()):
                 # Seated players who do not bet must see windows pass, or
                 # they could hold their seats for ever.
                 self._open_betting()
@@ -867,6 +887,7 @@ class Table:
                         "and are refunded when the server restarts"))
         else:
             self._send_balances(balances, money.owners())
+            self._settled(money, outcome, record)
         for seat in sorted(self._leaving):
             self._seats.pop(seat, None)
         self._leaving.clear()
@@ -878,8 +899,74 @@ class Table:
         if self._shoe is None and dealing is not None and dealing.needs_shuffle:
             yield self._retire_shoe("cut card")
         self._enter(TablePhase.IDLE)
+        if self._closing:
+            yield self._finish_close()
+            return
         if any(p.connected for p in self._seats.values()):
             self._open_betting()
+
+    def _settled(self, money: RoundMoney, outcome: Any, record: dict[str, Any]) -> None:
+        """Count and log a round paid: its id and sums, never its cards."""
+        result = record["outcome"]
+        hands, insurance = result.get("hands", ()), result.get("insurance", ())
+        staked = (sum(h["stake"] for h in hands) + sum(i["stake"] for i in insurance)
+                  + sum(money.returned.values()))
+        self.meter.round_settled(self.name, len(hands))
+        logevents.ROUND_SETTLED(_log, table=self.name, round_id=money.round_id,
+                                hands=len(hands), players=len(money.owners()),
+                                staked=staked, paid=sum(money.payouts(outcome).values()))
+
+    # -- closing (an admin's) ---------------------------------------------------------
+
+    def close(self) -> Deferred[None]:
+        """Close once the round in play is over (it plays out as usual); fires when closed."""
+        done: Deferred[None] = Deferred()
+        if self._phase is TablePhase.CLOSED:
+            done.callback(None)
+            return done
+        self._closed_waiters.append(done)
+        if not self._closing:
+            self._closing = True
+            self._queue.run(self._close_if_quiet).addErrback(self._log_failure)
+        return done
+
+    def _close_if_quiet(self) -> Deferred[None] | None:
+        """Close now if no round is in play and no bet is placed; else say when."""
+        money = self._money
+        if self._phase is TablePhase.IDLE or (
+                self._phase is TablePhase.BETTING and money is not None
+                and not money.bets and not money.staking):
+            return self._finish_close()
+        if self._phase is not TablePhase.CLOSED:
+            self._broadcast(events.INFO(
+                message=f"table {self.name} closes once this round is over"))
+        return None
+
+    def _finish_close(self) -> Deferred[None] | None:
+        """Retire the fair shoe (its seed told to all still here), stand everyone up and
+        close; bets withdrawn in an open window go back."""
+        money, self._money, self._round = self._money, None, None
+        self._shut()
+        done = self._retire_shoe("table closed")
+        everyone = list(self._recipients())
+        for seat, player in sorted(self._seats.items()):
+            left = events.LEFT(table=self.name, seat=seat, player=player.name, reason="closed")
+            for someone in everyone:
+                someone.send(left)
+        for player in sorted(self._spectators, key=lambda p: p.name):
+            player.send(events.LEFT(table=self.name, seat=None, player=player.name,
+                                    reason="closed"))
+        for player in [*self._seats.values(), *self._spectators]:
+            self._forget(player)
+            player.table, player.seat = None, None
+        self._seats.clear()
+        self._spectators.clear()
+        self._leaving.clear()
+        self._tell_closed()
+        if money is not None and money.returned:
+            refunded = self._storage.refund(money.round_id).addCallback(lambda _: None)
+            return refunded if done is None else done.addCallback(lambda _: refunded)
+        return done
 
     # -- shutting down ------------------------------------------------------------
 
@@ -889,12 +976,8 @@ class Table:
 
     def _stop(self) -> Deferred[None] | None:
         previous = self._phase
-        self._enter(TablePhase.CLOSED)
-        self._cancel_timer()
-        for call in self._grace.values():
-            if call.active():
-                call.cancel()
-        self._grace.clear()
+        self._shut()
+        self._tell_closed()  # closed for business: an admin's close need wait no more
         money = self._money
         if previous is TablePhase.BETTING and money is not None:
             owners = money.owners()
@@ -910,6 +993,21 @@ class Table:
                 message="the server is stopping: every hand still in play stands"))
             return self._auto_play()
         return self._retire_shoe("table closed")
+
+    def _shut(self) -> None:
+        """Enter CLOSED: no timer runs, no seat is held."""
+        self._enter(TablePhase.CLOSED)
+        self._cancel_timer()
+        for call in self._grace.values():
+            if call.active():
+                call.cancel()
+        self._grace.clear()
+
+    def _tell_closed(self) -> None:
+        """Fire whatever waits for :meth:`close` (last: a waiter may look at once)."""
+        waiters, self._closed_waiters = self._closed_waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
 
     # -- plumbing -------------------------------------------------------------------
 

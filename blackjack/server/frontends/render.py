@@ -33,7 +33,8 @@ _VERBS = {
 
 #: Why a player left a seat, as others are told it (``left`` event ``reason``).
 _LEFT_BECAUSE = {"timed out": " (disconnected)", "missed rounds": " (no bets for a while)",
-                 "idle": " (idle)"}
+                 "idle": " (idle)", "kicked": " (removed by an admin)",
+                 "closed": " (the table closed)"}
 
 
 def card_text(card: str, unicode: bool = True) -> str:
@@ -132,6 +133,8 @@ class _Renderer:
         reason = e.get("reason")
         why = _LEFT_BECAUSE.get(str(reason), "")
         if e.get("player") == self.me:
+            if reason == "closed":
+                return [f"Table {e['table']} is closed; you are back in the lobby."]
             return [f"You leave table {e['table']}."]
         if e.get("seat") is None:
             return [f"{e['player']} stops watching."]
@@ -258,7 +261,8 @@ class _Renderer:
             where = (f"table {p['table']} seat {p['seat']}" if p.get("seat")
                      else f"watching {p['table']}" if p.get("table") else "lobby")
             away = " (disconnected)" if not p.get("connected", True) else ""
-            lines.append(f"  {p['name']:<16} {where}{away}")
+            address = f"  [{p['address']}]" if "address" in p else ""
+            lines.append(f"  {p['name']:<16} {where}{away}{address}")
         return lines
 
     def ev_history(self, e: Event) -> list[str]:
@@ -382,6 +386,13 @@ class _Renderer:
 
     def ev_mode(self, e: Event) -> list[str]:
         return [f"* {e['setting']} {'on' if e['on'] else 'off'}."]
+
+    def ev_announce(self, e: Event) -> list[str]:
+        # Each wrapped line names who announces, as chat does (see ev_say).
+        return chat_lines(f"*** Announcement from {e['admin']}: ", str(e["text"]))
+
+    def ev_admin(self, e: Event) -> list[str]:
+        return [f"* Done: {e['message']}."]
 
     def ev_shutdown(self, e: Event) -> list[str]:
         return [f"*** {e['message']}"]

@@ -1,9 +1,11 @@
 """The running card room as one Twisted service, with a graceful stop.
 
-:class:`BlackjackService` owns the storage, accounts, lobby, tables and the
-two front ends: telnet (listening on each ``listen`` endpoint) and the web
-page with its WebSocket (on each ``web`` endpoint); the two share the
-connection caps.  Starting it queues a recovery for each of its tables
+:class:`BlackjackService` owns the storage, accounts, lobby, tables, the
+admin commands and the two front ends: telnet (listening on each ``listen``
+endpoint) and the web page with its WebSocket (on each ``web`` endpoint); the
+two share the connection caps.  With ``metrics`` endpoints it also serves
+Prometheus metrics there (:mod:`.metrics`); without, it counts nothing.
+Starting it queues a recovery for each of its tables
 (``storage.recover(table)``: refund the stakes a crash left in escrow for
 that table's open rounds, and retire the fair shoes it left dealing, their
 seeds then told) ahead of every other database call, then listens.
@@ -28,11 +30,13 @@ from blackjack import strategy
 from blackjack.rules import Rules
 from blackjack.server.core import events
 from blackjack.server.core.accounts import Accounts, LoginThrottle
+from blackjack.server.core.admin import Admin
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.passwords import DEFAULT_PARAMS, ScryptParams
 from blackjack.server.frontends.telnet.protocol import BlackjackFactory
 from blackjack.server.frontends.web import WebFrontEnd
+from blackjack.server.meter import NULL_METER
 from blackjack.server.storage import IStorage
 from blackjack.server.core.table import Table, Timers
 
@@ -48,7 +52,8 @@ class BlackjackService(Service):
 
     ``listen`` (one endpoint string or several) is where telnet listens,
     ``web`` where the page and its WebSocket are served (none: no page);
-    ``web_origins`` are further page origins allowed to open the WebSocket.
+    ``web_origins`` are further page origins allowed to open the WebSocket;
+    ``metrics`` where ``/metrics`` is served (none: nothing is counted).
     """
 
     def __init__(self, listen: str | Sequence[str], storage: IStorage,
@@ -57,28 +62,48 @@ class BlackjackService(Service):
                  bankroll: int = 1000, rebuy_cooldown: float = 3600.0,
                  timers: Timers = Timers(),
                  hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0,
-                 limits: Limits = Limits()) -> None:
+                 limits: Limits = Limits(), metrics: Sequence[str] = ()) -> None:
         self.listen = [listen] if isinstance(listen, str) else list(listen)
         self.web = list(web)
+        self.metrics = list(metrics)
+        self.exporter: Any = None
+        """The :class:`~.metrics.Exporter`, with ``metrics`` endpoints."""
+        meter = NULL_METER
+        if self.metrics:
+            from blackjack.server.hosting.metrics import Exporter
+
+            self.exporter = Exporter()
+            meter = self.exporter.meter
         self.storage = storage
         self.reactor = reactor
         self.close_timeout = close_timeout
+        self.meter = meter
+        if hasattr(storage, "meter"):
+            storage.meter = meter  # the SQL backends count their batches
         throttle = LoginThrottle(reactor, ip_limit=limits.login_attempts_per_ip,
                                  account_limit=limits.login_attempts,
                                  period=limits.login_period)
         self.accounts = Accounts(storage, reactor, bankroll, hasher=hasher, throttle=throttle,
                                  registrations=limits.registrations_per_hour,
-                                 rebuy_cooldown=rebuy_cooldown)
-        self.lobby = Lobby([Table(name, rules, storage, reactor, timers)
-                            for name, rules in tables])
-        self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor)
+                                 rebuy_cooldown=rebuy_cooldown, meter=meter)
+
+        def make_table(name: str, rules: Rules) -> Table:
+            return Table(name, rules, storage, reactor, timers, meter=meter)
+        self.lobby = Lobby([make_table(name, rules) for name, rules in tables], make_table)
+        self.admin = Admin(self.lobby, storage, reactor.seconds, meter)
+        self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor,
+                                        admin=self.admin, meter=meter)
         self.web_front = WebFrontEnd(self.lobby, self.accounts, storage, limits, reactor,
                                      connections=self.factory.connections,
-                                     origins=web_origins)
+                                     origins=web_origins, admin=self.admin, meter=meter)
         self.ports: list[IListeningPort] = []
         """The telnet ports, in the order of ``listen``."""
         self.web_ports: list[IListeningPort] = []
         """The web ports, in the order of ``web``."""
+        self.metrics_ports: list[IListeningPort] = []
+        """The metrics ports, in the order of ``metrics``."""
+        if self.exporter is not None:
+            self.exporter.watch(self)
 
     @property
     def port(self) -> IListeningPort | None:
@@ -109,6 +134,10 @@ class BlackjackService(Service):
             self.web_ports.append(self._listen(endpoint, self.web_front.site))
             _log.info("blackjack page and WebSocket on {address}",
                       address=self.web_ports[-1].getHost())
+        for endpoint in self.metrics:
+            self.metrics_ports.append(self._listen(endpoint, self.exporter.site))
+            _log.info("blackjack metrics on {address}/metrics",
+                      address=self.metrics_ports[-1].getHost())
 
     def _listen(self, endpoint: str, factory: Any) -> IListeningPort:
         """Listen at once (a port that cannot be had stops the start with its error)."""
@@ -146,13 +175,13 @@ class BlackjackService(Service):
     def stopService(self) -> Any:
         """Stop listening, tell everyone, finish or refund rounds, close everything."""
         super().stopService()
-        for port in self.ports + self.web_ports:
+        for port in self.ports + self.web_ports + self.metrics_ports:
             yield port.stopListening()
         for client in self.clients:
             client.send_event(events.SHUTDOWN(message=SHUTDOWN_MESSAGE))
         yield self.lobby.stop()
         for client in self.clients:
-            client.close("Goodbye!")
+            client.close("Goodbye!", why="shutdown")
         gone = DeferredList([self.factory.all_gone(), self.web_front.all_gone()],
                             consumeErrors=True)
         gone.addTimeout(self.close_timeout, self.reactor)

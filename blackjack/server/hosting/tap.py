@@ -10,7 +10,6 @@ raises ``--max-per-ip``, ``--login-attempts-per-ip`` and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from blackjack.rules import PRESETS, Rules
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.passwords import DEFAULT_PARAMS, FAST_INSECURE, ScryptParams
 from blackjack.server.storage.backends import is_postgresql, redact
+from blackjack.server.text import TABLE_NAME
 
 __all__ = ["Options", "makeService", "DEFAULT_TABLES"]
 
@@ -33,7 +33,6 @@ DEFAULT_TABLES: tuple[tuple[str, Rules], ...] = (
 )
 """The tables a server opens when no ``--table`` is given."""
 
-_TABLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,16}")
 _PASSWORD_COSTS = {"default": DEFAULT_PARAMS, "fast-insecure": FAST_INSECURE}
 _LIMITS = Limits()
 _log = Logger()
@@ -165,6 +164,10 @@ class Options(usage.Options):
          "Telnet commands (negotiations, NOPs) one connection may send at once, and again "
          "each hour; past them it is told why and closed. A subnegotiation counts one more "
          "per 64 bytes. Real clients send a few dozen.", _count],
+        ["log-format", None, "text",
+         "How the log is written: text, for people, or json, one JSON object per line "
+         "with each event's fields (event, name, peer, table, round_id...), for programs. "
+         "It goes where twistd's --logfile says (standard output with -n and none)."],
         ["password-cost", None, "default",
          "Password hashing cost: default (scrypt n=2**14, slow on purpose), or "
          "fast-insecure for load-test bots only. WARNING: fast-insecure hashes are "
@@ -177,6 +180,7 @@ class Options(usage.Options):
         self["listen"] = []
         self["web"] = []
         self["web-origins"] = []
+        self["metrics"] = []
 
     def opt_listen(self, value: str) -> None:
         self["listen"].append(value)
@@ -198,6 +202,14 @@ class Options(usage.Options):
         "ssl:8443:privateKey=key.pem:certKey=cert.pem (HTTPS and WSS); 'none' for no "
         "page. Repeat to serve on several.")
 
+    def opt_metrics(self, value: str) -> None:
+        self["metrics"].append(value)
+
+    opt_metrics.__doc__ = (
+        "Serve Prometheus metrics at /metrics on this endpoint, e.g. "
+        "tcp:9108:interface=127.0.0.1 (keep it off the public internet: it shows "
+        "what the room is doing). Off by default; repeatable.")
+
     def opt_web_origin(self, value: str) -> None:
         self["web-origins"].append(value)
 
@@ -208,7 +220,7 @@ class Options(usage.Options):
 
     def opt_table(self, value: str) -> None:
         name, _, spec = value.partition(":")
-        if not _TABLE_NAME.fullmatch(name):
+        if not TABLE_NAME.fullmatch(name):
             raise usage.UsageError(
                 f"table name {name!r}: use 1-16 letters, digits, _ or -")
         if any(existing == name.lower() for existing, _ in self["tables"]):
@@ -246,6 +258,12 @@ class Options(usage.Options):
                 raise usage.UsageError(
                     f"--db-url takes a postgresql:// URL, not {redact(self['db-url'])!r}")
             self["db"] = self["db-url"]
+        if self["log-format"] not in ("text", "json"):
+            raise usage.UsageError(f"--log-format is text or json, not {self['log-format']!r}")
+        if self["log-format"] == "json":
+            from blackjack.server.hosting.jsonlog import use_with_twistd
+
+            use_with_twistd(self.parent)
         if self["password-cost"] not in _PASSWORD_COSTS:
             raise usage.UsageError(
                 f"--password-cost must be one of {', '.join(_PASSWORD_COSTS)}, "
@@ -291,4 +309,4 @@ def makeService(options: Options, reactor: Any = None,
                       insurance=options["insurance-time"], grace=options["grace"],
                       missed_rounds=options["missed-rounds"],
                       idle=options["table-idle-timeout"]),
-        hasher=hasher, limits=options["limits"])
+        hasher=hasher, limits=options["limits"], metrics=options["metrics"])

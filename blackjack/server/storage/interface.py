@@ -17,6 +17,15 @@ Money model (all amounts are whole chips, ``int``, never ``float``):
   total it gets back for the round (stakes included; 0 for a total loss) and
   its escrow is released to the house.  Once per round, however often asked.
 * ``refund``: a voided round (shutdown, crash recovery) returns every stake.
+* ``grant``: an admin issues chips (or, a negative amount, takes some back
+  to correct a balance).  It is ledger kind ``issue`` with key ``grant`` and a
+  note naming the admin and the reason, so the books count it as chips issued.
+
+The host's powers: each account has a role (``player`` or ``admin``, set only
+from the host's command line), and may be under sanctions (``ban``, ``mute``)
+until a time or until lifted.  Every act of an admin (and every role change)
+is an :class:`AdminAct` in the audit trail, written in the transaction that
+does it.
 
 Sign convention for :class:`Books`: ``house_net`` is what the house has won,
 ``sum(settled stakes) - sum(payouts)``; positive when players are down.  The
@@ -27,7 +36,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from blackjack.server.errors import (  # noqa: F401  (re-exported: the interface's errors)
@@ -57,8 +66,11 @@ __all__ = [
     "Leaderboard",
     "ShoeEntry",
     "Books",
+    "AdminAct",
     "IStorage",
     "LEDGER_KINDS",
+    "ROLES",
+    "SANCTIONS",
     "StorageError",
     "DatabaseError",
     "NameTakenError",
@@ -71,6 +83,11 @@ __all__ = [
     "SettlementError",
     "MigrationError",
     "check_amount",
+    "check_act",
+    "check_grant",
+    "check_choice",
+    "act_json",
+    "grant_note",
     "check_text",
     "check_id",
     "check_limit",
@@ -87,6 +104,12 @@ LEDGER_KINDS = frozenset({"issue", "rebuy", "stake", "payout", "refund"})
 #: Every reason a provably fair shoe is retired for (``ShoeEntry.retired``).
 SHOE_RETIRED = ("cut card", "table closed", "server restarted")
 
+#: Every account role: an ``admin`` may use the admin commands.
+ROLES = ("player", "admin")
+
+#: Every kind of sanction: a ``ban`` refuses logins, a ``mute`` refuses chat.
+SANCTIONS = ("ban", "mute")
+
 
 # --- values -----------------------------------------------------------------
 
@@ -100,6 +123,17 @@ class Account:
     """Display case as registered; uniqueness is case-insensitive."""
     balance: int
     created: float
+    role: str = "player"
+    """``player`` or ``admin`` (see :data:`ROLES`)."""
+    sanctions: Mapping[str, float | None] = field(default_factory=dict)
+    """The sanctions in force when the account was read: kind (``ban``, ``mute``)
+    to the time it ends, ``None`` for until lifted.  Only ``get_account`` and
+    ``get_account_by_id`` fill it in."""
+
+    @property
+    def admin(self) -> bool:
+        """Whether the account may use the admin commands."""
+        return self.role == "admin"
 
 
 @dataclass(frozen=True)
@@ -120,6 +154,8 @@ class LedgerEntry:
     round_id: str | None
     key: str
     created: float
+    note: str = ""
+    """Who and why, for chips an admin granted (``"alice: lost in a crash"``)."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +278,28 @@ class Books:
     def balanced(self) -> bool:
         """True when no chip has been created or lost."""
         return self.balances + self.escrow + self.house_net == self.issued
+
+
+@dataclass(frozen=True)
+class AdminAct:
+    """One act of an admin (or of the host's command line), as the audit trail keeps it."""
+
+    admin: str
+    """Who: the admin's account name, or ``host`` for the host's command line."""
+    act: str
+    """What: the command (``ban``, ``grant``, ``table_add``...) or ``role``."""
+    target: str = ""
+    """On whom or what: an account or table name (empty for ``announce``)."""
+    reason: str = ""
+    """Why, in the admin's words (a grant's reason, a ban's, the text announced)."""
+    detail: Mapping[str, Any] = field(default_factory=dict)
+    """Anything else, JSON-ready (an amount, a duration, rules)."""
+    admin_id: int | None = None
+    """The admin's account id; ``None`` for the host's command line."""
+    id: int = 0
+    """The act's number in the trail (0 until stored)."""
+    created: float = 0.0
+    """When it was stored (0 until stored)."""
 
 
 # --- the interface --------------------------------------------------------------
@@ -383,6 +441,38 @@ class IStorage(Protocol):
     def shoe(self, shoe_id: str) -> Deferred[ShoeEntry | None]:
         """The shoe with this id and its rounds, or ``None``."""
 
+    # -- the host's powers (roles, sanctions, grants, the audit trail) --
+
+    def set_role(self, name: str, role: str, act: AdminAct) -> Deferred[Account]:
+        """Give the account called ``name`` (any case) a role of :data:`ROLES`, and
+        record ``act``; the account as it now is.  :class:`UnknownAccountError` if none."""
+
+    def grant(self, account_id: int, amount: int, act: AdminAct) -> Deferred[int]:
+        """Issue ``amount`` chips (negative: take them back) by an admin's act; the new balance.
+
+        One ledger entry of kind ``issue``, key ``grant``, noted with the act's
+        admin and reason, and the act, in one transaction.  Taking back more
+        than the balance fails with :class:`InsufficientFundsError`, changing nothing.
+        """
+
+    def sanction(self, account_id: int, kind: str, until: float | None,
+                 act: AdminAct) -> Deferred[None]:
+        """Put the account under a sanction of :data:`SANCTIONS` until ``until`` (a time
+        from the storage's clock; ``None``: until lifted), replacing one of that kind,
+        and record ``act``."""
+
+    def lift(self, account_id: int, kind: str, act: AdminAct) -> Deferred[bool]:
+        """End the account's sanction of ``kind`` and record ``act``; whether one was in force."""
+
+    def record_act(self, act: AdminAct) -> Deferred[int]:
+        """Add an act that moves nothing (a kick, an announcement) to the trail; its id."""
+
+    def admin_acts(self, limit: int = 50) -> Deferred[list[AdminAct]]:
+        """The latest acts of the audit trail, newest first."""
+
+    def accounts_with_role(self, role: str) -> Deferred[list[Account]]:
+        """Every account with this role, by name."""
+
     def close(self) -> Deferred[None]:
         """Release the database; no call may follow."""
 
@@ -412,6 +502,40 @@ def round_table(round_id: str) -> str:
     without a dash belongs to no table (``""``).
     """
     return round_id.rpartition("-")[0]
+
+
+def check_choice(value: object, choices: tuple[str, ...], what: str) -> str:
+    """Return ``value`` if it is one of ``choices`` (a role, a kind of sanction), else raise."""
+    if value not in choices:
+        raise ValueError(f"{what} must be one of {', '.join(choices)}, got {value!r}")
+    return str(value)
+
+
+def check_grant(amount: object) -> int:
+    """Return ``amount`` if it is a whole number of chips to grant (negative: take back), not 0."""
+    if type(amount) is not int or amount == 0:
+        raise InvalidAmountError(f"a grant must be a whole number of chips other than 0, "
+                                 f"got {amount!r}")
+    return amount
+
+
+def check_act(act: object) -> AdminAct:
+    """Return ``act`` if it is an :class:`AdminAct` naming its admin and act, else raise."""
+    if not isinstance(act, AdminAct) or not act.admin or not act.act:
+        raise ValueError(f"an admin act names its admin and act, got {act!r}")
+    if act.admin_id is not None:
+        check_id(act.admin_id)
+    return act
+
+
+def act_json(act: AdminAct) -> str:
+    """The act's detail as the JSON text every backend stores."""
+    return json.dumps(dict(act.detail), sort_keys=True, separators=(",", ":"))
+
+
+def grant_note(act: AdminAct) -> str:
+    """The ledger note of a grant: who granted it, and why."""
+    return f"{act.admin}: {act.reason}" if act.reason else act.admin
 
 
 def check_text(value: object, what: str) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import count
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,7 +38,10 @@ from blackjack.server.storage._backend import (
 )
 from blackjack.server.storage.audit import AccountAudit, Audit
 from blackjack.server.storage.interface import (
+    ROLES,
+    SANCTIONS,
     Account,
+    AdminAct,
     Books,
     DatabaseError,
     DuplicateStakeError,
@@ -55,11 +58,16 @@ from blackjack.server.storage.interface import (
     SettlementError,
     ShoeEntry,
     UnknownAccountError,
+    act_json,
+    check_act,
     check_amount,
+    check_choice,
+    check_grant,
     check_id,
     check_limit,
     check_reason,
     check_text,
+    grant_note,
     check_time,
     round_table,
 )
@@ -84,6 +92,7 @@ class _Account:
     created: float
     look_key: str
     """:func:`~blackjack.server.text.look_alike_key` of the name."""
+    role: str = "player"
 
 
 @dataclass
@@ -133,11 +142,16 @@ class MemoryDatabase:
     rounds: dict[str, _Round] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
     hands: list[HandRecord] = field(default_factory=list)
+    sanctions: dict[tuple[int, str], float | None] = field(default_factory=dict)
+    """(account id, kind) to when the sanction ends (``None``: until lifted)."""
+    acts: list[AdminAct] = field(default_factory=list)
+    """The audit trail of admin acts, oldest first."""
     summaries: dict[int, HandSummary] = field(default_factory=dict)
     """Each hand's summary for ``stats``, by hand id."""
     shoes: dict[str, _Shoe] = field(default_factory=dict)
     _ids: dict[str, Iterator[int]] = field(
-        default_factory=lambda: {"account": count(1), "ledger": count(1), "hand": count(1)})
+        default_factory=lambda: {"account": count(1), "ledger": count(1), "hand": count(1),
+                                 "act": count(1)})
 
     def next_id(self, kind: str) -> int:
         """The next row id of ``account``, ``ledger`` or ``hand``."""
@@ -227,7 +241,8 @@ class MemoryStorage:
     @fails_deferred
     def get_account(self, name: str) -> Deferred[Account | None]:
         check_text(name, "name")
-        return self._answer(lambda: self._public(self.database.by_name.get(name.lower())))
+        return self._answer(self._public, self.database.by_name.get(name.lower()),
+                            self._clock())
 
     @fails_deferred
     def look_alike(self, name: str) -> Deferred[str | None]:
@@ -242,13 +257,18 @@ class MemoryStorage:
     @fails_deferred
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:
         check_id(account_id)
-        return self._answer(self._public, account_id)
+        return self._answer(self._public, account_id, self._clock())
 
-    def _public(self, account_id: int | None) -> Account | None:
+    def _public(self, account_id: int | None, now: float) -> Account | None:
         account = self.database.accounts.get(account_id) if account_id is not None else None
         if account is None:
             return None
-        return Account(account.id, account.name, account.balance, account.created)
+        return Account(account.id, account.name, account.balance, account.created,
+                       account.role, self._sanctions(account.id, now))
+
+    def _sanctions(self, account_id: int, now: float) -> dict[str, float | None]:
+        return {kind: ends for (holder, kind), ends in sorted(self.database.sanctions.items())
+                if holder == account_id and (ends is None or ends > now)}
 
     @fails_deferred
     def password_hash(self, name: str) -> Deferred[str | None]:
@@ -413,10 +433,102 @@ class MemoryStorage:
                 for account_id in sorted({s.account_id for s in rnd.stakes})}
 
     def _journal(self, account: _Account, kind: str, amount: int, round_id: str | None,
-                 key: str, now: float) -> None:
+                 key: str, now: float, note: str = "") -> None:
         self.database.ledger.append(LedgerEntry(
             self.database.next_id("ledger"), account.id, kind, amount, account.balance,
-            round_id, key, now))
+            round_id, key, now, note))
+
+    # --- the host's powers ------------------------------------------------------
+
+    def _record(self, act: AdminAct, now: float) -> int:
+        act_id = self.database.next_id("act")
+        # Stored as the SQL backends read it back: the detail through JSON.
+        self.database.acts.append(replace(act, id=act_id, created=now,
+                                          detail=json.loads(act_json(act))))
+        return act_id
+
+    @fails_deferred
+    def set_role(self, name: str, role: str, act: AdminAct) -> Deferred[Account]:
+        check_text(name, "name")
+        check_choice(role, ROLES, "role")
+        check_act(act)
+        return self._answer(self._set_role, name, role, act, self._clock())
+
+    def _set_role(self, name: str, role: str, act: AdminAct, now: float) -> Account:
+        account_id = self.database.by_name.get(name.lower())
+        if account_id is None:
+            raise UnknownAccountError(name)
+        self.database.accounts[account_id].role = role
+        self._record(act, now)
+        account = self._public(account_id, now)
+        assert account is not None
+        return account
+
+    @fails_deferred
+    def grant(self, account_id: int, amount: int, act: AdminAct) -> Deferred[int]:
+        check_id(account_id)
+        check_grant(amount)
+        check_act(act)
+        return self._answer(self._grant, account_id, amount, act, self._clock())
+
+    def _grant(self, account_id: int, amount: int, act: AdminAct, now: float) -> int:
+        account = self._account(account_id)
+        if account.balance + amount < 0:
+            raise InsufficientFundsError(account.balance, -amount)
+        account.balance += amount
+        self._journal(account, "issue", amount, None, "grant", now, grant_note(act))
+        self._record(act, now)
+        return account.balance
+
+    @fails_deferred
+    def sanction(self, account_id: int, kind: str, until: float | None,
+                 act: AdminAct) -> Deferred[None]:
+        check_id(account_id)
+        check_choice(kind, SANCTIONS, "sanction")
+        check_act(act)
+        return self._answer(self._sanction, account_id, kind, until, act, self._clock())
+
+    def _sanction(self, account_id: int, kind: str, until: float | None, act: AdminAct,
+                  now: float) -> None:
+        self._account(account_id)
+        self.database.sanctions[(account_id, kind)] = until
+        self._record(act, now)
+
+    @fails_deferred
+    def lift(self, account_id: int, kind: str, act: AdminAct) -> Deferred[bool]:
+        check_id(account_id)
+        check_choice(kind, SANCTIONS, "sanction")
+        check_act(act)
+        return self._answer(self._lift, account_id, kind, act, self._clock())
+
+    def _lift(self, account_id: int, kind: str, act: AdminAct, now: float) -> bool:
+        self._account(account_id)
+        in_force = kind in self._sanctions(account_id, now)
+        self.database.sanctions.pop((account_id, kind), None)
+        self._record(act, now)
+        return in_force
+
+    @fails_deferred
+    def record_act(self, act: AdminAct) -> Deferred[int]:
+        check_act(act)
+        return self._answer(self._record, act, self._clock())
+
+    @fails_deferred
+    def admin_acts(self, limit: int = 50) -> Deferred[list[AdminAct]]:
+        check_limit(limit)
+        return self._answer(lambda: list(reversed(self.database.acts))[:limit])
+
+    @fails_deferred
+    def accounts_with_role(self, role: str) -> Deferred[list[Account]]:
+        check_choice(role, ROLES, "role")
+        now = self._clock()
+
+        def find() -> list[Account]:
+            found = [self._public(a.id, now) for a in sorted(
+                self.database.accounts.values(), key=lambda a: a.name.lower())
+                if a.role == role]
+            return [a for a in found if a is not None]
+        return self._answer(find)
 
     # --- reports ----------------------------------------------------------------
 
@@ -598,5 +710,6 @@ class MemoryStorage:
             AccountAudit(a.id, a.name, a.balance, held.get(a.id, 0), issued.get(a.id, 0),
                          net.get(a.id, 0), ledger_sum.get(a.id, 0))
             for a in sorted(db.accounts.values(), key=lambda a: a.id))
+        granted = sum(e.amount for e in db.ledger if e.kind == "issue" and e.key == "grant")
         return Audit(books=self._books(), accounts=accounts, held_by_round=held_by_round,
-                     closed_rounds_holding=closed_holding)
+                     closed_rounds_holding=closed_holding, granted=granted)

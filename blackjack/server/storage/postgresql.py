@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PostgreSQLStorage", "DatabaseUnavailableError", "connect", "create"]
 
+_TYPES = {"id": "BIGINT", "serial": "BIGSERIAL", "time": "DOUBLE PRECISION"}
+"""PostgreSQL's names for the types of :data:`.schema.POWERS`."""
+
 _SCHEMA = """
 CREATE TABLE accounts (
     id            BIGSERIAL PRIMARY KEY,
@@ -54,7 +57,8 @@ CREATE TABLE accounts (
     password_hash TEXT   NOT NULL,
     balance       BIGINT NOT NULL CHECK (balance >= 0),
     created       DOUBLE PRECISION NOT NULL,
-    look_key      TEXT   NOT NULL DEFAULT ''  -- text.look_alike_key(name)
+    look_key      TEXT   NOT NULL DEFAULT '', -- text.look_alike_key(name)
+    role          TEXT   NOT NULL DEFAULT 'player' CHECK (role IN ('player', 'admin'))
 );
 CREATE INDEX accounts_by_look_key ON accounts (look_key);
 CREATE TABLE rounds (
@@ -85,7 +89,8 @@ CREATE TABLE ledger (
     balance    BIGINT NOT NULL CHECK (balance >= 0),
     round_id   TEXT,
     key        TEXT   NOT NULL DEFAULT '',
-    created    DOUBLE PRECISION NOT NULL
+    created    DOUBLE PRECISION NOT NULL,
+    note       TEXT   NOT NULL DEFAULT ''  -- a grant's admin and reason
 );
 CREATE INDEX ledger_by_account ON ledger (account_id, id);
 CREATE INDEX ledger_by_kind ON ledger (kind);
@@ -103,6 +108,7 @@ CREATE TABLE hands (
 );
 CREATE INDEX hands_by_account ON hands (account_id, id);
 """
+
 
 STAKE_FUNCTION = """
 CREATE OR REPLACE FUNCTION blackjack_stake(
@@ -183,8 +189,11 @@ def _add_records(cursor: Any) -> None:
                    f"{schema.LEDGER_KINDS_CHECK}")
 
 
-_STEPS: dict[int, schema.Step] = {4: _add_records}
-"""No PostgreSQL database was written before version 3: it starts there."""
+_STEPS: dict[int, schema.Step] = {
+    4: _add_records,
+    5: lambda cursor: schema.add_powers(cursor, _TYPES),
+}
+"""Upgrades; no PostgreSQL database was written before version 3: it starts there."""
 
 # Connection-level failures: the connection is gone, refused, or shutting down.
 _GONE = ("08", "57P")
@@ -217,6 +226,7 @@ def create(cursor: Any) -> None:
         if statement.strip():
             cursor.execute(statement)
     schema.add_records(cursor)
+    schema.create_powers(cursor, _TYPES)
 
 
 class PostgreSQLCursor(Cursor):

@@ -19,6 +19,9 @@ Versions (the same numbers in every backend):
 4. Provably fair shoes and the player's numbers: the ``shoes`` table,
    ``rounds.shoe_id``, each hand's summary for ``stats`` (zeros for hands
    stored before), and the ledger kind ``rebuy`` (:mod:`.sql_records`).
+5. The host's powers: ``accounts.role`` (every existing account a
+   ``player``), ``ledger.note`` (who granted chips, and why), ``sanctions``
+   (bans and mutes) and ``admin_acts`` (the audit trail of admin acts).
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ from blackjack.server.storage.interface import DatabaseError, round_table
 from blackjack.server.text import look_alike_key
 
 __all__ = ["SCHEMA_VERSION", "upgrade", "version", "fill_look_keys", "fill_round_tables",
-           "add_records", "LEDGER_KINDS_CHECK"]
+           "add_records", "LEDGER_KINDS_CHECK", "add_powers", "create_powers", "POWERS"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The version this release writes."""
 
 _log = Logger()
@@ -108,5 +111,44 @@ def add_records(cursor: Any) -> None:
     for statement in sql_records.COLUMNS:
         cursor.execute(statement)
     for statement in sql_records.TABLES.split(";"):
+        if statement.strip():
+            cursor.execute(statement)
+
+
+POWERS = """
+CREATE TABLE sanctions (
+    account_id {id}    NOT NULL REFERENCES accounts (id),
+    kind       TEXT    NOT NULL CHECK (kind IN ('ban', 'mute')),
+    ends       {time},                   -- NULL: until lifted
+    created    {time}  NOT NULL,
+    PRIMARY KEY (account_id, kind)
+);
+CREATE TABLE admin_acts (
+    id         {serial} PRIMARY KEY,
+    admin_id   {id},                     -- NULL: the host's command line (a record: no key)
+    admin      TEXT    NOT NULL,
+    act        TEXT    NOT NULL,
+    target     TEXT    NOT NULL DEFAULT '',
+    reason     TEXT    NOT NULL DEFAULT '',
+    detail     TEXT    NOT NULL DEFAULT '{{}}',  -- JSON
+    created    {time}  NOT NULL
+);
+CREATE INDEX admin_acts_by_target ON admin_acts (target, id);
+"""
+"""Version 5's new tables, for a backend's types (``id``, ``serial``, ``time``)."""
+
+_ROLE = "TEXT NOT NULL DEFAULT 'player' CHECK (role IN ('player', 'admin'))"
+
+
+def add_powers(cursor: Any, types: Mapping[str, str]) -> None:
+    """Version 5: roles, grant notes, sanctions and the audit trail, in any backend."""
+    cursor.execute(f"ALTER TABLE accounts ADD COLUMN role {_ROLE}")
+    cursor.execute("ALTER TABLE ledger ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+    create_powers(cursor, types)
+
+
+def create_powers(cursor: Any, types: Mapping[str, str]) -> None:
+    """Version 5's tables (:data:`POWERS`), in a new database or an upgraded one."""
+    for statement in POWERS.format(**types).split(";"):
         if statement.strip():
             cursor.execute(statement)

@@ -44,14 +44,18 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from blackjack.server.storage import sql_records
+from blackjack.server.meter import NULL_METER, Meter
+from blackjack.server.storage import admin, sql_records
 from blackjack.server.storage._backend import (
     Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
 )
 from blackjack.server.storage.audit import Audit, audit, read_books
 from blackjack.server.text import look_alike_key
 from blackjack.server.storage.interface import (
+    ROLES,
+    SANCTIONS,
     Account,
+    AdminAct,
     Books,
     DatabaseError,
     DuplicateStakeError,
@@ -67,7 +71,10 @@ from blackjack.server.storage.interface import (
     SettlementError,
     ShoeEntry,
     UnknownAccountError,
+    check_act,
     check_amount,
+    check_choice,
+    check_grant,
     check_id,
     check_limit,
     check_reason,
@@ -217,6 +224,9 @@ class SQLStorage:
 
     max_batch = 512
     """The most calls one group-commit transaction carries."""
+
+    meter: Meter = NULL_METER
+    """Told of every batch committed: its calls, and how long it took."""
 
     driver_errors: tuple[type[Exception], ...] = ()
     """The driver's exception classes, turned into :class:`DatabaseError`."""
@@ -403,13 +413,15 @@ class SQLStorage:
         self._pool.runInteraction(self._run_batch, begin, calls).addCallbacks(
             self._batch_committed,
             self._batch_failed,
-            callbackArgs=(batch,),
+            callbackArgs=(batch, self._clock()),
             errbackArgs=(batch,),
         )
 
-    def _batch_committed(self, outcomes: list[_Outcome], batch: list[_Queued]) -> None:
+    def _batch_committed(self, outcomes: list[_Outcome], batch: list[_Queued],
+                         sent: float) -> None:
         self.commits += 1
         self.batched_calls += len(batch)
+        self.meter.batch_committed(len(batch), self._clock() - sent)
         if self._failing:
             self._failing = False
             _log.info("{storage}: the database answers again", storage=self)
@@ -468,7 +480,7 @@ class SQLStorage:
     @fails_deferred
     def get_account(self, name: str) -> Deferred[Account | None]:
         check_text(name, "name")
-        return self._read(_select_account, "name_key", name.lower())
+        return self._read(_select_account, "name_key", name.lower(), self._clock())
 
     @fails_deferred
     def look_alike(self, name: str) -> Deferred[str | None]:
@@ -478,7 +490,7 @@ class SQLStorage:
 
     @fails_deferred
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:
-        return self._read(_select_account, "id", check_id(account_id))
+        return self._read(_select_account, "id", check_id(account_id), self._clock())
 
     @fails_deferred
     def password_hash(self, name: str) -> Deferred[str | None]:
@@ -592,6 +604,47 @@ class SQLStorage:
     def audit(self) -> Deferred[Audit]:
         """Every check of :mod:`blackjack.server.storage.audit`, in one read transaction."""
         return self._read(audit)
+
+    # --- the host's powers (queries in :mod:`.admin`) -----------------------------
+
+    @fails_deferred
+    def set_role(self, name: str, role: str, act: AdminAct) -> Deferred[Account]:
+        check_text(name, "name")
+        check_choice(role, ROLES, "role")
+        return self._write(admin.set_role, name, role, check_act(act), self._clock())
+
+    @fails_deferred
+    def grant(self, account_id: int, amount: int, act: AdminAct) -> Deferred[int]:
+        check_id(account_id)
+        check_grant(amount)
+        return self._write(admin.grant, account_id, amount, check_act(act), self._clock())
+
+    @fails_deferred
+    def sanction(self, account_id: int, kind: str, until: float | None,
+                 act: AdminAct) -> Deferred[None]:
+        check_id(account_id)
+        check_choice(kind, SANCTIONS, "sanction")
+        return self._write(admin.sanction, account_id, kind, until, check_act(act),
+                           self._clock())
+
+    @fails_deferred
+    def lift(self, account_id: int, kind: str, act: AdminAct) -> Deferred[bool]:
+        check_id(account_id)
+        check_choice(kind, SANCTIONS, "sanction")
+        return self._write(admin.lift, account_id, kind, check_act(act), self._clock())
+
+    @fails_deferred
+    def record_act(self, act: AdminAct) -> Deferred[int]:
+        return self._write(admin.insert_act, check_act(act), self._clock())
+
+    @fails_deferred
+    def admin_acts(self, limit: int = 50) -> Deferred[list[AdminAct]]:
+        return self._read(admin.select_acts, check_limit(limit))
+
+    @fails_deferred
+    def accounts_with_role(self, role: str) -> Deferred[list[Account]]:
+        check_choice(role, ROLES, "role")
+        return self._read(admin.accounts_with_role, role, self._clock())
 
 
 class _BeforeCommit(Exception):
@@ -825,11 +878,11 @@ def _refund_round(txn: Cursor, round_id: str, now: float) -> Refunded:
     return [(round_id, account_id, amount) for account_id, _key, amount in held]
 
 
-def _select_account(txn: Cursor, column: str, value: object) -> Account | None:
+def _select_account(txn: Cursor, column: str, value: object, now: float) -> Account | None:
     # ``column`` is one of two literals chosen above, never user input.
-    row = txn.execute(f"SELECT id, name, balance, created FROM accounts WHERE {column} = ?",
+    row = txn.execute(f"SELECT {admin.ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?",
                       (value,)).fetchone()
-    return None if row is None else Account(*row)
+    return None if row is None else admin.account(txn, row, now)
 
 
 def _select_password_hash(txn: Cursor, name_key: str) -> str | None:
@@ -839,8 +892,8 @@ def _select_password_hash(txn: Cursor, name_key: str) -> str | None:
 
 
 def _select_ledger(txn: Cursor, account_id: int, limit: int) -> list[LedgerEntry]:
-    rows = txn.execute("SELECT id, account_id, kind, amount, balance, round_id, key, created"
-                       " FROM ledger WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+    rows = txn.execute("SELECT id, account_id, kind, amount, balance, round_id, key, created,"
+                       " note FROM ledger WHERE account_id = ? ORDER BY id DESC LIMIT ?",
                        (account_id, limit)).fetchall()
     return [LedgerEntry(*row) for row in rows]
 

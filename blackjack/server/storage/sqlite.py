@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SQLiteStorage", "SCHEMA_VERSION"]
 
+_TYPES = {"id": "INTEGER", "serial": "INTEGER", "time": "REAL"}
+"""SQLite's names for the types of :data:`.schema.POWERS`."""
+
 _SCHEMA = """
 CREATE TABLE accounts (
     id            INTEGER PRIMARY KEY,
@@ -45,7 +48,8 @@ CREATE TABLE accounts (
     password_hash TEXT    NOT NULL,
     balance       INTEGER NOT NULL CHECK (typeof(balance) = 'integer' AND balance >= 0),
     created       REAL    NOT NULL,
-    look_key      TEXT    NOT NULL DEFAULT ''  -- text.look_alike_key(name), since version 2
+    look_key      TEXT    NOT NULL DEFAULT '', -- text.look_alike_key(name), since version 2
+    role          TEXT    NOT NULL DEFAULT 'player' CHECK (role IN ('player', 'admin'))
 );
 CREATE INDEX accounts_by_look_key ON accounts (look_key);
 CREATE TABLE rounds (
@@ -76,7 +80,8 @@ CREATE TABLE ledger (
     balance    INTEGER NOT NULL CHECK (balance >= 0),
     round_id   TEXT,
     key        TEXT    NOT NULL DEFAULT '',
-    created    REAL    NOT NULL
+    created    REAL    NOT NULL,
+    note       TEXT    NOT NULL DEFAULT ''  -- a grant's admin and reason, since version 5
 );
 CREATE INDEX ledger_by_account ON ledger (account_id, id);
 CREATE INDEX ledger_by_kind ON ledger (kind);
@@ -115,6 +120,7 @@ def _create(cursor: Any) -> None:
         if statement.strip():
             cursor.execute(statement)
     schema.add_records(cursor)
+    schema.create_powers(cursor, _TYPES)
 
 
 def _add_look_keys(cursor: Any) -> None:
@@ -157,7 +163,12 @@ def _add_records(cursor: Any) -> None:
         cursor.execute(index)
 
 
-_STEPS = {2: _add_look_keys, 3: _add_round_tables, 4: _add_records}
+def _add_powers(cursor: Any) -> None:
+    """Version 5: roles, grant notes, sanctions and the audit trail of admin acts."""
+    schema.add_powers(cursor, _TYPES)
+
+
+_STEPS = {2: _add_look_keys, 3: _add_round_tables, 4: _add_records, 5: _add_powers}
 """Upgrades of files written by older releases, by the version each makes."""
 
 

@@ -88,6 +88,8 @@ export function describe(e, me) {
     case "result":
       return e.hands.map((r) => `${who(r.player, me)}: ${r.result}${r.net ? ` ${signed(r.net)}` : ""}`)
         .join("; ") + ".";
+    case "announce":
+      return `Announcement from ${e.admin}: ${e.text}`;
     case "info":
     case "error":
     case "shutdown":
