@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_twisted
 from twisted.logger import Logger, LogLevel, globalLogPublisher
 from twisted.python.failure import Failure
 
@@ -23,6 +24,9 @@ from blackjack.server import logevents
 from blackjack.server.hosting.jsonlog import as_json, json_lines_observer
 from blackjack.server.logevents import LOG_EVENTS, SECRET_FIELDS, LogEvent
 
+from blackjack.client import EVERY, Message, connect
+
+from conftest import wait
 from test_crash import NAMES, Room, Server, wait_for
 
 _CARD = re.compile(r"(?<![A-Za-z0-9])(?:[2-9TJQKA]|10)[SHDC♠♥♦♣](?![A-Za-z0-9])")
@@ -85,42 +89,44 @@ def test_a_json_line_has_the_fields_and_drops_secret_keys() -> None:
     assert as_json({"log_format": "x"}).endswith("}\n")
 
 
-def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None:
+@pytest_twisted.ensureDeferred
+async def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None:
     """Bots play 500 rounds on the real twistd with --log-format json; a stranger fails a
     password, types a password where the name goes, and a program takes a resume token.
     Every log line is a JSON object; none holds a password, a token, a shoe's server
     seed or any card (so no hole card before, or after, its reveal); logins, logouts,
     disconnects with their reason, failed logins and each settled round (by its id) are
     there as events."""
+    from twisted.internet import reactor
+
     log = tmp_path / "twistd.log"
     # --rate 0: the bots answer at once, faster than a person's command rate; and they
     # play at random, so a bankroll that outlasts 500 rounds.
     server = Server(str(tmp_path / "room.sqlite3"), log, "--log-format", "json",
                     "--bet-time", "1", "--rate", "0", "--bankroll", "1000000")
     room: Room | None = None
+    seen: list[Message] = []
     try:
-        room = Room(server, "register", seed=7)
+        room = await Room.enter(server, "register", seed=7)
+        for bot in room.bots:
+            bot.client.on(EVERY, seen.append)
         stranger = socket.create_connection(("127.0.0.1", server.port), timeout=10)
         stranger.sendall(b"login crashann wrong-pw-crashann\r\n"
                          b"login pw-crashbob\r\npw-crashbob\r\n"
                          b'{"id": 1, "cmd": "hello", "protocol": 1}\r\n')
-        program = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-        program.sendall(b'{"id": 1, "cmd": "hello", "protocol": 1}\r\n'
-                        b'{"id": 2, "cmd": "login", "name": "crashcat", '
-                        b'"password": "pw-crashcat"}\r\n{"id": 3, "cmd": "token"}\r\n')
-        reader = _Reader(program)
-        token = wait_for(reader.token, 30, "the resume token", server)
-        wait_for(lambda: sum(b.results for b in room.bots) >= 500, 240, "500 rounds",
-                 server, room.pump)
-        results = {e["round"] for b in room.bots for e in b.events if e["event"] == "result"}
-        seeds = {e["server_seed"] for b in room.bots for e in b.events
-                 if e["event"] == "shoe_retired"}
+        program = await wait(connect(reactor, "127.0.0.1", server.port, timeout=30), 30)
+        await wait(program.login("crashcat", "pw-crashcat"), 30)
+        token = (await wait(program.call("token"), 30))["token"]
+        await wait_for(lambda: room is not None and room.rounds >= 500, 240, "500 rounds",
+                       server)
+        results = {e["round"] for e in seen if e["event"] == "result"}
+        seeds = {e["server_seed"] for e in seen if e["event"] == "shoe_retired"}
         stranger.close()
-        program.close()
+        await wait(program.close(), 30)
         room.close()
         room = None
-        wait_for(lambda: log.read_text().count('"event": "logout"') >= 5, 30,
-                 "the logouts", server)
+        await wait_for(lambda: log.read_text().count('"event": "logout"') >= 5, 30,
+                       "the logouts", server)
     finally:
         if room is not None:
             room.close()
@@ -147,23 +153,6 @@ def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None:
     assert {r["why"] for r in events["disconnect"]} >= {"client"}
     settled = {r["round_id"] for r in events["round_settled"]}
     assert results <= settled and len(results) >= 250  # each round the bots saw paid, by id
-
-
-class _Reader:
-    """What a program's socket has received, searched for its resume token."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.received = b""
-
-    def token(self) -> str | None:
-        self.sock.settimeout(0.05)
-        try:
-            self.received += self.sock.recv(65536)
-        except (TimeoutError, BlockingIOError):
-            pass
-        match = re.search(rb'"token":"([^"]+)"', self.received)
-        return match.group(1).decode() if match else None
 
 
 def test_twistd_is_pointed_at_the_json_observer(tmp_path: Path) -> None:
