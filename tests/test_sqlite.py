@@ -217,7 +217,7 @@ async def test_a_file_from_the_first_release_is_upgraded_in_place(tmp_path: Path
         versions = connection.execute("SELECT version FROM schema_version").fetchall()
         tables = dict(connection.execute("SELECT round_id, table_name FROM rounds"))
     connection.close()
-    assert versions == [(1,), (2,), (3,)] and SCHEMA_VERSION == 3
+    assert versions == [(1,), (2,), (3,), (4,)] and SCHEMA_VERSION == 4
     assert sorted(set(tables.values())) == ["high-rollers", "main", "vegas"]
     assert all(round_id.startswith(table + "-") for round_id, table in tables.items())
     after = audit_file(str(path))

@@ -102,12 +102,13 @@ CREATE TABLE hands (
     UNIQUE (round_id, account_id)
 );
 CREATE INDEX hands_by_account ON hands (account_id, id);
-"""
+""" + "".join(schema.ROOM_TABLES).format(real="DOUBLE PRECISION", id="BIGINT")
 
 STAKE_FUNCTION = """
 CREATE OR REPLACE FUNCTION blackjack_stake(
     p_account BIGINT, p_round TEXT, p_table TEXT, p_key TEXT, p_amount BIGINT,
-    p_now DOUBLE PRECISION, p_lock BOOLEAN, OUT outcome TEXT, OUT result TEXT)
+    p_now DOUBLE PRECISION, p_lock BOOLEAN, p_node TEXT, p_epoch BIGINT,
+    p_fence_lock BOOLEAN, OUT outcome TEXT, OUT result TEXT)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_state TEXT;
@@ -116,6 +117,20 @@ DECLARE
 BEGIN
     -- sql._stake's checks, in its order, made before anything is written:
     -- a refused stake changes nothing, so it needs no savepoint.
+    IF p_node IS NOT NULL THEN
+        -- The fence (room_sql.check_fence): the table's lease must still be
+        -- this node's, at this epoch; share-locked till COMMIT.
+        IF p_fence_lock THEN
+            PERFORM 1 FROM table_leases
+                WHERE table_name = p_table AND node = p_node AND epoch = p_epoch FOR SHARE;
+        ELSE
+            PERFORM 1 FROM table_leases
+                WHERE table_name = p_table AND node = p_node AND epoch = p_epoch;
+        END IF;
+        IF NOT FOUND THEN
+            outcome := 'fenced'; RETURN;
+        END IF;
+    END IF;
     IF p_lock THEN
         SELECT state INTO v_state FROM rounds WHERE round_id = p_round FOR UPDATE;
     ELSE
@@ -175,7 +190,13 @@ to the other backends call by call by ``tests/test_memory.py``."""
 
 _SCHEMA_LOCK = 0x626A6B  # any constant: one server at a time creates or upgrades
 
-_STEPS: dict[int, schema.Step] = {}
+def _add_room(cursor: Any) -> None:
+    """Version 4: the room's leases, members, seats and logins."""
+    for statement in schema.ROOM_TABLES:
+        cursor.execute(statement.format(real="DOUBLE PRECISION", id="BIGINT"))
+
+
+_STEPS: dict[int, schema.Step] = {4: _add_room}
 """No PostgreSQL database was written before version 3: it starts there."""
 
 # Connection-level failures: the connection is gone, refused, or shutting down.
@@ -214,6 +235,7 @@ class PostgreSQLCursor(Cursor):
     """PostgreSQL's dialect: ``%s`` placeholders, row locks, ``RETURNING id``."""
 
     for_update = " FOR UPDATE"
+    for_share = " FOR SHARE"
     stake_function = True
     _translated: dict[str, str] = {}
 
@@ -231,6 +253,11 @@ class PostgreSQLCursor(Cursor):
     def insert_id(self, sql: str, params: tuple[Any, ...]) -> int:
         new_id: int = self.execute(sql + " RETURNING id", params).fetchone()[0]
         return new_id
+
+    def database_time(self, fallback: float) -> float:
+        # The server's clock, not this node's: every node of a room reads the
+        # same one, so no node's clock decides when a lease lapses.
+        return float(self.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
 
     def name_taken(self, error: Exception) -> bool:
         return (isinstance(error, psycopg2.errors.UniqueViolation)

@@ -16,6 +16,12 @@ Versions (the same numbers in every backend):
 3. ``rounds.table_name``: the table a round belongs to, so recovery can
    refund one table's open rounds; existing rounds get it from their id
    (:func:`~blackjack.server.storage.interface.round_table`).
+4. A room of several nodes (:mod:`~blackjack.server.storage.room`):
+   ``table_leases`` (who runs each table, under which epoch, until when),
+   ``room_nodes`` (the live nodes and where their links listen), ``seats``
+   (who sits where, for the node that takes a table over) and
+   ``room_logins`` (the node of each account's last login).  Empty, and
+   unused, for a single server.
 """
 
 from __future__ import annotations
@@ -28,15 +34,47 @@ from twisted.logger import Logger
 from blackjack.server.storage.interface import DatabaseError, round_table
 from blackjack.server.text import look_alike_key
 
-__all__ = ["SCHEMA_VERSION", "upgrade", "version", "fill_look_keys", "fill_round_tables"]
+__all__ = ["SCHEMA_VERSION", "upgrade", "version", "fill_look_keys", "fill_round_tables",
+           "ROOM_TABLES"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The version this release writes."""
 
 _log = Logger()
 
 Step = Callable[[Any], None]
 """One upgrade step, given a cursor inside the upgrade's transaction."""
+
+ROOM_TABLES = (
+    """
+CREATE TABLE table_leases (
+    table_name TEXT PRIMARY KEY,
+    node       TEXT NOT NULL DEFAULT '',   -- '' while free
+    epoch      {id} NOT NULL DEFAULT 0,    -- bumped by every takeover
+    expires    {real} NOT NULL DEFAULT 0   -- the database's clock, in seconds
+);""", """
+CREATE TABLE room_nodes (
+    name     TEXT PRIMARY KEY,
+    instance TEXT NOT NULL,                -- the process holding the name
+    address  TEXT NOT NULL,                -- host:port of its node link
+    draining INTEGER NOT NULL DEFAULT 0,
+    expires  {real} NOT NULL
+);""", """
+CREATE TABLE seats (
+    table_name TEXT    NOT NULL,
+    seat       INTEGER NOT NULL,
+    account_id {id}    NOT NULL REFERENCES accounts (id),
+    since      {real}  NOT NULL,
+    PRIMARY KEY (table_name, seat)
+);""", """
+CREATE INDEX seats_by_account ON seats (account_id);""", """
+CREATE TABLE room_logins (
+    account_id {id}   PRIMARY KEY REFERENCES accounts (id),
+    node       TEXT   NOT NULL,
+    since      {real} NOT NULL
+);""")
+"""Schema version 4, for both SQL dialects: ``.format(real=..., id=...)`` each
+statement with the dialect's names for a float and a row id."""
 
 
 def version(cursor: Any) -> int | None:

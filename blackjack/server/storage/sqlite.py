@@ -94,7 +94,7 @@ CREATE TABLE hands (
     UNIQUE (round_id, account_id)
 );
 CREATE INDEX hands_by_account ON hands (account_id, id);
-"""
+""" + "".join(schema.ROOM_TABLES).format(real="REAL", id="INTEGER")
 
 _BUSY_TIMEOUT_MS = 5000
 
@@ -132,7 +132,14 @@ def _add_round_tables(cursor: Any) -> None:
     schema.fill_round_tables(cursor)
 
 
-_STEPS = {2: _add_look_keys, 3: _add_round_tables}
+def _add_room(cursor: Any) -> None:
+    """Version 4: the room's leases, members, seats and logins (unused by one process,
+    kept so that every backend has one schema)."""
+    for statement in schema.ROOM_TABLES:
+        cursor.execute(statement.format(real="REAL", id="INTEGER"))
+
+
+_STEPS = {2: _add_look_keys, 3: _add_round_tables, 4: _add_room}
 """Upgrades of files written by older releases, by the version each makes."""
 
 
