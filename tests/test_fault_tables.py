@@ -138,20 +138,22 @@ class SpyStorage:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
-    def stake(self, account_id: int, round_id: str, key: str, amount: int) -> Deferred[int]:
+    def stake(self, account_id: int, round_id: str, key: str, amount: int,
+              **fence: Any) -> Deferred[int]:
         def staked(balance: int) -> int:
             self.staked_rounds.add(round_id)
             return balance
-        return self._real.stake(account_id, round_id, key, amount).addCallback(staked)
+        return self._real.stake(account_id, round_id, key, amount, **fence).addCallback(staked)
 
-    def settle(self, round_id: str, payouts: Any, record: Any = None) -> Deferred[Any]:
+    def settle(self, round_id: str, payouts: Any, record: Any = None,
+               **fence: Any) -> Deferred[Any]:
         self.closes[round_id] += 1
         if record is not None and self.closes[round_id] == 1:
             # What the engine says each account won, to hold storage to it.
             net = record["outcome"]["net"]
             for seat, name in record["players"].items():
                 self._machine.engine_net[self._machine.account_named(name)] += net[seat]
-        return self._real.settle(round_id, payouts, record)
+        return self._real.settle(round_id, payouts, record, **fence)
 
     def refund(self, round_id: str) -> Deferred[Any]:
         self.closes[round_id] += 1
