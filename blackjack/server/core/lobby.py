@@ -5,10 +5,16 @@ that is online (or seated and reconnecting).  :meth:`Lobby.attach` is where a
 second login takes over a session: the old client is told and closed, and
 the player keeps their seat.  :meth:`Lobby.detach` is where a dropped
 connection starts the table's grace period.
+
+Its tables are :class:`~blackjack.server.core.seating.ITable`: run here, or
+(in a room of several nodes) stand-ins for tables another node runs.  A room
+also overrides :meth:`Lobby.arrive`, to learn where an account sits in the
+room when it logs in here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from twisted.internet.defer import Deferred, DeferredList
@@ -16,9 +22,9 @@ from twisted.internet.defer import Deferred, DeferredList
 from blackjack.server.core import events
 from blackjack.server.core.events import Event
 from blackjack.server.core.player import Player
+from blackjack.server.core.seating import ITable
 from blackjack.server.errors import LobbyError
 from blackjack.server.storage import Account
-from blackjack.server.core.table import Table
 
 __all__ = ["LobbyError", "Lobby"]
 
@@ -26,11 +32,11 @@ __all__ = ["LobbyError", "Lobby"]
 class Lobby:
     """The tables, and the players attached to connections."""
 
-    def __init__(self, tables: list[Table]) -> None:
-        self.tables: dict[str, Table] = {t.name.lower(): t for t in tables}
+    def __init__(self, tables: Sequence[ITable]) -> None:
+        self.tables: dict[str, ITable] = {t.name.lower(): t for t in tables}
         self._players: dict[int, Player] = {}
 
-    def table(self, name: str) -> Table:
+    def table(self, name: str) -> ITable:
         """The table called ``name`` (any case)."""
         table = self.tables.get(name.strip().lower())
         if table is None:
@@ -38,7 +44,7 @@ class Lobby:
             raise LobbyError(f"no table {name!r}; tables: {known}")
         return table
 
-    def tables_event(self) -> Event:
+    def tables_event(self) -> Event | Deferred[Event]:
         """The ``tables`` event: every table as the lobby lists it."""
         return events.TABLES(tables=[t.describe() for t in self.tables.values()])
 
@@ -62,14 +68,23 @@ class Lobby:
             player = self._players[account.id] = Player(account.id, account.name)
         return player
 
-    def attach(self, player: Player, client: Any) -> None:
-        """Connect ``client`` to ``player``, taking over any older session."""
+    def arrive(self, account: Account) -> Player | Deferred[Player]:
+        """The player an account logs in as (:meth:`player`; a room looks it up first)."""
+        return self.player(account)
+
+    def attach(self, player: Player, client: Any) -> None | Deferred[None]:
+        """Connect ``client`` to ``player``, taking over any older session.
+
+        A held seat's table greets the player again; the Deferred (if any)
+        fires once it has.
+        """
         self._players[player.account_id] = player
         old, player.client = player.client, client
         if old is not None and old is not client:
             old.close("You logged in from another connection; this one is closed.")
         if player.table is not None:
-            player.table.player_reconnected(player)
+            return player.table.player_reconnected(player)
+        return None
 
     def detach(self, player: Player, client: Any) -> None:
         """``client`` has gone; if it still speaks for ``player``, the player is away."""

@@ -10,6 +10,8 @@ one before has finished, every event it caused included.  So a command sent
 right after ``login`` waits for the login, and answers never overtake each
 other.  Each command is a small ``cmd_<name>`` method; the session holds no
 rule of the game (tables do) and knows nothing of bytes (front ends do).
+A table may answer later (one run by another node of a room), so its
+answers are taken through ``maybeDeferred``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from twisted.internet.defer import Deferred, fail
+from twisted.internet.defer import Deferred, fail, succeed
 
 from blackjack.server.core import events
 from blackjack.server.core.accounts import Accounts
@@ -25,12 +27,13 @@ from blackjack.server.core.commands import ACTION_COMMANDS, COMMANDS, Command, f
 from blackjack.server.core.events import Event
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.player import ISeatClient, Player
+from blackjack.server.core.seating import ITable, ask
 from blackjack.server.core.serial import SerialQueue
-from blackjack.server.core.table import Table
+from blackjack.server.core.table import Hint
 from blackjack.server.errors import CommandError, ServerBusyError, ServerError
 from blackjack.server.storage import Account, HandRecord, IStorage
 
-__all__ = ["Session", "help_lines"]
+__all__ = ["Session", "help_lines", "hint_event"]
 
 
 class Session:
@@ -92,7 +95,7 @@ class Session:
         assert self.player is not None, "commands that need a login are refused before"
         return self.player
 
-    def _table(self) -> Table:
+    def _table(self) -> ITable:
         table = self._me().table
         if table is None:
             raise ServerError("you are not at a table; type 'tables', then 'join TABLE'",
@@ -126,18 +129,24 @@ class Session:
                               "quit and connect again to change accounts",
                               code="already_logged_in")
 
-    def enter(self, account: Account) -> Event | None:
+    def enter(self, account: Account) -> Deferred[Event | None]:
         """Log in as ``account`` (its password checked): the ``login`` answer."""
         if self._closed:
-            return None  # the client left while the password was checked
+            return succeed(None)  # the client left while the password was checked
+        return ask(self.lobby.arrive, account).addCallback(self._entered, account)
+
+    def _entered(self, player: Player, account: Account) -> Deferred[Event | None] | None:
+        if self._closed:
+            return None  # the client left while the room looked the account up
         # Known as this player before the table greets them (a held seat's
         # snapshot and prompt), so "You" is said to the right person.
-        player = self.player = self.lobby.player(account)
-        self.lobby.attach(player, self.client)
-        table = player.table
-        return events.LOGIN(name=account.name, balance=account.balance,
-                            resumed=player.seat is not None,
-                            table=table.name if table is not None else None, seat=player.seat)
+        self.player = player
+        table, seat = player.table, player.seat
+        answer = events.LOGIN(name=account.name, balance=account.balance,
+                              resumed=seat is not None,
+                              table=table.name if table is not None else None, seat=seat)
+        # Answered once the table has greeted the player, wherever it runs.
+        return ask(self.lobby.attach, player, self.client).addCallback(lambda _: answer)
 
     def cmd_balance(self) -> Deferred[Event]:
         return self.storage.balance(self._me().account_id).addCallback(
@@ -151,35 +160,34 @@ class Session:
 
     # -- the lobby ----------------------------------------------------------------------
 
-    def cmd_tables(self) -> Event:
+    def cmd_tables(self) -> Event | Deferred[Event]:
         return self.lobby.tables_event()
 
     def cmd_who(self) -> Event:
         return self.lobby.who_event()
 
-    def cmd_join(self, table: str, seat: int | None = None) -> None:
-        self.lobby.table(table).sit(self._me(), seat)
+    def cmd_join(self, table: str, seat: int | None = None) -> Deferred[None]:
+        return ask(self.lobby.table(table).sit, self._me(), seat).addCallback(lambda _: None)
 
-    def cmd_watch(self, table: str) -> None:
-        self.lobby.table(table).watch(self._me())
+    def cmd_watch(self, table: str) -> None | Deferred[None]:
+        return self.lobby.table(table).watch(self._me())
 
     def cmd_leave(self) -> Deferred[None]:
         return self._table().leave(self._me())
 
-    def cmd_look(self) -> Event:
+    def cmd_look(self) -> Event | Deferred[Event]:
         return self._table().snapshot()
 
-    def cmd_say(self, text: str) -> None:
-        self._table().say(self._me(), text)
+    def cmd_say(self, text: str) -> None | Deferred[None]:
+        return self._table().say(self._me(), text)
 
     # -- play ---------------------------------------------------------------------------
 
     def cmd_bet(self, amount: int) -> Deferred[None]:
         return self._table().bet(self._me(), amount)
 
-    def cmd_hint(self) -> Event:
-        hint = self._table().hint(self._me())
-        return events.HINT(action=hint.action.value, values=hint.values, model=hint.model)
+    def cmd_hint(self) -> Deferred[Event]:
+        return ask(self._table().hint, self._me()).addCallback(hint_event)
 
 
 def help_lines(word: str | None = None, where: str = "text") -> list[str]:
@@ -192,6 +200,11 @@ def help_lines(word: str | None = None, where: str = "text") -> list[str]:
     if command is None or command.where not in ("both", where):
         raise CommandError(f"no command {word!r}; type 'help' for the list")
     return [command.help]
+
+
+def hint_event(hint: Hint) -> Event:
+    """The ``hint`` answer for a hint."""
+    return events.HINT(action=hint.action.value, values=hint.values, model=hint.model)
 
 
 def _history_entry(record: HandRecord, me: str) -> dict[str, Any]:
