@@ -9,6 +9,10 @@ that table's open rounds) ahead of every other database call, then listens.
 Stopping it (``SIGTERM`` under twistd) stops listening, tells everyone, lets
 every table finish its round (hands still in play stand) or refund its bets,
 closes the connections and then the database, so nothing staked is lost.
+
+A ``haproxy:`` endpoint (behind a load balancer) builds each connection only
+once its PROXY header has named the client (:mod:`.proxy`), so per-address
+limits, login throttles and logs see the player, not the balancer.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from typing import Any
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, DeferredList, inlineCallbacks, succeed
-from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -31,6 +34,7 @@ from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.passwords import DEFAULT_PARAMS, ScryptParams
 from blackjack.server.frontends.telnet.protocol import BlackjackFactory
 from blackjack.server.frontends.web import WebFrontEnd
+from blackjack.server.hosting.proxy import server_endpoint
 from blackjack.server.storage import IStorage
 from blackjack.server.core.table import Table, Timers
 
@@ -106,7 +110,7 @@ class BlackjackService(Service):
         """Listen at once (a port that cannot be had stops the start with its error)."""
         ports: list[IListeningPort] = []
         failures: list[Failure] = []
-        serverFromString(self.reactor, endpoint).listen(factory).addCallbacks(
+        server_endpoint(self.reactor, endpoint).listen(factory).addCallbacks(
             ports.append, failures.append)
         if failures:
             failures[0].raiseException()
