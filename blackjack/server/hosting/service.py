@@ -13,12 +13,17 @@ closes the connections and then the database, so nothing staked is lost.
 A ``haproxy:`` endpoint (behind a load balancer) builds each connection only
 once its PROXY header has named the client (:mod:`.proxy`), so per-address
 limits, login throttles and logs see the player, not the balancer.
+
+As a node of a room (``room`` given: :mod:`blackjack.server.room`), the
+service runs only the tables whose leases it holds; recovery is per table,
+when a table is taken.  Stopping drains the node: its tables go to the
+other nodes between rounds, and its players are told to reconnect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, DeferredList, inlineCallbacks, succeed
@@ -38,10 +43,16 @@ from blackjack.server.hosting.proxy import server_endpoint
 from blackjack.server.storage import IStorage
 from blackjack.server.core.table import Table, Timers
 
-__all__ = ["BlackjackService", "SHUTDOWN_MESSAGE"]
+if TYPE_CHECKING:
+    from blackjack.server.room.node import NodeOptions, RoomNode
+
+__all__ = ["BlackjackService", "SHUTDOWN_MESSAGE", "LEAVING_MESSAGE"]
 
 SHUTDOWN_MESSAGE = ("The server is shutting down. Hands in play stand and are paid; "
                     "bets not yet dealt are returned. Your chips are safe.")
+LEAVING_MESSAGE = ("This server is leaving the card room: rounds in play finish as usual, "
+                   "then its tables carry on at the room's other servers. Connect again "
+                   "when this connection closes; your seat is held.")
 _log = Logger()
 
 
@@ -58,7 +69,7 @@ class BlackjackService(Service):
                  web: Sequence[str] = (), web_origins: Sequence[str] = (),
                  bankroll: int = 1000, timers: Timers = Timers(),
                  hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0,
-                 limits: Limits = Limits()) -> None:
+                 limits: Limits = Limits(), room: NodeOptions | None = None) -> None:
         self.listen = [listen] if isinstance(listen, str) else list(listen)
         self.web = list(web)
         self.storage = storage
@@ -69,8 +80,18 @@ class BlackjackService(Service):
                                  period=limits.login_period)
         self.accounts = Accounts(storage, reactor, bankroll, hasher=hasher, throttle=throttle,
                                  registrations=limits.registrations_per_hour)
-        self.lobby = Lobby([Table(name, rules, storage, reactor, timers)
-                            for name, rules in tables])
+        self.node: RoomNode | None = None
+        """This process's part of a room of several nodes, if it is one."""
+        if room is None:
+            self.lobby = Lobby([Table(name, rules, storage, reactor, timers)
+                                for name, rules in tables])
+        else:
+            from blackjack.server.room.node import RoomNode
+
+            self.node = RoomNode(room, storage, tables, timers,
+                                 lambda name, rules: Table(name, rules, storage, reactor, timers),
+                                 reactor)
+            self.lobby = self.node.lobby
         self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor)
         self.web_front = WebFrontEnd(self.lobby, self.accounts, storage, limits, reactor,
                                      connections=self.factory.connections,
@@ -93,11 +114,16 @@ class BlackjackService(Service):
     def startService(self) -> None:
         """Refund crash leftovers (queued first on the database), then listen."""
         super().startService()
-        for table in self.lobby.tables.values():
-            self._recover(table.name)
-        # This one process owns the whole database, so rounds of tables it no
-        # longer hosts (renamed or dropped from the options) are refunded too.
-        self._recover(None)
+        if self.node is not None:
+            # A node of a room recovers a table when it takes its lease; other
+            # nodes' rounds are theirs.
+            self.node.start(self._listen(self.node.options.listen, self.node.link_factory()))
+        else:
+            for table in self.lobby.tables.values():
+                self._recover(table.name)
+            # This one process owns the whole database, so rounds of tables it no
+            # longer hosts (renamed or dropped from the options) are refunded too.
+            self._recover(None)
         for endpoint in self.listen:
             self.ports.append(self._listen(endpoint, self.factory))
             _log.info("blackjack listening on {address}", address=self.ports[-1].getHost())
@@ -133,11 +159,13 @@ class BlackjackService(Service):
         super().stopService()
         for port in self.ports + self.web_ports:
             yield port.stopListening()
+        message = SHUTDOWN_MESSAGE if self.node is None else LEAVING_MESSAGE
         for client in self.clients:
-            client.send_event(events.SHUTDOWN(message=SHUTDOWN_MESSAGE))
+            client.send_event(events.SHUTDOWN(message=message))
         yield self.lobby.stop()
         for client in self.clients:
-            client.close("Goodbye!")
+            client.close("Goodbye!" if self.node is None else
+                         "Goodbye from this server: connect again to carry on.")
         gone = DeferredList([self.factory.all_gone(), self.web_front.all_gone()],
                             consumeErrors=True)
         gone.addTimeout(self.close_timeout, self.reactor)
@@ -147,6 +175,8 @@ class BlackjackService(Service):
             _log.warn("some connections did not close in time; aborting them")
             for client in self.clients:
                 client.transport.abortConnection()
+        if self.node is not None:
+            yield self.node.stop()
         yield self.storage.close()
 
     def whenListening(self) -> Deferred[IListeningPort]:
