@@ -882,7 +882,8 @@ class Table:
         if self._is_paused():
             waiters, self._pause_waiters = self._pause_waiters, []
             for waiter in waiters:
-                waiter.callback(None)
+                if not waiter.called:  # not given up on (a drain's timeout cancels)
+                    waiter.callback(None)
 
     def release(self) -> dict[Player, int | None]:
         """Let go of the table: another node runs it now (or will, after :meth:`pause`).

@@ -108,7 +108,10 @@ class _HeaderFirst(ProtocolWrapper):
     def _start(self, client: IAddress | None, rest: bytes) -> None:
         if self._deadline is not None and self._deadline.active():
             self._deadline.cancel()
-        # A LOCAL header (the balancer's own health check) names nobody.
+        if client is None:
+            # A LOCAL header: the balancer's own health check, not a player.
+            self.transport.loseConnection()
+            return
         self._client = client
         protocol = self.factory.wrappedFactory.buildProtocol(self.getPeer())
         if protocol is None:

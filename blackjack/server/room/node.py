@@ -183,7 +183,8 @@ class RoomNode:
             yield self._let_go(name, save=True)
         # Give the others a moment to take what was released, so the players
         # moved off this node find their tables run again.
-        yield self._owners_known(self.options.move_wait)
+        if set(self.members) - {self.name}:
+            yield self._owners_known(self.options.move_wait)
 
     @inlineCallbacks
     def stop(self) -> Any:
