@@ -1,9 +1,10 @@
 """Monte Carlo simulation of basic strategy: the house edge of any rules.
 
 ``python -m blackjack.simulate --hands 1000000 --rules h17,ls`` plays basic
-strategy (:func:`blackjack.strategy.chart`) for that many hands and prints
-the player's expected return per initial bet, its standard error, the hands
-played and the speed.  ``--json`` prints one JSON object instead.
+strategy (:func:`blackjack.strategy.chart`, the chart for the rules' deck
+count) for that many hands and prints the player's expected return per
+initial bet, its standard error, the hands played and the speed.  ``--json``
+prints one JSON object instead.
 
 Speed matters here (millions of hands), so the simulator does not drive the
 object-rich :class:`~blackjack.round.Round`.  It plays the same game on
@@ -36,7 +37,7 @@ from typing import Callable, Iterator, Sequence
 
 from blackjack._cli import add_rules_arguments, rules_from_arguments
 from blackjack.rules import DoubleRule, Rules
-from blackjack.strategy import chart as strategy_chart
+from blackjack.strategy import Chart, chart as strategy_chart
 
 __all__ = ["SimulationResult", "simulate", "play_chunk", "main", "CHUNK"]
 
@@ -46,9 +47,10 @@ CHUNK = 100_000
 # Decision codes in the flat strategy tables.
 _H, _S, _DH, _DS, _RH, _RS = range(6)
 _CODES = {"H": _H, "S": _S, "Dh": _DH, "Ds": _DS, "Rh": _RH, "Rs": _RS}
-# Pair table codes.
-_NO_SPLIT, _SPLIT, _SURRENDER_ELSE_SPLIT = 0, 1, 2
+# Pair table codes: split codes, or _OWN + a total code for a pair played its own way.
+_NO_SPLIT, _SPLIT, _SURRENDER_ELSE_SPLIT, _OWN = 0, 1, 2, 10
 _PAIR_CODES = {"": _NO_SPLIT, "P": _SPLIT, "Rp": _SURRENDER_ELSE_SPLIT}
+_PAIR_CODES.update({code: _OWN + value for code, value in _CODES.items()})
 
 _ONE_DECK = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10] * 4
 _BUST = 0
@@ -79,9 +81,8 @@ class SimulationResult:
         return asdict(self)
 
 
-def _tables(rules: Rules) -> tuple[list[int], list[int], list[int]]:
+def _tables(chart: Chart) -> tuple[list[int], list[int], list[int]]:
     """The strategy chart as flat lists indexed ``total * 11 + upcard points``."""
-    chart = strategy_chart(rules)
     hard = [_S] * (32 * 11)
     soft = [_S] * (32 * 11)
     pairs = [_NO_SPLIT] * (11 * 11)
@@ -89,25 +90,37 @@ def _tables(rules: Rules) -> tuple[list[int], list[int], list[int]]:
                                (pairs, chart.pairs, _PAIR_CODES)):
         for total, row in enumerate(table):
             for up in range(1, len(row)):
-                flat[total * 11 + up] = codes[row[up]]
+                if row[up] or table is chart.pairs:
+                    flat[total * 11 + up] = codes[row[up]]
     return hard, soft, pairs
 
 
 def play_chunk(rules: Rules, hands: int, seed: int | str | None, seats: int = 1,
                infinite: bool = False, reshuffle_every_round: bool = False,
-               ) -> tuple[int, int, float, float]:
+               table: Chart | None = None) -> tuple[int, int, float, float]:
     """Play ``hands`` initial hands (``seats`` per round) of basic strategy.
 
-    Returns ``(hands, rounds, sum of net results, sum of squared net
-    results)``, in units of the initial bet.
+    ``table`` is the chart to play, the rules' own by default.  Returns
+    ``(hands, rounds, sum of net results, sum of squared net results)``, in
+    units of the initial bet.
     """
     rng = random.Random(seed) if seed is not None else secrets.SystemRandom()
     draws = _ShoeDraws(rules, rng, infinite, reshuffle_every_round)
-    play = _kernel(rules)
+    if table is None:
+        table = strategy_chart(rules, infinite=infinite)
+    play, play_one = _kernels(rules, table)
     rounds = hands // seats + (1 if hands % seats else 0)
     played = 0
     total = 0.0
     squares = 0.0
+    if seats == 1:
+        before_round = draws.before_round
+        for _ in range(rounds):
+            before_round(1)
+            net = play_one(draws.pop)
+            total += net
+            squares += net * net
+        return rounds, rounds, total, squares
     for _ in range(rounds):
         n = min(seats, hands - played)
         draws.before_round(n)
@@ -180,12 +193,15 @@ class _ShoeDraws:
             self._cards[:0] = discards
 
 
-def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
-    """Build the per-round play function for ``rules``.
+def _kernels(rules: Rules, chart: Chart) -> tuple[Callable[[int, Callable[[], int]], list[float]],
+                                                  Callable[[Callable[[], int]], float]]:
+    """Build the per-round play functions for ``rules``, playing ``chart``.
 
+    Returns ``play(seats, pop)``, the nets of every seat, and ``play_one(pop)``,
+    the net of a one-seat round without the lists (what most runs play).
     Everything the hot loop needs is bound to a local name of the closure.
     """
-    hard, soft, pairs = _tables(rules)
+    hard, soft, pairs = _tables(chart)
     h17 = rules.dealer_hits_soft_17
     peek = rules.dealer_peek
     blackjack_pays = float(rules.blackjack_payout)
@@ -207,10 +223,11 @@ def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
         return not (ace and t <= 11) and double_low <= t <= 11
 
     def play_hand(t: int, ace: bool, up: int, pop: Callable[[], int],
-                  from_split: bool, split_aces: bool) -> tuple[int, int]:
+                  from_split: bool, split_aces: bool, own: int = -1) -> tuple[int, int]:
         """Play one two-card hand (not a pair being split) to the end.
 
-        ``t`` is the hard total (aces as 1).  Returns (final total, stake
+        ``t`` is the hard total (aces as 1); ``own``, when not -1, is the
+        code of a pair's own first play.  Returns (final total, stake
         multiple), the total being _BUST or _SURRENDERED where it applies.
         """
         if split_aces and not hsa:
@@ -225,6 +242,9 @@ def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
                 if t >= 21:
                     return (21, 1) if t == 21 else (_BUST, 1)
                 code = hard[t * 11 + up]
+            if own >= 0:
+                code = own
+                own = -1
             if code == _H:
                 pass
             elif code == _S:
@@ -255,19 +275,110 @@ def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
         split_aces = card == 1
         n_hands = 2
         results: list[tuple[int, int]] = []
+        pair_code = pairs[card * 11 + up]
         while len(results) < n_hands:
             second = pop()
-            if (second == card and n_hands < max_hands and (not split_aces or rsa)
-                    and pairs[card * 11 + up] != _NO_SPLIT):
-                # Resplit: the new hand plays right after this one, which
-                # draws a fresh second card.
-                n_hands += 1
-                continue
+            if second == card:
+                if (n_hands < max_hands and (not split_aces or rsa)
+                        and (pair_code == _SPLIT or pair_code == _SURRENDER_ELSE_SPLIT)):
+                    # Resplit: the new hand plays right after this one, which
+                    # draws a fresh second card.
+                    n_hands += 1
+                    continue
+                if pair_code >= _OWN:
+                    results.append(play_hand(card + second, split_aces, up, pop, True,
+                                             split_aces, pair_code - _OWN))
+                    continue
             ace = split_aces or second == 1
             results.append(play_hand(card + second, ace, up, pop, True, split_aces))
         return results
 
+    def dealer_total(up: int, hole: int, pop: Callable[[], int]) -> int:
+        """Draw to the dealer's hand; its final total (over 21 when bust)."""
+        d = up + hole
+        dealer_ace = up == 1 or hole == 1
+        while True:
+            if dealer_ace and d <= 11:
+                soft_total = d + 10
+                if soft_total > 17 or (soft_total == 17 and not h17):
+                    return soft_total
+            elif d >= 17:
+                return d
+            card = pop()
+            d += card
+            if card == 1:
+                dealer_ace = True
+            elif d > 21:
+                return d
+
+    def settle(hands: list[tuple[int, int]], d: int, dealer_blackjack: bool) -> float:
+        """What a seat's hands win against a dealer total ``d``."""
+        net = 0.0
+        for total, stake in hands:
+            if total == _SURRENDERED:
+                net -= 1.0 if dealer_blackjack else 0.5
+            elif total == _BUST or dealer_blackjack:
+                net -= stake
+            elif d > 21 or total > d:
+                net += stake
+            elif total < d:
+                net -= stake
+        return net
+
+    def play_one(pop: Callable[[], int]) -> float:
+        """One round with one seat: :func:`play_round` without the lists.
+
+        Most simulated rounds have one seat, and per-round overhead is most
+        of their cost; the test of the kernel against Round covers both.
+        """
+        a = pop()
+        up = pop()
+        b = pop()
+        natural = a + b == 11 and (a == 1 or b == 1)
+        hole = 0
+        if peek:
+            hole = pop()
+            if up + hole == 11 and (up == 1 or hole == 1):
+                return 0.0 if natural else -1.0
+        if natural:
+            if not peek:
+                hole = pop()
+                if up + hole == 11 and (up == 1 or hole == 1):
+                    return 0.0
+            return blackjack_pays
+        hands = None
+        if a == b and pairs[a * 11 + up] != _NO_SPLIT:
+            code = pairs[a * 11 + up]
+            if code >= _OWN:
+                total, stake = play_hand(a + b, a == 1, up, pop, False, False, code - _OWN)
+            elif max_hands < 2:
+                total, stake = play_hand(a + b, a == 1, up, pop, False, False)
+            elif code == _SURRENDER_ELSE_SPLIT and surrender:
+                total, stake = _SURRENDERED, 1
+            else:
+                hands = play_split(a, up, pop)
+                total, stake = 1, 0  # not used: the split hands settle below
+        else:
+            total, stake = play_hand(a + b, a == 1 or b == 1, up, pop, False, False)
+        if not peek:
+            hole = pop()
+        dealer_blackjack = up + hole == 11 and (up == 1 or hole == 1)
+        if hands is not None:
+            live = not dealer_blackjack and any(played > 0 for played, _ in hands)
+            d = dealer_total(up, hole, pop) if live else 0
+            return settle(hands, d, dealer_blackjack)
+        if total == _SURRENDERED:
+            return -1.0 if dealer_blackjack else -0.5
+        if total == _BUST or dealer_blackjack:
+            return float(-stake)
+        d = dealer_total(up, hole, pop)
+        if d > 21 or total > d:
+            return float(stake)
+        return float(-stake) if total < d else 0.0
+
     def play_round(seats: int, pop: Callable[[], int]) -> list[float]:
+        if seats == 1:
+            return [play_one(pop)]
         firsts = [pop() for _ in range(seats)]
         up = pop()
         seconds = [pop() for _ in range(seats)]
@@ -277,63 +388,48 @@ def _kernel(rules: Rules) -> Callable[[int, Callable[[], int]], list[float]]:
             return [0.0 if (a == 1 and b == 10 or a == 10 and b == 1) else -1.0
                     for a, b in zip(firsts, seconds)]
         seat_hands: list[list[tuple[int, int]] | None] = []
+        live = False
         for a, b in zip(firsts, seconds):
             if a == 1 and b == 10 or a == 10 and b == 1:
                 seat_hands.append(None)  # a natural; settled below
                 continue
-            if a == b and max_hands > 1:
+            if a == b:
                 code = pairs[a * 11 + up]
-                if code == _SURRENDER_ELSE_SPLIT and surrender:
-                    seat_hands.append([(_SURRENDERED, 1)])
-                    continue
-                if code != _NO_SPLIT:
-                    seat_hands.append(play_split(a, up, pop))
-                    continue
-            seat_hands.append([play_hand(a + b, a == 1 or b == 1, up, pop, False, False)])
+                if code >= _OWN:
+                    hands = [play_hand(a + b, a == 1, up, pop, False, False, code - _OWN)]
+                elif max_hands > 1 and code == _SURRENDER_ELSE_SPLIT and surrender:
+                    hands = [(_SURRENDERED, 1)]
+                elif max_hands > 1 and code != _NO_SPLIT:
+                    hands = play_split(a, up, pop)
+                else:
+                    hands = [play_hand(a + b, a == 1, up, pop, False, False)]
+            else:
+                hands = [play_hand(a + b, a == 1 or b == 1, up, pop, False, False)]
+            # Naturals, busts and surrenders are decided: the dealer draws only
+            # when some hand still stands on a total.
+            live = live or any(total > 0 for total, _ in hands)
+            seat_hands.append(hands)
         if not peek:
             hole = pop()
         dealer_blackjack = up + hole == 11 and (up == 1 or hole == 1)
-        # Naturals, busts and surrenders are decided: the dealer draws only
-        # when some hand still stands on a total.
-        live = any(h is not None and any(total > 0 for total, _ in h) for h in seat_hands)
-        d = up + hole
-        dealer_ace = up == 1 or hole == 1
         if live and not dealer_blackjack:
-            while True:
-                if dealer_ace and d <= 11:
-                    soft_total = d + 10
-                    if soft_total > 17 or (soft_total == 17 and not h17):
-                        d = soft_total
-                        break
-                elif d >= 17:
-                    break
-                card = pop()
-                d += card
-                if card == 1:
-                    dealer_ace = True
-                elif d > 21:
-                    break
-        elif dealer_ace and d <= 11:
-            d += 10
+            d = dealer_total(up, hole, pop)
+        else:
+            d = 0
         results = []
-        for hands in seat_hands:
-            if hands is None:
+        for seat in seat_hands:
+            if seat is None:
                 results.append(0.0 if dealer_blackjack else blackjack_pays)
-                continue
-            net = 0.0
-            for total, stake in hands:
-                if total == _SURRENDERED:
-                    net -= 1.0 if dealer_blackjack else 0.5
-                elif total == _BUST or dealer_blackjack:
-                    net -= stake
-                elif d > 21 or total > d:
-                    net += stake
-                elif total < d:
-                    net -= stake
-            results.append(net)
+            else:
+                results.append(settle(seat, d, dealer_blackjack))
         return results
 
-    return play_round
+    return play_round, play_one
+
+
+def _kernel(rules: Rules, chart: Chart) -> Callable[[int, Callable[[], int]], list[float]]:
+    """The per-round play function for ``rules`` and ``chart``: ``play(seats, pop)``."""
+    return _kernels(rules, chart)[0]
 
 
 def _chunks(hands: int) -> Iterator[tuple[int, int]]:
@@ -345,11 +441,11 @@ def _chunks(hands: int) -> Iterator[tuple[int, int]]:
         index += 1
 
 
-def _run_chunk(job: tuple[Rules, int, int, int | None, int, bool, bool]
+def _run_chunk(job: tuple[Rules, int, int, int | None, int, bool, bool, Chart]
                ) -> tuple[int, int, float, float]:
-    rules, index, size, seed, seats, infinite, every_round = job
+    rules, index, size, seed, seats, infinite, every_round, table = job
     chunk_seed = None if seed is None else f"{seed}:{index}"
-    return play_chunk(rules, size, chunk_seed, seats, infinite, every_round)
+    return play_chunk(rules, size, chunk_seed, seats, infinite, every_round, table)
 
 
 def simulate(rules: Rules, hands: int, *, seed: int | None = None, seats: int = 1,
@@ -365,7 +461,9 @@ def simulate(rules: Rules, hands: int, *, seed: int | None = None, seats: int = 
         raise ValueError(f"seats must be 1 to 7, not {seats}")
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
-    jobs = [(rules, index, size, seed, seats, infinite, reshuffle_every_round)
+    # Derived once here, not once per worker: a shoe chart takes a second or two.
+    table = strategy_chart(rules, infinite=infinite)
+    jobs = [(rules, index, size, seed, seats, infinite, reshuffle_every_round, table)
             for index, size in _chunks(hands)]
     started = time.perf_counter()
     totals = [0, 0, 0.0, 0.0]

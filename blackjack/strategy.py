@@ -1,22 +1,23 @@
-"""Basic strategy for any rules value: charts, and advice among legal actions.
+"""Basic strategy for any rules and deck count: charts, advice, and hints with values.
 
-The chart for a rules value is derived, cell by cell, from the exact
-infinite-deck expectations of :mod:`blackjack.analysis`: each cell names the
-best opening decision for that total against that upcard, and what to do
-when that decision is not allowed.  An infinite deck's optimal strategy is
-total-dependent, which is what a chart can express, so this is the basic
-strategy of the rules in the strict sense.
+The chart for a table is derived, cell by cell, from the exact expectations
+of :mod:`blackjack.analysis` for *that table's shoe*: one deck, two, six or
+eight each get their own (:func:`chart`).  Each cell names the best opening
+decision for that total against that upcard, and what to do when that
+decision is not allowed; the derivation weighs every hand that reaches the
+cell, so the chart is total-dependent basic strategy in the strict sense.
+``docs/analysis.md`` compares the charts with the published 1-, 2- and 4-8
+deck charts cell by cell.
 
-Shoe games of four or more decks are what the published charts (Wizard of
-Odds, "4-Deck to 8-Deck Blackjack Strategy") describe, and players know them
-by heart; where such a chart and the infinite-deck optimum disagree, the
-published cell wins for those games.  :data:`SHOE_OVERRIDES` lists the
-cells, both marginal (the two choices differ by under 0.01 of a bet).  One-
-and two-deck games get the infinite-deck chart as it is.
+:func:`advise` plays the chart among the legal actions (what the
+simulator's bots and the load-test bots do).  :func:`hint` is what a player
+at a table asks for: the best legal play for the exact cards in the hand,
+and what each legal choice is worth, from the table's shoe.
 
 The chart alphabet: ``H`` hit, ``S`` stand, ``Dh``/``Ds`` double else hit or
 stand, ``Rh``/``Rs``/``Rp`` surrender else hit, stand or split; in the pairs
-chart ``P`` split and ``""`` do not split (play the total).
+chart ``P`` split, ``""`` play the total, or a total code where the pair is
+played differently from its total (single deck: stand on 7,7 against a 10).
 """
 
 from __future__ import annotations
@@ -24,16 +25,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Callable, Container, Mapping
+from typing import Container, Mapping
 
 from blackjack.actions import Action
-from blackjack.analysis import opening_values
+from blackjack.analysis import action_values, basic_strategy, model, prepare
 from blackjack.cards import Card
 from blackjack.errors import IllegalActionError
 from blackjack.hand import Hand, score
-from blackjack.rules import DoubleRule, Rules
+from blackjack.rules import Rules
 
-__all__ = ["Chart", "SHOE_OVERRIDES", "chart", "advise"]
+__all__ = ["Chart", "Hint", "chart", "advise", "hint", "prepare"]
 
 UPCARDS = range(1, 11)
 """Dealer upcard points; 1 is the ace."""
@@ -52,7 +53,7 @@ class Chart:
     4..21, soft 12..21) or pair card points (1..10, 1 = aces), holding a row
     indexed by dealer upcard points (1..10, 1 = ace).  Tuples rather than
     dicts keep the value hashable and immutable while staying as fast to
-    index in a simulator's inner loop; impossible totals hold empty rows.
+    index in a simulator's inner loop; impossible totals hold rows of empty codes.
     """
 
     hard: tuple[Row, ...]
@@ -60,11 +61,15 @@ class Chart:
     pairs: tuple[Row, ...]
 
     def code(self, hand: Hand, upcard: Card, *, may_split: bool = True) -> str:
-        """The chart code for ``hand``: its pair cell, else its total's cell."""
+        """The chart code for ``hand``: its pair cell, else its total's cell.
+
+        A pair cell that splits applies while ``may_split``; one that holds a
+        total code is that pair's play whether or not it may split.
+        """
         up = upcard.points
-        if may_split and hand.is_pair:
+        if hand.is_pair:
             code = self.pairs[hand.cards[0].points][up]
-            if code:
+            if code and (may_split or code not in _SPLIT_CODES):
                 return code
         total, soft = score(card.points for card in hand.cards)
         if total > 21:
@@ -108,96 +113,32 @@ def _cells(row: Row) -> str:
     return " ".join(f"{row[up] or '-':>3}" for up in _COLUMNS)
 
 
-SHOE_OVERRIDES: Mapping[tuple[str, int, int], str] = MappingProxyType({
-    # Soft 13 (A,2) against a 5: with replacement hitting is worth +0.1334
-    # and doubling +0.1260 (S17); the published 4-8 deck charts, computed
-    # without replacement, double.
-    ("soft", 13, 5): "Dh",
-    # Soft 15 (A,4) against a 4: hit +0.0593, double +0.0584 (S17), so
-    # close that the finite shoe tips it; H17 doubles here even with
-    # replacement.
-    ("soft", 15, 4): "Dh",
-})
-"""Cells ``(table, total, upcard points) -> code`` where charts for games of
-:data:`SHOE_DECKS` or more decks keep the published 4-8 deck play instead of
-the infinite-deck optimum.  They apply when any two cards may be doubled and
-the dealer peeks, the games those published charts are for."""
-
-SHOE_DECKS = 4
-"""Fewest decks for which :data:`SHOE_OVERRIDES` apply."""
-
-
-def _total_code(values: dict[Action, float]) -> str:
-    """The code for a total: best decision, then the best of hit and stand."""
-    fallback = "S" if values[Action.STAND] >= values[Action.HIT] else "H"
-    best = max(values, key=values.__getitem__)
-    if best is Action.DOUBLE:
-        return "D" + fallback.lower()
-    if best is Action.SURRENDER:
-        return "R" + fallback.lower()
-    return fallback
-
-
-def _pair_code(values: dict[Action, float]) -> str:
-    """The code for a pair: split, surrender else split, or play the total."""
-    split = values.get(Action.SPLIT)
-    if split is None:
-        return ""
-    others = [value for action, value in values.items()
-              if action not in (Action.SPLIT, Action.SURRENDER)]
-    if split <= max(others):
-        return ""
-    surrender = values.get(Action.SURRENDER)
-    if surrender is not None and surrender > split:
-        return "Rp"
-    return "P"
-
-
-def _row(code_at: Callable[[int], str]) -> Row:
-    return ("",) + tuple(code_at(up) for up in UPCARDS)
-
-
-def _total_row(rules: Rules, total: int, soft: bool) -> Row:
-    return _row(lambda up: _total_code(opening_values(rules, total, soft, up)))
-
-
-def _pair_row(rules: Rules, card: int) -> Row:
-    total, soft = (12, True) if card == 1 else (2 * card, False)
-    return _row(lambda up: _pair_code(opening_values(rules, total, soft, up, pair=True)))
-
-
-@lru_cache(maxsize=None)
-def _derive(rules: Rules) -> Chart:
-    empty: Row = ()
-    hard = [empty] * 4 + [_total_row(rules, total, False) for total in range(4, 21)]
-    # Hard 21 takes three cards, so it has no opening decision to value.
-    hard.append(("",) + ("S",) * 10)
-    soft = [empty] * 12 + [_total_row(rules, total, True) for total in range(12, 22)]
-    pairs = [empty] + [_pair_row(rules, card) for card in UPCARDS]
-    tables = {"hard": hard, "soft": soft, "pairs": pairs}
-    if rules.decks >= SHOE_DECKS and rules.double is DoubleRule.ANY and rules.dealer_peek:
-        for (table, row, up), code in SHOE_OVERRIDES.items():
-            cells = list(tables[table][row])
-            cells[up] = code
-            tables[table][row] = tuple(cells)
-    return Chart(tuple(hard), tuple(soft), tuple(pairs))
+_SPLIT_CODES = ("P", "Rp")
 
 
 _CHART_BASE = Rules()
 
 
-def chart(rules: Rules) -> Chart:
-    """The basic-strategy chart for ``rules`` (cached per play-relevant rules)."""
-    # Only the rules that change a decision key the cache: a table that
-    # changes its limits, payout or shoe size (within the same class of
-    # game) shares the chart.
-    key = replace(_CHART_BASE, decks=SHOE_DECKS if rules.decks >= SHOE_DECKS else 1,
+@lru_cache(maxsize=64)
+def _chart(key: Rules, infinite: bool) -> Chart:
+    cells = basic_strategy(key, infinite=infinite)
+    return Chart(cells.hard, cells.soft, cells.pairs)
+
+
+def chart(rules: Rules, *, infinite: bool = False) -> Chart:
+    """The basic-strategy chart for ``rules`` and its deck count (memoised).
+
+    Only what changes a decision keys the memo: tables that differ in bet
+    limits, payout or penetration share a chart.  Deriving one takes a
+    second or two the first time; ``infinite`` gives the infinite-deck chart.
+    """
+    key = replace(_CHART_BASE, decks=1 if infinite else rules.decks,
                   dealer_hits_soft_17=rules.dealer_hits_soft_17, double=rules.double,
                   double_after_split=rules.double_after_split,
                   max_split_hands=rules.max_split_hands, resplit_aces=rules.resplit_aces,
                   hit_split_aces=rules.hit_split_aces, surrender=rules.surrender,
                   dealer_peek=rules.dealer_peek)
-    return _derive(key)
+    return _chart(key, infinite)
 
 
 _CODE_ACTIONS: dict[str, tuple[Action, ...]] = {
@@ -213,13 +154,15 @@ _CODE_ACTIONS: dict[str, tuple[Action, ...]] = {
 """Each code's actions in order of preference; the first legal one is played."""
 
 
-def advise(rules: Rules, hand: Hand, upcard: Card, legal: Container[Action]) -> Action:
+def advise(rules: Rules, hand: Hand, upcard: Card, legal: Container[Action], *,
+           using: Chart | None = None) -> Action:
     """The basic-strategy action for ``hand`` against ``upcard``, one of ``legal``.
 
     ``legal`` says what the hand may do now (doubling is absent on three
     cards, splitting at the split limit...); the chart's fallback is played
-    when its first choice is absent.  Insurance and even money are always
-    declined.  Raises :class:`IllegalActionError` when nothing is legal.
+    when its first choice is absent.  ``using`` plays another chart than the
+    rules' own.  Insurance and even money are always declined.  Raises
+    :class:`IllegalActionError` when nothing is legal.
     """
     if not any(action in legal for action in Action):
         raise IllegalActionError(
@@ -229,7 +172,7 @@ def advise(rules: Rules, hand: Hand, upcard: Card, legal: Container[Action]) -> 
         for action in (Action.NO_INSURANCE, Action.EVEN_MONEY, Action.INSURANCE):
             if action in legal:
                 return action
-    table = chart(rules)
+    table = using if using is not None else chart(rules)
     choices: tuple[Action, ...] = ()
     if Action.SPLIT in legal:
         code = table.code(hand, upcard)
@@ -237,7 +180,53 @@ def advise(rules: Rules, hand: Hand, upcard: Card, legal: Container[Action]) -> 
     code = table.code(hand, upcard, may_split=False)
     # After the chart's own fallbacks, any legal action beats none; standing
     # first, as it is the one decision that can never bust a hand.
-    for action in (*choices, *_CODE_ACTIONS[code], Action.STAND, *Action):
+    candidates: tuple[Action, ...] = (*choices, *_CODE_ACTIONS[code], Action.STAND, *tuple(Action))
+    for action in candidates:
         if action in legal:
             return action
     raise AssertionError("unreachable: some action is legal")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    """What :func:`hint` advises for one hand, and what each legal choice is worth."""
+
+    action: Action
+    """The advised action, one of the legal ones."""
+    values: Mapping[Action, float]
+    """Expected result of each legal playing choice per unit of the hand's bet,
+    given no dealer blackjack where the dealer peeks; empty for insurance."""
+    model: str
+    """The shoe the values are for, in words."""
+
+
+def hint(rules: Rules, hand: Hand, upcard: Card, legal: Container[Action], *,
+         splits_done: int = 0) -> Hint:
+    """The best legal play for ``hand`` against ``upcard``, valued from the table's shoe.
+
+    One call for a table's ``hint`` command: ``legal`` is what the hand may
+    do now and ``splits_done`` how many splits the seat has made this round
+    (its other split cards are out of the shoe).  Values are for the exact
+    cards (:func:`blackjack.analysis.action_values`), for the rules' deck
+    count, and the advice is the best of them; it differs from the chart
+    only where the cards in the hand make the difference (a three-card 16
+    against a ten stands in a shoe game).  Insurance and even money are
+    declined, with no values.  A call takes a few milliseconds, under 30 at
+    worst (a low pair against a 2 on a cold memo), once :func:`prepare` has
+    run for the table's rules; without it the first call against an upcard
+    also compiles that upcard's dealer functions.
+    """
+    if any(action.is_insurance_decision and action in legal for action in Action):
+        return Hint(advise(rules, hand, upcard, legal), MappingProxyType({}), model(rules))
+    if not any(action in legal for action in Action):
+        raise IllegalActionError(f"no legal action to hint for {hand} against {upcard}")
+    values = {action: value
+              for action, value in action_values(rules, hand, upcard,
+                                                 splits_done=splits_done).items()
+              if action in legal}
+    if not values:
+        return Hint(advise(rules, hand, upcard, legal), MappingProxyType({}), model(rules))
+    # Ties go to the first action in this order: standing never busts a hand.
+    order = (Action.STAND, Action.HIT, Action.DOUBLE, Action.SPLIT, Action.SURRENDER)
+    best = max(sorted(values, key=order.index), key=values.__getitem__)
+    return Hint(best, MappingProxyType(values), model(rules))

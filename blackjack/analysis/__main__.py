@@ -1,11 +1,13 @@
 """``python -m blackjack.analysis``: the house edge and strategy of a rules set.
 
-Prints the whole-game expectation of optimal infinite-deck play, the
-dealer's final-total probabilities by upcard, and the basic-strategy charts
-the advisor uses for those rules; ``--json`` prints the same as one JSON
-object for machines.  Rules come from ``--rules SPEC`` (the
-:meth:`Rules.from_spec` form, e.g. ``h17,ndas,ls`` or ``european``) with the
-individual options applied on top.
+Prints, for the table's shoe (``--decks``, 1-8), the exact whole-game
+expectation of basic strategy and of composition-dependent strategy, the
+dealer's final-total probabilities by upcard, and the basic-strategy chart
+the advisor and the simulator use for those rules; ``--infinite`` does the
+same for an infinite deck, and ``--json`` prints one JSON object for
+machines.  Rules come from ``--rules SPEC`` (the :meth:`Rules.from_spec`
+form, e.g. ``h17,ndas,ls`` or ``european``) with the individual options
+applied on top.
 """
 
 from __future__ import annotations
@@ -14,26 +16,31 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Sequence, TextIO
 
 from blackjack._cli import add_rules_arguments, rules_from_arguments
-from blackjack.analysis import DealerOutcome, dealer_probabilities, house_edge
+from blackjack.analysis import DealerOutcome, analyse, dealer_probabilities, house_edge, model
 from blackjack.errors import RulesError
 from blackjack.rules import Rules
-from blackjack.strategy import SHOE_DECKS, SHOE_OVERRIDES, Chart, chart
+from blackjack.strategy import Chart, chart
 
 __all__ = ["main", "report"]
 
 _COLUMNS = (2, 3, 4, 5, 6, 7, 8, 9, 10, 1)
 _OUTCOME_NAMES = {DealerOutcome.BUST: "bust", DealerOutcome.BLACKJACK: "blackjack"}
+_SPLITS = ("by the reference programs' approximation: each split hand is valued "
+           "from the shoe less as many pair cards as there are hands")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m blackjack.analysis",
-        description="Exact infinite-deck house edge and basic strategy of a blackjack game.")
+        description="Exact house edge and basic strategy of a blackjack game, "
+                    "for its shoe of 1-8 decks (or an infinite deck).")
     add_rules_arguments(parser)
+    parser.add_argument("--infinite", action="store_true",
+                        help="analyse an infinite deck instead of the shoe")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
@@ -50,75 +57,83 @@ def _chart_json(table: Chart) -> dict[str, dict[str, dict[str, str]]]:
             for name, (cells, keys) in rows.items()}
 
 
-def _kept_cells(rules: Rules, table: Chart) -> list[str]:
-    """The published cells the chart keeps over the infinite-deck optimum."""
-    if rules.decks < SHOE_DECKS:
-        return []
-    return [f"{name} {row} v {_upcard_name(up)}: {code}"
-            for (name, row, up), code in SHOE_OVERRIDES.items()
-            if getattr(table, name)[row][up] == code
-            and _derived(rules, name, row, up) != code]
+def _dealer(rules: Rules, infinite: bool) -> dict[str, dict[str, float]]:
+    return {_upcard_name(up): {_OUTCOME_NAMES.get(outcome, str(int(outcome))): chance
+                               for outcome, chance in
+                               dealer_probabilities(rules, up, infinite=infinite).items()}
+            for up in _COLUMNS}
 
 
-def _derived(rules: Rules, name: str, row: int, up: int) -> str:
-    """A cell of the pure infinite-deck chart (as for a one-deck game)."""
-    table = chart(replace(rules, decks=1))
-    return str(getattr(table, name)[row][up])
+@dataclass(frozen=True)
+class _Findings:
+    """The figures the command prints, worked out once."""
+
+    basic: float
+    composition: float
+    endless: float
+    table: Chart
+    seconds: dict[str, float]
 
 
-def report(rules: Rules) -> dict[str, object]:
-    """Everything the command prints, as plain JSON-ready data."""
+def _find(rules: Rules, infinite: bool) -> _Findings:
     started = time.perf_counter()
-    player = house_edge(rules)
-    dealer = {
-        _upcard_name(up): {_OUTCOME_NAMES.get(outcome, str(int(outcome))): chance
-                           for outcome, chance in dealer_probabilities(rules, up).items()}
-        for up in _COLUMNS}
-    table = chart(rules)
-    return {
+    if infinite:
+        value = house_edge(rules, infinite=True)
+        return _Findings(value, value, value, chart(rules, infinite=True),
+                         {"total": time.perf_counter() - started})
+    found = analyse(rules)
+    return _Findings(found.basic, found.composition, found.infinite, chart(rules),
+                     {"basic": found.seconds_basic, "composition": found.seconds_composition})
+
+
+def report(rules: Rules, *, infinite: bool = False) -> dict[str, object]:
+    """Everything the command prints, as plain JSON-ready data."""
+    found = _find(rules, infinite)
+    data: dict[str, object] = {
         "rules": rules.to_spec(),
         "description": rules.describe(),
-        "model": _MODEL,
-        "player_expectation": player,
-        "house_edge": -player,
-        "dealer_before_peek": dealer,
-        "strategy": _chart_json(table),
-        "published_cells_kept": _kept_cells(rules, table),
-        "seconds": time.perf_counter() - started,
+        "model": model(rules, infinite=infinite),
+        "splits": _SPLITS,
+        "player_expectation": found.basic,
+        "house_edge": -found.basic,
+        "composition_expectation": found.composition,
     }
+    if not infinite:
+        data["infinite_expectation"] = found.endless
+    data["dealer_before_peek"] = _dealer(rules, infinite)
+    data["strategy"] = _chart_json(found.table)
+    data["seconds"] = found.seconds
+    return data
 
 
-_MODEL = "infinite deck, optimal total-dependent strategy, insurance never taken"
-
-
-def _print_text(rules: Rules, out: TextIO) -> None:
-    started = time.perf_counter()
-    player = house_edge(rules)
-    table = chart(rules)
+def _print_text(rules: Rules, infinite: bool, out: TextIO) -> None:
+    found = _find(rules, infinite)
     print(f"Rules: {rules.describe()}", file=out)
-    print(f"House edge: {-player * 100:.6f}%  (player expectation {player * 100:+.6f}% "
-          "of the initial bet)", file=out)
-    print(f"Model: {_MODEL}.", file=out)
+    print(f"Model: {model(rules, infinite=infinite)}; insurance never taken.", file=out)
+    if infinite:
+        print(f"House edge: {-found.basic * 100:.6f}%  (player expectation "
+              f"{found.basic * 100:+.6f}% of the initial bet; basic and "
+              "composition-dependent strategy coincide)", file=out)
+    else:
+        print(f"House edge, basic strategy (the chart below): {-found.basic * 100:.6f}%",
+              file=out)
+        print(f"House edge, composition-dependent strategy:   {-found.composition * 100:.6f}%",
+              file=out)
+        print(f"House edge, infinite deck (for comparison):   {-found.endless * 100:.6f}%",
+              file=out)
+        print(f"Splits: {_SPLITS}.", file=out)
     print("", file=out)
     print("Dealer final totals by upcard, before the peek:", file=out)
     print("   up " + "".join(f"{name:>10}" for name in _OUTCOME_COLUMNS), file=out)
-    for up in _COLUMNS:
-        chances = dealer_probabilities(rules, up)
-        print(f"  {_upcard_name(up):>3} "
-              + "".join(f"{chances[outcome]:>10.6f}" for outcome in _OUTCOME_ORDER),
-              file=out)
+    for name, chances in _dealer(rules, infinite).items():
+        print(f"  {name:>3} " + "".join(f"{chances[column]:>10.6f}"
+                                        for column in _OUTCOME_COLUMNS), file=out)
     print("", file=out)
-    print(table.render(), file=out)
-    kept = _kept_cells(rules, table)
-    if kept:
-        print("Published 4-8 deck cells kept over the infinite-deck optimum: "
-              + "; ".join(kept), file=out)
-    print(f"Analysis took {time.perf_counter() - started:.3f} s.", file=out)
+    print(found.table.render(), file=out)
+    print("Analysis took " + ", ".join(f"{value:.1f} s ({name})" for name, value
+                                       in found.seconds.items()) + ".", file=out)
 
 
-_OUTCOME_ORDER = (DealerOutcome.SEVENTEEN, DealerOutcome.EIGHTEEN, DealerOutcome.NINETEEN,
-                  DealerOutcome.TWENTY, DealerOutcome.TWENTY_ONE, DealerOutcome.BUST,
-                  DealerOutcome.BLACKJACK)
 _OUTCOME_COLUMNS = ("17", "18", "19", "20", "21", "bust", "blackjack")
 
 
@@ -132,10 +147,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except RulesError as error:
         parser.error(str(error))
     if options.json:
-        json.dump(report(rules), out, indent=2)
+        json.dump(report(rules, infinite=options.infinite), out, indent=2)
         out.write("\n")
     else:
-        _print_text(rules, out)
+        _print_text(rules, options.infinite, out)
     return 0
 
 

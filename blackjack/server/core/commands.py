@@ -129,7 +129,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             (Param("limit", {"type": "integer", "minimum": 1, "maximum": 50},
                    "how many rounds", required=False),), events.HISTORY),
     Command("hint", "hint",
-            "the basic-strategy play for your hand, and what each choice is worth",
+            "the best play for your hand, and what each choice is worth at this table",
             result=events.HINT),
     Command("help", "help [COMMAND]", "list the commands, or explain one",
             (Param("command", {"type": "string", "maxLength": 64}, "a command",

@@ -247,8 +247,9 @@ HISTORY = kind("history", "Your latest settled rounds, newest first (the answer 
                  "one entry a round: `when` is a Unix time, `mine` your hands in it"))
 HELP = kind("help", "Help text (the answer to `help`).", YOU,
             F("lines", _list(TEXT), "the lines to show"))
-HINT = kind("hint", "The basic-strategy play for your hand (the answer to `hint`).", YOU,
-            F("action", ACTION, "what basic strategy plays"),
+HINT = kind("hint", "The best play for your hand, valued for the table's shoe (the answer "
+            "to `hint`).", YOU,
+            F("action", ACTION, "the best play for the exact cards in your hand"),
             F("values", {"type": "object", "additionalProperties": {"type": "number"}},
               "expected return per chip of the hand's bet, for each legal choice"),
             F("model", TEXT, "how the values were computed"))

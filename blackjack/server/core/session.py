@@ -204,7 +204,9 @@ def help_lines(word: str | None = None, where: str = "text") -> list[str]:
 
 def hint_event(hint: Hint) -> Event:
     """The ``hint`` answer for a hint."""
-    return events.HINT(action=hint.action.value, values=hint.values, model=hint.model)
+    return events.HINT(action=hint.action.value,
+                       values={a.value: round(v, 4) for a, v in hint.values.items()},
+                       model=hint.model)
 
 
 def _history_entry(record: HandRecord, me: str) -> dict[str, Any]:

@@ -74,7 +74,8 @@ from blackjack.server.errors import FencedError, InsufficientFundsError, TableEr
 from blackjack.server.storage import IStorage
 from blackjack.server.storage.room import Fence
 from blackjack.shoe import Shoe
-from blackjack.strategy import advise
+from blackjack import strategy
+from blackjack.strategy import Hint
 
 __all__ = ["TablePhase", "Timers", "TableError", "Table", "Hint"]
 
@@ -134,17 +135,6 @@ class Timers:
         if self.missed_rounds < 0 or self.idle < 0:
             raise ValueError(f"missed_rounds and idle must be 0 (off) or more, got "
                              f"{self.missed_rounds!r} and {self.idle!r}")
-
-
-@dataclass(frozen=True)
-class Hint:
-    """Basic strategy's play for a hand, and the value of each legal choice."""
-
-    action: Action
-    values: dict[str, float]
-    """Expected return per chip of the hand's bet, by action name."""
-    model: str
-    """How the values were computed."""
 
 
 def _passive(rnd: Round) -> Action:
@@ -240,23 +230,19 @@ class Table:
             round=None if self._round is None else self._round.view().to_dict())
 
     def hint(self, player: Player) -> Hint:
-        """Basic strategy's play for the player's hand in turn, with each choice's value."""
-        from blackjack.analysis import action_values
+        """The best play for the player's hand in turn, with each choice's value.
 
+        Valued by the engine for this table's shoe and rules
+        (:func:`blackjack.strategy.hint`): the exact cards in the hand count.
+        """
         rnd = self._round
         turn = rnd.turn if rnd is not None else None
         if rnd is None or turn is None or turn.seat != player.seat \
                 or player.table is not self or rnd.dealer_upcard is None:
             raise TableError("a hint needs your turn; wait for your move", code="no_hint")
-        legal = rnd.legal_actions(turn.seat)
-        hand = rnd.hands(turn.seat)[turn.hand]
-        action = advise(self.rules, hand, rnd.dealer_upcard, legal)
-        values: dict[str, float] = {}
-        if not action.is_insurance_decision:
-            exact = action_values(self.rules, hand, rnd.dealer_upcard,
-                                  splits_done=len(rnd.hands(turn.seat)) - 1)
-            values = {a.value: round(v, 4) for a, v in exact.items() if a in legal}
-        return Hint(action, values, "exact, infinite deck")
+        return strategy.hint(self.rules, rnd.hands(turn.seat)[turn.hand], rnd.dealer_upcard,
+                             rnd.legal_actions(turn.seat),
+                             splits_done=len(rnd.hands(turn.seat)) - 1)
 
     @inlineCallbacks
     def idle(self) -> Any:

@@ -261,7 +261,7 @@ class _Renderer:
         return list(e["lines"])
 
     def ev_hint(self, e: Event) -> list[str]:
-        lines = [f"Basic strategy says: {e['action']}."]
+        lines = [f"Best play: {e['action']}."]
         values = e.get("values") or {}
         if values:
             ranked = sorted(values.items(), key=lambda item: -item[1])

@@ -31,6 +31,7 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from blackjack import strategy
 from blackjack.rules import Rules
 from blackjack.server.core import events
 from blackjack.server.core.accounts import Accounts, LoginThrottle
@@ -114,6 +115,10 @@ class BlackjackService(Service):
     def startService(self) -> None:
         """Refund crash leftovers (queued first on the database), then listen."""
         super().startService()
+        for rules in {table.rules for table in self.lobby.tables.values()}:
+            # The exact analyser compiles each shoe's dealer once (a fraction of
+            # a second), here rather than in the first player's hint.
+            strategy.prepare(rules)
         if self.node is not None:
             # A node of a room recovers a table when it takes its lease; other
             # nodes' rounds are theirs.

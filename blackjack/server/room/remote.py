@@ -97,7 +97,8 @@ class RemoteTable:
 
     def hint(self, player: Player) -> Deferred[Hint]:
         return self._forward(player, "hint", {}).addCallback(
-            lambda e: Hint(Action(e["action"]), e["values"], e["model"]))
+            lambda e: Hint(Action(e["action"]),
+                           {Action(a): v for a, v in e["values"].items()}, e["model"]))
 
     def player_disconnected(self, player: Player) -> None:
         self._router.detach(self.name, player)

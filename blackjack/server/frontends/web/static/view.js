@@ -186,7 +186,7 @@ export function renderHint(hint) {
   const values = Object.entries(hint.values)
     .sort((a, b) => b[1] - a[1])
     .map(([action, value]) => `${action} ${value >= 0 ? "+" : "\u2212"}${Math.abs(value).toFixed(3)}`);
-  setText(byId("hint"), `Basic strategy: ${hint.action}.`
+  setText(byId("hint"), `Best play: ${hint.action}.`
     + (values.length ? ` Expected return per chip: ${values.join(", ")}.` : ""));
 }
 
