@@ -257,3 +257,29 @@ async def test_a_new_node_gets_its_share_of_the_tables() -> None:
         await room.settled()
     finally:
         await room.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_look_hint_and_tables_through_another_node_answer_as_at_the_table() -> None:
+    """look, hint and tables asked on a node that does not run the table get the
+    owner's answers."""
+    room = Room(tables=("main", "side"))
+    try:
+        room.start("a")
+        room.start("b")
+        await room.settled()
+        owner, front = owner_and_front(room)
+        ann, bob, round_id = await seated_round(room, owner, front)
+        assert (await ann.call("stand"))["ok"]
+        await bob.expect("prompt", player="bob")
+        here, there = await ann.call("look"), await bob.call("look")
+        assert here["result"] == there["result"]
+        hint = (await bob.call("hint"))["result"]
+        assert hint["event"] == "hint" and hint["action"] in ("hit", "stand", "double", "split")
+        assert set(hint["values"]) >= {"hit", "stand"}
+        listed = (await bob.call("tables"))["result"]["tables"]
+        assert [(t["name"], t["taken"], t["phase"]) for t in listed] == [
+            ("main", 2, "playing"), ("side", 0, "idle")]
+        assert listed == (await ann.call("tables"))["result"]["tables"]
+    finally:
+        await room.close()
