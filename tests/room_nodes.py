@@ -48,12 +48,14 @@ class Room:
         self.nodes: dict[str, BlackjackService] = {}
         self.clients: list[V1Client] = []
 
-    def start(self, name: str, secret: bytes | None = None) -> BlackjackService:
+    def start(self, name: str, secret: bytes | None = None,
+              front_only: bool = False) -> BlackjackService:
         from twisted.internet import reactor
 
         options = NodeOptions(name=name, listen="tcp:0:interface=127.0.0.1",
                               secret=secret or self.secret, lease=self.lease,
-                              drain=self.drain, move_wait=self.lease * 4)
+                              drain=self.drain, move_wait=self.lease * 4,
+                              front_only=front_only)
         service = BlackjackService("tcp:0:interface=127.0.0.1", MemoryStorage(self.database),
                                    self.tables, reactor, timers=self.timers,
                                    hasher=FAST_INSECURE, limits=LIMITS, room=options)

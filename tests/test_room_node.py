@@ -11,9 +11,15 @@ from typing import Any
 import pytest_twisted
 from twisted.internet.defer import Deferred, succeed
 
+from blackjack.testing import StackedShoe
+
 from conftest import wait
 from room_nodes import Room, answer_prompts, results
 from test_hostile_wire import until
+
+
+NO_NATURALS = "TS 9H 6C 7D 8S TD 5H 2C 3C 4C 2D 3D 4D 2H 3H"
+"""Cards for one round with no blackjack, one player or two: every seat is asked to play."""
 
 
 def stand(prompt: dict[str, Any]) -> str:
@@ -60,6 +66,7 @@ async def seated_round(room: Room, owner: str, front: str,
     ann = await room.player(owner, "ann")
     bob = await room.player(front, "bob")
     await ann.expect("joined", player="bob")
+    room.table("main").shoe = StackedShoe(NO_NATURALS)
     ann.send({"cmd": "bet", "amount": 10})
     if bob_bets:
         bob.send({"cmd": "bet", "amount": 20})
@@ -281,5 +288,28 @@ async def test_look_hint_and_tables_through_another_node_answer_as_at_the_table(
         assert [(t["name"], t["taken"], t["phase"]) for t in listed] == [
             ("main", 2, "playing"), ("side", 0, "idle")]
         assert listed == (await ann.call("tables"))["result"]["tables"]
+    finally:
+        await room.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_front_only_node_runs_no_table_and_forwards() -> None:
+    """A front-only node takes no table even when it could, and its players play at the
+    tables the other node runs."""
+    room = Room(tables=("t1", "t2"))
+    try:
+        room.start("a", front_only=True)
+        from test_hostile_wire import pause
+
+        await pause(room.lease)
+        assert room.node("a").owned == {}
+        room.start("b")
+        await room.settled()
+        assert sorted(room.node("b").owned) == ["t1", "t2"] and room.node("a").owned == {}
+        ann = await room.player("a", "ann", table="t2")
+        room.table("t2").shoe = StackedShoe(NO_NATURALS)
+        ann.send({"cmd": "bet", "amount": 10})
+        await ann.expect("prompt", player="ann")
+        assert room.table("t2").round_id is not None
     finally:
         await room.close()

@@ -191,6 +191,12 @@ class Options(usage.Options):
          "cheap to crack; never use it with real players' passwords."],
     ]
 
+    optFlags = [
+        ["front-only", None,
+         "With --node: run no table; hold players' connections and forward their "
+         "commands to the nodes running the tables."],
+    ]
+
     def __init__(self) -> None:
         super().__init__()
         self["tables"] = []
@@ -268,6 +274,8 @@ class Options(usage.Options):
             self["db"] = self["db-url"]
         if self["node"] is not None:
             self["room"] = _room_options(self)
+        elif self["front-only"]:
+            raise usage.UsageError("--front-only goes with --node")
         if self["password-cost"] not in _PASSWORD_COSTS:
             raise usage.UsageError(
                 f"--password-cost must be one of {', '.join(_PASSWORD_COSTS)}, "
@@ -313,7 +321,7 @@ def _room_options(options: Options) -> Any:
         raise usage.UsageError(f"--node-address takes HOST:PORT, not {address!r}")
     return NodeOptions(name=name, listen=options["node-listen"], secret=secret,
                        address=address, lease=options["lease"], drain=options["drain-time"],
-                       move_wait=options["lease"] * 2)
+                       move_wait=options["lease"] * 2, front_only=bool(options["front-only"]))
 
 
 def makeService(options: Options, reactor: Any = None,

@@ -96,6 +96,8 @@ class NodeOptions:
     """Seconds a stopping node waits for rounds in play to end before hands stand."""
     move_wait: float = 10.0
     """Seconds a command waits for a moving table's new owner before giving up."""
+    front_only: bool = False
+    """The node runs no table: it holds players' connections and forwards."""
     dial_timeout: float = 5.0
 
     def __post_init__(self) -> None:
@@ -134,7 +136,8 @@ class RoomNode:
         self.links: dict[str, NodeLink] = {}
         self.members: dict[str, str] = {}
         """Live node to its link's address, as the last heartbeat read them."""
-        self.draining = False
+        self.draining = options.front_only
+        """Taking no tables: leaving the room, or a front-only node."""
         self.address = options.address or ""
         self._dialing: set[str] = set()
         self._waiters: dict[str, list[Deferred[None]]] = {}
