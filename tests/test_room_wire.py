@@ -82,3 +82,14 @@ def test_a_proof_needs_the_secret() -> None:
     assert not ours.check(proof, "accept", "n2", "n1", "a", "b")
     with pytest.raises(ValueError, match="16 bytes"):
         RoomSecret(b"short")
+
+
+def test_a_batch_of_events_reads_back_in_order() -> None:
+    """Events batched for one front come back in order, each with its table and players."""
+    from blackjack.server.frontends.encoding import encode
+
+    events = [("main", [3, 7, 12], encode({"event": "say", "text": "a b\\nc \u2028"})),
+              ("side-2", [1], encode({"event": "balance", "balance": 10})),
+              ("main", [3], encode({"event": "info", "message": " spaced "}))]
+    batch = b"\n".join(wire.batch_line(*item) for item in events)
+    assert wire.read_batch(batch) == events

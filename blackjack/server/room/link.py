@@ -6,11 +6,12 @@ v1's promise (a request's events before its reply) holds for a player whose
 table runs on another node.  Every box leaves through :meth:`NodeLink.sendBox`;
 events waiting to go out are sent first, so nothing overtakes them.
 
-Events are batched without reordering: one event broadcast to several
-players of the same front goes as one :class:`~.wire.Deliver` naming them
-all (the table sends it seat by seat, one after another, so consecutive
-sends of the same event object coalesce); anything else sent meanwhile
-flushes the batch first, and so does the end of the reactor turn.
+Events are batched without reordering: every event sent to the peer's
+players in one reactor turn goes in one :class:`~.wire.Deliver`, in order,
+and one event broadcast to several of them is named once with all their
+accounts (the table sends it seat by seat, one after another, so
+consecutive sends of the same event object coalesce).  Anything else sent
+meanwhile (an answer, a call) flushes the batch first.
 
 Trust.  A link is trusted only once each side has proven it knows the
 room's shared secret (HMAC-SHA256 over both sides' fresh nonces and names,
@@ -108,7 +109,7 @@ class NodeLink(amp.AMP):
         self.guests: dict[int, GuestClient] = {}
         """The guest clients of players connected to the peer, by account."""
         self._nonces: tuple[str, str] | None = None
-        self._batch: tuple[str, Event, list[int]] | None = None
+        self._batch: list[tuple[str, Event, list[int]]] = []
         self._flush_call: Any = None
         self._open = False
 
@@ -179,7 +180,7 @@ class NodeLink(amp.AMP):
         super().connectionLost(reason)
         if self._flush_call is not None and self._flush_call.active():
             self._flush_call.cancel()
-        self._batch = None
+        self._batch = []
         if self.trusted:
             self.trusted = False
             self.node.unlinked(self)
@@ -191,11 +192,11 @@ class NodeLink(amp.AMP):
         super().sendBox(box)
 
     def _flush(self) -> None:
-        batch, self._batch = self._batch, None
-        if batch is not None:
-            table, event, accounts = batch
-            self.callRemote(wire.Deliver, table=table, accounts=accounts,
-                            event=encode_event(event))
+        batch, self._batch = self._batch, []
+        if batch:
+            self.callRemote(wire.Deliver, batch=b"\n".join(
+                wire.batch_line(table, accounts, encode_event(event))
+                for table, event, accounts in batch))
 
     def _flush_later(self) -> None:
         self._flush_call = None
@@ -207,11 +208,10 @@ class NodeLink(amp.AMP):
     def deliver(self, table: str, account: int, event: Event) -> None:
         """Send an event to a player of the peer (batched with the same event's others)."""
         batch = self._batch
-        if batch is not None and batch[1] is event and batch[0] == table:
-            batch[2].append(account)
+        if batch and batch[-1][1] is event and batch[-1][0] == table:
+            batch[-1][2].append(account)
             return
-        self._flush()
-        self._batch = (table, event, [account])
+        batch.append((table, event, [account]))
         if self._flush_call is None:
             self._flush_call = self.node.clock.callLater(0, self._flush_later)
 
@@ -260,9 +260,10 @@ class NodeLink(amp.AMP):
         return self.node.on_snapshot(table)
 
     @wire.Deliver.responder
-    def _deliver(self, table: str, accounts: list[int], event: bytes) -> dict[str, Any]:
+    def _deliver(self, batch: bytes) -> dict[str, Any]:
         if self.trusted:
-            self.node.on_deliver(self, table, accounts, _event(event))
+            for table, accounts, event in wire.read_batch(batch):
+                self.node.on_deliver(self, table, accounts, _event(event))
         return {}
 
     @wire.Seated.responder

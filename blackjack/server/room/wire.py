@@ -31,7 +31,8 @@ from twisted.protocols import amp
 from blackjack.server.frontends.encoding import decode, encode
 
 __all__ = ["Chunked", "JSON", "Hello", "Prove", "Forward", "Attach", "Detach", "Describe",
-           "Snapshot", "Deliver", "Seated", "Close", "Kick", "Owner", "NotTrusted"]
+           "Snapshot", "Deliver", "Seated", "Close", "Kick", "Owner", "NotTrusted",
+           "batch_line", "read_batch"]
 
 
 class Chunked(amp.Argument):
@@ -147,11 +148,30 @@ class Snapshot(amp.Command):
 
 
 class Deliver(amp.Command):
-    """One event from a table, for some players connected to the callee."""
+    """Events from tables, each for some players connected to the callee, in order.
 
-    arguments = [(b"table", amp.Unicode()), (b"accounts", amp.ListOf(amp.Integer())),
-                 (b"event", Chunked())]
+    ``batch`` is one line per event, ``TABLE ACCOUNT,ACCOUNT... EVENT-JSON``
+    (:func:`batch_line`, :func:`read_batch`): JSON never holds a raw line
+    break, and table names and account ids hold no space.
+    """
+
+    arguments = [(b"batch", Chunked())]
     requiresAnswer = False
+
+
+def batch_line(table: str, accounts: list[int], event: bytes) -> bytes:
+    """One event's line in a :class:`Deliver` batch."""
+    return b"%s %s %s" % (table.encode("ascii"), b",".join(b"%d" % a for a in accounts),
+                          event)
+
+
+def read_batch(batch: bytes) -> list[tuple[str, list[int], bytes]]:
+    """The (table, accounts, event JSON) of each line of a :class:`Deliver` batch."""
+    found = []
+    for line in batch.split(b"\n"):
+        table, accounts, event = line.split(b" ", 2)
+        found.append((table.decode("ascii"), [int(a) for a in accounts.split(b",")], event))
+    return found
 
 
 class Seated(amp.Command):
