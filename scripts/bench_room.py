@@ -21,7 +21,14 @@ Runs, side by side on the same database server:
     The bots connect straight to the node running their tables, then
     straight to the front-only node, which forwards every command; the
     difference in CPU per command (both nodes together) and in latency is
-    the forwarding cost.  Alternated, twice each.
+    the forwarding cost under load.  Alternated, ``--repeat`` times each.
+``hop``
+    The same two nodes, unloaded: one player sends 1,000 ``look`` requests
+    one after another (protocol v1, each waiting for its reply), straight
+    to the table's node and then through the front-only node: the latency
+    one hop adds, with nothing queued.
+
+``single`` and the ``room-N`` runs are repeated ``--repeat`` times, in turn.
 
 Reported for each: rounds/s, the p50/p99 latency of game commands (bet and
 plays), and CPU per round and per command of the nodes and of the
@@ -53,7 +60,7 @@ sys.path.insert(0, str(ROOT))
 
 import loadtest  # noqa: E402
 from loadtest import LOADTEST_SERVER_OPTIONS, Plan, free_port  # noqa: E402
-from twisted.internet import defer, task  # noqa: E402
+from twisted.internet import defer, task, threads  # noqa: E402
 
 SECRET = "a secret for the benchmark's room"
 
@@ -170,7 +177,11 @@ backend nodes
             return False
         counts = {n: sum(1 for (node,) in rows if node == n) for n in working}
         share = -(-self.tables // len(working))
-        return len(rows) == self.tables and sum(counts.values()) == self.tables \
+        logs = [(self.dir / f"n{i}.log").read_text(errors="replace")
+                for i in range(self.nodes)]
+        linked = all(f"linked to node n{j}" in log for i, log in enumerate(logs)
+                     for j in range(self.nodes) if j != i)
+        return linked and len(rows) == self.tables and sum(counts.values()) == self.tables \
             and all(c <= share for c in counts.values())
 
     @property
@@ -219,6 +230,41 @@ async def _until(reactor: Any, check: Any, seconds: float, what: str) -> None:
         await task.deferLater(reactor, 0.2, lambda: None)
 
 
+def _hops(port: int, count: int) -> tuple[float, float]:
+    """One player's ``look`` round trips, one after another: p50 and p99 in ms."""
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    lines = sock.makefile("rb")
+
+    def call(number: int, request: dict[str, Any]) -> dict[str, Any]:
+        sock.sendall(json.dumps({"id": number, **request}).encode() + b"\n")
+        tag = b'"id":%d,' % number
+        while True:
+            line = lines.readline()
+            if not line:
+                raise RuntimeError("the server closed the connection")
+            if line.startswith(b"{") and tag in line:
+                answer: dict[str, Any] = json.loads(line)
+                return answer
+    try:
+        call(1, {"cmd": "hello", "protocol": 1})
+        call(2, {"cmd": "login", "name": Plan("play", "", 0, 1).name(0),
+                 "password": loadtest.PASSWORD})
+        call(3, {"cmd": "watch", "table": f"{loadtest.TABLE_PREFIX}0"})
+        times = []
+        for number in range(4, 4 + count):
+            started = time.perf_counter()
+            if not call(number, {"cmd": "look"})["ok"]:
+                raise RuntimeError("look was refused")
+            times.append(1e3 * (time.perf_counter() - started))
+    finally:
+        sock.close()
+    times.sort()
+    return times[len(times) // 2], times[int(len(times) * 0.99)]
+
+
 def summary(report: dict[str, Any]) -> dict[str, Any]:
     """The figures the docs quote, from one run's report."""
     game = report["latency"].get("game", {})
@@ -255,12 +301,25 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
         finally:
             setup.stop()
 
-    for run in args.runs:
-        if run == "single":
-            await one(Setup(args, "single", 0), (0, "single"))
-        elif run.startswith("room-"):
-            nodes = int(run.split("-")[1])
+    scaling = [r for r in args.runs if r == "single" or r.startswith("room-")]
+    for _ in range(args.repeat if scaling else 0):
+        for run in scaling:
+            nodes = 0 if run == "single" else int(run.split("-")[1])
             await one(Setup(args, run, nodes), (0, run))
+    for run in args.runs:
+        if run == "hop":
+            setup = Setup(args, "hop", 2, front_only=[False, True])
+            try:
+                await setup.start(reactor)
+                for label, port in (("local", setup.direct[0]),
+                                    ("forwarded", setup.direct[1])) * args.repeat:
+                    p50, p99 = await threads.deferToThread(_hops, port, 1000)
+                    line = {"run": f"hop-{label}", "p50_ms": round(p50, 3),
+                            "p99_ms": round(p99, 3)}
+                    print(json.dumps(line), flush=True)
+                    results.append(line)
+            finally:
+                setup.stop()
         elif run == "forward":
             setup = Setup(args, "forward", 2, front_only=[False, True])
             # The direct ports are known once the commands are built, in start().
@@ -295,9 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=20.0, help="seconds measured per run")
     p.add_argument("--think", type=float, default=0.0, help="bots' mean pause (seconds)")
     p.add_argument("--procs", type=int, default=1, help="client worker processes")
-    p.add_argument("--repeat", type=int, default=2, help="forward: alternations")
+    p.add_argument("--repeat", type=int, default=2,
+                   help="passes over the scaling runs; alternations of local and forwarded")
     p.add_argument("--runs", nargs="+",
-                   default=["single", "room-1", "room-2", "room-3", "forward"])
+                   default=["single", "room-1", "room-2", "room-3", "forward", "hop"])
     p.add_argument("--json", help="also write the results here")
     p.add_argument("--profile", metavar="DIR",
                    help="run each node under cProfile, its stats saved in DIR at exit")

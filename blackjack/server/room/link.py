@@ -118,6 +118,11 @@ class NodeLink(amp.AMP):
     def connectionMade(self) -> None:
         super().connectionMade()
         self._open = True
+        # Small boxes both ways, each waited for: Nagle would hold one behind
+        # the peer's delayed ACK (40 ms on Linux).
+        set_no_delay = getattr(self.transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            set_no_delay(True)
         if self.calling:
             self._introduce().addErrback(self._handshake_failed)
 
