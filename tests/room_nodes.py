@@ -9,7 +9,8 @@ real time; every wait has a deadline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -144,6 +145,22 @@ class Room:
             table.release()
         node.owned.clear()
         service.storage._closed = True  # type: ignore[attr-defined]
+
+
+@asynccontextmanager
+async def two_nodes(**options: Any) -> AsyncIterator[tuple[Room, str, str]]:
+    """Nodes ``a`` and ``b`` of a room, settled; the room, the node running ``main``
+    and the other one.  Everything is stopped afterwards."""
+    room = Room(**options)
+    try:
+        room.start("a")
+        room.start("b")
+        await room.settled()
+        owner = room.owner("main")
+        assert owner is not None
+        yield room, owner, next(n for n in room.nodes if n != owner)
+    finally:
+        await room.close()
 
 
 def results(client: V1Client) -> dict[str, dict[str, Any]]:

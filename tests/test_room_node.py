@@ -14,7 +14,7 @@ from twisted.internet.defer import Deferred, succeed
 from blackjack.testing import StackedShoe
 
 from conftest import wait
-from room_nodes import Room, answer_prompts, results
+from room_nodes import Room, answer_prompts, results, two_nodes
 from test_hostile_wire import until
 
 
@@ -30,13 +30,7 @@ def stand(prompt: dict[str, Any]) -> str:
 async def test_players_on_two_nodes_play_one_table_and_see_the_same_cards() -> None:
     """A player of the table's node and one of another node sit together, play rounds and
     see the same results; the books balance."""
-    room = Room()
-    try:
-        room.start("a")
-        room.start("b")
-        await room.settled()
-        owner = room.owner("main")
-        front = "b" if owner == "a" else "a"
+    async with two_nodes() as (room, owner, front):
         here = await room.player(owner, "ownerann")
         there = await room.player(front, "frontbob")
         await here.expect("joined", player="frontbob")
@@ -48,8 +42,6 @@ async def test_players_on_two_nodes_play_one_table_and_see_the_same_cards() -> N
             assert results(here)[round_id] == results(there)[round_id]
         books = await wait(room.nodes[owner].storage.books())
         assert books.balanced
-    finally:
-        await room.close()
 
 
 async def play(*bots: Any) -> None:
@@ -82,22 +74,11 @@ def login_reply(client: Any) -> dict[str, Any]:
             and m["result"].get("event") == "login"][-1]
 
 
-def owner_and_front(room: Room) -> tuple[str, str]:
-    owner = room.owner("main")
-    assert owner is not None
-    return owner, next(n for n in room.nodes if n != owner)
-
-
 @pytest_twisted.ensureDeferred
 async def test_a_dead_owners_table_moves_and_its_players_get_their_seats_back() -> None:
     """The owner dies mid-round: the other node takes the table, refunds the round, seats
     its own player again at once and holds the dead node's player's seat for their login."""
-    room = Room()
-    try:
-        room.start("a")
-        room.start("b")
-        await room.settled()
-        owner, front = owner_and_front(room)
+    async with two_nodes() as (room, owner, front):
         ann, bob, round_id = await seated_round(room, owner, front)
         room.kill(owner)
         await until(lambda: room.owner("main") == front, "the takeover", 10)
@@ -113,20 +94,13 @@ async def test_a_dead_owners_table_moves_and_its_players_get_their_seats_back() 
         ledger = await wait(storage.ledger(2))
         assert [(e.kind, e.round_id) for e in ledger[:2]] == [("refund", round_id),
                                                               ("stake", round_id)]
-    finally:
-        await room.close()
 
 
 @pytest_twisted.ensureDeferred
 async def test_a_stalled_owner_cannot_pay_the_round_it_lost() -> None:
     """An owner whose heartbeat stalls past its lease loses the table; the round it then
     finishes is refused by the fence (its players hear it is void), and it lets go."""
-    room = Room()
-    try:
-        room.start("a")
-        room.start("b")
-        await room.settled()
-        owner, front = owner_and_front(room)
+    async with two_nodes() as (room, owner, front):
         ann, bob, round_id = await seated_round(room, owner, front, bob_bets=False)
         stalled = room.node(owner)
         stalled._beat.stop()
@@ -146,20 +120,13 @@ async def test_a_stalled_owner_cannot_pay_the_round_it_lost() -> None:
         await until(lambda: "main" not in stalled.owned, "the stalled node to let go", 10)
         await ann.expect("table")  # back at the table, run by the other node now
         assert (await ann.call("look"))["result"]["seats"] == {"1": "ann", "2": "bob"}
-    finally:
-        await room.close()
 
 
 @pytest_twisted.ensureDeferred
 async def test_a_draining_owner_finishes_the_round_then_hands_the_table_over() -> None:
     """A node told to stop lets the round in play end and pays it, hands the table to the
     other node between rounds, and tells its players to connect again; nobody loses a seat."""
-    room = Room()
-    try:
-        room.start("a")
-        room.start("b")
-        await room.settled()
-        owner, front = owner_and_front(room)
+    async with two_nodes() as (room, owner, front):
         ann, bob, round_id = await seated_round(room, owner, front)
         stopping = Deferred.fromCoroutine(room.stop(owner))
         shutdown = await ann.expect("shutdown")
@@ -180,20 +147,13 @@ async def test_a_draining_owner_finishes_the_round_then_hands_the_table_over() -
         await again.expect("table")
         assert (await again.call("look"))["result"]["seats"] == {"1": "ann", "2": "bob"}
         assert (await wait(storage.books())).balanced
-    finally:
-        await room.close()
 
 
 @pytest_twisted.ensureDeferred
 async def test_a_login_on_another_node_closes_the_first_and_keeps_the_seat() -> None:
     """One login per account in the room: logging in on the other node closes the old
     connection, and the new one is in the same seat."""
-    room = Room()
-    try:
-        room.start("a")
-        room.start("b")
-        await room.settled()
-        owner, front = owner_and_front(room)
+    async with two_nodes() as (room, owner, front):
         first = await room.player(owner, "ann")
         second = await room.player(front, "ann", table=None, register=False)
         bye = await first.expect("bye")
@@ -203,20 +163,13 @@ async def test_a_login_on_another_node_closes_the_first_and_keeps_the_seat() -> 
         await second.expect("table")
         assert (await second.call("say", text="still here"))["ok"]
         await second.expect("say", text="still here")
-    finally:
-        await room.close()
 
 
 @pytest_twisted.ensureDeferred
 async def test_pipelined_requests_through_another_node_keep_their_order() -> None:
     """register, join, bet and balance in one packet to a node that does not run the
     table: each reply comes after the events its request caused, in order."""
-    room = Room()
-    try:
-        room.start("a")
-        room.start("b")
-        await room.settled()
-        owner, front = owner_and_front(room)
+    async with two_nodes() as (room, owner, front):
         client = await room.connect(front)
         replies = client.send({"cmd": "register", "name": "alice", "password": "pw-alice-long"},
                               {"cmd": "join", "table": "main"},
@@ -230,8 +183,6 @@ async def test_pipelined_requests_through_another_node_keep_their_order() -> Non
         assert order.index(join) < order.index("bet") < order.index(bet)
         assert order.index(bet) < order.index(balance)
         assert 990 in [m["balance"] for m in client.log if m.get("event") == "balance"]
-    finally:
-        await room.close()
 
 
 @pytest_twisted.ensureDeferred
@@ -270,12 +221,7 @@ async def test_a_new_node_gets_its_share_of_the_tables() -> None:
 async def test_look_hint_and_tables_through_another_node_answer_as_at_the_table() -> None:
     """look, hint and tables asked on a node that does not run the table get the
     owner's answers."""
-    room = Room(tables=("main", "side"))
-    try:
-        room.start("a")
-        room.start("b")
-        await room.settled()
-        owner, front = owner_and_front(room)
+    async with two_nodes(tables=("main", "side")) as (room, owner, front):
         ann, bob, round_id = await seated_round(room, owner, front)
         assert (await ann.call("stand"))["ok"]
         await bob.expect("prompt", player="bob")
@@ -288,8 +234,6 @@ async def test_look_hint_and_tables_through_another_node_answer_as_at_the_table(
         assert [(t["name"], t["taken"], t["phase"]) for t in listed] == [
             ("main", 2, "playing"), ("side", 0, "idle")]
         assert listed == (await ann.call("tables"))["result"]["tables"]
-    finally:
-        await room.close()
 
 
 @pytest_twisted.ensureDeferred

@@ -814,12 +814,7 @@ class Table:
 
     def _stop(self) -> Deferred[None] | None:
         previous = self._phase
-        self._enter(TablePhase.CLOSED)
-        self._cancel_timer()
-        for call in self._grace.values():
-            if call.active():
-                call.cancel()
-        self._grace.clear()
+        self._close()
         money = self._money
         if previous is TablePhase.BETTING and money is not None:
             owners = money.owners()
@@ -879,13 +874,7 @@ class Table:
         the seats).  Returns who held a seat (their seat number) or watched
         (``None``), for the node to send elsewhere.
         """
-        if self._phase is not TablePhase.CLOSED:
-            self._enter(TablePhase.CLOSED)
-        self._cancel_timer()
-        for call in self._grace.values():
-            if call.active():
-                call.cancel()
-        self._grace.clear()
+        self._close()
         held: dict[Player, int | None] = {p: s for s, p in self.held_seats.items()}
         held.update((p, None) for p in self._spectators)
         for player in held:
@@ -899,6 +888,16 @@ class Table:
         return held
 
     # -- plumbing -------------------------------------------------------------------
+
+    def _close(self) -> None:
+        """Enter CLOSED; stop the table's timer and every grace period."""
+        if self._phase is not TablePhase.CLOSED:
+            self._enter(TablePhase.CLOSED)
+        self._cancel_timer()
+        for call in self._grace.values():
+            if call.active():
+                call.cancel()
+        self._grace.clear()
 
     def _seats_changed(self) -> None:
         if self.on_seats_changed is not None:
