@@ -261,6 +261,11 @@ class Room:
             raise AssertionError(f"{error}\n" + "\n".join(n.tail() for n in nodes)) from None
 
 
+def seated_again(bot: Bot, before: int, seating: dict[str, str]) -> bool:
+    """Whether a round after the first ``before`` the bot saw had everyone in their seats."""
+    return any(result["players"] == seating for result in bot.seen("result")[before:])
+
+
 def held_round(room: Room, bots: list[Bot], nodes: list[Node]) -> str:
     """Hold every bot's plays; once a round waits on one, its id."""
     for bot in bots:
@@ -350,6 +355,8 @@ def test_three_nodes_behind_haproxy_survive_a_stall_a_kill_and_a_drain(
             bot.say("join t1")
         room.until(lambda: all(len(b.results()) >= 2 for b in bots), 60, "two rounds", alive)
         fronts = {b.name: ledger.node_of(b.name) for b in bots}
+        seating = bots[0].seen("result")[-1]["players"]  # seat -> name, every bot bet
+        assert sorted(seating.values()) == sorted(b.name for b in bots)
         assert len(set(fronts.values())) >= 2, fronts
         shared = set.intersection(*(set(b.results()) for b in bots))
         assert shared and all(len({json.dumps(b.results()[r], sort_keys=True) for b in bots})
@@ -416,7 +423,7 @@ def test_three_nodes_behind_haproxy_survive_a_stall_a_kill_and_a_drain(
             login = bot.logins[-1]
             assert (login["resumed"], login["table"]) == (True, "t1"), login
         played = {b.name: len(b.results()) for b in bots}
-        room.until(lambda: all(len(b.results()) > played[b.name] for b in bots), 60,
+        room.until(lambda: all(seated_again(b, played[b.name], seating) for b in bots), 60,
                    "a round after the kill with every player in their seat", alive)
         ledger.balanced()
 
@@ -439,7 +446,7 @@ def test_three_nodes_behind_haproxy_survive_a_stall_a_kill_and_a_drain(
         assert ledger.kinds(round_id) == {"stake", "payout"}
         assert ledger.owner("t1")[0] in {n.name for n in alive}
         played = {b.name: len(b.results()) for b in bots}
-        room.until(lambda: all(len(b.results()) > played[b.name] for b in bots), 60,
+        room.until(lambda: all(seated_again(b, played[b.name], seating) for b in bots), 60,
                    "a round after the drain with every player in their seat", alive)
         ledger.balanced()
         refunds = ledger.rows("SELECT DISTINCT round_id FROM ledger WHERE kind = 'refund'")

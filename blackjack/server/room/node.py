@@ -183,7 +183,7 @@ class RoomNode:
         for name in sorted(self.owned):
             # Left: a round that would not end, or no other node took the table.
             yield self.owned[name].stop()
-            yield self._let_go(name, save=True)
+            yield self._let_go(name)
         # Give the others a moment to take what was released, so the players
         # moved off this node find their tables run again.
         if set(self.members) - {self.name}:
@@ -361,12 +361,12 @@ class RoomNode:
         self._handing.add(name)
         try:
             yield table.pause()
-            yield self._let_go(name, save=True)
+            yield self._let_go(name)
         finally:
             self._handing.discard(name)
 
     @inlineCallbacks
-    def _let_go(self, name: str, save: bool) -> Any:
+    def _let_go(self, name: str) -> Any:
         table, fence = self.owned.get(name), self.fences.get(name)
         if table is None or fence is None:
             return
