@@ -28,6 +28,8 @@ __all__ = [
     "NotYourTurnError",
     "ShoeExhaustedError",
     "InvalidArgumentError",
+    "FairShoeError",
+    "RecordError",
 ]
 
 
@@ -67,3 +69,15 @@ class InvalidArgumentError(BlackjackError, TypeError, ValueError):
     is about it (a flag, a random source, a seat number in a query, a result
     value built by hand).  Both a ``TypeError`` and a ``ValueError``, so
     either idiom catches it."""
+
+
+class FairShoeError(BlackjackError, RuntimeError):
+    """A provably fair shoe was used out of its order: dealt from before its
+    client seed was fixed, started or shuffled twice, or asked for its server
+    seed while it could still deal."""
+
+
+class RecordError(BlackjackError, ValueError):
+    """A shoe's or a hand's record cannot be read: a field is missing or of
+    the wrong type.  (A record that reads well but does not match its shoe is
+    not an error: the verifier reports it as a finding.)"""

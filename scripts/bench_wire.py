@@ -7,8 +7,11 @@ them (CR LF line ends).  What is left out is the socket: ``recv``, ``send`` and
 ``epoll``, which the echo server pays too.  Run by hand::
 
     python scripts/bench_wire.py [--command 'help hit'] [--per-packet 32] [--profile]
+    python scripts/bench_wire.py --v1 --command '{"cmd":"help","command":"hit"}'
 
 The commands need no login (``help``, ``who``, ``tables``, an unknown word...).
+With ``--v1`` the connection says ``hello`` instead, and the commands are
+protocol v1 requests, as ``scripts/loadtest.py --mode throughput`` sends them.
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ class _CountingTransport(StringTransport):
         pass
 
 
-def connection() -> tuple[Any, _CountingTransport]:
-    """A JSON-mode connection with the load test's limits (no rate limit)."""
+def connection(v1: bool = False) -> tuple[Any, _CountingTransport]:
+    """A JSON-mode (or protocol v1) connection with the load test's limits (no rate limit)."""
     from twisted.internet import reactor  # its clock, as the server's; never run here
 
     limits = Limits(rate=0, chat_rate=0, max_per_ip=0, idle_timeout=300)
@@ -52,7 +55,7 @@ def connection() -> tuple[Any, _CountingTransport]:
     wire = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
     transport = _CountingTransport()
     wire.makeConnection(transport)
-    wire.dataReceived(b"json on\r\n")
+    wire.dataReceived(b'{"id":1,"cmd":"hello","protocol":1}\r\n' if v1 else b"json on\r\n")
     return wire, transport
 
 
@@ -62,8 +65,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-packet", type=int, default=32)
     parser.add_argument("--packets", type=int, default=20000)
     parser.add_argument("--profile", action="store_true", help="also print a cProfile")
+    parser.add_argument("--v1", action="store_true",
+                        help="say hello and send protocol v1 requests (--command is one)")
     args = parser.parse_args(argv)
-    wire, transport = connection()
+    wire, transport = connection(args.v1)
     packet = (args.command.encode() + b"\r\n") * args.per_packet
 
     def run() -> None:

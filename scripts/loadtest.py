@@ -1,30 +1,33 @@
 """Load test: basic-strategy bots against a blackjack server, and the echo ceiling.
 
-Three modes, each bounded in connections and time, talking only to loopback:
+Every client is a :class:`blackjack.client.Client` speaking protocol v1
+(``docs/protocol.md``).  Three modes, each bounded in connections and time,
+talking only to loopback:
 
 ``--mode play``
-    N bots log in, switch to JSON (``json on``), sit at tables (7 a table, or
-    ``--per-table``) and play basic strategy (:func:`blackjack.strategy.advise`)
-    round after round.  Reports rounds/s, commands/s, command latency
-    p50/p95/p99, errors and the server's memory and CPU.
+    N bots say ``hello``, log in, sit at tables (7 a table, or
+    ``--per-table``) and play basic strategy (:class:`blackjack.client.Bot`
+    with :func:`blackjack.client.basic_strategy`) round after round.
+    Reports rounds/s, commands/s, command latency p50/p95/p99, errors and
+    the server's memory and CPU.
 ``--mode idle``
-    N connections that connect and say ``json on`` (``--login`` also logs
+    N connections that connect and say ``hello`` (``--login`` also logs
     them in) and then sit; reports the server's RSS before and after, per
     connection.  With ``--spawn`` it does the same against the bare echo
     server (``scripts/echo_server.py``) in the same run.
 ``--mode throughput``
-    N connections each keep ``--window`` commands (``--command``, default
-    ``help hit``, answered by one line) pipelined, as fast as the server
-    answers; then the same client does the same against the echo server.
-    Reports commands/s against echo lines/s and the ratio.
+    N connections each keep ``--window`` requests pipelined (``--command``
+    as typed, default ``help hit``, sent as its v1 request
+    ``{"cmd":"help","command":"hit"}``, answered by one reply line), as fast
+    as the server answers; then the same client does the same against the
+    echo server.  Reports requests/s against echo lines/s and the ratio.
 
-Latency is the time from writing a command to the socket until the first
-event that answers it arrives: ``bet`` -> the ``bet`` event for the bot's own
-seat, a play (``hit``, ``stand``...) -> the ``action`` or ``decision`` event
-for its seat, ``login`` -> ``login``, ``join`` -> ``joined``; an ``error``
-event answers any of them (and counts as an error).  In throughput mode it is
-the time from writing a batch of ``--batch`` commands to the arrival of the
-answer to its last one.
+Latency is the time from writing a request to the socket until its reply
+arrives (v1 replies come after every event the request caused, so a bot's
+last play of a round is answered after the dealer's hand and the settlement;
+see ``docs/performance.md``).  A refusal answers a request too, and counts as
+an error.  In throughput mode it is the time from writing a batch of
+``--batch`` requests to the arrival of the reply to its last one.
 
 ``--spawn`` starts the server itself (``twistd -n blackjack`` from this
 checkout, with short timers, a fresh SQLite file, and bot accounts created
@@ -71,17 +74,17 @@ if str(ROOT) not in sys.path:
 
 from twisted.internet import defer, task  # noqa: E402
 from twisted.internet.defer import Deferred, DeferredSemaphore  # noqa: E402
-from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol  # noqa: E402
-from twisted.internet.protocol import ProcessProtocol, Protocol  # noqa: E402
+from twisted.internet.endpoints import TCP4ClientEndpoint  # noqa: E402
+from twisted.internet.protocol import ProcessProtocol, connectionDone  # noqa: E402
 from twisted.python.failure import Failure  # noqa: E402
 
-from blackjack.actions import Action  # noqa: E402
-from blackjack.cards import Card  # noqa: E402
-from blackjack.hand import Hand  # noqa: E402
+from blackjack.client import (  # noqa: E402
+    Bot, Client, ConnectionClosed, Message, ProtocolError, RequestRefused, basic_strategy,
+    connect_endpoint,
+)
 from blackjack.rules import Rules  # noqa: E402
-from blackjack.strategy import advise  # noqa: E402
 
-__all__ = ["Plan", "Histogram", "Swarm", "Bot", "make_accounts", "run", "main"]
+__all__ = ["Plan", "Histogram", "Swarm", "Player", "make_accounts", "run", "main"]
 
 PASSWORD = "loadtest-password"
 """The password every bot account gets."""
@@ -248,39 +251,43 @@ class Plan:
 # -- clients ---------------------------------------------------------------------------
 
 
-class _LineClient(Protocol):
-    """LF-framed lines in (CR stripped), CR LF lines out; reports to its swarm."""
+class _Connection(Client):
+    """A :class:`blackjack.client.Client` that reports to its swarm: open, ready, timings."""
+
+    # As telnet clients do, and as the echo server (a LineReceiver) needs.
+    delimiter = b"\r\n"
 
     def __init__(self, swarm: Swarm, index: int) -> None:
+        super().__init__(swarm.reactor, timeout=None)  # the run itself is bounded
         self.swarm = swarm
         self.index = index
         self.tally = swarm.tally
-        self.clock = swarm.clock
+        self.now = swarm.clock
         self.ready = False
-        self._buffer = b""
 
-    def connectionMade(self) -> None:
-        # As telnet clients do: a command goes out at once, not behind Nagle.
-        self.transport.setTcpNoDelay(True)
+    def begin(self) -> None:
+        """Override: the connection is open; set it up, then call :meth:`became_ready`."""
 
-    def dataReceived(self, data: bytes) -> None:
-        lines = (self._buffer + data).split(b"\n")
-        self._buffer = lines.pop()
-        for line in lines:
-            self.lineReceived(line.rstrip(b"\r"))
+    def timed(self, kind: str, d: Deferred[Any]) -> Deferred[Any]:
+        """``d`` (a call just made), with the time to its reply recorded as ``kind``."""
+        sent = self.now()
 
-    def lineReceived(self, line: bytes) -> None:
-        """Override: one line from the server."""
-
-    def send(self, line: str) -> None:
-        self.transport.write(line.encode() + b"\r\n")
+        def answered(result: Any) -> Any:
+            self.tally.latency(kind, self.now() - sent)
+            return result
+        return d.addBoth(answered)
 
     def became_ready(self) -> None:
         if not self.ready:
             self.ready = True
             self.swarm.ready += 1
 
-    def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]
+    def unmatched(self, message: Message) -> None:
+        self.tally.counts["unsolicited_errors"] += 1
+        self.tally.errors[f"unmatched reply: {str(message)[:60]}"] += 1
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        super().connectionLost(reason)
         if self.ready:
             self.swarm.ready -= 1
             self.ready = False
@@ -288,190 +295,122 @@ class _LineClient(Protocol):
         if not self.swarm.stopping:
             self.tally.counts["disconnects"] += 1
 
+    def _setup_failed(self, failure: Failure) -> None:
+        if not failure.check(ConnectionClosed):
+            self.tally.error(f"setup: {failure.getErrorMessage()}")
 
-class Bot(_LineClient):
-    """A player who logs in, sits down and plays basic strategy for ever."""
+
+class _Seat(Bot):
+    """The basic-strategy :class:`blackjack.client.Bot`, timing each bet and play to its reply."""
+
+    def __init__(self, player: Player) -> None:
+        swarm = player.swarm
+        plan = swarm.plan
+        think = plan.think
+        super().__init__(player, plan.table(player.index), policy=swarm.policy,
+                         bet=plan.bet or None,
+                         pause=(lambda: random.uniform(0, 2 * think)) if think else None)
+        self.player = player
+        self.tally = swarm.tally
+        self.leader = player.index % plan.per_table == 0
+
+    def request(self, cmd: str, **params: Any) -> Deferred[Any]:
+        self.tally.counts["commands"] += 1
+        d = self.player.timed("bet" if cmd == "bet" else "act", self.client.call(cmd, **params))
+        return d.addErrback(self._count_refusal)
+
+    def _count_refusal(self, failure: Failure) -> Failure:
+        if failure.check(RequestRefused):
+            self.tally.error(failure.getErrorMessage())
+        return failure  # the Bot notes it too, and keeps playing
+
+    def settled(self, result: Message, played: bool, net: int) -> None:
+        counts = self.tally.counts
+        if self.leader:
+            counts["rounds"] += 1
+        if played:
+            counts["hands"] += 1
+
+
+class Player(_Connection):
+    """A player who says hello, logs in, sits down and plays basic strategy for ever."""
 
     def __init__(self, swarm: Swarm, index: int) -> None:
         super().__init__(swarm, index)
-        plan = swarm.plan
-        self.name = plan.name(index)
-        self.table = plan.table(index)
-        self.rules = swarm.rules
-        self.amount = plan.bet or self.rules.min_bet
-        self.leader = index % plan.per_table == 0
-        self.seat: int | None = None
-        self._tag = f'"player":"{self.name}"'.encode()
-        self._quoted = f'"{self.name}"'.encode()
-        self._pending: tuple[str, float] | None = None
-        self._thinking = False
-        self._bet_round: str | None = None
-        self._handlers: dict[bytes, Callable[[bytes], None]] = {
-            b"login": self._on_login, b"joined": self._on_joined, b"table": self._on_table,
-            b"betting": self._on_betting, b"bet": self._on_ack, b"action": self._on_ack,
-            b"decision": self._on_ack, b"prompt": self._on_prompt, b"decide": self._on_decide,
-            b"result": self._on_result, b"error": self._on_error, b"timeout": self._on_timeout,
-            b"bye": self._on_bye, b"shutdown": self._on_bye,
-        }
+        self.bot: _Seat | None = None
+        self.on("timeout", self._on_timeout)
+        self.on("error", self._on_error)
+        self.on("bye", self._on_bye)
+        self.on("shutdown", self._on_bye)
 
-    def connectionMade(self) -> None:
-        super().connectionMade()
-        self.send("json on")
-        self._login()
+    def begin(self) -> None:
+        defer.ensureDeferred(self._sit_down()).addErrback(self._setup_failed)
 
-    def _login(self) -> None:
-        if self.connected:
-            self._command("login", f"login {self.name} {PASSWORD}")
+    async def _sit_down(self) -> None:
+        plan = self.swarm.plan
+        counts = self.tally.counts
+        counts["setup_commands"] += 1
+        await self.timed("handshake", self.hello())
+        while True:
+            counts["setup_commands"] += 1
+            try:
+                login = await self.timed("login", self.login(plan.name(self.index), PASSWORD))
+                break
+            except RequestRefused:
+                # The login throttle lets only a few attempts per address be in
+                # flight at once; a refused attempt is not held against us.
+                counts["login_retries"] += 1
+                await _sleep(self.swarm.reactor, random.uniform(0.1, 1.0))
+        self.bot = bot = _Seat(self)
+        bot.start()  # before the join: its reply comes after the betting window it opens
+        if not (login["resumed"] and login["table"] == bot.table):  # else: back in a held seat
+            counts["setup_commands"] += 1
+            await self.timed("join", self.join(bot.table))
+        self.became_ready()
 
-    def _play(self, kind: str, line: str) -> None:
-        """Send a game command now, or after a human-like pause."""
-        think = self.swarm.plan.think
-        if not think:
-            self._command(kind, line)
-            return
-        self._thinking = True
-
-        def go() -> None:
-            self._thinking = False
-            if self.connected and not self.swarm.stopping:
-                self._command(kind, line)
-        self.swarm.reactor.callLater(random.uniform(0, 2 * think), go)
-
-    @property
-    def _busy(self) -> bool:
-        return self._pending is not None or self._thinking
-
-    def _command(self, kind: str, line: str) -> None:
-        if self._pending is not None:
-            self.tally.counts["unanswered"] += 1
-        self._pending = (kind, self.clock())
-        self.tally.counts["commands" if kind in GAME_KINDS else "setup_commands"] += 1
-        self.send(line)
-
-    def _answered(self, error: str | None = None) -> None:
-        if self._pending is None:
-            if error is not None:
-                self.tally.counts["unsolicited_errors"] += 1
-                self.tally.errors[error[:80]] += 1
-            return
-        kind, sent = self._pending
-        self._pending = None
-        self.tally.latency(kind, self.clock() - sent)
-        if error is not None:
-            self.tally.error(error)
-
-    def lineReceived(self, line: bytes) -> None:
-        if not line.startswith(b'{"event":"'):
-            return  # the text greeting before "json on" takes effect
-        handler = self._handlers.get(line[10:line.find(b'"', 10)])
-        if handler is not None:
-            handler(line)
-
-    def _on_login(self, line: bytes) -> None:
-        event = json.loads(line)
-        self._answered()
-        if event.get("resumed") and self.seat is not None:
-            self.became_ready()  # back in a seat held from an earlier run
-        else:
-            self._command("join", f"join {self.table}")
-
-    def _on_joined(self, line: bytes) -> None:
-        if self._tag in line:
-            self.seat = json.loads(line)["seat"]
-            self._answered()
-            self.became_ready()
-
-    def _on_table(self, line: bytes) -> None:
-        if self.seat is None and self._quoted in line:
-            seats = json.loads(line)["seats"]
-            self.seat = next((int(s) for s, n in seats.items() if n == self.name), None)
-
-    def _on_betting(self, line: bytes) -> None:
-        event = json.loads(line)
-        if self.seat is None or event["table"] != self.table or event["round"] == self._bet_round:
-            return
-        self._bet_round = event["round"]
-        self._play("bet", f"bet {self.amount}")
-
-    def _on_ack(self, line: bytes) -> None:
-        if self._tag in line:
-            self._answered()
-
-    def _on_prompt(self, line: bytes) -> None:
-        if self._busy or self._tag not in line:
-            return
-        event = json.loads(line)
-        view = event["view"]
-        mine = next(s for s in view["seats"] if s["seat"] == self.seat)
-        hands = mine["hands"]
-        hand = Hand.of(*hands[event["hand"]]["cards"], from_split=len(hands) > 1)
-        legal = {Action(a) for a in event["legal"]}
-        action = advise(self.rules, hand, Card.parse(view["dealer"][0]), legal)
-        self._play("act", action.value)
-
-    def _on_decide(self, line: bytes) -> None:
-        if self._busy or self._quoted not in line:
-            return
-        event = json.loads(line)
-        if self.name not in event["players"]:
-            return
-        legal = {Action(a) for a in event["legal"]}
-        # The hand does not matter: basic strategy always declines insurance.
-        action = advise(self.rules, Hand.of("TS", "TH"), Card.parse("AS"), legal)
-        self._play("act", action.value)
-
-    def _on_result(self, line: bytes) -> None:
-        if self.leader:
-            self.tally.counts["rounds"] += 1
-        if self._quoted in line:
-            self.tally.counts["hands"] += 1
-
-    def _on_error(self, line: bytes) -> None:
-        message = json.loads(line)["message"]
-        if self._pending is not None and self._pending[0] == "login":
-            # The login throttle lets only a few attempts per address be in
-            # flight at once; a refused attempt is not held against us.
-            self._pending = None
-            self.tally.counts["login_retries"] += 1
-            self.swarm.reactor.callLater(random.uniform(0.1, 1.0), self._login)
-            return
-        self._answered(message)
-
-    def _on_timeout(self, line: bytes) -> None:
-        if self._tag in line:
+    def _on_timeout(self, event: Message) -> None:
+        if event["player"] == self.name:
             self.tally.counts["timeouts"] += 1
 
-    def _on_bye(self, line: bytes) -> None:
+    def _on_error(self, event: Message) -> None:
+        # An error no request caused (a request's refusal comes as its reply).
+        self.tally.counts["unsolicited_errors"] += 1
+        self.tally.errors[event["message"][:80]] += 1
+
+    def _on_bye(self, event: Message) -> None:
         self.tally.counts["closed_by_server"] += 1
 
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        if self.bot is not None:
+            self.bot.stop()
+        super().connectionLost(reason)
 
-class _Handshaker(_LineClient):
-    """Says ``json on`` (and may log in), then is ready; works on the echo server too."""
 
-    def connectionMade(self) -> None:
-        super().connectionMade()
-        self._sent = self.clock()
+class _Handshaker(_Connection):
+    """Says hello (and may log in), then is ready; works on the echo server too.
+
+    The echo server sends the hello back, which is no reply: the call fails
+    with ProtocolError, and one line has gone each way, which is all the
+    baseline needs.
+    """
+
+    def begin(self) -> None:
+        defer.ensureDeferred(self._handshake()).addErrback(self._setup_failed)
+
+    async def _handshake(self) -> None:
+        plan = self.swarm.plan
         self.tally.counts["setup_commands"] += 1
-        self.send("json on")
+        try:
+            await self.timed("handshake", self.hello())
+        except ProtocolError:
+            if plan.target == "server":
+                raise
+        if plan.login and plan.target == "server":
+            self.tally.counts["setup_commands"] += 1
+            await self.timed("login", self.login(plan.name(self.index), PASSWORD))
+        self.handshake_done()
 
-    def lineReceived(self, line: bytes) -> None:
-        if self.ready:
-            return
-        if line == b"json on" or line.startswith(b'{"event":"mode"'):
-            self.tally.latency("handshake", self.clock() - self._sent)
-            if self.swarm.plan.login and self.swarm.plan.target == "server":
-                self._sent = self.clock()
-                name = self.swarm.plan.name(self.index)
-                self.send(f"login {name} {PASSWORD}")
-                return
-            self.handshake_done(b"")
-        elif line.startswith(b'{"event":"login"'):
-            self.tally.latency("login", self.clock() - self._sent)
-            self.handshake_done(b"")
-        elif line.startswith(b'{"event":"error"'):
-            self.tally.error(json.loads(line)["message"])
-
-    def handshake_done(self, rest: bytes) -> None:
+    def handshake_done(self) -> None:
         self.became_ready()
 
 
@@ -480,12 +419,19 @@ class Idler(_Handshaker):
 
 
 class Piper(_Handshaker):
-    """Keeps ``window`` commands in flight and counts the answering lines."""
+    """Keeps ``window`` requests in flight and counts the answering lines.
+
+    It pipelines one v1 request (``--command`` as the server would read it
+    typed: ``help hit`` is ``{"cmd": "help", "command": "hit"}``), without
+    ids, and counts reply lines in bulk instead of matching each: the client
+    must cost far less than the server for the figure to be the server's
+    (see ``docs/performance.md``).
+    """
 
     def __init__(self, swarm: Swarm, index: int) -> None:
         super().__init__(swarm, index)
         plan = swarm.plan
-        self._line = plan.command.encode() + b"\r\n"
+        self._line = swarm.request_line
         self._batch = max(1, plan.batch)
         self._window = max(self._batch, plan.window)
         self._sent_count = 0
@@ -502,7 +448,7 @@ class Piper(_Handshaker):
             return
         self._count(data)
 
-    def handshake_done(self, rest: bytes) -> None:
+    def handshake_done(self) -> None:
         self.became_ready()
         self._counting = True
         self._fill()
@@ -514,9 +460,9 @@ class Piper(_Handshaker):
         self._answered += lines
         counts = self.tally.counts
         counts["commands"] += lines
-        if b'"event":"error"' in data:
-            counts["errors"] += data.count(b'"event":"error"')
-        now = self.clock()
+        if b'"ok":false' in data:
+            counts["errors"] += data.count(b'"ok":false')
+        now = self.now()
         batches = self._batches
         done = 0
         for last, sent in batches:
@@ -537,13 +483,23 @@ class Piper(_Handshaker):
         n = room - room % self._batch
         self.tally.counts["sent"] += n
         self.transport.write(self._line * n)
-        now = self.clock()
+        now = self.now()
         for _ in range(n // self._batch):
             self._sent_count += self._batch
             self._batches.append((self._sent_count, now))
 
 
-_CLIENTS: dict[str, type[_LineClient]] = {"play": Bot, "idle": Idler, "throughput": Piper}
+_CLIENTS: dict[str, type[_Connection]] = {"play": Player, "idle": Idler, "throughput": Piper}
+
+
+def request_line(command: str) -> bytes:
+    """A typed command (``help hit``) as the protocol v1 request line it stands for."""
+    from blackjack.server.frontends.requests import parse_text
+
+    request = parse_text(command)
+    params = {k: v for k, v in request.params.items() if v is not None}
+    return json.dumps({"cmd": request.command.name, **params},
+                      separators=(",", ":")).encode() + _Connection.delimiter
 
 
 class Swarm:
@@ -554,9 +510,11 @@ class Swarm:
         self.plan = plan
         self.indices = indices
         self.rules = Rules.from_spec(plan.rules)
+        self.policy = basic_strategy(self.rules)
+        self.request_line = request_line(plan.command) if plan.mode == "throughput" else b""
         self.clock: Callable[[], float] = time.perf_counter
         self.tally = Tally()
-        self.clients: list[_LineClient] = []
+        self.clients: list[_Connection] = []
         self.ready = 0
         self.open = 0
         self.stopping = False
@@ -580,16 +538,17 @@ class Swarm:
                 endpoint = TCP4ClientEndpoint(
                     self.reactor, self.plan.host, self.plan.port, timeout=30,
                     bindAddress=(source, 0) if source else None)
-                d = connectProtocol(endpoint, client)
+                d = connect_endpoint(endpoint, hello=False, client=client)
             d.addCallbacks(self._connected, self._failed)
             return d
 
         return defer.gatherResults(
             [gate.run(connect, index) for index in self.indices]).addCallback(lambda _: None)
 
-    def _connected(self, client: _LineClient) -> None:
+    def _connected(self, client: _Connection) -> None:
         self.clients.append(client)
         self.open += 1
+        client.begin()
 
     def _failed(self, failure: Failure) -> None:
         self.tally.counts["connect_failures"] += 1
@@ -599,6 +558,8 @@ class Swarm:
         """Close every connection."""
         self.stopping = True
         for client in self.clients:
+            if isinstance(client, Player) and client.bot is not None:
+                client.bot.stop()
             if client.transport is not None:
                 client.transport.loseConnection()
 
@@ -1201,7 +1162,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="play: mean seconds a bot pauses before a bet or play (0: none)")
     p.add_argument("--bet", type=int, default=0, help="chips per bet (0: table minimum)")
     p.add_argument("--login", action="store_true", help="idle: log the connections in")
-    p.add_argument("--command", default="help hit", help="throughput: the command sent")
+    p.add_argument("--command", default="help hit",
+                   help="throughput: the command, as typed (sent as its v1 request)")
     p.add_argument("--window", type=int, default=32, help="throughput: commands in flight")
     p.add_argument("--batch", type=int, default=8, help="throughput: commands per write")
     p.add_argument("--per-source", type=int, default=10,

@@ -187,7 +187,7 @@ def make_bot_accounts(db: Path, count: int, bankroll: int) -> Any:
 def start_bots(reactor: Any, port: int, count: int, rules: str, think: float) -> Any:
     """Basic-strategy bots that log in, sit at tables lt0, lt1... and play; in the reactor thread.
 
-    They are scripts/loadtest.py's, over the JSON mode; these four functions
+    They are scripts/loadtest.py's, on blackjack.client; these four functions
     are all the soak knows of them.
     """
     plan = loadtest.Plan(mode="play", host="127.0.0.1", port=port, clients=count, rules=rules,

@@ -6,8 +6,11 @@ so ``--reactor`` keeps working (pytest-twisted installs it first).
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -66,7 +69,7 @@ class FakeClient:
     def send_event(self, event: dict[str, Any]) -> None:
         self.events.append(conforms(event))
 
-    def close(self, message: str) -> None:
+    def close(self, message: str, why: str = "server") -> None:
         self.closed = message
 
     def kinds(self) -> list[str]:
@@ -120,3 +123,34 @@ async def make_player(storage: SQLiteStorage, name: str, bankroll: int = 1000) -
     player = Player(account.id, account.name)
     player.client = FakeClient()
     return player
+
+
+def start_service(db: Path, *extra: str) -> Any:
+    """The real service on a free port of 127.0.0.1: one 1-deck table ``main``, short timers,
+    cheap password hashing, and ``extra`` options; started (stop it with ``stopService``)."""
+    from twisted.internet import reactor
+
+    from blackjack.server.core.passwords import FAST_INSECURE
+    from blackjack.server.hosting.tap import Options, makeService
+
+    options = Options()
+    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--web", "none",
+                          "--db", str(db),
+                          "--table", "main:decks=1", "--bet-time", "5", "--turn-time", "5",
+                          "--insurance-time", "5", *extra])
+    service = makeService(options, reactor, hasher=FAST_INSECURE)
+    service.startService()
+    return service
+
+
+def load_script(name: str) -> ModuleType:
+    """Import ``scripts/<name>.py`` (scripts/ is not a package), once."""
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module

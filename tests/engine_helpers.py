@@ -25,10 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def engine_files() -> list[Path]:
-    """Every source file of the engine: all of blackjack/ except blackjack/server/."""
-    server = ROOT / "blackjack" / "server"
+    """Every source file of the engine: all of blackjack/ except the parts on Twisted,
+    blackjack/server/ and blackjack/client/."""
+    on_twisted = {ROOT / "blackjack" / "server", ROOT / "blackjack" / "client"}
     return sorted(path for path in (ROOT / "blackjack").rglob("*.py")
-                  if server not in path.parents)
+                  if not on_twisted & set(path.parents))
 
 
 def engine_modules() -> list[str]:

@@ -18,23 +18,34 @@ from hypothesis import given, settings, strategies as st
 
 import blackjack.actions
 import blackjack.cards
+import blackjack.fair
 import blackjack.hand
+import blackjack.replay
 import blackjack.round
 import blackjack.rules
 import blackjack.shoe
 import blackjack.testing
+import blackjack.verify
 from blackjack import (
     Action, BlackjackError, Card, DoubleRule, Event, Hand, HandResult, IllegalActionError,
     InsuranceResult, InvalidArgumentError, InvalidBetError, InvalidCardError, Phase, Rank,
     Result, Round, RoundOutcome, RoundView, Rules, RulesError, Shoe, Suit, Turn,
     parse_cards, score,
 )
+from blackjack.errors import RecordError
+from blackjack.fair import (
+    FairShoe, ShoeTerms, below, canonical_order, client_seed, commitment, preimage,
+    shuffle_order, words,
+)
+from blackjack.replay import Decision, RoundRecord, Step, drawn_cards, replay, steps
 from blackjack.round import EVENT_KINDS, HandView, SeatView
 from blackjack.shoe import RandomSource
 from blackjack.testing import StackedShoe
+from blackjack.verify import Report, ShoeRecord, main as verify_main, verify
 
 ENGINE_MODULES = [blackjack, blackjack.actions, blackjack.cards, blackjack.hand, blackjack.round,
-                  blackjack.rules, blackjack.shoe, blackjack.testing]
+                  blackjack.rules, blackjack.shoe, blackjack.testing, blackjack.fair,
+                  blackjack.replay, blackjack.verify]
 
 # -- junk: values of the wrong type for a parameter -----------------------------
 
@@ -95,6 +106,22 @@ _HAND_VIEW = {"cards": ("TS",), "total": 10, "soft": False, "stake": 10, "status
 _SEAT_VIEW = {"seat": 1, "bet": 10, "hands": (), "insurance": None}
 _ROUND_VIEW = {"phase": Phase.BETTING, "dealer": (), "dealer_total": None, "seats": (),
                "turn": None, "legal": ()}
+
+
+_SEED = "ab" * 32
+_CLIENT = "cd" * 32
+_TERMS = ShoeTerms(1, 40, 1)
+_DECISION = {"seat": 1, "hand": 0, "action": "stand", "at": 1.0, "by": "player"}
+_RECORD = {"round_id": "r1", "rules": Rules(), "bets": {1: 10},
+           "cards": ("TS", "9H", "7C", "8D"), "decisions": (Decision(1, 0, "stand"),),
+           "first": None, "outcome": None}
+_SHOE_RECORD = {"shoe_id": "s1", "terms": _TERMS, "commitment": "c", "server_seed": _SEED,
+                "client_seed": _CLIENT, "seeds": (("alice", ""),), "retired": "cut card",
+                "rounds": ()}
+_REPORT = {"shoe_id": "s1", "checked": (), "problems": (), "cards": ()}
+_STEP = {"number": 1, "event": Event("deal"), "decision": None}
+NOT_HEX_SEED = st.one_of(_BOOLS, _INTS, _FLOATS, _TEXT, _OTHER)
+"""Not 32 bytes nor 64 lowercase hex digits (None means "draw one" where it is allowed)."""
 
 
 def _with(build: Callable[..., object], base: dict[str, object], name: str) -> Callable[[object], object]:
@@ -276,6 +303,113 @@ CASES = [
          NOT_COUNT.filter(lambda v: v is not None), InvalidArgumentError, "dealer_total"),
     Case("RoundView:turn", _with(RoundView, _ROUND_VIEW, "turn"),
          NOT_CARDS.filter(lambda v: v is not None), InvalidArgumentError, "turn"),
+    # provably fair shoes
+    Case("ShoeTerms:decks", lambda v: ShoeTerms(v, 10), NOT_WHOLE, RulesError, "decks"),  # type: ignore[arg-type]
+    Case("ShoeTerms:cut", lambda v: ShoeTerms(1, v), st.one_of(  # type: ignore[arg-type]
+        NOT_WHOLE, st.integers().filter(lambda n: not 1 <= n <= 52)), InvalidArgumentError, "cut"),
+    Case("ShoeTerms:burn", lambda v: ShoeTerms(1, 10, v), NOT_COUNT, InvalidArgumentError,  # type: ignore[arg-type]
+         "burn"),
+    Case("ShoeTerms.of:decks", lambda v: ShoeTerms.of(v, 0.5), NOT_WHOLE, RulesError, "decks"),  # type: ignore[arg-type]
+    Case("ShoeTerms.of:penetration", lambda v: ShoeTerms.of(1, v), NOT_NUMBER, RulesError,  # type: ignore[arg-type]
+         "penetration"),
+    Case("ShoeTerms.of:burn", lambda v: ShoeTerms.of(1, 0.5, v), NOT_COUNT,  # type: ignore[arg-type]
+         InvalidArgumentError, "burn"),
+    Case("FairShoe:terms", lambda v: FairShoe(v), st.one_of(_BOOLS, _INTS, _TEXT, _OTHER),  # type: ignore[arg-type]
+         InvalidArgumentError, "terms"),
+    Case("FairShoe:server_seed", lambda v: FairShoe(_TERMS, v), NOT_HEX_SEED,  # type: ignore[arg-type]
+         InvalidArgumentError, "server seed"),
+    Case("FairShoe.start:client", lambda v: FairShoe(_TERMS, _SEED).start(v), NOT_HEX_SEED,  # type: ignore[arg-type]
+         InvalidArgumentError, "client seed"),
+    *(Case(f"{f.__name__}:server_seed", lambda v, f=f: f(v, _TERMS), NOT_HEX_SEED,
+           InvalidArgumentError, "server seed") for f in (preimage, commitment)),
+    *(Case(f"{f.__name__}:terms", lambda v, f=f: f(_SEED, v), st.one_of(_BOOLS, _INTS, _OTHER),
+           InvalidArgumentError, "terms") for f in (preimage, commitment)),
+    Case("client_seed:contributions", client_seed, st.one_of(  # type: ignore[arg-type]
+        _NONE, _BOOLS, _INTS, _FLOATS, st.text(min_size=1, max_size=3),
+        st.lists(st.tuples(_INTS, _TEXT), min_size=1, max_size=2)),
+        InvalidArgumentError, "contribution"),
+    Case("words:server_seed", lambda v: words(v, _CLIENT, 0), NOT_HEX_SEED,  # type: ignore[arg-type]
+         InvalidArgumentError, "server seed"),
+    Case("words:client", lambda v: words(_SEED, v, 0), NOT_HEX_SEED, InvalidArgumentError,  # type: ignore[arg-type]
+         "client seed"),
+    Case("words:nonce", lambda v: words(_SEED, _CLIENT, v), NOT_COUNT, InvalidArgumentError,  # type: ignore[arg-type]
+         "nonce"),
+    Case("below:stream", lambda v: below(v, 3), st.one_of(  # type: ignore[arg-type]
+        _NONE, _BOOLS, _INTS, _TEXT, st.lists(st.integers().filter(
+            lambda n: not 0 <= n < 2**32), min_size=1).map(iter)),
+        InvalidArgumentError, "stream"),
+    Case("below:n", lambda v: below(iter([1]), v), st.one_of(  # type: ignore[arg-type]
+        NOT_WHOLE, st.integers().filter(lambda n: not 1 <= n <= 2**32)),
+        InvalidArgumentError, "n"),
+    Case("shuffle_order:cards", lambda v: shuffle_order(v, _SEED, _CLIENT, 0), NOT_CARDS,  # type: ignore[arg-type]
+         InvalidCardError, "card"),
+    Case("shuffle_order:server_seed", lambda v: shuffle_order(["AS", "KD"], v, _CLIENT, 0),  # type: ignore[arg-type]
+         NOT_HEX_SEED, InvalidArgumentError, "server seed"),
+    Case("shuffle_order:client", lambda v: shuffle_order(["AS", "KD"], _SEED, v, 0),  # type: ignore[arg-type]
+         NOT_HEX_SEED, InvalidArgumentError, "client seed"),
+    Case("shuffle_order:nonce", lambda v: shuffle_order(["AS", "KD"], _SEED, _CLIENT, v),  # type: ignore[arg-type]
+         NOT_COUNT, InvalidArgumentError, "nonce"),
+    Case("canonical_order:cards", canonical_order, NOT_CARDS, InvalidCardError, "card"),  # type: ignore[arg-type]
+    # round records and replays
+    Case("Decision:seat", _with(Decision, _DECISION, "seat"), NOT_SEAT, RecordError, "seat"),
+    Case("Decision:hand", _with(Decision, _DECISION, "hand"), NOT_COUNT, RecordError, "hand"),
+    Case("Decision:action", _with(Decision, _DECISION, "action"), NOT_TEXT, RecordError,
+         "action"),
+    Case("Decision:at", _with(Decision, _DECISION, "at"), NOT_NUMBER.filter(
+        lambda v: v is not None), RecordError, "at"),
+    Case("Decision:by", _with(Decision, _DECISION, "by"), st.one_of(NOT_TEXT, _TEXT),
+         RecordError, "by"),
+    *(Case(f"{owner.__name__}.from_dict:data", owner.from_dict, st.one_of(  # type: ignore[attr-defined]
+        _NONE, _BOOLS, _INTS, _TEXT, st.lists(_INTS)), RecordError, what)
+      for owner, what in ((Decision, "decision"), (RoundRecord, "round"),
+                          (ShoeRecord, "record"))),
+    Case("RoundRecord:round_id", _with(RoundRecord, _RECORD, "round_id"), NOT_TEXT,
+         RecordError, "round_id"),
+    Case("RoundRecord:rules", _with(RoundRecord, _RECORD, "rules"), NOT_TEXT, RecordError,
+         "rules"),
+    Case("RoundRecord:bets", _with(RoundRecord, _RECORD, "bets"), st.one_of(
+        _NONE, _BOOLS, _INTS, _TEXT, st.just({}), st.just({9: 10}), st.just({1: -1})),
+         RecordError, "bet"),
+    Case("RoundRecord:cards", _with(RoundRecord, _RECORD, "cards"), NOT_CARDS, RecordError,
+         "card"),
+    Case("RoundRecord:decisions", _with(RoundRecord, _RECORD, "decisions"), NOT_CARDS,
+         RecordError, "decisions"),
+    Case("RoundRecord:first", _with(RoundRecord, _RECORD, "first"),
+         NOT_COUNT.filter(lambda v: v is not None), RecordError, "first"),
+    Case("RoundRecord:outcome", _with(RoundRecord, _RECORD, "outcome"),
+         st.one_of(_BOOLS, _INTS, _TEXT), RecordError, "outcome"),
+    Case("drawn_cards:rnd", drawn_cards, NOT_TEXT, InvalidArgumentError, "rnd"),  # type: ignore[arg-type]
+    Case("replay:record", replay, NOT_TEXT, RecordError, "record"),  # type: ignore[arg-type]
+    Case("replay:shoe", lambda v: replay(RoundRecord(**_RECORD), v), st.one_of(  # type: ignore[arg-type]
+        _BOOLS, _INTS, _TEXT, _OTHER), InvalidArgumentError, "shoe"),
+    Case("steps:record", steps, NOT_TEXT, RecordError, "record"),  # type: ignore[arg-type]
+    Case("Step:number", _with(Step, _STEP, "number"), NOT_COUNT, InvalidArgumentError,
+         "number"),
+    Case("Step:event", _with(Step, _STEP, "event"), NOT_TEXT, InvalidArgumentError, "event"),
+    Case("Step:decision", _with(Step, _STEP, "decision"), NOT_TEXT.filter(
+        lambda v: v is not None), InvalidArgumentError, "decision"),
+    # verifying a shoe
+    *(Case(f"ShoeRecord:{name}", _with(ShoeRecord, _SHOE_RECORD, name), NOT_TEXT, RecordError,
+           name) for name in ("shoe_id", "commitment", "server_seed", "client_seed")),
+    Case("ShoeRecord:terms", _with(ShoeRecord, _SHOE_RECORD, "terms"), NOT_TEXT, RecordError,
+         "terms"),
+    Case("ShoeRecord:seeds", _with(ShoeRecord, _SHOE_RECORD, "seeds"), st.one_of(
+        NOT_CARDS, st.just((("alice",),)), st.just((("alice", 1),))), RecordError, "seeds"),
+    Case("ShoeRecord:retired", _with(ShoeRecord, _SHOE_RECORD, "retired"), NOT_TEXT,
+         RecordError, "retired"),
+    Case("ShoeRecord:rounds", _with(ShoeRecord, _SHOE_RECORD, "rounds"), NOT_CARDS,
+         RecordError, "rounds"),
+    Case("Report:shoe_id", _with(Report, _REPORT, "shoe_id"), NOT_TEXT, InvalidArgumentError,
+         "shoe_id"),
+    *(Case(f"Report:{name}", _with(Report, _REPORT, name), NOT_CARDS, InvalidArgumentError,
+           name) for name in ("checked", "problems", "cards")),
+    Case("Report.lines:every_card", lambda v: Report(**_REPORT).lines(v), NOT_FLAG,  # type: ignore[arg-type]
+         InvalidArgumentError, "every_card"),
+    Case("verify:record", verify, NOT_TEXT, RecordError, "record"),  # type: ignore[arg-type]
+    Case("main:argv", lambda v: verify_main(v), st.one_of(  # type: ignore[arg-type]
+        _BOOLS, _INTS, st.lists(_INTS, min_size=1)), InvalidArgumentError, "argv"),
+    Case("main:out", lambda v: verify_main(["x"], v), st.one_of(_BOOLS, _INTS, _TEXT),  # type: ignore[arg-type]
+         InvalidArgumentError, "out"),
 ]
 
 

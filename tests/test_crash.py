@@ -1,27 +1,26 @@
 """Crash test: the real ``twistd blackjack``, killed with SIGKILL mid-round, started again.
 
-Bots connect over TCP to 127.0.0.1 in JSON mode, register, sit at two
-tables, bet and play.  Three times the server is killed with SIGKILL while
-stakes are in escrow (twice with every bot's bet held in a round waiting for
-its players, once at a random moment of play) and started again on the same
-SQLite file.  Each start-up must refund exactly the stakes the dead server
-left held, and log each refund; the books must balance in every state the
-file is left in; at the end, after a graceful stop, nothing is held and every
-account holds what it was issued plus its net over settled hands.
+Bots (:class:`blackjack.client.Bot`, over protocol v1) connect over TCP to
+127.0.0.1, register, sit at two tables, bet and play.  Three times the server
+is killed with SIGKILL while stakes are in escrow (twice with every bot's bet
+held in a round waiting for its players, once at a random moment of play)
+and started again on the same database (an SQLite file, or PostgreSQL).
+Each start-up must refund exactly the stakes the dead server left held, and
+log each refund; the books must balance in every state the database is left
+in; at the end, after a graceful stop, nothing is held and every account
+holds what it was issued plus its net over settled hands.  A second test
+stops PostgreSQL itself under play.
 
-A synchronous test: plain sockets and ``selectors``, no reactor; every wait
-has a deadline, and the server process is killed in ``finally``.
+The bots run on the test's reactor; the server is a child process.  Every
+wait has a deadline, and the server process is killed in ``finally``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
-import selectors
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,25 +30,34 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest_twisted
+from twisted.internet import task
 
+from blackjack.client import EVERY, Bot, Client, Message, connect
+from blackjack.server.hosting.tap import Options
 from blackjack.server.storage.audit import audit_database
 from blackjack.server.storage.backends import is_postgresql
-from blackjack.server.hosting.tap import Options
 
-from conftest import conforms
+from conftest import conforms, wait
 from pg_cluster import Cluster
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = ("crashann", "crashbob", "crashcat", "crashdan")
 TABLES = ("main", "side")
-_IAC = re.compile(rb"\xff[\xfb-\xfe].|\xff[\xf0-\xfa]", re.S)
 _PORT = re.compile(r"blackjack listening on .*port=(\d+)")
 _REFUND = re.compile(r"recovery: refunded (\d+) chips to account (\d+), left in escrow "
                      r"for round (\S+) by a crash")
 
 
+async def sleep(seconds: float) -> None:
+    """Let the reactor run for ``seconds``."""
+    from twisted.internet import reactor
+
+    await task.deferLater(reactor, seconds, lambda: None)
+
+
 class Server:
-    """``twistd -n blackjack`` as a child process, logging to a file."""
+    """``twistd -n blackjack`` as a child process, logging to a file; see :meth:`start`."""
 
     def __init__(self, db: str, log: Path, *extra: str) -> None:
         self.log = log
@@ -69,8 +77,10 @@ class Server:
                 [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
                  "-n", "--pidfile=", "--logfile", str(log), "blackjack", *options],
                 cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
-        match = wait_for(lambda: _PORT.search(self.log_text()), 30, "the server to listen",
-                         self)
+        # Blocking (the reactor has nothing to do while a server starts): test_telnet_client
+        # uses this class without a reactor.
+        match = _wait_blocking(lambda: _PORT.search(self.log_text()), 30, "the server to listen",
+                               self)
         self.port = int(match.group(1))
 
     def log_text(self) -> str:
@@ -94,105 +104,92 @@ class Server:
         assert "Server Shut Down." in self.log_text(), self.tail()
 
 
-def wait_for(check: Callable[[], Any], seconds: float, what: str,
-             server: Server | None = None, pump: Callable[[], None] | None = None) -> Any:
-    """Call ``check`` (and ``pump``) until it returns something true, or fail saying ``what``."""
+def _checked(check: Callable[[], Any], deadline: float, what: str,
+             server: Server | None) -> Any:
+    """``check()``, or an AssertionError if the server died or the deadline passed."""
+    result = check()
+    if result:
+        return result
+    if server is not None and server.process.poll() is not None:
+        raise AssertionError(f"the server exited waiting for {what}: {server.tail()}")
+    if time.monotonic() > deadline:
+        raise AssertionError(f"timed out waiting for {what}"
+                             + ("" if server is None else ": " + server.tail()))
+    return None
+
+
+def _wait_blocking(check: Callable[[], Any], seconds: float, what: str,
+                   server: Server | None = None) -> Any:
+    """Sleep until ``check`` returns something true, or fail saying ``what``."""
     deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result:
-            return result
-        if server is not None and server.process.poll() is not None:
-            raise AssertionError(f"the server exited waiting for {what}: {server.tail()}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}"
-                                 + ("" if server is None else ": " + server.tail()))
-        if pump is not None:
-            pump()
-        else:
-            time.sleep(0.02)
+    while not (result := _checked(check, deadline, what, server)):
+        time.sleep(0.02)
+    return result
 
 
-class Bot:
-    """A JSON-mode player that bets 10 to 30 and plays at random when allowed to."""
+async def wait_for(check: Callable[[], Any], seconds: float, what: str,
+                   server: Server | None = None) -> Any:
+    """Let the reactor run until ``check`` returns something true, or fail saying ``what``."""
+    deadline = time.monotonic() + seconds
+    while not (result := _checked(check, deadline, what, server)):
+        await sleep(0.02)
+    return result
 
-    def __init__(self, port: int, name: str, table: str, rng: random.Random) -> None:
-        self.name = name
-        self.table = table
+
+class CrashBot(Bot):
+    """A player that bets 10 to 30 and plays at random; frozen, it bets and answers nothing."""
+
+    def __init__(self, client: Client, table: str, rng: random.Random) -> None:
+        super().__init__(client, table, policy=self._choose,
+                         bet=lambda: rng.choice([10, 20, 30]))
         self.rng = rng
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.sock.setblocking(False)
-        self.buffer = b""
-        self.events: list[dict[str, Any]] = []
         self.playing = True
         self.stalled = False
-        self.results = 0
+        """Whether a decision came while frozen: the round now waits for this bot."""
 
-    def say(self, text: str) -> None:
-        self.sock.setblocking(True)
-        self.sock.sendall(text.encode() + b"\r\n")
-        self.sock.setblocking(False)
-
-    def read(self) -> None:
-        """Take what has arrived and answer each event."""
-        try:
-            data = self.sock.recv(65536)
-        except BlockingIOError:
-            return
-        self.buffer += _IAC.sub(b"", data)
-        *lines, self.buffer = self.buffer.split(b"\r\n")
-        for line in lines:
-            if line.startswith(b"{"):
-                event = conforms(json.loads(line))
-                self.events.append(event)
-                self.answer(event)
-
-    def answer(self, event: dict[str, Any]) -> None:
-        kind = event["event"]
-        if kind == "betting":
-            self.say(f"bet {self.rng.choice([10, 20, 30])}")
-        elif kind == "result":
-            self.results += 1
-        elif not self.playing:
-            # A round at this table now waits for a player who will not act.
-            self.stalled = self.stalled or kind in ("prompt", "decide")
-        elif kind == "prompt" and event["player"] == self.name:
-            choices = [a for a in event["legal"] if a in ("hit", "stand", "double", "split")]
-            self.say(self.rng.choice(choices))
-        elif kind == "decide" and self.name in event["players"]:
-            self.say(self.rng.choice(["insurance", "no"]))
-
-    def saw(self, kind: str) -> dict[str, Any] | None:
-        """The latest event of a kind, if any."""
-        return next((e for e in reversed(self.events) if e["event"] == kind), None)
+    def _choose(self, event: Message) -> str | None:
+        if not self.playing:
+            self.stalled = True
+            return None
+        legal = event["legal"]
+        wanted = ("hit", "stand", "double", "split") if event["event"] == "prompt" \
+            else ("insurance", "no")
+        return self.rng.choice([a for a in legal if a in wanted] or legal)
 
 
 class Room:
-    """The bots, pumped together with one selector."""
+    """The bots, each on its own connection; see :meth:`enter`."""
 
-    def __init__(self, server: Server, verb: str, seed: int) -> None:
-        self.selector = selectors.DefaultSelector()
-        self.bots = [Bot(server.port, name, TABLES[i % 2], random.Random(seed + i))
-                     for i, name in enumerate(NAMES)]
-        for bot in self.bots:
-            self.selector.register(bot.sock, selectors.EVENT_READ, bot)
-            bot.say("json on")
-            password = f"pw-{bot.name}"
-            bot.say(f"{verb} {bot.name} {password}" + (f" {password}" if verb == "register" else ""))
-        wait_for(lambda: all(b.saw("login") for b in self.bots), 30, "the bots to log in",
-                 server, self.pump)
-        for bot in self.bots:
-            bot.say(f"join {bot.table}")
+    def __init__(self) -> None:
+        self.bots: list[CrashBot] = []
+        self.logins: dict[str, Message] = {}
 
-    def pump(self) -> None:
-        for key, _ in self.selector.select(timeout=0.05):
-            key.data.read()
+    @classmethod
+    async def enter(cls, server: Server, verb: str, seed: int) -> Room:
+        """Connect every bot, ``register`` or ``login`` it, and sit it at its table."""
+        from twisted.internet import reactor
+
+        room = cls()
+        for i, name in enumerate(NAMES):
+            client = await wait(connect(reactor, "127.0.0.1", server.port, timeout=30), 30)
+            client.on(EVERY, conforms)  # every event the server sends fits the schema
+            login = await wait(getattr(client, verb)(name, f"pw-{name}"), 30)
+            room.logins[name] = conforms(login, "event.login")
+            room.bots.append(CrashBot(client, TABLES[i % 2], random.Random(seed + i)))
+        for bot in room.bots:
+            await wait(bot.sit(), 30)
+        return room
+
+    @property
+    def rounds(self) -> int:
+        """Results the bots have seen, summed."""
+        return sum(b.rounds for b in self.bots)
 
     def close(self) -> None:
         for bot in self.bots:
-            self.selector.unregister(bot.sock)
-            bot.sock.close()
-        self.selector.close()
+            bot.stop()
+            if bot.client.transport is not None:
+                bot.client.transport.loseConnection()
 
 
 def refunds_logged(server: Server) -> Counter[tuple[int, int, str]]:
@@ -235,7 +232,8 @@ def books_add_up(db: str) -> None:
     assert (cli.returncode, cli.stdout.splitlines()[-1]) == (0, "balanced"), cli.stdout
 
 
-def test_sigkill_mid_round_strands_no_chip(tmp_path: Path, server_database: str) -> None:
+@pytest_twisted.ensureDeferred
+async def test_sigkill_mid_round_strands_no_chip(tmp_path: Path, server_database: str) -> None:
     """Kill -9 with bets in escrow, three times: each restart refunds and logs exactly those
     stakes, the books always balance, and at the end every account adds up."""
     db = server_database
@@ -245,23 +243,21 @@ def test_sigkill_mid_round_strands_no_chip(tmp_path: Path, server_database: str)
     try:
         for cycle, how in enumerate(["frozen", "random", "frozen"]):
             server = Server(db, tmp_path / f"twistd-{cycle}.log")
-            room = Room(server, "register" if cycle == 0 else "login", seed=cycle * 10)
-            played = sum(b.results for b in room.bots)
-            wait_for(lambda: sum(b.results for b in room.bots) >= played + 6, 60,
-                     "a few rounds", server, room.pump)
+            room = await Room.enter(server, "register" if cycle == 0 else "login",
+                                    seed=cycle * 10)
+            played = room.rounds
+            await wait_for(lambda: room.rounds >= played + 6, 60, "a few rounds", server)
             if how == "frozen":
                 # The bots bet but stop playing: every bot's bet waits in escrow.
                 for bot in room.bots:
                     bot.playing = False
-                wait_for(lambda: all(any(b.stalled for b in room.bots if b.table == t)
-                                     for t in TABLES)
-                         and {a for _, a, _ in held_stakes(db)} >= {1, 2, 3, 4}, 60,
-                         "both tables mid-round with every bot's stake in escrow",
-                         server, room.pump)
+                await wait_for(lambda: all(any(b.stalled for b in room.bots if b.table == t)
+                                           for t in TABLES)
+                               and {a for _, a, _ in held_stakes(db)} >= {1, 2, 3, 4}, 60,
+                               "both tables mid-round with every bot's stake in escrow",
+                               server)
             else:
-                deadline = time.monotonic() + rng.uniform(0.1, 1.0)
-                while time.monotonic() < deadline:
-                    room.pump()
+                await sleep(rng.uniform(0.1, 1.0))
             assert server.kill(signal.SIGKILL) == -signal.SIGKILL
             room.close()
             room = None
@@ -273,8 +269,9 @@ def test_sigkill_mid_round_strands_no_chip(tmp_path: Path, server_database: str)
             assert crashed.books.escrow == sum(a * n for (a, _, _), n in stranded.items())
 
             server = Server(db, tmp_path / f"twistd-{cycle}-restart.log")
-            wait_for(lambda: refunds_logged(server).total() >= stranded.total(), 30,
-                     "the refunds to be logged", server)
+            restarted = server
+            await wait_for(lambda: refunds_logged(restarted).total() >= stranded.total(), 30,
+                           "the refunds to be logged", server)
             assert refunds_logged(server) == stranded
             assert not held_stakes(db) & stranded
             server.stop()
@@ -282,9 +279,9 @@ def test_sigkill_mid_round_strands_no_chip(tmp_path: Path, server_database: str)
         # A last run: everyone logs in, sees their chips, and the server stops cleanly.
         balances = {a.name: a.balance for a in audit_database(db).accounts}
         server = Server(db, tmp_path / "twistd-final.log")
-        room = Room(server, "login", seed=99)
-        for bot in room.bots:
-            assert bot.saw("login")["balance"] == balances[bot.name]  # type: ignore[index]
+        room = await Room.enter(server, "login", seed=99)
+        for name, login in room.logins.items():
+            assert login["balance"] == balances[name]
         room.close()
         room = None
         server.stop()
@@ -299,7 +296,8 @@ def test_sigkill_mid_round_strands_no_chip(tmp_path: Path, server_database: str)
     books_add_up(db)
 
 
-def test_a_postgresql_restart_under_play_loses_no_chip(tmp_path: Path) -> None:
+@pytest_twisted.ensureDeferred
+async def test_a_postgresql_restart_under_play_loses_no_chip(tmp_path: Path) -> None:
     """PostgreSQL stops mid-game: bets then get a clear error, nobody's chips move; once
     it is back the players bet again and play resumes; after a restart of the server
     (which refunds any round it could not settle meanwhile) every account adds up."""
@@ -309,26 +307,21 @@ def test_a_postgresql_restart_under_play_loses_no_chip(tmp_path: Path) -> None:
     try:
         # Short turns: a play refused during the outage is not made again.
         server = Server(cluster.url, tmp_path / "twistd.log", "--turn-time", "2",
-                        "--insurance-time", "2")
-        room = Room(server, "register", seed=5)
-        wait_for(lambda: sum(b.results for b in room.bots) >= 6, 60, "a few rounds",
-                 server, room.pump)
+                                    "--insurance-time", "2")
+        room = await Room.enter(server, "register", seed=5)
+        await wait_for(lambda: room.rounds >= 6, 60, "a few rounds", server)
         cluster.stop()
-        outage = sum(len(b.events) for b in room.bots)
-        wait_for(lambda: any(e["event"] == "error" and "database is unavailable" in e["message"]
-                             for b in room.bots for e in b.events[outage // 4:]),
-                 30, "a bet refused while the database is away", server, room.pump)
+        await wait_for(lambda: any(b.refusals["unavailable"] for b in room.bots), 30,
+                       "a bet refused while the database is away", server)
         cluster.start()
-        played = sum(b.results for b in room.bots)
+        played = room.rounds
         deadline = time.monotonic() + 60
-        while sum(b.results for b in room.bots) < played + 6:
+        while room.rounds < played + 6:
             assert time.monotonic() < deadline, "play did not resume: " + server.tail()
             # As told ("try again in a moment"), the players bet again.
             for bot in room.bots:
-                bot.say("bet 10")
-            end = time.monotonic() + 1.0
-            while time.monotonic() < end:
-                room.pump()
+                bot.client.bet(10).addErrback(lambda _: None)
+            await sleep(1.0)
         room.close()
         room = None
         server.stop()

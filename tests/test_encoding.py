@@ -47,6 +47,13 @@ def test_replies_carry_the_request_id_and_the_result() -> None:
         "id": None, "ok": False, "error": {"code": "bad_request", "message": "no"}}
 
 
+@given(rid=st.none() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=64))
+def test_a_reply_id_is_written_as_the_json_of_the_id(rid: Any) -> None:
+    """Whatever the id (an integer written without the encoder, a string, none), the reply
+    is the compact JSON of the whole reply object."""
+    assert reply_ok(rid, None) == encoding.encode({"id": rid, "ok": True, "result": None})
+
+
 _scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1)
             | st.text() | st.floats(allow_nan=False, allow_infinity=False))
 _values = st.recursive(

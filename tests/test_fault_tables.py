@@ -107,7 +107,7 @@ class Recorder:
         if event["event"] == self.fails_on:
             raise RuntimeError(f"{self.name}'s client cannot take a {self.fails_on} event")
 
-    def close(self, message: str) -> None:
+    def close(self, message: str, why: str = "server") -> None:
         self.closed = message
 
 
@@ -146,14 +146,14 @@ class SpyStorage:
         return self._real.stake(account_id, round_id, key, amount, **fence).addCallback(staked)
 
     def settle(self, round_id: str, payouts: Any, record: Any = None,
-               **fence: Any) -> Deferred[Any]:
+               **extras: Any) -> Deferred[Any]:
         self.closes[round_id] += 1
         if record is not None and self.closes[round_id] == 1:
             # What the engine says each account won, to hold storage to it.
             net = record["outcome"]["net"]
             for seat, name in record["players"].items():
                 self._machine.engine_net[self._machine.account_named(name)] += net[seat]
-        return self._real.settle(round_id, payouts, record, **fence)
+        return self._real.settle(round_id, payouts, record, **extras)
 
     def refund(self, round_id: str) -> Deferred[Any]:
         self.closes[round_id] += 1

@@ -159,14 +159,15 @@ class WriteSpy:
 
 
 class LogSpy:
-    """Collects the log events whose text contains a fragment."""
+    """Collects the structured log events of one kind (``logevents``) for one limit."""
 
-    def __init__(self, fragment: str) -> None:
-        self.fragment = fragment
+    def __init__(self, kind: str, limit: str) -> None:
+        self.kind = kind
+        self.limit = limit
         self.events: list[dict[str, Any]] = []
 
     def __call__(self, event: dict[str, Any]) -> None:
-        if self.fragment in str(event.get("log_format", "")):
+        if event.get("event") == self.kind and event.get("limit") == self.limit:
             self.events.append(event)
 
     def __enter__(self) -> LogSpy:
@@ -184,7 +185,7 @@ async def test_a_client_that_never_reads_is_dropped_at_the_output_cap(tmp_path: 
     with its address."""
     cap = 16 * 1024
     async with server(tmp_path, "--output-cap", "16k", "--rate", "0") as service:
-        with LogSpy("bytes queued for a client not reading") as log:
+        with LogSpy("limit_tripped", "output_cap") as log:
             with Raw(service, receive_buffer=4096) as client:
                 proto = await until(lambda: server_side(service, client), "the connection")
                 spy = WriteSpy(proto.transport.transport)
@@ -196,7 +197,7 @@ async def test_a_client_that_never_reads_is_dropped_at_the_output_cap(tmp_path: 
                 assert proto not in service.factory.clients, "the non-reader was never dropped"
                 assert cap < spy.peak <= cap + spy.largest_write, (spy.peak, spy.largest_write)
                 (event,) = log.events
-                assert event["peer"].port == client.port
+                assert (event["peer"], event["action"]) == ("127.0.0.1", "closed")
 
 
 @pytest_twisted.ensureDeferred

@@ -23,7 +23,8 @@ def _modules_after_import(module: str) -> set[str]:
 
 @pytest.mark.parametrize("module", engine_modules())
 def test_engine_module_does_not_import_twisted(module: str) -> None:
-    """Importing any engine module (all of blackjack/ but server/) leaves twisted and zope out."""
+    """Importing any engine module (all of blackjack/ but server/ and client/) leaves twisted
+    and zope out."""
     loaded = _modules_after_import(module)
     assert module in loaded
     assert not {m for m in loaded if m == "twisted" or m.startswith(("twisted.", "zope"))}

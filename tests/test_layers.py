@@ -15,11 +15,12 @@ RULES: dict[str, tuple[str, ...]] = {
              "blackjack.server.storage.sqlite", "blackjack.server.storage.memory",
              "blackjack.server.storage.postgresql", "blackjack.server.storage.audit",
              "blackjack.server.storage.sql", "blackjack.server.storage.backends",
-             "blackjack.server.storage.migrate",
+             "blackjack.server.storage.migrate", "blackjack.server.storage.admin",
+             "blackjack.server.storage.roles",
              "twisted.conch", "twisted.web", "twisted.enterprise", "sqlite3", "orjson",
-             "psycopg", "psycopg2", "json"),
+             "psycopg", "psycopg2", "json", "prometheus_client"),
     "storage": ("blackjack.server.core", "blackjack.server.frontends",
-                "blackjack.server.hosting", "twisted.conch", "twisted.web"),
+                "blackjack.server.hosting", "twisted.conch", "twisted.web", "prometheus_client"),
     # A room of nodes: the core, the storage interface and AMP; no front end's wire,
     # no database driver, and not the hosting that builds it.
     "room": ("blackjack.server.hosting", "blackjack.server.frontends.telnet",
@@ -27,11 +28,11 @@ RULES: dict[str, tuple[str, ...]] = {
              "blackjack.server.storage.memory", "blackjack.server.storage.postgresql",
              "blackjack.server.storage.sql", "blackjack.server.storage.backends",
              "twisted.conch", "twisted.web", "twisted.enterprise", "sqlite3", "psycopg",
-             "psycopg2"),
+             "psycopg2", "prometheus_client"),
     "frontends": ("blackjack.server.hosting", "blackjack.server.storage.sqlite",
                   "blackjack.server.storage.memory", "blackjack.server.storage.postgresql",
                   "blackjack.server.storage.sql", "blackjack.server.storage.backends",
-                  "twisted.enterprise", "sqlite3", "psycopg", "psycopg2"),
+                  "twisted.enterprise", "sqlite3", "psycopg", "psycopg2", "prometheus_client"),
 }
 
 

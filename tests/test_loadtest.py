@@ -2,53 +2,30 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest_twisted
 from twisted.internet.defer import ensureDeferred
 from twisted.internet.protocol import Factory
 
-from blackjack.server.core.passwords import FAST_INSECURE
-from blackjack.server.hosting.tap import Options, makeService
+from blackjack.server.hosting.tap import Options
 
-from conftest import wait
+from conftest import load_script, start_service, wait
 
-_SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-
-
-def _script(name: str) -> ModuleType:
-    """Import ``scripts/<name>.py`` (scripts/ is not a package)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, _SCRIPTS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-loadtest = _script("loadtest")
-echo_server = _script("echo_server")
+loadtest = load_script("loadtest")
+echo_server = load_script("echo_server")
 
 
 def _service(db: Path) -> Any:
-    """The real service on a free local port, one load-test table, per-client limits off."""
-    from twisted.internet import reactor
-
+    """The real service with one load-test table and the per-client limits off, as --spawn runs it."""
     options = Options()
     known = {str(p[0]) for p in options.optParameters}  # type: ignore[index]
-    argv = ["--listen", "tcp:0:interface=127.0.0.1", "--web", "none", "--db", str(db),
-            "--bet-time", "5", "--turn-time", "10", "--table", f"{loadtest.TABLE_PREFIX}0:min=1"]
+    argv = ["--turn-time", "10", "--table", f"{loadtest.TABLE_PREFIX}0:min=1"]
     for name, value in loadtest.LOADTEST_SERVER_OPTIONS.items():
         if name in known:
             argv += [f"--{name}", value]
-    options.parseOptions(argv)
-    return makeService(options, reactor, hasher=FAST_INSECURE)
+    return start_service(db, *argv)
 
 
 @pytest_twisted.ensureDeferred
@@ -57,7 +34,6 @@ async def test_bots_play_rounds_without_errors(tmp_path: Path) -> None:
     from twisted.internet import reactor
 
     service = _service(tmp_path / "lt.sqlite3")
-    service.startService()
     try:
         plan = loadtest.Plan(mode="play", host="127.0.0.1",
                              port=service.port.getHost().port, clients=7)
@@ -111,7 +87,7 @@ def test_histogram_percentiles_are_within_a_percent() -> None:
 
 def test_the_wire_benchmark_answers_a_packet_with_one_write(capsys: Any) -> None:
     """scripts/bench_wire.py runs the real command path and reports one write per pipelined packet."""
-    _script("bench_wire").main(["--packets", "50", "--per-packet", "16"])
+    load_script("bench_wire").main(["--packets", "50", "--per-packet", "16"])
     report = capsys.readouterr().out
     assert "'help hit', 16 a packet:" in report and "us per command" in report
     assert report.rstrip().endswith("1 write(s) a packet")

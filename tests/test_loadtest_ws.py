@@ -10,10 +10,10 @@ from twisted.internet.defer import ensureDeferred
 from blackjack.server.core.passwords import FAST_INSECURE
 from blackjack.server.hosting.tap import Options, makeService
 
-from conftest import wait
-from test_loadtest import _script, loadtest
+from conftest import load_script, wait
 
-loadtest_ws = _script("loadtest_ws")
+loadtest = load_script("loadtest")
+loadtest_ws = load_script("loadtest_ws")
 
 
 @pytest_twisted.ensureDeferred

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twisted.internet.task import Clock
 
-from blackjack.server.storage import IStorage
+from blackjack.server.storage import AdminAct, HandSummary, IStorage
 from blackjack.server.storage.memory import MemoryDatabase, MemoryStorage
 from blackjack.server.storage.sqlite import SQLiteStorage
 
@@ -28,6 +28,11 @@ ACCOUNT_IDS = st.sampled_from([1, 1, 2, 2, 3, 99, True, "1"])
 ROUNDS = st.sampled_from(["main-r1", "main-r1", "main-r2", "side-r1", ""])
 AMOUNTS = st.one_of(st.integers(1, 150), st.integers(1, 150), st.integers(1, 150),
                     st.sampled_from([0, -5, True, 2.5, None]))
+ACTS = st.sampled_from([AdminAct("host", "role"), AdminAct("ann", "grant", "bob", "why",
+                                                         {"amount": 1}, admin_id=1),
+                        AdminAct("", "nameless")])
+SHOES = st.sampled_from(["main-s1", "main-s1", "main-s2", ""])
+REASONS = st.sampled_from(["cut card", "table closed", "bored"])
 CALLS = st.one_of(
     st.tuples(st.just("create_account"), st.sampled_from(["ann", "ANN", "bob", ""]),
               st.just("h"), AMOUNTS),
@@ -44,13 +49,44 @@ CALLS = st.one_of(
     st.tuples(st.just("balance"), ACCOUNT_IDS),
     st.tuples(st.just("get_account"), st.sampled_from(["Ann", "bob", "nobody"])),
     st.tuples(st.just("books")),
+    # The host's powers: a grant may take back (negative), a sanction may end at once.
+    st.tuples(st.just("grant"), ACCOUNT_IDS, st.sampled_from([50, -20, -500, 0, 2.5]), ACTS),
+    st.tuples(st.just("sanction"), ACCOUNT_IDS, st.sampled_from(["ban", "mute", "jail"]),
+              st.sampled_from([None, 0.0, 1e12]), ACTS),
+    st.tuples(st.just("lift"), ACCOUNT_IDS, st.sampled_from(["ban", "mute"]), ACTS),
+    st.tuples(st.just("set_role"), st.sampled_from(["ann", "BOB", "nobody"]),
+              st.sampled_from(["admin", "player", "root"]), ACTS),
+    st.tuples(st.just("get_account_by_id"), ACCOUNT_IDS),
+    st.tuples(st.just("settle"), ROUNDS, st.dictionaries(ACCOUNT_IDS, AMOUNTS, max_size=3),
+              st.just({"round": "r"}), st.fixed_dictionaries({
+                  "shoe": st.sampled_from([None, "main-s1", "main-s2", ""]),
+                  "summaries": st.none() | st.dictionaries(
+                      ACCOUNT_IDS, st.builds(HandSummary, hands=st.integers(0, 3),
+                                             wins=st.integers(0, 3), decisions=st.integers(0, 4),
+                                             matched=st.integers(0, 4),
+                                             cost=st.sampled_from([0.0, 0.25, 1.5])),
+                      max_size=2)})),
+    st.tuples(st.just("rebuy"), ACCOUNT_IDS, AMOUNTS, st.integers(0, 300),
+              st.sampled_from([-1.0, 0.0, 1.0])),
+    st.tuples(st.just("hand"), ACCOUNT_IDS, st.integers(0, 6)),
+    st.tuples(st.just("stats"), ACCOUNT_IDS),
+    st.tuples(st.just("top"), st.integers(0, 3), st.sampled_from([0.0, 1.0])),
+    st.tuples(st.just("open_shoe"), SHOES, st.just("main"), st.just({"commitment": "c"}),
+              st.just("ab" * 32)),
+    st.tuples(st.just("retire_shoe"), SHOES, REASONS),
+    st.tuples(st.just("retire_shoes"), st.sampled_from([None, "main", "side"]), REASONS),
+    st.tuples(st.just("shoe"), SHOES),
 )
 
 
 def outcome(storage: IStorage, name: str, *args: Any) -> tuple[str, Any]:
     """What one call answered: ``("ok", value)`` or ``("error", (type, message))``."""
+    keywords = args[-1] if args and isinstance(args[-1], dict) and name == "settle" \
+        and len(args) == 4 else {}
+    if keywords:
+        args = args[:-1]
     try:
-        return "ok", call(getattr(storage, name), *args)
+        return "ok", call(getattr(storage, name), *args, **keywords)
     except Exception as e:
         return "error", (type(e).__name__, str(e))
 
@@ -59,8 +95,12 @@ def everything(storage: IStorage) -> Any:
     """Every account's ledger and history, and the audit, for comparing two backends."""
     report = call(storage.audit)  # type: ignore[attr-defined]
     return (report, [(call(storage.ledger, a.account_id, 1000),
-                      call(storage.history, a.account_id, 1000))
-                     for a in report.accounts])
+                      call(storage.history, a.account_id, 1000),
+                      call(storage.stats, a.account_id),
+                      call(storage.get_account_by_id, a.account_id))
+                     for a in report.accounts],
+            [call(storage.shoe, shoe) for shoe in ("main-s1", "main-s2")],
+            call(storage.admin_acts, 1000))
 
 
 @pytest.mark.parametrize("twin", ["sqlite", "postgresql"])

@@ -10,6 +10,7 @@ import pytest
 import pytest_twisted
 from twisted.internet.task import Clock
 
+from blackjack.server.storage import AdminAct, HandSummary
 from blackjack.server.storage.audit import audit_database, main as audit_main
 from blackjack.server.storage.migrate import copy_room, main
 from blackjack.server.storage.sqlite import SQLiteStorage
@@ -40,7 +41,8 @@ async def test_a_first_release_room_moves_to_postgresql(room: Path, pg: PostgreS
     assert main(["--from", str(room), "--to", target]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == ("copied from " + str(room) + ": 3 accounts, 6 rounds,"
-                                   " 10 stakes, 21 ledger, 6 hands")
+                                   " 10 stakes, 21 ledger, 6 hands, 0 shoes, 0 admin_acts,"
+                                   " 0 sanctions")
     assert out.splitlines()[-1] == "books match"
     assert out.count("   balanced") == 2
     assert audit_main(["--db", str(room)]) == 0
@@ -67,22 +69,35 @@ async def test_a_first_release_room_moves_to_postgresql(room: Path, pg: PostgreS
 
 @pytest_twisted.ensureDeferred
 async def test_a_current_room_with_play_moves_too(tmp_path: Path, pg: PostgreSQLBackend) -> None:
-    """A room written by this release copies with the same books, ledger and history."""
+    """A room written by this release copies with the same books, ledger and history,
+    and the same roles, sanctions, grants and trail of admin acts."""
     path = tmp_path / "now.sqlite3"
     storage = SQLiteStorage(str(path), Clock().seconds)
     ann = await new_account(storage, "ann", 100)
+    await timed(storage.open_shoe("main-s1", "main", {"commitment": "c"}, "ab" * 32))
     for n in range(30):
         await timed(storage.stake(ann.id, f"main-{n}", "seat1:bet", 3))
-        await timed(storage.settle(f"main-{n}", {ann.id: (n % 3) * 3}))
-    before = (await timed(storage.ledger(ann.id, 1000)), await timed(storage.history(ann.id, 1000)))
+        await timed(storage.settle(f"main-{n}", {ann.id: (n % 3) * 3}, shoe="main-s1",
+                                   summaries={ann.id: HandSummary(hands=1, wins=n % 3 // 2,
+                                                                  cost=0.5)}))
+    await timed(storage.retire_shoe("main-s1", "cut card"))
+    await timed(storage.rebuy(ann.id, 100, 1000, 0.0))
+    await timed(storage.set_role("ann", "admin", AdminAct("host", "role", "ann")))
+    await timed(storage.grant(ann.id, 25, AdminAct("ann", "grant", "ann", "a test", {"n": 1})))
+    await timed(storage.sanction(ann.id, "mute", None, AdminAct("ann", "mute", "ann")))
+    before = (await timed(storage.ledger(ann.id, 1000)), await timed(storage.history(ann.id, 1000)),
+              await timed(storage.stats(ann.id)), await timed(storage.shoe("main-s1")),
+              await timed(storage.get_account("ann")), await timed(storage.admin_acts()))
     await timed(storage.close())
     target = pg.fresh()
     copied = copy_room(str(path), target)
     assert copied.differences == [] and copied.target.balanced
     moved = pg.open(target, Clock().seconds)
     try:
-        assert (await timed(moved.ledger(ann.id, 1000)), await timed(moved.history(ann.id, 1000))) \
-            == before
+        assert (await timed(moved.ledger(ann.id, 1000)), await timed(moved.history(ann.id, 1000)),
+                await timed(moved.stats(ann.id)), await timed(moved.shoe("main-s1")),
+                await timed(moved.get_account("ann")), await timed(moved.admin_acts())) == before
+        await timed(moved.record_act(AdminAct("ann", "kick", "bob")))  # ids go on
     finally:
         await timed(moved.close())
 

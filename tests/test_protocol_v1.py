@@ -11,11 +11,9 @@ from twisted.internet.defer import Deferred, DeferredQueue
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.protocols.basic import LineReceiver
 
-from blackjack.server.core.passwords import FAST_INSECURE
 from blackjack.server.hosting.service import BlackjackService
-from blackjack.server.hosting.tap import Options, makeService
 
-from conftest import conforms, wait
+from conftest import conforms, start_service, wait
 
 
 class V1Client(LineReceiver):
@@ -74,16 +72,8 @@ class V1Client(LineReceiver):
 
 def start(db: Path, *extra: str) -> BlackjackService:
     """The real service on a free local port with short timers and cheap hashing."""
-    from twisted.internet import reactor
-
-    options = Options()
-    options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--web", "none",
-                          "--db", str(db),
-                          "--table", "main:decks=1", "--bet-time", "5", "--turn-time", "5",
-                          "--insurance-time", "5", *extra])
-    service = makeService(options, reactor, hasher=FAST_INSECURE)
+    service = start_service(db, *extra)
     assert isinstance(service, BlackjackService)
-    service.startService()
     return service
 
 

@@ -86,3 +86,11 @@ def test_a_text_client_reads_the_same_event_a_program_gets() -> None:
     assert text_lines(event, "alice") == ["You: 10♦  (20)"]
     assert text_lines(event, "bob", unicode=False) == ["alice: TD  (20)"]
     assert isinstance(event, Event) and event == before
+
+
+def test_no_parameter_takes_the_name_of_the_request_envelope() -> None:
+    """A parameter called id or cmd could not be sent beside a request's own id and cmd."""
+    from blackjack.server.core.commands import Command, Param
+
+    with pytest.raises(ValueError, match="may not be named"):
+        Command("hand", "hand N", "doc", (Param("id", {"type": "integer"}, "no"),))

@@ -54,3 +54,23 @@ def test_work_queued_from_a_callback_runs_after_the_queue_ahead_of_it() -> None:
     queue.run(log.append, "queued early")
     gate.callback(None)
     assert log == ["queued early", "queued by callback"]
+
+
+def test_an_operation_that_finishes_at_once_answers_after_the_work_it_queued() -> None:
+    """On an idle queue a synchronous operation runs at once; what it queued runs before the
+    caller hears its result, and the queue is free again (also for one that raises)."""
+    queue = SerialQueue()
+    log: list[str] = []
+
+    def first() -> str:
+        log.append("first runs")
+        queue.run(log.append, "queued by first")
+        return "first's result"
+    done = queue.run(first)
+    assert done.called and not queue.busy
+    done.addCallback(log.append)
+    assert log == ["first runs", "queued by first", "first's result"]
+    failed = queue.run(lambda: 1 / 0)
+    failures: list[object] = []
+    failed.addErrback(failures.append)
+    assert len(failures) == 1 and not queue.busy

@@ -69,15 +69,15 @@ class Client(LineReceiver):
                 return line
 
 
-def start(db: str) -> BlackjackService:
+def start(db: str, table: str = "main:decks=1,ls", turn_time: str = "1.5") -> BlackjackService:
     """The service from the real options, on a free local port, with cheap hashing."""
     from twisted.internet import reactor
 
     options = Options()
     options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1",
                           "--web", "tcp:0:interface=127.0.0.1", "--db", db,
-                          "--table", "main:decks=1,ls", "--bet-time", "5",
-                          "--turn-time", "1.5", "--insurance-time", "5"])
+                          "--table", table, "--bet-time", "5",
+                          "--turn-time", turn_time, "--insurance-time", "5"])
     service = makeService(options, reactor, hasher=FAST_INSECURE)
     assert isinstance(service, BlackjackService)
     service.startService()

@@ -70,3 +70,28 @@ async def test_start_recovers_each_table_then_the_rest() -> None:
                                  (None, [("closed-cc", ann.id, 30)])]
     finally:
         await wait(service.stopService(), 10)
+
+
+@pytest_twisted.ensureDeferred
+async def test_start_retires_the_shoes_a_crash_left_dealing() -> None:
+    """A shoe stored as dealing when the server died is retired at start ('server restarted'),
+    so its seed is told and its rounds can be verified."""
+    from twisted.internet import reactor
+
+    database = MemoryDatabase()
+    before = MemoryStorage(database)
+    await wait(before.open_shoe("main-s1", "main", {"commitment": "c"}, "ab" * 32))
+    await wait(before.open_shoe("gone-s1", "gone", {"commitment": "d"}, "cd" * 32))
+    await wait(before.close())
+
+    storage = MemoryStorage(database)
+    service = BlackjackService("tcp:0:interface=127.0.0.1", storage, [("main", Rules())],
+                               reactor, hasher=FAST_INSECURE)
+    service.startService()
+    try:
+        await wait(storage.ready())
+        for shoe, seed in (("main-s1", "ab" * 32), ("gone-s1", "cd" * 32)):
+            found = await wait(storage.shoe(shoe))
+            assert (found.retired, found.server_seed) == ("server restarted", seed)
+    finally:
+        await wait(service.stopService())

@@ -216,13 +216,52 @@ async def test_a_file_from_the_first_release_is_upgraded_in_place(tmp_path: Path
     with sqlite3.connect(path) as connection:
         versions = connection.execute("SELECT version FROM schema_version").fetchall()
         tables = dict(connection.execute("SELECT round_id, table_name FROM rounds"))
+        roles = {role for (role,) in connection.execute("SELECT role FROM accounts")}
+        notes = {note for (note,) in connection.execute("SELECT note FROM ledger")}
+        room_tables = {name for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN"
+            " ('table_leases', 'room_nodes', 'seats', 'room_logins')")}
     connection.close()
-    assert versions == [(1,), (2,), (3,), (4,)] and SCHEMA_VERSION == 4
+    assert versions == [(1,), (2,), (3,), (4,), (5,), (6,)] and SCHEMA_VERSION == 6
+    assert (roles, notes) == ({"player"}, {""})
+    assert room_tables == {"table_leases", "room_nodes", "seats", "room_logins"}
     assert sorted(set(tables.values())) == ["high-rollers", "main", "vegas"]
     assert all(round_id.startswith(table + "-") for round_id, table in tables.items())
     after = audit_file(str(path))
     assert after.balanced and after.books.escrow == 0
     assert after.books.issued == before.books.issued
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_upgraded_file_takes_rebuys_shoes_and_counts_old_hands(tmp_path: Path) -> None:
+    """After version 4's upgrade (the ledger copied under its new CHECK) a rebuy is
+    journalled, a shoe stored, and hands from before count in stats with zero summaries."""
+    path = tmp_path / "room.sqlite3"
+    path.write_bytes(RELEASE_1.read_bytes())
+    storage = SQLiteStorage(str(path), clock=Clock().seconds)
+    try:
+        await timed(storage.recover())
+        with sqlite3.connect(path) as connection:
+            account_id, = connection.execute(
+                "SELECT account_id FROM hands ORDER BY id LIMIT 1").fetchone()
+            balance, = connection.execute(
+                "SELECT balance FROM accounts WHERE id = ?", (account_id,)).fetchone()
+        connection.close()
+        stats = await timed(storage.stats(account_id))
+        assert stats.rounds == stats.hands == stats.decisions == 0  # no summaries before
+        assert await timed(storage.rebuy(account_id, 500, balance + 1, 0.0)) == balance + 500
+        await timed(storage.open_shoe("main-s1", "main", {"commitment": "c"}, "ab" * 32))
+        assert (await timed(storage.shoe("main-s1"))).server_seed is None
+        assert (await timed(storage.audit())).balanced
+    finally:
+        await timed(storage.close())
+    with sqlite3.connect(path) as connection:
+        kinds = {k for (k,) in connection.execute("SELECT kind FROM ledger")}
+        indexes = {n for (n,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger'")}
+    connection.close()
+    assert "rebuy" in kinds
+    assert {"ledger_by_account", "ledger_by_kind", "ledger_once"} <= indexes
 
 
 @pytest_twisted.ensureDeferred

@@ -7,6 +7,7 @@ file, pragmas and locking) is tested in that backend's own test module.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
@@ -30,11 +31,14 @@ from blackjack.server.storage import (
     Books,
     DatabaseError,
     DuplicateStakeError,
+    HandSummary,
     InsufficientFundsError,
     InvalidAmountError,
     IStorage,
     LookAlikeNameError,
     NameTakenError,
+    PlayerStats,
+    RebuyRefusedError,
     RoundClosedError,
     SettlementError,
     UnknownAccountError,
@@ -745,3 +749,159 @@ async def test_one_stake_sent_on_two_connections_into_a_new_round(backend: Any,
     finally:
         await timed(one.close())
         await timed(two.close())
+
+
+# --- hands, the player's numbers, rebuys and fair shoes -----------------------------
+
+
+async def _settled(store: IStorage, account: Account, round_id: str, stake: int, payout: int,
+                   summary: HandSummary | None = None, shoe: str | None = None) -> None:
+    """One round staked and settled for one account."""
+    await timed(store.stake(account.id, round_id, "seat1:bet", stake))
+    await timed(store.settle(round_id, {account.id: payout}, {"round": round_id}, shoe=shoe,
+                             summaries=None if summary is None else {account.id: summary}))
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_hand_is_found_by_its_id_for_its_own_account_only(
+        store: IStorage, pair: tuple[Account, Account]) -> None:
+    """hand() gives the account's own hand by id, and None for another's or no such id."""
+    alice, bob = pair
+    await _settled(store, alice, "main-r1", 10, 20)
+    [mine] = await timed(store.history(alice.id, 5))
+    assert await timed(store.hand(alice.id, mine.id)) == mine
+    assert await timed(store.hand(bob.id, mine.id)) is None
+    assert await timed(store.hand(alice.id, mine.id + 100)) is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_stats_sum_the_summaries_stored_with_each_hand(
+        store: IStorage, pair: tuple[Account, Account]) -> None:
+    """Rounds, results, decisions and cost add up; net and biggest win come from the chips."""
+    alice, bob = pair
+    await _settled(store, alice, "main-r1", 10, 25, HandSummary(
+        hands=1, wins=1, blackjacks=1, decisions=0))
+    await _settled(store, alice, "main-r2", 20, 0, HandSummary(
+        hands=2, losses=2, decisions=3, matched=1, cost=1.25))
+    await _settled(store, alice, "main-r3", 10, 10)  # stored without a summary
+    stats = await timed(store.stats(alice.id))
+    assert stats == PlayerStats(rounds=2, hands=3, wins=1, losses=2, pushes=0, blackjacks=1,
+                                net=-5, biggest_win=15, decisions=3, matched=1, cost=1.25)
+    assert await timed(store.stats(bob.id)) == PlayerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0)
+
+
+@pytest_twisted.ensureDeferred
+async def test_top_ranks_by_balance_and_by_net_since_a_time(
+        store: IStorage, clock: Clock, pair: tuple[Account, Account]) -> None:
+    """The leaderboard: most chips first; most won since ``since`` first, older hands left out."""
+    alice, bob = pair
+    await _settled(store, bob, "main-r1", 10, 60)      # bob +50, long ago
+    clock.advance(1000)
+    await _settled(store, alice, "main-r2", 10, 30)    # alice +20
+    await _settled(store, bob, "main-r3", 10, 0)       # bob -10
+    board = await timed(store.top(10, 500.0))
+    assert board.by_balance == (("Bob", 140), ("Alice", 120))
+    assert board.by_net == (("Alice", 20), ("Bob", -10))
+    assert (await timed(store.top(1, 0.0))).by_net == (("Bob", 40),)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_rebuy_issues_chips_only_to_the_broke_and_once_per_cooldown(
+        store: IStorage, clock: Clock) -> None:
+    """Refused while balance plus escrow reaches the threshold, then issued as 'rebuy' (books
+    balance), then refused until ``since`` passes the last rebuy."""
+    alice = await new_account(store, bankroll=15)
+    await timed(store.stake(alice.id, "main-r1", "seat1:bet", 10))  # 5 left, 10 on the table
+    with pytest.raises(RebuyRefusedError) as refused:
+        await timed(store.rebuy(alice.id, 1000, 10, clock.seconds()))
+    assert (refused.value.chips, refused.value.last) == (15, None)
+    await timed(store.settle("main-r1", {alice.id: 0}))
+    clock.advance(100)
+    assert await timed(store.rebuy(alice.id, 1000, 10, clock.seconds())) == 1005
+    [entry] = await timed(store.ledger(alice.id, 1))
+    assert (entry.kind, entry.amount, entry.balance) == ("rebuy", 1000, 1005)
+    books = await timed(store.books())
+    assert books.balanced and books.issued == 1015
+    assert (await timed(store.audit())).balanced  # type: ignore[attr-defined]
+    await timed(store.stake(alice.id, "main-r2", "seat1:bet", 1000))
+    await timed(store.settle("main-r2", {alice.id: 0}))
+    with pytest.raises(RebuyRefusedError) as refused:
+        await timed(store.rebuy(alice.id, 1000, 10, 50.0))  # the last was at 100
+    assert (refused.value.chips, refused.value.last) == (5, 100.0)
+    assert await timed(store.rebuy(alice.id, 1000, 10, 100.0)) == 1005
+
+
+@pytest_twisted.ensureDeferred
+async def test_racing_rebuys_issue_once(store: IStorage) -> None:
+    """Two rebuys sent at once for a broke account: one is issued, the other refused."""
+    alice = await new_account(store, bankroll=0)
+    results = await gather(store.rebuy(alice.id, 500, 10, 0.0),
+                           store.rebuy(alice.id, 500, 10, 0.0))
+    assert sorted(ok for ok, _ in results) == [False, True], results
+    assert await timed(store.balance(alice.id)) == 500
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_shoe_keeps_its_seed_until_retired_and_lists_its_rounds(
+        store: IStorage, clock: Clock, pair: tuple[Account, Account]) -> None:
+    """shoe() hides the seed of a dealing shoe, lists its rounds in order, and reveals the
+    seed once retired; the first reason to retire it stays."""
+    alice, bob = pair
+    await timed(store.open_shoe("main-s1", "main", {"commitment": "c1"}, "ab" * 32))
+    await timed(store.open_shoe("side-s1", "side", {"commitment": "c2"}, "cd" * 32))
+    with pytest.raises(DatabaseError, match="stored already"):
+        await timed(store.open_shoe("main-s1", "main", {"commitment": "c1"}, "ab" * 32))
+    await _settled(store, alice, "main-r1", 10, 20, shoe="main-s1")
+    await timed(store.stake(alice.id, "main-r2", "seat1:bet", 10))
+    await timed(store.stake(bob.id, "main-r2", "seat1:bet", 10))
+    await timed(store.settle("main-r2", {alice.id: 0, bob.id: 20}, {"round": "main-r2"},
+                             shoe="main-s1"))
+    await _settled(store, bob, "main-r3", 10, 0)  # from no fair shoe
+    dealing = await timed(store.shoe("main-s1"))
+    assert dealing is not None
+    assert (dealing.table, dealing.commitment, dealing.server_seed, dealing.retired) == \
+        ("main", "c1", None, None)
+    assert [json.loads(r)["round"] for r in dealing.rounds] == ["main-r1", "main-r2"]
+    assert dealing.verification() is None
+    clock.advance(5)
+    await timed(store.retire_shoe("main-s1", "cut card"))
+    await timed(store.retire_shoe("main-s1", "table closed"))
+    retired = await timed(store.shoe("main-s1"))
+    assert (retired.server_seed, retired.retired, retired.closed) == ("ab" * 32, "cut card", 5.0)
+    record = retired.verification()
+    assert record is not None and record["server_seed"] == "ab" * 32
+    assert [r["round"] for r in record["rounds"]] == ["main-r1", "main-r2"]
+    assert await timed(store.retire_shoes("main", "server restarted")) == []
+    assert await timed(store.retire_shoes(None, "server restarted")) == ["side-s1"]
+    assert (await timed(store.shoe("side-s1"))).retired == "server restarted"
+    assert await timed(store.shoe("nope")) is None
+
+
+@pytest.mark.parametrize("method, args", [
+    ("hand", (1, -1)), ("hand", ("1", 1)), ("stats", (True,)), ("top", (-1, 0.0)),
+    ("top", (3, "yesterday")), ("rebuy", (1, 0, 10, 0.0)), ("rebuy", (1, 100, -1, 0.0)),
+    ("rebuy", (1, 100, 10, None)), ("open_shoe", ("", "main", {}, "ab")),
+    ("open_shoe", ("s", "main", {}, "")), ("retire_shoe", ("s", "bored")),
+    ("retire_shoes", (None, "cut")), ("shoe", ("",)),
+])
+@pytest_twisted.ensureDeferred
+async def test_bad_arguments_of_the_record_calls_fail_the_deferred(
+        store: IStorage, method: str, args: tuple[Any, ...]) -> None:
+    """Each new call checks its arguments and fails its Deferred, never raising at the caller."""
+    d = getattr(store, method)(*args)
+    assert isinstance(d, Deferred)
+    with pytest.raises((TypeError, ValueError)):
+        await timed(d)
+
+
+@pytest_twisted.ensureDeferred
+async def test_settle_refuses_malformed_summaries_and_shoe(
+        store: IStorage, pair: tuple[Account, Account]) -> None:
+    """A settlement with a summary that is not a HandSummary, or an empty shoe id, changes nothing."""
+    alice, _ = pair
+    await timed(store.stake(alice.id, "main-r1", "seat1:bet", 10))
+    for extras in ({"summaries": {alice.id: {"hands": 1}}}, {"shoe": ""},
+                   {"summaries": {"1": HandSummary()}}):
+        with pytest.raises((TypeError, ValueError)):
+            await timed(store.settle("main-r1", {alice.id: 20}, None, **extras))
+    assert await timed(store.balance(alice.id)) == 90

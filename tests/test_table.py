@@ -356,6 +356,51 @@ async def test_stopping_in_the_betting_window_refunds(storage: Any) -> None:
         table.sit(await make_player(storage, "carol"))
 
 
+@pytest_twisted.ensureDeferred
+async def test_closing_mid_round_plays_the_round_out_first(storage: Any) -> None:
+    """An admin's close lets the round in play go on as usual (no hand stands for the
+    player, the turn timer still runs), refuses newcomers, and once the round is paid
+    stands everyone up with reason 'closed' instead of opening a window."""
+    table, clock, (alice,) = await dealt(storage, "TS 6H 9C TD 8S", "alice")
+    bob = await make_player(storage, "bob")
+    table.watch(bob)
+    closed = table.close()
+    assert not closed.called and table.phase is TablePhase.PLAYING
+    assert "closes once this round is over" in events(alice).last("info")["message"]
+    with pytest.raises(TableError, match="closed"):
+        table.sit(await make_player(storage, "carol"))
+    await wait(table.act(alice, Action.HIT))  # still her decision: 19 + 8 busts
+    await wait(closed)
+    assert table.phase is TablePhase.CLOSED
+    assert events(alice).last("result")["net"] == {"1": -10}
+    assert events(alice).last("left") == {"event": "left", "table": "main", "seat": 1,
+                                          "player": "alice", "reason": "closed"}
+    assert events(bob).last("left")["reason"] == "closed"
+    assert (alice.table, alice.seat, bob.table) == (None, None, None)
+    assert "betting" not in events(alice).kinds()[-3:]
+    assert clock.getDelayedCalls() == []
+    await books_balance(storage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_closing_a_quiet_table_closes_it_at_once(storage: Any) -> None:
+    """With no bet placed in the open window the table closes at once, and a bet
+    withdrawn in that window is refunded."""
+    table, clock = make_table(storage, "TS 6H 9C TD")
+    alice, bob = await make_player(storage, "alice"), await make_player(storage, "bob")
+    table.sit(alice)
+    table.sit(bob)
+    await wait(table.bet(alice, 10))
+    await wait(table.leave(alice))  # the bet is withdrawn: owed back with the round
+    await wait(table.close())
+    assert table.phase is TablePhase.CLOSED and table.closing
+    assert events(bob).last("left")["reason"] == "closed" and bob.table is None
+    await wait(table.idle())
+    assert await balance(storage, alice) == 1000
+    assert (await wait(table.close())) is None  # closing twice is harmless
+    await books_balance(storage)
+
+
 class BrokenClient(FakeClient):
     """A client whose rendering of round results blows up."""
 

@@ -22,11 +22,11 @@ __all__ = [
     "CODES", "code_of",
     "ServerError", "CommandError", "TableError", "LobbyError", "ServerBusyError",
     "AccountError", "InvalidNameError", "InvalidPasswordError", "LoginFailedError",
-    "RegistrationThrottledError",
+    "RegistrationThrottledError", "BannedError", "AdminOnlyError",
     "StorageError", "DatabaseError", "NameTakenError", "LookAlikeNameError", "UnknownAccountError",
     "InsufficientFundsError", "InvalidAmountError", "DuplicateStakeError",
     "RoundClosedError", "SettlementError", "DatabaseUnavailableError", "MigrationError",
-    "FencedError",
+    "FencedError", "RebuyRefusedError",
 ]
 
 CODES: dict[str, str] = {
@@ -46,6 +46,7 @@ CODES: dict[str, str] = {
     "invalid_password": "the new password breaks the password rules",
     "name_taken": "an account with that name (or one that looks like it) exists",
     "registration_throttled": "too many new accounts from this address lately",
+    "banned": "an admin has banned the account (the message says until when)",
     # The lobby and seats.
     "no_such_table": "there is no table of that name",
     "table_closed": "the table is closed",
@@ -69,6 +70,14 @@ CODES: dict[str, str] = {
     "no_hint": "a hint needs your turn",
     "table_moving": "the table is moving to another server of the room (its server left "
                     "or hands it over); nothing was staked or paid, try again in a moment",
+    "muted": "an admin has muted you: chat is refused until the mute ends",
+    # Admin commands.
+    "admin_only": "the command is for the card room's admins",
+    "no_such_player": "no account of that name, or (kick) nobody of that name is here",
+    "table_exists": "a table of that name is open already",
+    "no_such_hand": "you have no hand with that number",
+    "no_such_shoe": "there is no shoe with that id",
+    "rebuy_refused": "no rebuy now: you still have chips, or your last rebuy was too recent",
     # The server.
     "unavailable": "the database is out of reach for a moment; nothing was changed",
     "server_error": "something went wrong on the server; nothing was changed",
@@ -152,6 +161,25 @@ class RegistrationThrottledError(AccountError, ValueError):
         super().__init__("too many new accounts from your address; try again later")
 
 
+class BannedError(AccountError, PermissionError):
+    """The password was right, but an admin has banned the account."""
+
+    code = "banned"
+
+    def __init__(self, until: str) -> None:
+        super().__init__(f"this account is banned {until}")
+
+
+class AdminOnlyError(ServerError, PermissionError):
+    """A player who is not an admin sent an admin command."""
+
+    code = "admin_only"
+
+    def __init__(self, command: str) -> None:
+        super().__init__(f"'{command}' is for the card room's admins; "
+                         "type 'help' for the commands you can use")
+
+
 # --- storage --------------------------------------------------------------------
 
 
@@ -221,6 +249,21 @@ class RoundClosedError(StorageError, ValueError):
         super().__init__(f"round {round_id!r} is already {state}; no more bets")
         self.round_id = round_id
         self.state = state
+
+
+class RebuyRefusedError(StorageError, ValueError):
+    """A rebuy was refused: the player is not broke, or rebought too recently.
+
+    ``chips`` is the player's balance with their chips in escrow; ``last``
+    when their last rebuy was (``None`` if never).
+    """
+
+    code = "rebuy_refused"
+
+    def __init__(self, chips: int, last: float | None, message: str | None = None) -> None:
+        super().__init__(message or f"no rebuy: {chips} chips, last rebuy at {last}")
+        self.chips = chips
+        self.last = last
 
 
 class SettlementError(StorageError, ValueError):

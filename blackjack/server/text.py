@@ -19,9 +19,11 @@ Pure functions of strings; nothing here imports Twisted.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 __all__ = [
+    "TABLE_NAME",
     "sanitise",
     "clean_chat",
     "chat_lines",
@@ -90,6 +92,9 @@ MAX_MARKS = 2
 """Combining marks kept on one base character (more is "Zalgo" text that spills
 over the lines above and below).  Counted after NFC composition, so é or ệ
 typed as separate marks keeps all of them."""
+
+TABLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,16}")
+"""A table's name, as ``--table`` and an admin's ``tables add`` take it."""
 
 CHAT_MAX = 300
 """Characters of chat kept from one ``say``."""

@@ -2,8 +2,9 @@
 
 :class:`Accounts` sits between the protocol and :class:`IStorage`.  It checks
 names and passwords, hashes off the reactor thread, gives new accounts their
-starting bankroll, limits new accounts per address, and throttles login
-attempts (:class:`LoginThrottle`).  Every failed or throttled login raises the
+starting bankroll, limits new accounts per address, throttles login
+attempts (:class:`LoginThrottle`), and refuses a banned account's logins
+(after its password checks out, so a ban tells nothing to a stranger).  Every failed or throttled login raises the
 same :class:`LoginFailedError`, with the same message, so a client cannot
 tell a wrong name from a wrong password or a throttle.  Registration errors
 are specific (bad name, reserved name, name taken or too like one taken),
@@ -16,16 +17,22 @@ import ipaddress
 import re
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
+from blackjack.server import logevents
+from blackjack.server.core import events
+from blackjack.server.core.events import Event
 from blackjack.server.errors import (
     AccountError,
+    BannedError,
     InvalidNameError,
     InvalidPasswordError,
     LoginFailedError,
+    RebuyRefusedError,
     RegistrationThrottledError,
 )
 from blackjack.server.core.passwords import (
@@ -34,7 +41,9 @@ from blackjack.server.core.passwords import (
     hash_password,
     verify_password,
 )
+from blackjack.server.core.admin import describe_until
 from blackjack.server.core.tokens import ResumeTokens
+from blackjack.server.meter import NULL_METER, Meter
 from blackjack.server.storage import Account, IStorage, LookAlikeNameError, NameTakenError
 from blackjack.server.text import reserved_word
 
@@ -352,6 +361,7 @@ class Accounts:
     :class:`LoginThrottle` with its defaults; ``registrations`` is how many
     accounts one address may create per ``registration_period`` seconds.
     ``tokens`` holds the resume tokens (:mod:`blackjack.server.core.tokens`).
+    ``meter`` counts failed logins by reason.
     """
 
     def __init__(
@@ -365,9 +375,15 @@ class Accounts:
         registrations: int = 10,
         registration_period: float = 3600.0,
         tokens: ResumeTokens | None = None,
+        meter: Meter = NULL_METER,
+        rebuy_cooldown: float = 3600.0,
     ) -> None:
         if type(bankroll) is not int or bankroll < 0:
             raise ValueError(f"bankroll must be a whole number >= 0, got {bankroll!r}")
+        if not rebuy_cooldown >= 0:
+            raise ValueError(f"rebuy_cooldown must be 0 or more seconds, got {rebuy_cooldown!r}")
+        self.rebuy_cooldown = rebuy_cooldown
+        """Seconds a player waits between two rebuys."""
         self.storage = storage
         self.bankroll = bankroll
         self.hasher = hasher
@@ -375,6 +391,25 @@ class Accounts:
         self.throttle = throttle if throttle is not None else LoginThrottle(clock)
         self._registrations = _Window(registrations, registration_period)
         self.tokens = tokens if tokens is not None else ResumeTokens(self._now)
+        self.meter = meter
+
+    def now(self) -> float:
+        """The time on the accounts' clock."""
+        return self._now()
+
+    def _failed(self, ip: str, reason: str, name: str = "") -> LoginFailedError:
+        """Count and log a refused login; the one error every refusal raises."""
+        self.meter.login_failed(reason)
+        logevents.LOGIN_FAILED(_log, peer=ip, name=name, reason=reason)
+        return LoginFailedError()
+
+    def _admit(self, account: Account, ip: str) -> Account:
+        """The account, unless an admin has banned it."""
+        if "ban" in account.sanctions:
+            self.meter.login_failed("banned")
+            logevents.LOGIN_FAILED(_log, peer=ip, name=account.name, reason="banned")
+            raise BannedError(describe_until(account.sanctions["ban"], self._now()))
+        return account
 
     def register(self, name: str, password: str, ip: str) -> Deferred[Account]:
         """Create an account with the starting bankroll.
@@ -407,9 +442,7 @@ class Accounts:
             self._registrations.remove(address, now)
             raise
         self.throttle.remember(ip, name)
-        _log.info(
-            "new account {name} ({id}) from {ip}", name=name, id=account.id, ip=ip
-        )
+        logevents.REGISTERED(_log, name=name, account_id=account.id, peer=ip)
         return account
 
     def login(self, name: str, password: str, ip: str) -> Deferred[Account]:
@@ -421,48 +454,94 @@ class Accounts:
 
     async def _login(self, name: str, password: str, ip: str) -> Account:
         if not isinstance(name, str):
-            raise LoginFailedError()
+            raise self._failed(ip, "password")
         if not self.throttle.allowed(ip, name):
             self.throttle.refused(ip)
-            raise LoginFailedError()
+            raise self._failed(ip, "throttled")
         attempt = self.throttle.begin(ip, name)
         try:
             validate_name(name)
             validate_password(password)
         except ValueError:
-            raise LoginFailedError() from None
+            raise self._failed(ip, "password") from None
         stored = await self.storage.password_hash(name)
         if stored is None:
             # Spend the same work as a real check, so timing does not tell
-            # which names exist.
+            # which names exist.  No name is logged: it is nobody's, and may
+            # be a password typed in the wrong place.
             await hash_password(password, self.hasher)
-            raise LoginFailedError()
+            raise self._failed(ip, "password")
         try:
             matches = await verify_password(password, stored)
         except ValueError:
             _log.error("unreadable password hash for account {name}", name=name)
             matches = False
         if not matches:
-            raise LoginFailedError()
+            raise self._failed(ip, "password", name)
         account = await self.storage.get_account(name)
         if account is None:
-            raise LoginFailedError()
+            raise self._failed(ip, "password")
         self.throttle.succeeded(attempt)
-        return account
+        return self._admit(account, ip)
 
-    def resume(self, token: str) -> Deferred[Account]:
+    def resume(self, token: str, ip: str = "") -> Deferred[Account]:
         """The account a resume token logs in, spending the token.
 
         An unknown, spent or expired token fails with the same
         :class:`LoginFailedError` as a wrong password.  Tokens are far too
         long to guess, so no attempt is throttled.
         """
-        return defer.ensureDeferred(self._resume(token))
+        return defer.ensureDeferred(self._resume(token, ip))
 
-    async def _resume(self, token: str) -> Account:
+    async def _resume(self, token: str, ip: str) -> Account:
         account_id = self.tokens.redeem(token) if isinstance(token, str) else None
         account = (await self.storage.get_account_by_id(account_id)
                    if account_id is not None else None)
         if account is None:
-            raise LoginFailedError()
-        return account
+            raise self._failed(ip, "token")
+        return self._admit(account, ip)
+
+    def rebuy(self, account_id: int, below: int) -> Deferred[int]:
+        """Issue a broke player the starting bankroll again; the new balance.
+
+        Broke means fewer than ``below`` chips (the smallest table minimum),
+        counting chips on the table; one rebuy per :attr:`rebuy_cooldown`
+        seconds.  The chips are issued and journalled as a ``rebuy`` in one
+        transaction with both checks, so two rebuys at once make one.
+        Refused with a :class:`~blackjack.server.errors.RebuyRefusedError`
+        whose message says why and, for the cooldown, for how long.
+        """
+        now = self._now()
+        d = self.storage.rebuy(account_id, self.bankroll, below, now - self.rebuy_cooldown)
+
+        def explain(failure: Failure) -> NoReturn:
+            failure.trap(RebuyRefusedError)
+            error = failure.value
+            if error.chips >= below:
+                raise RebuyRefusedError(
+                    error.chips, error.last,
+                    f"a rebuy is for players out of chips: you have {error.chips} (with "
+                    f"any on the table), and a rebuy needs fewer than {below}")
+            wait = max(1, round((error.last or now) + self.rebuy_cooldown - now))
+            raise RebuyRefusedError(
+                error.chips, error.last,
+                f"one rebuy per {_duration(self.rebuy_cooldown)}: the next is yours in "
+                f"{_duration(wait)}")
+        return d.addErrback(explain)
+
+    def top(self, limit: int = 10, days: int = 7) -> Deferred[Event]:
+        """The leaderboard event: the most chips, and the most won over ``days`` days."""
+        return self.storage.top(limit, self._now() - days * 86400).addCallback(
+            lambda board: events.TOP(
+                by_balance=[{"name": n, "balance": b} for n, b in board.by_balance],
+                by_net=[{"name": n, "net": v} for n, v in board.by_net], days=days))
+
+
+def _duration(seconds: float) -> str:
+    """Seconds for people: ``45 seconds``, ``12 minutes``, ``2 hours``."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = round(seconds / size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    count = round(seconds)
+    return f"{count} second{'s' if count != 1 else ''}"

@@ -2,8 +2,9 @@
 
 A :class:`Command` is front-end neutral: a name, typed parameters (JSON
 Schema, as protocol v1 sends them), the event kind of its answer (``None`` for
-a command that acts rather than asks), the help text people read, and whether
-it needs a login.  Front ends parse their input (a text line, a JSON object)
+a command that acts rather than asks), the help text people read, whether
+it needs a login, and whether only admins may use it (the session refuses
+it to anyone else with ``admin_only``; help lists it only to admins).  Front ends parse their input (a text line, a JSON object)
 into a command and its parameters; :class:`~blackjack.server.core.session.Session`
 runs it.  The protocol schema and ``docs/protocol.md`` are generated from, and
 tested against, :data:`COMMANDS`.
@@ -53,6 +54,14 @@ class Command:
     """Other words people may type for it (``h`` for ``hit``)."""
     where: str = "both"
     """``both``; ``text`` for text-mode settings; ``v1`` for the protocol handshake."""
+    admin: bool = False
+    """Whether only admins may use it (the role is given on the host's command line)."""
+
+    def __post_init__(self) -> None:
+        # A v1 request carries its parameters beside "id" and "cmd".
+        clash = {p.name for p in self.params} & {"id", "cmd"}
+        if clash:
+            raise ValueError(f"command {self.name}: a parameter may not be named {clash}")
 
     @property
     def help(self) -> str:
@@ -69,6 +78,12 @@ _NAME = Param("name", {"type": "string", "minLength": 1, "maxLength": 64}, "the 
 _PASSWORD = Param("password", {"type": "string", "minLength": 1, "maxLength": 256},
                   "the password")
 _TABLE = Param("table", {"type": "string", "minLength": 1, "maxLength": 64}, "a table's name")
+_PLAYER = Param("name", {"type": "string", "minLength": 1, "maxLength": 64},
+                "the player's account name")
+_REASON = Param("reason", {"type": "string", "maxLength": 200},
+                "why, for the audit trail (and, but for a grant, for the player)", required=False)
+_SECONDS = Param("seconds", {"type": "integer", "minimum": 1, "maximum": 10 * 365 * 86400},
+                 "how long; until lifted if not given (text: 30m, 2h, 7d)", required=False)
 
 _ACTION_DOCS = {
     Action.HIT: "take a card",
@@ -128,9 +143,30 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("history", "history [N]", "your last N hands (default 10, at most 50)",
             (Param("limit", {"type": "integer", "minimum": 1, "maximum": 50},
                    "how many rounds", required=False),), events.HISTORY),
+    Command("hand", "hand ID", "one of your hands in full, replayed step by step "
+            "(ID from history)",
+            (Param("number", {"type": "integer", "minimum": 1, "maximum": 2**53},
+                   "the hand's number, as history lists it"),), events.HAND_RECORD),
+    Command("stats", "stats", "your hands, wins, net, and how closely you played basic "
+            "strategy", result=events.STATS),
     Command("hint", "hint",
             "the best play for your hand, and what each choice is worth at this table",
             result=events.HINT),
+    Command("trainer", "trainer on|off", "after a play that is not basic strategy's, say "
+            "the best play and what yours cost",
+            (Param("on", {"type": "boolean"}, "on or off"),), events.MODE),
+    Command("seed", "seed [TEXT]", "show, or set, your seed for the shuffles at your "
+            "table (provably fair shoes)",
+            (Param("seed", {"type": "string", "minLength": 1, "maxLength": 64},
+                   "your new seed text", required=False),), events.SEED),
+    Command("shoe", "shoe ID", "a shoe's commitment, and once it is retired its record "
+            "to check with python -m blackjack.verify",
+            (Param("shoe", {"type": "string", "minLength": 1, "maxLength": 80},
+                   "the shoe's id"),), events.SHOE_RECORD),
+    Command("rebuy", "rebuy", "when you are out of chips, take the starting bankroll "
+            "again (once in a while)", result=events.BALANCE),
+    Command("top", "top", "the leaderboard: the most chips, and the most won this week",
+            result=events.TOP),
     Command("help", "help [COMMAND]", "list the commands, or explain one",
             (Param("command", {"type": "string", "maxLength": 64}, "a command",
                    required=False),), events.HELP, anonymous=True),
@@ -143,6 +179,39 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
             where="text"),
     Command("quit", "quit", "leave the card room (a seat in play is held for a while)",
             anonymous=True),
+    # -- for admins (the host's command line gives the role) --
+    Command("announce", "announce TEXT", "tell everyone logged in",
+            (Param("text", {"type": "string", "minLength": 1, "maxLength": 1000},
+                   "what to announce (cleaned, and cut to 300 characters)"),),
+            events.ADMIN, admin=True),
+    Command("kick", "kick NAME [REASON]",
+            "stand a player up (a hand in play stands) and close their connection",
+            (_PLAYER, _REASON), events.ADMIN, admin=True),
+    Command("ban", "ban NAME [DURATION] [REASON]",
+            "refuse a player's logins (until lifted, or for 30m, 2h, 7d...) and kick them",
+            (_PLAYER, _SECONDS, _REASON), events.ADMIN, admin=True),
+    Command("unban", "unban NAME", "lift a ban", (_PLAYER,), events.ADMIN, admin=True),
+    Command("mute", "mute NAME [DURATION] [REASON]",
+            "refuse a player's chat (until lifted, or for 30m, 2h, 7d...)",
+            (_PLAYER, _SECONDS, _REASON), events.ADMIN, admin=True),
+    Command("unmute", "unmute NAME", "lift a mute", (_PLAYER,), events.ADMIN, admin=True),
+    Command("grant", "grant NAME AMOUNT REASON",
+            "give a player chips (a negative amount takes some back), with the reason "
+            "kept in the ledger",
+            (_PLAYER, Param("amount", {"type": "integer", "minimum": -9_999_999_999,
+                                       "maximum": 9_999_999_999},
+                            "chips to give (not 0; negative to take back)"),
+             Param("reason", {"type": "string", "minLength": 1, "maxLength": 200},
+                   "why, kept in the ledger and the audit trail")),
+            events.ADMIN, admin=True),
+    Command("table_add", "tables add NAME RULES",
+            "open a table, its rules as --table takes them (e.g. decks=8,h17,min=100)",
+            (_TABLE, Param("rules", {"type": "string", "maxLength": 200},
+                           "the rules, e.g. vegas,min=25 (empty: the default rules)")),
+            events.ADMIN, admin=True),
+    Command("table_close", "tables close NAME",
+            "close a table once its round in play is over; everyone there is stood up",
+            (_TABLE,), events.ADMIN, admin=True),
 )}
 """Every command, by name, in the order ``help`` lists them."""
 

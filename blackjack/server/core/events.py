@@ -179,6 +179,26 @@ DEFS: dict[str, Schema] = {
                        "payout": CHIPS, "net": INT},
         "required": ["seat", "hand", "player", "cards", "total", "stake", "result", "payout",
                      "net"]},
+    "hex": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+            "description": "256 bits as 64 lowercase hex digits (a seed or a SHA-256)"},
+    "shoe_commitment": {
+        "type": "object",
+        "description": "a provably fair shoe's public terms and commitment (docs/fairness.md)",
+        "properties": {"shoe": TEXT, "scheme": {"const": "blackjack-fair/1"},
+                       "decks": INT, "cut": INT, "burn": INT,
+                       "commitment": {"$ref": "#/$defs/hex"}},
+        "required": ["shoe", "scheme", "decks", "cut", "burn", "commitment"]},
+    "decision": {
+        "type": "object",
+        "description": "one decision of a round: who made it, when, and what basic strategy "
+                       "said (for the player's own decisions)",
+        "properties": {"seat": SEAT, "hand": INT, "action": ACTION,
+                       "at": {"type": ["number", "null"]},
+                       "by": {"enum": ["player", "timer", "absent", "shutdown"]},
+                       "best": ACTION, "values": {"type": "object",
+                                                  "additionalProperties": {"type": "number"}},
+                       "cost": {"type": "number"}, "stake": CHIPS},
+        "required": ["seat", "hand", "action", "at", "by"]},
     "insurance_result": {
         "type": "object", "description": "how an insurance bet settled",
         "properties": {"seat": SEAT, "player": NAME, "stake": CHIPS, "payout": CHIPS,
@@ -211,8 +231,9 @@ HELLO = kind("hello", "The answer to `hello`: protocol v1 is on.", YOU,
              F("protocol", INT, "the protocol version in use"),
              F("server", TEXT, "the card room's name"),
              F("version", TEXT, "the server's release"))
-MODE = kind("mode", "A text-mode setting changed (`json`, `ascii`).", YOU,
-            F("setting", TEXT, "`json` or `ascii`"), F("on", BOOL, "whether it is now on"))
+MODE = kind("mode", "A setting changed: text mode's `json` and `ascii`, or `trainer`.", YOU,
+            F("setting", TEXT, "`json`, `ascii` or `trainer`"),
+            F("on", BOOL, "whether it is now on"))
 PROMPT_PASSWORD = kind("prompt_password", "Text mode asks for a password on the next line.",
                        YOU, F("prompt", TEXT, "what to ask"))
 LOGIN = kind("login", "You are logged in (the answer to `login` and `register`).", YOU,
@@ -232,19 +253,89 @@ TABLES = kind("tables", "Every table of the card room (the answer to `tables`)."
 WHO = kind("who", "Who is online and where (the answer to `who`).", YOU,
            F("players", _list({"type": "object",
                                "properties": {"name": NAME, "table": _null(TEXT),
-                                              "seat": _null(SEAT), "connected": BOOL},
+                                              "seat": _null(SEAT), "connected": BOOL,
+                                              "address": TEXT},
                                "required": ["name", "table", "seat", "connected"]}),
-             "everyone logged in or holding a seat, by name"))
+             "everyone logged in or holding a seat, by name; an admin also sees each "
+             "one's `address` (their last connection's)"))
 HISTORY = kind("history", "Your latest settled rounds, newest first (the answer to `history`).",
                YOU,
                F("hands", _list({
                    "type": "object",
-                   "properties": {"round": TEXT, "table": TEXT, "when": {"type": "number"},
+                   "properties": {"id": INT, "round": TEXT, "table": TEXT,
+                                  "when": {"type": "number"},
                                   "staked": CHIPS, "payout": CHIPS, "net": INT,
                                   "dealer": CARDS, "mine": _list(_ref("hand_result"))},
-                   "required": ["round", "table", "when", "staked", "payout", "net", "dealer",
-                                "mine"]}),
-                 "one entry a round: `when` is a Unix time, `mine` your hands in it"))
+                   "required": ["id", "round", "table", "when", "staked", "payout", "net",
+                                "dealer", "mine"]}),
+                 "one entry a round: `id` its number for `hand ID`, `when` a Unix time, "
+                 "`mine` your hands in it"))
+HAND_RECORD = kind(
+    "hand", "One of your hands in full, with a step-by-step replay (the answer to `hand`).",
+    YOU,
+    F("id", INT, "the hand's number (as `history` lists it)"),
+    F("round", TEXT, "the round's id"), F("table", TEXT, "the table"),
+    F("when", {"type": "number"}, "when it was settled (Unix time)"),
+    F("rules", TEXT, "the table's rules in short"),
+    F("players", _map(NAME), "who played each seat"), F("bets", _map(CHIPS), "the bets"),
+    F("dealer", CARDS, "the dealer's cards"),
+    F("hands", _list(_ref("hand_result")), "every hand's result"),
+    F("insurance", _list(_ref("insurance_result")), "insurance bets"),
+    F("decisions", _list(_ref("decision")), "every decision, in order"),
+    F("steps", _list({"type": "object", "properties": {
+        "step": INT, "event": {"type": "object", "required": ["event"]},
+        "at": {"type": ["number", "null"]},
+        "by": {"type": ["string", "null"]}}, "required": ["step", "event", "at", "by"]}),
+      "the round again, event by event as the table sent it, each play with when and by "
+      "whom it was made"),
+    F("staked", CHIPS, "what you staked"), F("net", INT, "what you won or lost"),
+    F("shoe", _null({"type": "object", "properties": {
+        "shoe": TEXT, "commitment": _ref("hex"), "first": INT,
+        "retired": BOOL}, "required": ["shoe", "commitment", "first", "retired"]}),
+      "the provably fair shoe it was dealt from, from card `first`; once `retired`, "
+      "`shoe ID` gives the record to verify"))
+SHOE_RECORD = kind(
+    "shoe_record", "A provably fair shoe (the answer to `shoe`): once retired, its whole "
+    "record, which `python -m blackjack.verify` checks card for card.", YOU,
+    F("shoe", TEXT, "the shoe's id"), F("table", TEXT, "its table"),
+    F("commitment", _ref("hex"), "its commitment"),
+    F("retired", _null({"enum": ["cut card", "table closed", "server restarted"]}),
+      "why it was retired, or null while it still deals (its seed stays secret)"),
+    F("record", _null({"type": "object"}),
+      "the record in the form of docs/fairness.md, or null while it still deals"))
+SEED = kind("seed", "Your seed text for the shuffles at your table (the answer to `seed`).",
+            YOU, F("seed", TEXT, "your seed text ('' if never set)"),
+            F("next", _null(_ref("shoe_commitment")),
+              "the shoe your seed goes into next, if you sit at a table"))
+STATS = kind(
+    "stats", "Your numbers over every hand you played (the answer to `stats`).", YOU,
+    F("rounds", INT, "rounds played"), F("hands", INT, "hands played (splits count each)"),
+    F("wins", INT, "hands won (blackjacks included)"), F("losses", INT, "hands lost"),
+    F("pushes", INT, "hands pushed"), F("blackjacks", INT, "naturals paid"),
+    F("net", INT, "chips won (or lost, below 0)"),
+    F("biggest_win", INT, "the most won in one round"),
+    F("decisions", INT, "decisions you made yourself"),
+    F("matched", INT, "of those, the ones basic strategy would have made"),
+    F("cost", {"type": "number"},
+      "chips the other ones gave up in expected value, by the analyser's values"),
+    F("model", TEXT, "how the values were computed"))
+TRAINER = kind(
+    "trainer", "Trainer: your decision was not basic strategy's (with `trainer on`).", YOU,
+    _SEAT, F("hand", HAND, "the hand"), F("action", ACTION, "what you did"),
+    F("best", ACTION, "what basic strategy plays"),
+    F("cost", {"type": "number"}, "chips your choice gives up in expected value"),
+    F("values", {"type": "object", "additionalProperties": {"type": "number"}},
+      "expected return per chip bet of each choice you had"),
+    F("model", TEXT, "how the values were computed"))
+TOP = kind("top", "The leaderboard (the answer to `top`).", YOU,
+           F("by_balance", _list({"type": "object",
+                                  "properties": {"name": NAME, "balance": CHIPS},
+                                  "required": ["name", "balance"]}),
+             "the most chips, most first"),
+           F("by_net", _list({"type": "object", "properties": {"name": NAME, "net": INT},
+                              "required": ["name", "net"]}),
+             "the most won at the tables over the last `days` days, most first"),
+           F("days", INT, "the window of `by_net`"))
 HELP = kind("help", "Help text (the answer to `help`).", YOU,
             F("lines", _list(TEXT), "the lines to show"))
 HINT = kind("hint", "The best play for your hand, valued for the table's shoe (the answer "
@@ -258,6 +349,14 @@ INFO = kind("info", "Something for people to read; programs may ignore it.", YOU
 ERROR = kind("error", "A refusal in text and older JSON mode, or a failure no request caused.",
              YOU + " or " + TABLE,
              F("code", TEXT, "the stable error code (see Error codes)"), _MESSAGE)
+ANNOUNCE = kind("announce", "An admin's announcement.", "everyone logged in",
+                F("admin", NAME, "who announces"),
+                F("text", TEXT, "what they say, cleaned of control and format characters"))
+ADMIN = kind("admin", "An admin command was carried out (the answer to every admin "
+             "command); it is in the audit trail.", YOU,
+             F("act", TEXT, "the command"),
+             F("target", TEXT, "the player or table it was done to (empty for `announce`)"),
+             _MESSAGE)
 SHUTDOWN = kind("shutdown", "The server is stopping: hands in play stand and are paid.",
                 "everyone connected", _MESSAGE)
 BYE = kind("bye", "The server closes your connection, saying why.", YOU, _MESSAGE)
@@ -272,15 +371,19 @@ TABLE_SNAPSHOT = kind(
     F("of", INT, "seats in all"), F("spectators", INT, "how many watch"),
     F("phase", {"enum": ["idle", "betting", "playing", "closed"]}, "what the table is doing"),
     F("bets", _map(CHIPS), "bets placed in the open betting window"),
-    F("round", _null(_ref("view")), "the round in play, if any"))
+    F("round", _null(_ref("view")), "the round in play, if any"),
+    F("shoe", _null(_ref("shoe_commitment")), "the provably fair shoe dealing, if any"),
+    F("next", _null(_ref("shoe_commitment")), "the shoe it deals next, already committed"))
 JOINED = kind("joined", "A player sits down.", TABLE, _TABLE, _SEAT, _PLAYER)
 WATCHING = kind("watching", "You are watching a table.", YOU, _TABLE, F("player", NAME, "you"))
 LEFT = kind("left", "A player stands up or stops watching.", TABLE + " (and the one leaving)",
             _TABLE, F("seat", _null(SEAT), "the seat left, or null for a watcher"),
             F("player", NAME, "who left"),
-            F("reason", {"enum": ["left", "timed out", "missed rounds", "idle"]},
+            F("reason", {"enum": ["left", "timed out", "missed rounds", "idle", "kicked",
+                                  "closed"]},
               "why: they left, their grace period ran out, they let rounds pass without "
-              "betting, or they were idle too long"))
+              "betting, they were idle too long, an admin removed them, or the table "
+              "closed"))
 AWAY = kind("away", "A seated player's connection dropped; the seat is held.", TABLE,
             _TABLE, _SEAT, _PLAYER, F("grace", SECONDS, "seconds the seat is held"))
 BACK = kind("back", "A player whose seat was held is back.", TABLE, _TABLE, _SEAT, _PLAYER)
@@ -295,7 +398,30 @@ BETTING = kind("betting", "A betting window opens.", TABLE, _TABLE,
 BET = kind("bet", "A bet is placed (its chips are already in escrow).", TABLE, _TABLE, _SEAT,
            _PLAYER, F("amount", CHIPS, "the bet"))
 SHUFFLE = kind("shuffle", "The dealer shuffles the shoe before the round is dealt.", TABLE,
-               _TABLE, F("decks", INT, "decks in the shoe"))
+               _TABLE, F("decks", INT, "decks in the shoe"),
+               F("shoe", _null(TEXT), "the provably fair shoe now dealing (null at a table "
+                 "that deals from an ordinary shoe)"),
+               F("commitment", _null(_ref("hex")), "its commitment, announced before"),
+               F("client_seed", _null(_ref("hex")),
+                 "the client seed it is shuffled with: the hash of `seeds`"),
+               F("seeds", _list({"type": "object",
+                                 "properties": {"player": NAME, "seed": TEXT},
+                                 "required": ["player", "seed"]}),
+                 "each seated player's seed text, in seat order"))
+SHOE = kind("shoe", "The table commits to the shoe it deals next, before it is shuffled: its "
+            "terms and the SHA-256 that binds its secret seed. A `seed` set now goes into "
+            "that shuffle.", TABLE, _TABLE,
+            F("next", _ref("shoe_commitment"), "the next shoe"))
+SHOE_RETIRED = kind(
+    "shoe_retired", "A shoe is done with: nobody can be dealt from it again, so its seed is "
+    "revealed. `shoe ID` gives its record for `python -m blackjack.verify`.", TABLE, _TABLE,
+    F("shoe", TEXT, "the shoe's id"),
+    F("reason", {"enum": ["cut card", "table closed", "server restarted"]},
+      "why: its cut card came out, or the table stopped dealing"),
+    F("commitment", _ref("hex"), "its commitment"),
+    F("server_seed", _ref("hex"), "its server seed, revealed"),
+    F("client_seed", _ref("hex"), "its client seed"),
+    F("rounds", INT, "rounds dealt from it"), F("cards", INT, "cards that left it"))
 DEAL = kind("deal", "A card is dealt, to a seat's hand or to the dealer.", TABLE,
             F("seat", _null(SEAT), "the seat, or null for the dealer"),
             F("hand", _null(HAND), "the seat's hand, or null for the dealer"),

@@ -30,8 +30,9 @@ class ISeatClient(Interface):
     def send_event(event: Event) -> None:
         """Deliver one event from the catalogue (shared: never change it)."""
 
-    def close(message: str) -> None:
-        """Tell the client why, then disconnect it."""
+    def close(message: str, why: str = "server") -> None:
+        """Tell the client why (``message``), then disconnect it; ``why`` is a word for
+        the log (``kicked``, ``taken over``...)."""
 
 
 class Player:
@@ -46,6 +47,17 @@ class Player:
         """The table the player sits at or watches."""
         self.seat: int | None = None
         """The seat number, or ``None`` when watching or in the lobby."""
+        self.admin = False
+        """Whether the account was an admin when it logged in (for what help and
+        ``who`` show; an admin command reads the role again before it acts)."""
+        self.address = ""
+        """The address of the connection that last logged in as this player."""
+        self.muted_until = 0.0
+        """When an admin's mute ends (``inf``: when lifted; 0: not muted)."""
+        self.seed = ""
+        """The player's seed text for provably fair shuffles (``seed TEXT``)."""
+        self.trainer = False
+        """Whether to say basic strategy's play after a different one (``trainer on``)."""
 
     @property
     def connected(self) -> bool:

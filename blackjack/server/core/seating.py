@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from blackjack.rules import Rules
     from blackjack.server.core.events import Event
     from blackjack.server.core.player import Player
-    from blackjack.server.core.table import Hint, Timers
+    from blackjack.server.core.coach import Advice
+    from blackjack.server.core.table import Timers
 
 __all__ = ["ITable", "ask"]
 
@@ -69,8 +70,11 @@ class ITable(Protocol):
     def act(self, player: Player, action: Action) -> Deferred[None]:
         """Make a decision for the player's seat."""
 
-    def hint(self, player: Player) -> Hint | Deferred[Hint]:
+    def hint(self, player: Player) -> Advice | Deferred[Advice]:
         """Basic strategy's play for the player's hand."""
+
+    def next_shoe(self, player: Player) -> dict[str, Any] | None | Deferred[dict[str, Any] | None]:
+        """The commitment of the shoe a seated player's seed goes into next."""
 
     def player_disconnected(self, player: Player) -> None:
         """The player's connection dropped: hold the seat for the grace period."""

@@ -40,10 +40,21 @@ class SerialQueue:
 
     def run(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> Deferred[Any]:
         """Queue ``f(*args, **kwargs)``; the Deferred fires with its result."""
-        done: Deferred[Any] = Deferred()
-        self._queue.append((f, args, kwargs, done))
-        if not self._busy:
-            self._drain()
+        if self._busy:
+            done: Deferred[Any] = Deferred()
+            self._queue.append((f, args, kwargs, done))
+            return done
+        # Idle: run it now.  Nearly every operation finishes at once, and its
+        # own Deferred can then go straight back, with no second one chained
+        # to it: the chain cost more than most commands do.
+        self._busy = True
+        result = maybeDeferred(f, *args, **kwargs)
+        if result.called:
+            self._drain()  # what f queued meanwhile, before the caller hears back
+            return result
+        done = Deferred()
+        result.chainDeferred(done)
+        result.addBoth(lambda _: self._drain())
         return done
 
     def _drain(self) -> None:

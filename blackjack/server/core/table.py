@@ -14,6 +14,12 @@ The table's own phases (:class:`TablePhase`), changed only by
                                                  \\-> IDLE (nobody seated)
     BETTING --time up, no bets--> IDLE --> BETTING again (someone connected is seated)
     any --stop()--> CLOSED
+    IDLE, BETTING (no bet placed), or the round over --close()--> CLOSED
+
+``stop()`` is the server's shutdown: hands in play stand at once.  ``close()``
+is an admin's: nobody new may sit or watch, a round in play (or a window
+with bets in it) plays out as usual, and then, instead of the next betting
+window, everyone is stood up (``left``, reason ``closed``) and the table closes.
 
 Seats are for playing: a connected player who lets ``timers.missed_rounds``
 betting windows in a row close without a bet is stood up (no chip moves:
@@ -23,7 +29,17 @@ coming, so seven silent players cannot hold a table for ever.
 Money: a bet, double, split or insurance is escrowed with ``storage.stake``
 *before* the engine is told, and a round is paid with one ``storage.settle``.
 A round's money is one value, :class:`~blackjack.server.core.escrow.RoundMoney`,
-made when its betting window opens.  A bet withdrawn in the betting window
+made when its betting window opens.
+
+Shoes are provably fair (:mod:`blackjack.fair`, kept by a
+:class:`~blackjack.server.core.shoes.ShoeRotation`): the next shoe's
+commitment is announced before it is shuffled, the shuffle takes every
+seated player's seed, and the shoe is retired, its seed revealed, once the
+round in which its cut card came out is settled (or the table closes).
+Every round is stored in full: its cards in shoe order, every decision with
+when and by whom (the player, the timer, the absent-player rule) it was
+made, and for the player's own decisions what basic strategy said
+(:mod:`~blackjack.server.core.coach`).  A bet withdrawn in the betting window
 (the player leaves) is returned in that settlement, or by ``storage.refund``
 if the round never deals.
 
@@ -61,23 +77,28 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from blackjack.actions import Action
+from blackjack.replay import Decision, RoundRecord, drawn_cards
 from blackjack.round import SEATS, Phase, Round
 from blackjack.round import Event as RoundEvent
 from blackjack.rules import Rules
-from blackjack.server.core import events
+from blackjack.server.core import coach, events
+from blackjack.server.core.coach import Advice
 from blackjack.server.core.escrow import RoundMoney
 from blackjack.server.core.events import Event
+from blackjack.server.core.hands import summaries
 from blackjack.server.core.player import Player
+from blackjack.server.core.round_events import from_engine
 from blackjack.server.core.serial import SerialQueue
+from blackjack.server import logevents
+from blackjack.server.meter import NULL_METER, Meter
+from blackjack.server.core.shoes import ShoeRotation
 from blackjack.server.text import clean_chat
 from blackjack.server.errors import FencedError, InsufficientFundsError, TableError
 from blackjack.server.storage import IStorage
 from blackjack.server.storage.room import Fence
 from blackjack.shoe import Shoe
-from blackjack import strategy
-from blackjack.strategy import Hint
 
-__all__ = ["TablePhase", "Timers", "TableError", "Table", "Hint"]
+__all__ = ["TablePhase", "Timers", "TableError", "Table"]
 
 _log = Logger()
 
@@ -92,7 +113,7 @@ class TablePhase(enum.Enum):
     PLAYING = "playing"
     """A round is dealt and being played (insurance, turns, dealer)."""
     CLOSED = "closed"
-    """The server is stopping; no new rounds."""
+    """The server is stopping, or an admin closed the table; no new rounds."""
 
 
 _STEPS = frozenset({
@@ -147,15 +168,24 @@ class Table:
 
     def __init__(self, name: str, rules: Rules, storage: IStorage, clock: IReactorTime,
                  timers: Timers = Timers(), shoe: Shoe | None = None,
-                 round_ids: Callable[[], str] | None = None) -> None:
+                 round_ids: Callable[[], str] | None = None,
+                 shoe_ids: Callable[[], str] | None = None, meter: Meter = NULL_METER
+                 ) -> None:
         self.name = name
+        self.meter = meter
         self.rules = rules
         self.timers = timers
         self._phase = TablePhase.IDLE
         self._storage = storage
         self._clock = clock
-        self.shoe = shoe if shoe is not None else Shoe(rules.decks, rules.penetration)
-        """The shoe; a test may put a StackedShoe here between rounds."""
+        self._shoe = shoe
+        self.shoes = ShoeRotation(name, rules, shoe_ids)
+        """The provably fair shoes: the one dealing and the next, committed."""
+        self._fair: dict[str, Any] | None = None
+        """The fair shoe the round in play is dealt from: id, commitment, first card."""
+        self._decisions: list[dict[str, Any]] = []
+        """The round's decisions so far, as stored with it."""
+        self._dealt_at = 0.0
         self._round_ids = round_ids or (lambda: f"{name}-{uuid.uuid4().hex}")
         self._queue = SerialQueue()
         self._seats: dict[int, Player] = {}
@@ -180,6 +210,9 @@ class Table:
         """Called when a seat is taken or given up (a room records the seats)."""
         self._pausing = False
         self._pause_waiters: list[Deferred[None]] = []
+        self._closing = False
+        """An admin closes the table: no new players, no round after this one."""
+        self._closed_waiters: list[Deferred[None]] = []
 
     # -- queries -------------------------------------------------------------
 
@@ -187,6 +220,11 @@ class Table:
     def phase(self) -> TablePhase:
         """Where the table stands (changed only by :meth:`_enter`)."""
         return self._phase
+
+    @property
+    def closing(self) -> bool:
+        """Whether the table is closing or closed: nobody new may sit down or watch."""
+        return self._closing or self._phase is TablePhase.CLOSED
 
     @property
     def seats(self) -> dict[int, Player]:
@@ -197,6 +235,17 @@ class Table:
     def spectators(self) -> frozenset[Player]:
         """Everyone watching."""
         return frozenset(self._spectators)
+
+    @property
+    def shoe(self) -> Shoe | None:
+        """The shoe the next round deals from: the dealing fair shoe (``None``
+        before the first deal), or the shoe a test put here instead."""
+        return self._shoe if self._shoe is not None else self.shoes.dealing
+
+    @shoe.setter
+    def shoe(self, shoe: Shoe) -> None:
+        # A test's stacked shoe: dealt from as it is, no fairness announced.
+        self._shoe = shoe
 
     @property
     def round(self) -> Round | None:
@@ -225,24 +274,30 @@ class Table:
     def snapshot(self) -> Event:
         """What someone arriving at the table sees: seats, bets and the round."""
         bets = self._money.bets if self._money is not None else {}
+        fair = self._shoe is None
         return events.TABLE_SNAPSHOT(
             **self.describe(), bets={str(s): n for s, n in sorted(bets.items())},
-            round=None if self._round is None else self._round.view().to_dict())
+            round=None if self._round is None else self._round.view().to_dict(),
+            shoe=self.shoes.dealing_commitment() if fair else None,
+            next=self.shoes.next_commitment() if fair else None)
 
-    def hint(self, player: Player) -> Hint:
-        """The best play for the player's hand in turn, with each choice's value.
-
-        Valued by the engine for this table's shoe and rules
-        (:func:`blackjack.strategy.hint`): the exact cards in the hand count.
-        """
+    def hint(self, player: Player) -> Advice:
+        """Basic strategy's play for the decision the player faces, with each choice's value."""
         rnd = self._round
-        turn = rnd.turn if rnd is not None else None
-        if rnd is None or turn is None or turn.seat != player.seat \
-                or player.table is not self or rnd.dealer_upcard is None:
+        seat = player.seat
+        found = None
+        if rnd is not None and seat is not None and player.table is self \
+                and seat in rnd.bets and self._phase is TablePhase.PLAYING:
+            found = coach.advice(self.rules, rnd, seat)
+        if found is None:
             raise TableError("a hint needs your turn; wait for your move", code="no_hint")
-        return strategy.hint(self.rules, rnd.hands(turn.seat)[turn.hand], rnd.dealer_upcard,
-                             rnd.legal_actions(turn.seat),
-                             splits_done=len(rnd.hands(turn.seat)) - 1)
+        return found
+
+    def next_shoe(self, player: Player) -> dict[str, Any] | None:
+        """The commitment of the shoe a seated player's seed goes into next."""
+        if player.table is not self or player.seat is None or self._shoe is not None:
+            return None
+        return self.shoes.next_commitment()
 
     @inlineCallbacks
     def idle(self) -> Any:
@@ -258,7 +313,7 @@ class Table:
 
     def sit(self, player: Player, seat: int | None = None) -> int:
         """Seat a player (the lowest free seat unless one is asked for)."""
-        if self._phase is TablePhase.CLOSED:
+        if self.closing:
             raise TableError(f"table {self.name} is closed", code="table_closed")
         if player.table is not None and player.table is not self:
             raise TableError(f"you are at table {player.table.name}; type leave first",
@@ -292,7 +347,7 @@ class Table:
 
     def watch(self, player: Player) -> None:
         """Let a player spectate."""
-        if self._phase is TablePhase.CLOSED:
+        if self.closing:
             raise TableError(f"table {self.name} is closed", code="table_closed")
         if player.table is not None:
             raise TableError(f"you are at table {player.table.name}; type leave first",
@@ -567,7 +622,9 @@ class Table:
                         lambda _: self._paused())
                 self._paused()
                 return None
-            if self.timers.missed_rounds and any(p.connected for p in self._seats.values()):
+            if self._closing:
+                self._finish_close()
+            elif self.timers.missed_rounds and any(p.connected for p in self._seats.values()):
                 # Seated players who do not bet must see windows pass, or
                 # they could hold their seats for ever.
                 self._open_betting()
@@ -576,13 +633,70 @@ class Table:
             if money.returned:
                 return self._storage.refund(money.round_id).addCallback(lambda _: None)
             return None
-        if self.shoe.needs_shuffle:
-            self.shoe.shuffle()
-            self._broadcast(events.SHUFFLE(table=self.name, decks=self.rules.decks))
-        self._round = Round(self.rules, self.shoe, money.bets)
+        if self._shoe is None and self.shoes.due:
+            return self._start_shoe().addCallback(lambda _: self._deal(money))
+        return self._deal(money)
+
+    def _deal(self, money: RoundMoney) -> Deferred[None] | None:
+        """Deal the round of the closed window from the shoe in play."""
+        shoe = self._shoe
+        if shoe is not None:
+            # A test's shoe: shuffled the old way, nothing to prove.
+            if shoe.needs_shuffle:
+                shoe.shuffle()
+                self._broadcast(events.SHUFFLE(table=self.name, decks=self.rules.decks,
+                                               shoe=None, commitment=None, client_seed=None,
+                                               seeds=[]))
+            self._fair = None
+        else:
+            shoe = self.shoes.dealing
+            assert shoe is not None, "a shoe is started before the deal"
+            self._fair = {"shoe": self.shoes.dealing_id, "commitment": shoe.commitment,
+                          "first": shoe.position}
+            self.shoes.rounds += 1
+        self._decisions = []
+        self._dealt_at = self._clock.seconds()
+        self._round = Round(self.rules, shoe, money.bets)
         self._enter(TablePhase.PLAYING)
         self._round.deal()
         return self._after_change()
+
+    def _start_shoe(self) -> Deferred[None]:
+        """Shuffle the committed shoe with the seated players' seeds; commit the next.
+
+        The shoe (its seed sealed) is stored before a card leaves it, so a
+        crash cannot lose the seed of a shoe that dealt.
+        """
+        seeds = [(p.name, p.seed) for _, p in sorted(self._seats.items())]
+        shoe = self.shoes.start(seeds)
+        shoe_id = self.shoes.dealing_id
+        assert shoe_id is not None and shoe.client_seed is not None
+        listed = [{"player": name, "seed": seed} for name, seed in seeds]
+        self._broadcast(events.SHUFFLE(table=self.name, decks=self.rules.decks, shoe=shoe_id,
+                                       commitment=shoe.commitment,
+                                       client_seed=shoe.client_seed, seeds=listed))
+        self._broadcast(events.SHOE(table=self.name, next=self.shoes.next_commitment()))
+        public = {**self.shoes.commitment(shoe_id, shoe), "client_seed": shoe.client_seed,
+                  "seeds": listed}
+        return self._storage.open_shoe(shoe_id, self.name, public,
+                                       self.shoes.sealed_seed()).addErrback(
+            lambda failure: _log.failure("storing shoe {shoe} failed; its hands cannot be "
+                                         "verified from the database", failure, shoe=shoe_id))
+
+    def _retire_shoe(self, reason: str) -> Deferred[None] | None:
+        """Retire the dealing fair shoe, if one deals, and reveal its seed to the table."""
+        if self.shoes.dealing is None:
+            return None
+        rounds = self.shoes.rounds
+        shoe_id, shoe = self.shoes.retire()
+        assert shoe.client_seed is not None
+        self._broadcast(events.SHOE_RETIRED(
+            table=self.name, shoe=shoe_id, reason=reason, commitment=shoe.commitment,
+            server_seed=shoe.reveal(), client_seed=shoe.client_seed, rounds=rounds,
+            cards=shoe.position))
+        return self._storage.retire_shoe(shoe_id, reason).addErrback(
+            lambda failure: _log.failure("recording shoe {shoe} as retired failed",
+                                         failure, shoe=shoe_id))
 
     def _count_missed(self) -> None:
         """The window is closing: count it against the seated who did not bet.
@@ -653,8 +767,30 @@ class Table:
                 raise TableError(f"table {self.name} moved to another server; this "
                                  "round is void and its stakes are returned",
                                  code="table_moving")
-        rnd.act(action, seat=seat)
+        advice = coach.advice(self.rules, rnd, seat)
+        decision = self._decide(seat, action, "player", advice)
+        if advice is not None and action is not advice.best and player.trainer:
+            player.send(events.TRAINER(
+                seat=seat, hand=decision["hand"], action=action.value,
+                best=advice.best.value, cost=decision["cost"], values=advice.rounded(),
+                model=advice.model))
         yield self._after_change()
+
+    def _decide(self, seat: int, action: Action, by: str,
+                advice: Advice | None = None) -> dict[str, Any]:
+        """Make a decision for ``seat`` and log it: when, by whom, and what it cost."""
+        rnd = self._round
+        assert rnd is not None
+        turn = rnd.turn
+        hand = turn.hand if rnd.phase is Phase.PLAYING and turn is not None else 0
+        stake = rnd.stake(seat, hand) if rnd.phase is Phase.PLAYING else rnd.bets[seat]
+        rnd.act(action, seat=seat)
+        entry = Decision(seat, hand, action, self._clock.seconds(), by).to_dict()
+        if advice is not None:
+            entry.update(best=advice.best.value, values=advice.rounded(),
+                         cost=round(advice.cost(action) * stake, 4), stake=stake)
+        self._decisions.append(entry)
+        return entry
 
     def _after_change(self) -> Deferred[None] | None:
         """Send new engine events, then settle, play for absentees, or start a timer."""
@@ -702,7 +838,8 @@ class Table:
         seat = self._auto_seat()
         if seat is None:
             return None
-        rnd.act(_passive(rnd), seat=seat)
+        self._decide(seat, _passive(rnd), "shutdown" if self._phase is TablePhase.CLOSED
+                     else "absent")
         return self._after_change()
 
     def _prompt_current(self, only: Player | None = None) -> None:
@@ -756,14 +893,14 @@ class Table:
             for seat in rnd.insurance_pending:
                 self._broadcast(events.TIMEOUT(seat=seat, hand=None, player=self._name(seat),
                                                action=action.value))
-                rnd.act(action, seat=seat)
+                self._decide(seat, action, "timer")
         else:
             turn = rnd.turn
             assert turn is not None
             self._broadcast(events.TIMEOUT(seat=turn.seat, hand=turn.hand,
                                            player=self._name(turn.seat),
                                            action=action.value))
-            rnd.act(action, seat=turn.seat)
+            self._decide(turn.seat, action, "timer")
         return self._after_change()
 
     # -- settlement ---------------------------------------------------------------
@@ -773,12 +910,20 @@ class Table:
         rnd, money = self._round, self._money
         assert rnd is not None and rnd.outcome is not None and money is not None
         outcome = rnd.outcome
-        record = {"table": self.name, "round": money.round_id, "rules": self.rules.describe(),
-                  "players": {str(s): p.name for s, p in sorted(money.stakers.items())},
-                  "outcome": outcome.to_dict()}
+        fair = self._fair
+        record = RoundRecord(money.round_id, self.rules, rnd.bets, drawn_cards(rnd), (),
+                             None if fair is None else fair["first"],
+                             outcome.to_dict()).to_dict()
+        record.update(
+            table=self.name, rules_text=self.rules.describe(), decisions=self._decisions,
+            players={str(s): p.name for s, p in sorted(money.stakers.items())},
+            shoe=fair, dealt=self._dealt_at, settled=self._clock.seconds())
         try:
-            balances = yield self._storage.settle(money.round_id, money.payouts(outcome),
-                                                  record, fence=self.fence)
+            balances = yield self._storage.settle(
+                money.round_id, money.payouts(outcome), record,
+                shoe=None if fair is None else fair["shoe"],
+                summaries=summaries(outcome, self._decisions, money.stakers),
+                fence=self.fence)
         except FencedError as error:
             # This node lost the table (it stalled past its lease): the node
             # that took it over has voided the round and refunded its stakes.
@@ -796,15 +941,88 @@ class Table:
                         "and are refunded when the server restarts"))
         else:
             self._send_balances(balances, money.owners())
+            self._settled(money, outcome, record)
         for seat in sorted(self._leaving):
             self._seats.pop(seat, None)
         self._leaving.clear()
         self._round, self._money = None, None
-        if self._phase is not TablePhase.CLOSED:
-            self._enter(TablePhase.IDLE)
-            if any(p.connected for p in self._seats.values()):
-                self._open_betting()
+        dealing = self.shoes.dealing
+        if self._phase is TablePhase.CLOSED:
+            yield self._retire_shoe("table closed")
+            self._paused()
+            return
+        if self._shoe is None and dealing is not None and dealing.needs_shuffle:
+            yield self._retire_shoe("cut card")
+        self._enter(TablePhase.IDLE)
+        if self._closing:
+            yield self._finish_close()
+            return
+        if any(p.connected for p in self._seats.values()):
+            self._open_betting()
         self._paused()
+
+    def _settled(self, money: RoundMoney, outcome: Any, record: dict[str, Any]) -> None:
+        """Count and log a round paid: its id and sums, never its cards."""
+        result = record["outcome"]
+        hands, insurance = result.get("hands", ()), result.get("insurance", ())
+        staked = (sum(h["stake"] for h in hands) + sum(i["stake"] for i in insurance)
+                  + sum(money.returned.values()))
+        self.meter.round_settled(self.name, len(hands))
+        logevents.ROUND_SETTLED(_log, table=self.name, round_id=money.round_id,
+                                hands=len(hands), players=len(money.owners()),
+                                staked=staked, paid=sum(money.payouts(outcome).values()))
+
+    # -- closing (an admin's) ---------------------------------------------------------
+
+    def close(self) -> Deferred[None]:
+        """Close once the round in play is over (it plays out as usual); fires when closed."""
+        done: Deferred[None] = Deferred()
+        if self._phase is TablePhase.CLOSED:
+            done.callback(None)
+            return done
+        self._closed_waiters.append(done)
+        if not self._closing:
+            self._closing = True
+            self._queue.run(self._close_if_quiet).addErrback(self._log_failure)
+        return done
+
+    def _close_if_quiet(self) -> Deferred[None] | None:
+        """Close now if no round is in play and no bet is placed; else say when."""
+        money = self._money
+        if self._phase is TablePhase.IDLE or (
+                self._phase is TablePhase.BETTING and money is not None
+                and not money.bets and not money.staking):
+            return self._finish_close()
+        if self._phase is not TablePhase.CLOSED:
+            self._broadcast(events.INFO(
+                message=f"table {self.name} closes once this round is over"))
+        return None
+
+    def _finish_close(self) -> Deferred[None] | None:
+        """Retire the fair shoe (its seed told to all still here), stand everyone up and
+        close; bets withdrawn in an open window go back."""
+        money, self._money, self._round = self._money, None, None
+        self._shut()
+        done = self._retire_shoe("table closed")
+        everyone = list(self._recipients())
+        for seat, player in sorted(self._seats.items()):
+            left = events.LEFT(table=self.name, seat=seat, player=player.name, reason="closed")
+            for someone in everyone:
+                someone.send(left)
+        for player in sorted(self._spectators, key=lambda p: p.name):
+            player.send(events.LEFT(table=self.name, seat=None, player=player.name,
+                                    reason="closed"))
+        for player in [*self._seats.values(), *self._spectators]:
+            self._forget(player)
+            player.table, player.seat = None, None
+        self._seats.clear()
+        self._spectators.clear()
+        self._leaving.clear()
+        self._tell_closed()
+        if money is not None and money.returned:
+            refunded = self._storage.refund(money.round_id).addCallback(lambda _: None)
+            return refunded if done is None else done.addCallback(lambda _: refunded)
+        return done
 
     # -- shutting down ------------------------------------------------------------
 
@@ -814,21 +1032,39 @@ class Table:
 
     def _stop(self) -> Deferred[None] | None:
         previous = self._phase
-        self._close()
+        self._shut()
+        self._tell_closed()  # closed for business: an admin's close need wait no more
         money = self._money
         if previous is TablePhase.BETTING and money is not None:
             owners = money.owners()
             self._money = None
             if owners:
                 self._broadcast(events.INFO(message="bets on this round are returned"))
-            return self._storage.refund(money.round_id).addCallback(self._send_balances,
-                                                                    owners)
+            return self._storage.refund(money.round_id).addCallback(
+                self._send_balances, owners).addCallback(
+                lambda _: self._retire_shoe("table closed"))
         rnd = self._round
         if rnd is not None and rnd.phase is not Phase.FINISHED:
             self._broadcast(events.INFO(
                 message="the server is stopping: every hand still in play stands"))
             return self._auto_play()
-        return None
+        return self._retire_shoe("table closed")
+
+    def _shut(self) -> None:
+        """Enter CLOSED (if not there yet): no timer runs, no seat is held."""
+        if self._phase is not TablePhase.CLOSED:
+            self._enter(TablePhase.CLOSED)
+        self._cancel_timer()
+        for call in self._grace.values():
+            if call.active():
+                call.cancel()
+        self._grace.clear()
+
+    def _tell_closed(self) -> None:
+        """Fire whatever waits for :meth:`close` (last: a waiter may look at once)."""
+        waiters, self._closed_waiters = self._closed_waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
 
     # -- handing the table to another node -----------------------------------------
 
@@ -874,7 +1110,7 @@ class Table:
         the seats).  Returns who held a seat (their seat number) or watched
         (``None``), for the node to send elsewhere.
         """
-        self._close()
+        self._shut()
         held: dict[Player, int | None] = {p: s for s, p in self.held_seats.items()}
         held.update((p, None) for p in self._spectators)
         for player in held:
@@ -889,20 +1125,9 @@ class Table:
 
     # -- plumbing -------------------------------------------------------------------
 
-    def _close(self) -> None:
-        """Enter CLOSED; stop the table's timer and every grace period."""
-        if self._phase is not TablePhase.CLOSED:
-            self._enter(TablePhase.CLOSED)
-        self._cancel_timer()
-        for call in self._grace.values():
-            if call.active():
-                call.cancel()
-        self._grace.clear()
-
     def _seats_changed(self) -> None:
         if self.on_seats_changed is not None:
             self.on_seats_changed()
-
 
     def _enter(self, phase: TablePhase) -> None:
         """Change phase, along one of the steps the module docstring draws."""
@@ -913,42 +1138,9 @@ class Table:
 
     def _from_engine(self, event: RoundEvent) -> Event:
         """An engine event as the catalogue says it is sent, with the players' names."""
-        kind, seat = event.kind, event.seat
-        player = self._name(seat) if seat is not None else None
-        detail: Any = event.detail
-        if kind == "deal":
-            return events.DEAL(seat=seat, hand=event.hand, player=player, card=event.card,
-                               total=event.total)
-        if kind == "action":
-            return events.ACTION_TAKEN(seat=seat, hand=event.hand, player=player,
-                                       action=event.action, stake=event.stake)
-        if kind == "turn":
-            return events.TURN(seat=seat, hand=event.hand, player=player, total=event.total,
-                               seconds=round(self.timers.turn))
-        if kind == "decision":
-            return events.DECISION(seat=seat, hand=0, player=player, action=event.action,
-                                   stake=event.stake)
-        if kind == "insurance":
-            return events.INSURANCE(seats=list(detail["seats"]))
-        if kind == "peek":
-            return events.PEEK(blackjack=detail["blackjack"])
-        if kind == "reveal":
-            return events.REVEAL(card=event.card, total=event.total)
-        if kind == "dealer":
-            return events.DEALER(cards=detail["cards"], total=event.total,
-                                 blackjack=detail["blackjack"], bust=detail["bust"])
-        if kind == "result":
-            assert self._money is not None
-            names = {s: self._name(s) for s in detail["net"]} | {
-                str(h["seat"]): self._name(h["seat"]) for h in detail["hands"]}
-            return events.RESULT(
-                table=self.name, round=self._money.round_id, dealer=detail["dealer"],
-                dealer_total=detail["dealer_total"],
-                hands=[{**h, "player": names[str(h["seat"])]} for h in detail["hands"]],
-                insurance=[{**i, "player": names[str(i["seat"])]}
-                           for i in detail["insurance"]],
-                net=detail["net"], players=names)
-        raise ValueError(f"the catalogue has no event for the engine's {kind!r}")
+        assert self._money is not None
+        return from_engine(event, self.name, self._money.round_id, self._name,
+                           round(self.timers.turn))
 
     @staticmethod
     def _send_balances(balances: Any, owners: dict[int, Player]) -> None:

@@ -2,7 +2,8 @@
 
 A front end adds each connection once it is open and removes it when it
 closes; the service's shutdown tells every connection, closes them, and
-waits on :meth:`LiveClients.all_gone`.
+waits on :meth:`LiveClients.all_gone`.  A connection refused at the caps is
+counted and logged by :func:`refused`, the same for both front ends.
 """
 
 from __future__ import annotations
@@ -10,8 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
+from twisted.logger import Logger
 
-__all__ = ["LiveClients"]
+from blackjack.server import logevents
+from blackjack.server.meter import Meter
+
+__all__ = ["LiveClients", "refused"]
+
+_log = Logger()
+
+
+def refused(meter: Meter, limit: str, host: str | None) -> None:
+    """A new connection from ``host`` was refused by ``limit`` (a connection cap)."""
+    meter.limit_tripped(limit, True)
+    logevents.LIMIT_TRIPPED(_log, peer=host or "?", limit=limit, action="refused", name="")
 
 
 class LiveClients(set[Any]):

@@ -14,6 +14,9 @@ the small :class:`Link` interface.  Everything between is here and shared:
   answered when it has finished; a front end's own commands (``help``,
   ``quit``, ``hello``, ``json``) take their place in the same line.
 * **Limits that depend on the session**: the chat rate and the idle timeout.
+* **What is counted and logged** of a connection: each command's latency
+  (from its arrival to its answer, its wait in line included), the limits
+  it trips, and why it ended (``disconnect`` and ``logout`` in the log).
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from blackjack import __version__
+from blackjack.server import logevents
 from blackjack.server.core import events
 from blackjack.server.core.accounts import Accounts
+from blackjack.server.core.admin import Admin
 from blackjack.server.core.commands import PROTOCOL_VERSIONS
 from blackjack.server.core.events import Event
 from blackjack.server.core.lobby import Lobby
@@ -40,6 +45,7 @@ from blackjack.server.errors import CommandError, ServerError, code_of
 from blackjack.server.frontends.encoding import encode_event, reply_error, reply_ok
 from blackjack.server.frontends.limits import CommandLimiter, Limits, Verdict
 from blackjack.server.frontends.render import text_lines
+from blackjack.server.meter import Meter
 from blackjack.server.frontends.requests import (
     MISSING_PASSWORD,
     Request,
@@ -70,6 +76,9 @@ class Mode(enum.Enum):
 class Link(Protocol):
     """What a front end's transport offers a conversation."""
 
+    frontend: str
+    """The front end's name, for logs and metrics: ``telnet`` or ``web``."""
+
     def send_message(self, message: bytes) -> None:
         """Send one JSON message (a telnet line, a WebSocket text frame)."""
 
@@ -98,6 +107,8 @@ class _Services(Protocol):
     storage: IStorage
     limits: Limits
     clock: IReactorTime
+    admin: Admin | None
+    meter: Meter
 
 
 @implementer(ISeatClient)
@@ -108,8 +119,9 @@ class Conversation:
         self.link = link
         self.limits = services.limits
         self.clock = services.clock
+        self.meter = services.meter
         self.session = Session(services.lobby, services.accounts, services.storage, self,
-                               link.peer())
+                               link.peer(), services.admin)
         self.mode = Mode.TEXT
         self.unicode = True
         self._answer: Callable[[str], None] | None = None
@@ -125,6 +137,8 @@ class Conversation:
                                 if t), default=0.0)
         self._active_at = self.clock.seconds()
         self._gone = False
+        self._why = "client"
+        """Why the connection ends, once known: the client's doing unless we close it."""
 
     # -- the connection's life ---------------------------------------------------------
 
@@ -136,12 +150,28 @@ class Conversation:
             self.send_event(events.WELCOME(server=SERVER_NAME, protocol=PROTOCOL_VERSIONS[-1]))
 
     def lost(self) -> None:
-        """The connection has gone: stop the timer, leave the seat held."""
+        """The connection has gone: stop the timer, leave the seat held, log why."""
         self._gone = True
         if self._idle_call is not None and self._idle_call.active():
             self._idle_call.cancel()
         self._idle_call = None
-        self.session.closed()
+        player = self.session.player
+        logevents.DISCONNECT(_log, peer=self.session.peer, frontend=self.link.frontend,
+                             name=player.name if player is not None else "", why=self._why)
+        self.session.closed(self._why)
+
+    def limit_tripped(self, limit: str, closes: bool) -> None:
+        """A limit acted on this connection: count it, and log it once a run.
+
+        ``closes``: the connection is being closed for it (why it ends, then).
+        """
+        self.meter.limit_tripped(limit, closes)
+        if closes:
+            self._why = limit
+        player = self.session.player
+        logevents.LIMIT_TRIPPED(_log, peer=self.session.peer, limit=limit,
+                                action="closed" if closes else "dropped",
+                                name=player.name if player is not None else "")
 
     def _idle_check(self) -> None:
         """The idle timer: close a silent connection, or look again when it could be.
@@ -159,16 +189,17 @@ class Conversation:
         if left > 0:
             self._idle_call = self.clock.callLater(left, self._idle_check)
             return
+        self.limit_tripped("idle", True)
         if table is None or player is None:
             what = "not logged in" if player is None else "idle in the lobby"
-            self.close(f"{what.capitalize()} for {timeout:g} seconds; goodbye.")
+            self.close(f"{what.capitalize()} for {timeout:g} seconds; goodbye.", "idle")
             return
         # Stood up first, through the table's queue, so a hand in play stands
         # and settles exactly as on 'leave'; then the goodbye.
         message = (f"Idle at table {table.name} for {timeout:g} seconds: you are stood "
                    "up (a hand in play stands and is paid as usual); goodbye.")
         table.leave(player, "idle").addErrback(self._log_leave_failure).addBoth(
-            lambda _: self.close(message))
+            lambda _: self.close(message, "idle"))
 
     @staticmethod
     def _log_leave_failure(failure: Failure) -> None:
@@ -186,8 +217,10 @@ class Conversation:
         else:
             self.link.send_message(encode_event(event))
 
-    def close(self, message: str) -> None:
-        """Say why, then hang up."""
+    def close(self, message: str, why: str = "server") -> None:
+        """Say why (``message``, for the client; ``why``, a word for the log), then hang up."""
+        if self._why == "client":
+            self._why = why
         self.send_event(events.BYE(message=message))
         self.link.hang_up()
 
@@ -200,10 +233,14 @@ class Conversation:
         connection (Twisted would) or leave the client without an answer.
         """
         self._active_at = self.clock.seconds()
+        # What a failure logs of the line: its first word, unless it answers a
+        # prompt (a password), of which nothing is logged.
+        answering = self._answer is not None
         try:
             self._received(text)
         except Exception:
-            _log.failure("input {text!r} failed", text=text[:80])
+            _log.failure("input {verb!r} failed",
+                         verb="(an answer to a prompt)" if answering else text.split(" ")[0][:20])
             self._refuse(None, ServerError("something went wrong on the server; "
                                            "please try again"), reply=self.mode is Mode.V1)
 
@@ -239,6 +276,10 @@ class Conversation:
         """
         rid: Any = None
         is_request = line[:1] in (b"{", "{")
+        if first:
+            self.limit_tripped("rate", False)
+        else:
+            self.meter.limit_tripped("rate", False)
         if is_request:
             try:
                 rid = request_id(read_message(line))
@@ -261,16 +302,15 @@ class Conversation:
         except CommandError as error:
             self._refuse(None, error, reply=True)
             return
-        rid = request_id(message)
         if self.mode is not Mode.V1 and message.get("cmd") != "hello":
-            self._refuse(rid, ServerError(
+            self._refuse(request_id(message), ServerError(
                 'say hello first: {"id": 1, "cmd": "hello", "protocol": 1}',
                 code="hello_required"), reply=True)
             return
         try:
             request = parse_request(message)
         except CommandError as error:
-            self._refuse(rid, error, reply=True)
+            self._refuse(request_id(message), error, reply=True)
             return
         self._run(request)
 
@@ -280,6 +320,10 @@ class Conversation:
         if name == "say" and self._chat is not None:
             verdict = self._chat.check()
             if verdict is not Verdict.ACCEPT:
+                if verdict is Verdict.WARN:
+                    self.limit_tripped("chat_rate", False)
+                else:
+                    self.meter.limit_tripped("chat_rate", False)
                 # People hear it once a run; a program's every request is answered.
                 if verdict is Verdict.WARN or request.json:
                     self._refuse(request.id, ServerError(
@@ -292,10 +336,12 @@ class Conversation:
         own = getattr(self, "_own_" + name, None)
         done: Deferred[Any] = (self.session.then(own, **params) if own is not None
                                else self.session.run(request.command, params))
+        started = self.clock.seconds()
         done.addCallbacks(self._answer_ok, self._answer_failed,
-                          callbackArgs=(request,), errbackArgs=(request,))
+                          callbackArgs=(request, started), errbackArgs=(request, started))
 
-    def _answer_ok(self, result: Event | None, request: Request) -> None:
+    def _answer_ok(self, result: Event | None, request: Request, started: float) -> None:
+        self.meter.command_done(request.command.name, self.clock.seconds() - started)
         if self._gone:
             return
         if request.json:
@@ -303,9 +349,10 @@ class Conversation:
         elif result is not None:
             self.send_event(result)
         if request.command.name == "quit":
-            self.close("Goodbye!")
+            self.close("Goodbye!", "quit")
 
-    def _answer_failed(self, failure: Failure, request: Request) -> None:
+    def _answer_failed(self, failure: Failure, request: Request, started: float) -> None:
+        self.meter.command_done(request.command.name, self.clock.seconds() - started)
         error = failure.value
         if not isinstance(error, ServerError) and code_of(error) == "server_error":
             _log.failure("command {name} failed", failure, name=request.command.name)
@@ -361,7 +408,9 @@ class Conversation:
         return events.HELLO(protocol=protocol, server=SERVER_NAME, version=__version__)
 
     def _own_help(self, command: str | None = None) -> Event:
-        return events.HELP(lines=help_lines(command, "v1" if self.mode is Mode.V1 else "text"))
+        player = self.session.player
+        return events.HELP(lines=help_lines(command, "v1" if self.mode is Mode.V1 else "text",
+                                            admin=player is not None and player.admin))
 
     def _own_json(self, on: bool) -> Event:
         self.mode = Mode.JSON if on else Mode.TEXT

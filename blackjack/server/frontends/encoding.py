@@ -63,7 +63,10 @@ def encode_event(event: Event | dict[str, Any]) -> bytes:
 def reply_ok(request_id: Any, result: Event | None) -> bytes:
     """A successful reply: ``{"id": ..., "ok": true, "result": ...}``."""
     body = b"null" if result is None else encode_event(result)
-    return b'{"id":' + encode(request_id) + b',"ok":true,"result":' + body + b"}"
+    # An integer id (what programs send) needs no encoder: its digits are its JSON.
+    rid = (str(request_id).encode() if type(request_id) is int
+           else b"null" if request_id is None else encode(request_id))
+    return b'{"id":' + rid + b',"ok":true,"result":' + body + b"}"
 
 
 def reply_error(request_id: Any, code: str, message: str) -> bytes:

@@ -180,13 +180,18 @@ class ConnectionCounter:
         self.max_per_host = max_per_host
         self.total = 0
         self._by_host: dict[str, int] = {}
+        self.refused_by = ""
+        """The limit that refused the last connection refused: ``max_connections`` or
+        ``max_per_ip`` (for logs and metrics)."""
 
     def admit(self, host: str | None) -> str | None:
         """Count a new connection from ``host``, or say why it is refused (not counted)."""
         if self.total >= self.max_total:
+            self.refused_by = "max_connections"
             return "Sorry, the card room is full. Please try again later."
         if host is not None and self.max_per_host:
             if self._by_host.get(host, 0) >= self.max_per_host:
+                self.refused_by = "max_per_ip"
                 return (f"Too many connections from your address (at most "
                         f"{self.max_per_host}). Close one and try again.")
             self._by_host[host] = self._by_host.get(host, 0) + 1

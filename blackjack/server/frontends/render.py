@@ -9,6 +9,7 @@ about the game.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -32,7 +33,8 @@ _VERBS = {
 
 #: Why a player left a seat, as others are told it (``left`` event ``reason``).
 _LEFT_BECAUSE = {"timed out": " (disconnected)", "missed rounds": " (no bets for a while)",
-                 "idle": " (idle)"}
+                 "idle": " (idle)", "kicked": " (removed by an admin)",
+                 "closed": " (the table closed)"}
 
 
 def card_text(card: str, unicode: bool = True) -> str:
@@ -131,6 +133,8 @@ class _Renderer:
         reason = e.get("reason")
         why = _LEFT_BECAUSE.get(str(reason), "")
         if e.get("player") == self.me:
+            if reason == "closed":
+                return [f"Table {e['table']} is closed; you are back in the lobby."]
             return [f"You leave table {e['table']}."]
         if e.get("seat") is None:
             return [f"{e['player']} stops watching."]
@@ -152,7 +156,25 @@ class _Renderer:
         return [f"{who} bet{'' if who == 'You' else 's'} {e['amount']} (seat {e['seat']})."]
 
     def ev_shuffle(self, e: Event) -> list[str]:
-        return ["* The dealer shuffles the shoe."]
+        if e.get("shoe") is None:
+            return ["* The dealer shuffles the shoe."]
+        seeds = ", ".join(s["player"] for s in e["seeds"]) or "nobody"
+        return [f"* The dealer shuffles shoe {e['shoe']} (committed to as "
+                f"{e['commitment']}),",
+                f"  with the client seed {e['client_seed']}",
+                f"  made from the seeds of {seeds}."]
+
+    def ev_shoe(self, e: Event) -> list[str]:
+        shoe = e["next"]
+        return [f"* The next shoe, {shoe['shoe']}, is committed to: {shoe['commitment']}",
+                f"  ({shoe['decks']} deck{'s' if shoe['decks'] > 1 else ''}, cut card at "
+                f"card {shoe['cut']}, "
+                f"{shoe['burn']} burnt). 'seed TEXT' puts your seed into its shuffle."]
+
+    def ev_shoe_retired(self, e: Event) -> list[str]:
+        return [*_retired(f"* Shoe {e['shoe']} is", e["reason"], e["rounds"], e["server_seed"]),
+                f"  Type 'shoe {e['shoe']}' for its record, to check with "
+                "python -m blackjack.verify."]
 
     def ev_deal(self, e: Event) -> list[str]:
         card = card_text(e["card"], self.unicode)
@@ -239,16 +261,102 @@ class _Renderer:
             where = (f"table {p['table']} seat {p['seat']}" if p.get("seat")
                      else f"watching {p['table']}" if p.get("table") else "lobby")
             away = " (disconnected)" if not p.get("connected", True) else ""
-            lines.append(f"  {p['name']:<16} {where}{away}")
+            address = f"  [{p['address']}]" if "address" in p else ""
+            lines.append(f"  {p['name']:<16} {where}{away}{address}")
         return lines
 
     def ev_history(self, e: Event) -> list[str]:
         if not e["hands"]:
             return ["No hands played yet."]
-        lines = ["Recent hands (newest first):"]
+        lines = ["Recent hands (newest first; 'hand ID' shows one in full):"]
         for h in e["hands"]:
-            lines.append(f"  {h['table']:<10} staked {h['staked']:>5}  "
+            lines.append(f"  #{h['id']:<5} {h['table']:<10} staked {h['staked']:>5}  "
                          f"{_signed(h['net'])}  {self._summary(h)}")
+        return lines
+
+    def ev_hand(self, e: Event) -> list[str]:
+        lines = [f"Hand #{e['id']} at table {e['table']} ({e['rules']}), round {e['round']},",
+                 f"  settled {_when(e['when'])}."]
+        shoe = e.get("shoe")
+        if shoe is not None:
+            lines.append(f"Dealt from shoe {shoe['shoe']} from card {shoe['first']}; "
+                         + (f"retired: 'shoe {shoe['shoe']}' gives its record to verify."
+                            if shoe["retired"] else "still dealing, so its seed is secret."))
+        for step in e["steps"]:
+            shown = self.render(step["event"])
+            if not shown and step["event"].get("event") == "turn":
+                # Live, the prompt said it was your move; a replay says it here.
+                shown = [f"Your turn{_hand_label(step['event'])} ({step['event']['total']})."]
+            if not shown:
+                continue
+            by = step.get("by")
+            if by is not None and step.get("at") is not None:
+                who = "" if by == "player" else f", {_BY.get(by, by)}"
+                shown[-1] += f"  [{_when(step['at'], clock_only=True)}{who}]"
+            lines.append(f"  {step['step']:>2}. {shown[0]}")
+            lines.extend(f"      {line}" for line in shown[1:])
+        if not e["steps"]:
+            lines.extend(self.ev_result({"hands": e["hands"], "insurance": e["insurance"]}))
+        mine = [d for d in e["decisions"] if "best" in d
+                and e["players"].get(str(d["seat"])) == self.me]
+        off = [d for d in mine if d["best"] != d["action"]]
+        lines.append(f"You staked {e['staked']} and {'won' if e['net'] >= 0 else 'lost'} "
+                     f"{abs(e['net'])}.")
+        if mine:
+            lines.append(f"Basic strategy agreed with {len(mine) - len(off)} of your "
+                         f"{len(mine)} decisions"
+                         + ("." if not off else ": " + "; ".join(
+                             f"{d['action']} where it plays {d['best']} "
+                             f"(cost {d['cost']:.2f} chips)" for d in off) + "."))
+        return lines
+
+    def ev_shoe_record(self, e: Event) -> list[str]:
+        if e["record"] is None:
+            return [f"Shoe {e['shoe']} at table {e['table']} is still dealing: its seed stays "
+                    f"secret until it is retired. Commitment: {e['commitment']}"]
+        record = e["record"]
+        return [*_retired(f"Shoe {e['shoe']} at table {e['table']} is", e["retired"],
+                          len(record["rounds"]), record["server_seed"]),
+                f"  Its whole record is one line after 'json on' then 'shoe {e['shoe']}': "
+                "save that line and check it with python -m blackjack.verify FILE."]
+
+    def ev_seed(self, e: Event) -> list[str]:
+        lines = [f"Your seed: {e['seed']!r}." if e["seed"] else
+                 "You have no seed yet: 'seed TEXT' sets one."]
+        shoe = e.get("next")
+        if shoe is not None:
+            lines.append(f"It goes into the shuffle of shoe {shoe['shoe']}, committed to as "
+                         f"{shoe['commitment']}.")
+        return lines
+
+    def ev_stats(self, e: Event) -> list[str]:
+        if not e["rounds"]:
+            return ["No hands played yet."]
+        lines = [f"{e['rounds']} rounds, {e['hands']} hands: {e['wins']} won "
+                 f"({e['blackjacks']} blackjacks), {e['losses']} lost, {e['pushes']} pushed.",
+                 f"Net {_signed(e['net'])} chips; biggest win {_signed(e['biggest_win'])}."]
+        if e["decisions"]:
+            share = 100 * e["matched"] / e["decisions"]
+            lines.append(f"Basic strategy agreed with {e['matched']} of your "
+                         f"{e['decisions']} decisions ({share:.1f}%); the others cost "
+                         f"{e['cost']:.2f} chips in expected value ({e['model']}).")
+        return lines
+
+    def ev_trainer(self, e: Event) -> list[str]:
+        values = e.get("values") or {}
+        ranked = ", ".join(f"{name} {value:+.3f}"
+                           for name, value in sorted(values.items(), key=lambda i: -i[1]))
+        return [f"Trainer: basic strategy plays {e['best']} here, not {e['action']}; "
+                f"yours cost {e['cost']:.2f} chips in expected value.",
+                f"  Expected return per chip bet: {ranked}."]
+
+    def ev_top(self, e: Event) -> list[str]:
+        lines = ["Most chips:"]
+        lines += [f"  {n:>2}. {r['name']:<16} {r['balance']:>8}"
+                  for n, r in enumerate(e["by_balance"], 1)] or ["  nobody yet"]
+        lines.append(f"Most won in the last {e['days']} days:")
+        lines += [f"  {n:>2}. {r['name']:<16} {_signed(r['net']):>8}"
+                  for n, r in enumerate(e["by_net"], 1)] or ["  nobody yet"]
         return lines
 
     def _summary(self, entry: Event) -> str:
@@ -279,6 +387,13 @@ class _Renderer:
     def ev_mode(self, e: Event) -> list[str]:
         return [f"* {e['setting']} {'on' if e['on'] else 'off'}."]
 
+    def ev_announce(self, e: Event) -> list[str]:
+        # Each wrapped line names who announces, as chat does (see ev_say).
+        return chat_lines(f"*** Announcement from {e['admin']}: ", str(e["text"]))
+
+    def ev_admin(self, e: Event) -> list[str]:
+        return [f"* Done: {e['message']}."]
+
     def ev_shutdown(self, e: Event) -> list[str]:
         return [f"*** {e['message']}"]
 
@@ -299,6 +414,23 @@ class _Renderer:
                 lines.append(f"{mark} {label}: {_cards(hand['cards'], self.unicode)}  "
                              f"({soft}{hand['total']}), bet {hand['stake']}, {hand['status']}")
         return lines
+
+
+def _retired(shoe: str, reason: str, rounds: int, seed: str) -> list[str]:
+    """A retired shoe's first two lines: why, after how many rounds, and its seed."""
+    return [f"{shoe} retired ({reason}) after {rounds} round{'s' if rounds != 1 else ''}; "
+            "its server seed was", f"  {seed}"]
+
+
+_BY = {"timer": "by the timer", "absent": "the player had left",
+       "shutdown": "the server was stopping"}
+"""Who made a decision other than the player, as a replay says it."""
+
+
+def _when(seconds: float, clock_only: bool = False) -> str:
+    """A Unix time as people read it, in UTC (the room's players are anywhere)."""
+    moment = time.gmtime(seconds)
+    return time.strftime("%H:%M:%S" if clock_only else "%Y-%m-%d %H:%M:%S UTC", moment)
 
 
 def _rules(table: Event) -> str:

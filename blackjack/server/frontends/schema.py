@@ -110,7 +110,7 @@ def docs_tables() -> dict[str, str]:
         params = ", ".join(f"`{p.name}`{'' if p.required else '?'}: {_type(p.schema)}"
                            for p in c.params) or "—"
         result = f"`{c.result.name}`" if c.result is not None else "null"
-        login = "" if c.anonymous else " (logged in)"
+        login = " (admins only)" if c.admin else "" if c.anonymous else " (logged in)"
         commands.append(f"| `{c.name}` | {params} | {result} | {c.doc}{login} |")
     kinds = ["| event | fields | to whom | when |", "|---|---|---|---|"]
     for k in KINDS.values():

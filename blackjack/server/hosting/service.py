@@ -1,11 +1,14 @@
 """The running card room as one Twisted service, with a graceful stop.
 
-:class:`BlackjackService` owns the storage, accounts, lobby, tables and the
-two front ends: telnet (listening on each ``listen`` endpoint) and the web
-page with its WebSocket (on each ``web`` endpoint); the two share the
-connection caps.  Starting it queues a recovery for each of its tables
+:class:`BlackjackService` owns the storage, accounts, lobby, tables, the
+admin commands and the two front ends: telnet (listening on each ``listen``
+endpoint) and the web page with its WebSocket (on each ``web`` endpoint); the
+two share the connection caps.  With ``metrics`` endpoints it also serves
+Prometheus metrics there (:mod:`.metrics`); without, it counts nothing.
+Starting it queues a recovery for each of its tables
 (``storage.recover(table)``: refund the stakes a crash left in escrow for
-that table's open rounds) ahead of every other database call, then listens.
+that table's open rounds, and retire the fair shoes it left dealing, their
+seeds then told) ahead of every other database call, then listens.
 Stopping it (``SIGTERM`` under twistd) stops listening, tells everyone, lets
 every table finish its round (hands still in play stand) or refund its bets,
 closes the connections and then the database, so nothing staked is lost.
@@ -35,12 +38,14 @@ from blackjack import strategy
 from blackjack.rules import Rules
 from blackjack.server.core import events
 from blackjack.server.core.accounts import Accounts, LoginThrottle
+from blackjack.server.core.admin import Admin
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.passwords import DEFAULT_PARAMS, ScryptParams
 from blackjack.server.frontends.telnet.protocol import BlackjackFactory
 from blackjack.server.frontends.web import WebFrontEnd
 from blackjack.server.hosting.proxy import server_endpoint
+from blackjack.server.meter import NULL_METER
 from blackjack.server.storage import IStorage
 from blackjack.server.core.table import Table, Timers
 
@@ -62,45 +67,67 @@ class BlackjackService(Service):
 
     ``listen`` (one endpoint string or several) is where telnet listens,
     ``web`` where the page and its WebSocket are served (none: no page);
-    ``web_origins`` are further page origins allowed to open the WebSocket.
+    ``web_origins`` are further page origins allowed to open the WebSocket;
+    ``metrics`` where ``/metrics`` is served (none: nothing is counted).
     """
 
     def __init__(self, listen: str | Sequence[str], storage: IStorage,
                  tables: Sequence[tuple[str, Rules]], reactor: Any, *,
                  web: Sequence[str] = (), web_origins: Sequence[str] = (),
-                 bankroll: int = 1000, timers: Timers = Timers(),
+                 bankroll: int = 1000, rebuy_cooldown: float = 3600.0,
+                 timers: Timers = Timers(),
                  hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0,
-                 limits: Limits = Limits(), room: NodeOptions | None = None) -> None:
+                 limits: Limits = Limits(), metrics: Sequence[str] = (),
+                 room: NodeOptions | None = None) -> None:
         self.listen = [listen] if isinstance(listen, str) else list(listen)
         self.web = list(web)
+        self.metrics = list(metrics)
+        self.exporter: Any = None
+        """The :class:`~.metrics.Exporter`, with ``metrics`` endpoints."""
+        meter = NULL_METER
+        if self.metrics:
+            from blackjack.server.hosting.metrics import Exporter
+
+            self.exporter = Exporter()
+            meter = self.exporter.meter
         self.storage = storage
         self.reactor = reactor
         self.close_timeout = close_timeout
+        self.meter = meter
+        if hasattr(storage, "meter"):
+            storage.meter = meter  # the SQL backends count their batches
         throttle = LoginThrottle(reactor, ip_limit=limits.login_attempts_per_ip,
                                  account_limit=limits.login_attempts,
                                  period=limits.login_period)
         self.accounts = Accounts(storage, reactor, bankroll, hasher=hasher, throttle=throttle,
-                                 registrations=limits.registrations_per_hour)
+                                 registrations=limits.registrations_per_hour,
+                                 rebuy_cooldown=rebuy_cooldown, meter=meter)
+
+        def make_table(name: str, rules: Rules) -> Table:
+            return Table(name, rules, storage, reactor, timers, meter=meter)
         self.node: RoomNode | None = None
         """This process's part of a room of several nodes, if it is one."""
         if room is None:
-            self.lobby = Lobby([Table(name, rules, storage, reactor, timers)
-                                for name, rules in tables])
+            self.lobby = Lobby([make_table(name, rules) for name, rules in tables], make_table)
         else:
             from blackjack.server.room.node import RoomNode
 
-            self.node = RoomNode(room, storage, tables, timers,
-                                 lambda name, rules: Table(name, rules, storage, reactor, timers),
-                                 reactor)
+            self.node = RoomNode(room, storage, tables, timers, make_table, reactor)
             self.lobby = self.node.lobby
-        self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor)
+        self.admin = Admin(self.lobby, storage, reactor.seconds, meter)
+        self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor,
+                                        admin=self.admin, meter=meter)
         self.web_front = WebFrontEnd(self.lobby, self.accounts, storage, limits, reactor,
                                      connections=self.factory.connections,
-                                     origins=web_origins)
+                                     origins=web_origins, admin=self.admin, meter=meter)
         self.ports: list[IListeningPort] = []
         """The telnet ports, in the order of ``listen``."""
         self.web_ports: list[IListeningPort] = []
         """The web ports, in the order of ``web``."""
+        self.metrics_ports: list[IListeningPort] = []
+        """The metrics ports, in the order of ``metrics``."""
+        if self.exporter is not None:
+            self.exporter.watch(self)
 
     @property
     def port(self) -> IListeningPort | None:
@@ -136,6 +163,10 @@ class BlackjackService(Service):
             self.web_ports.append(self._listen(endpoint, self.web_front.site))
             _log.info("blackjack page and WebSocket on {address}",
                       address=self.web_ports[-1].getHost())
+        for endpoint in self.metrics:
+            self.metrics_ports.append(self._listen(endpoint, self.exporter.site))
+            _log.info("blackjack metrics on {address}/metrics",
+                      address=self.metrics_ports[-1].getHost())
 
     def _listen(self, endpoint: str, factory: Any) -> IListeningPort:
         """Listen at once (a port that cannot be had stops the start with its error)."""
@@ -158,11 +189,22 @@ class BlackjackService(Service):
                          failure, table=table or "(any)")
         self.storage.recover(table).addErrback(failed)
 
+        # A shoe a crash left dealing can never deal again: retired, so its
+        # seed may be told and its hands verified.
+        def retired(shoes: list[str]) -> None:
+            for shoe in shoes:
+                _log.info("retired shoe {shoe}, left dealing by a restart", shoe=shoe)
+
+        def not_retired(failure: Failure) -> None:
+            _log.failure("could not retire the shoes left dealing at table {table}",
+                         failure, table=table or "(any)")
+        self.storage.retire_shoes(table, "server restarted").addCallbacks(retired, not_retired)
+
     @inlineCallbacks
     def stopService(self) -> Any:
         """Stop listening, tell everyone, finish or refund rounds, close everything."""
         super().stopService()
-        for port in self.ports + self.web_ports:
+        for port in self.ports + self.web_ports + self.metrics_ports:
             yield port.stopListening()
         message = SHUTDOWN_MESSAGE if self.node is None else LEAVING_MESSAGE
         for client in self.clients:
@@ -170,7 +212,8 @@ class BlackjackService(Service):
         yield self.lobby.stop()
         for client in self.clients:
             client.close("Goodbye!" if self.node is None else
-                         "Goodbye from this server: connect again to carry on.")
+                         "Goodbye from this server: connect again to carry on.",
+                         why="shutdown")
         gone = DeferredList([self.factory.all_gone(), self.web_front.all_gone()],
                             consumeErrors=True)
         gone.addTimeout(self.close_timeout, self.reactor)

@@ -26,6 +26,7 @@ from blackjack.rules import PRESETS, Rules
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.passwords import DEFAULT_PARAMS, FAST_INSECURE, ScryptParams
 from blackjack.server.storage.backends import is_postgresql, redact
+from blackjack.server.text import TABLE_NAME
 
 __all__ = ["Options", "makeService", "DEFAULT_TABLES"]
 
@@ -36,7 +37,6 @@ DEFAULT_TABLES: tuple[tuple[str, Rules], ...] = (
 )
 """The tables a server opens when no ``--table`` is given."""
 
-_TABLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,16}")
 _PASSWORD_COSTS = {"default": DEFAULT_PARAMS, "fast-insecure": FAST_INSECURE}
 _LIMITS = Limits()
 _log = Logger()
@@ -105,6 +105,9 @@ class Options(usage.Options):
          "A PostgreSQL URL, instead of --db (e.g. from a secret store); the "
          "password may also come from PGPASSWORD or ~/.pgpass."],
         ["bankroll", None, 1000, "Chips a new account starts with.", _chips],
+        ["rebuy-cooldown", None, 3600.0,
+         "Seconds a player out of chips waits between two rebuys of the starting "
+         "bankroll (0: no wait).", _seconds_or_off],
         ["bet-time", None, 20.0, "Seconds a betting window stays open.", _seconds],
         ["turn-time", None, 30.0,
          "Seconds a player has for each decision before the hand stands.", _seconds],
@@ -165,6 +168,10 @@ class Options(usage.Options):
          "Telnet commands (negotiations, NOPs) one connection may send at once, and again "
          "each hour; past them it is told why and closed. A subnegotiation counts one more "
          "per 64 bytes. Real clients send a few dozen.", _count],
+        ["log-format", None, "text",
+         "How the log is written: text, for people, or json, one JSON object per line "
+         "with each event's fields (event, name, peer, table, round_id...), for programs. "
+         "It goes where twistd's --logfile says (standard output with -n and none)."],
         # A room of several nodes (docs/room.md).
         ["node", None, None,
          "Run as this node of a room: several servers, each with the same --table options, "
@@ -203,6 +210,7 @@ class Options(usage.Options):
         self["listen"] = []
         self["web"] = []
         self["web-origins"] = []
+        self["metrics"] = []
 
     def opt_listen(self, value: str) -> None:
         self["listen"].append(value)
@@ -224,6 +232,14 @@ class Options(usage.Options):
         "ssl:8443:privateKey=key.pem:certKey=cert.pem (HTTPS and WSS); 'none' for no "
         "page. Repeat to serve on several.")
 
+    def opt_metrics(self, value: str) -> None:
+        self["metrics"].append(value)
+
+    opt_metrics.__doc__ = (
+        "Serve Prometheus metrics at /metrics on this endpoint, e.g. "
+        "tcp:9108:interface=127.0.0.1 (keep it off the public internet: it shows "
+        "what the room is doing). Off by default; repeatable.")
+
     def opt_web_origin(self, value: str) -> None:
         self["web-origins"].append(value)
 
@@ -234,7 +250,7 @@ class Options(usage.Options):
 
     def opt_table(self, value: str) -> None:
         name, _, spec = value.partition(":")
-        if not _TABLE_NAME.fullmatch(name):
+        if not TABLE_NAME.fullmatch(name):
             raise usage.UsageError(
                 f"table name {name!r}: use 1-16 letters, digits, _ or -")
         if any(existing == name.lower() for existing, _ in self["tables"]):
@@ -276,6 +292,12 @@ class Options(usage.Options):
             self["room"] = _room_options(self)
         elif self["front-only"]:
             raise usage.UsageError("--front-only goes with --node")
+        if self["log-format"] not in ("text", "json"):
+            raise usage.UsageError(f"--log-format is text or json, not {self['log-format']!r}")
+        if self["log-format"] == "json":
+            from blackjack.server.hosting.jsonlog import use_with_twistd
+
+            use_with_twistd(self.parent)
         if self["password-cost"] not in _PASSWORD_COSTS:
             raise usage.UsageError(
                 f"--password-cost must be one of {', '.join(_PASSWORD_COSTS)}, "
@@ -299,7 +321,7 @@ def _room_options(options: Options) -> Any:
     from blackjack.server.room.node import NodeOptions
 
     name = options["node"]
-    if not _TABLE_NAME.fullmatch(name):
+    if not TABLE_NAME.fullmatch(name):
         raise usage.UsageError(f"node name {name!r}: use 1-16 letters, digits, _ or -")
     if not is_postgresql(options["db"]):
         raise usage.UsageError("--node needs a PostgreSQL --db (or --db-url): the nodes of "
@@ -346,9 +368,10 @@ def makeService(options: Options, reactor: Any = None,
     return BlackjackService(
         options["listen"], open_storage(options["db"], reactor=reactor), options["tables"],
         reactor, web=options["web"], web_origins=options["web-origins"],
-        bankroll=options["bankroll"],
+        bankroll=options["bankroll"], rebuy_cooldown=options["rebuy-cooldown"],
         timers=Timers(bet=options["bet-time"], turn=options["turn-time"],
                       insurance=options["insurance-time"], grace=options["grace"],
                       missed_rounds=options["missed-rounds"],
                       idle=options["table-idle-timeout"]),
-        hasher=hasher, limits=options["limits"], room=options.get("room"))
+        hasher=hasher, limits=options["limits"], metrics=options["metrics"],
+        room=options.get("room"))

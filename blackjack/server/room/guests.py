@@ -63,9 +63,9 @@ class GuestClient:
         if self._table:
             self.link.deliver(self._table, self.player.account_id, event)
 
-    def close(self, message: str) -> None:
+    def close(self, message: str, why: str = "server") -> None:
         self.sync()
-        self.link.close_player(self.player.account_id, self._table, message)
+        self.link.close_player(self.player.account_id, self._table, message, why)
 
     def __repr__(self) -> str:
         return f"<GuestClient {self.player.name!r} via {self.link.peer!r}>"

@@ -88,7 +88,8 @@ class LinkOwner(Protocol):
                    event: Event) -> None: ...
     def on_seated(self, link: NodeLink, account: int, table: str, seat: int | None,
                   watching: bool) -> None: ...
-    def on_close(self, link: NodeLink, account: int, table: str, message: str) -> None: ...
+    def on_close(self, link: NodeLink, account: int, table: str, message: str,
+                 why: str) -> None: ...
     def on_kick(self, link: NodeLink, account: int) -> None: ...
     def on_owner(self, link: NodeLink, table: str, node: str, epoch: int) -> None: ...
 
@@ -225,9 +226,9 @@ class NodeLink(amp.AMP):
         self.callRemote(wire.Seated, account=account, table=table, seat=seat,
                         watching=watching)
 
-    def close_player(self, account: int, table: str, message: str) -> None:
-        """Ask the peer to close its player's connection."""
-        self.callRemote(wire.Close, account=account, table=table, message=message)
+    def close_player(self, account: int, table: str, message: str, why: str) -> None:
+        """Ask the peer to close its player's connection (``why``: a word for its log)."""
+        self.callRemote(wire.Close, account=account, table=table, message=message, why=why)
 
     # -- any -> any --------------------------------------------------------------------
 
@@ -279,9 +280,9 @@ class NodeLink(amp.AMP):
         return {}
 
     @wire.Close.responder
-    def _close(self, account: int, table: str, message: str) -> dict[str, Any]:
+    def _close(self, account: int, table: str, message: str, why: str) -> dict[str, Any]:
         if self.trusted:
-            self.node.on_close(self, account, table, message)
+            self.node.on_close(self, account, table, message, why)
         return {}
 
     @wire.Kick.responder

@@ -15,7 +15,8 @@ its leases and reads back every lease and live node.  From that:
   to stake or pay is refused by the fence;
 * a free or lapsed table is **taken** by a node with fewer than its share
   (``ceil(tables / live nodes)``): the takeover's transaction gives a new
-  epoch, refunds the round the last owner left open and reads the seats,
+  epoch, refunds the round the last owner left open, retires the fair shoe
+  it left dealing (the new owner shuffles its own) and reads the seats,
   which the new owner holds for their players for the grace period;
 * a node with more than its share, while another has fewer, **hands one
   table over** between rounds: it pauses the table (no new round), records
@@ -293,8 +294,9 @@ class RoomNode:
             return  # another node was quicker
         fence = takeover.fence
         _log.info("node {node} runs table {table} now (epoch {epoch}); {n} stakes "
-                  "refunded, {s} seats held", node=self.name, table=name, epoch=fence.epoch,
-                  n=len(takeover.refunded), s=len(takeover.seats))
+                  "refunded, {r} shoes retired, {s} seats held", node=self.name, table=name,
+                  epoch=fence.epoch, n=len(takeover.refunded), r=len(takeover.retired),
+                  s=len(takeover.seats))
         table = self._make_table(name, self._rules[name])
         table.fence = fence
         table.on_seats_changed = lambda: self._seats_changed(name)
@@ -648,17 +650,19 @@ class RoomNode:
         elif player.table is remote:
             player.table, player.seat = None, None
 
-    def on_close(self, link: NodeLink, account: int, table: str, message: str) -> None:
+    def on_close(self, link: NodeLink, account: int, table: str, message: str,
+                 why: str) -> None:
         player = self.lobby.known(account)
         if player is not None and player.client is not None \
                 and not isinstance(player.client, GuestClient) and self._speaks_for(link, table):
-            player.client.close(message)
+            player.client.close(message, why)
 
     def on_kick(self, link: NodeLink, account: int) -> None:
         player = self.lobby.known(account)
         if player is not None and player.client is not None \
                 and not isinstance(player.client, GuestClient):
-            player.client.close("You logged in from another connection; this one is closed.")
+            player.client.close("You logged in from another connection; this one is closed.",
+                                "taken over")
 
     def on_owner(self, link: NodeLink, table: str, node: str, epoch: int) -> None:
         if table not in self.remote:

@@ -17,7 +17,8 @@ from twisted.internet.defer import Deferred, succeed
 from blackjack.actions import Action
 from blackjack.round import SEATS
 from blackjack.server.core.events import Event
-from blackjack.server.core.table import Hint, TableError
+from blackjack.server.core.coach import Advice
+from blackjack.server.errors import TableError
 
 if TYPE_CHECKING:
     from blackjack.rules import Rules
@@ -95,10 +96,13 @@ class RemoteTable:
     def act(self, player: Player, action: Action) -> Deferred[None]:
         return self._forward(player, action.value, {})
 
-    def hint(self, player: Player) -> Deferred[Hint]:
+    def hint(self, player: Player) -> Deferred[Advice]:
         return self._forward(player, "hint", {}).addCallback(
-            lambda e: Hint(Action(e["action"]),
-                           {Action(a): v for a, v in e["values"].items()}, e["model"]))
+            lambda e: Advice(Action(e["action"]),
+                             {Action(a): v for a, v in e["values"].items()}, e["model"]))
+
+    def next_shoe(self, player: Player) -> Deferred[dict[str, Any] | None]:
+        return self._forward(player, "next_shoe", {})
 
     def player_disconnected(self, player: Player) -> None:
         self._router.detach(self.name, player)

@@ -21,7 +21,8 @@ from blackjack.server.errors import CommandError
 
 __all__ = ["run_verb", "VERBS"]
 
-VERBS = frozenset({"join", "watch", "leave", "look", "say", "bet", "hint", *ACTION_COMMANDS})
+VERBS = frozenset({"join", "watch", "leave", "look", "say", "bet", "hint", "next_shoe",
+                   *ACTION_COMMANDS})
 """Every command a front forwards to a table's owner."""
 
 
@@ -42,6 +43,8 @@ def run_verb(table: ITable, player: Player, verb: str,
         return table.bet(player, params["amount"])
     if verb == "hint":
         return ask(table.hint, player).addCallback(hint_event)
+    if verb == "next_shoe":
+        return ask(table.next_shoe, player)
     action = ACTION_COMMANDS.get(verb)
     if action is None:
         raise CommandError(f"{verb} is not a table command")

@@ -186,7 +186,7 @@ class Close(amp.Command):
     """Close a player's connection, saying why (it logged in elsewhere)."""
 
     arguments = [(b"account", amp.Integer()), (b"table", amp.Unicode()),
-                 (b"message", amp.Unicode())]
+                 (b"message", amp.Unicode()), (b"why", amp.Unicode())]
     requiresAnswer = False
 
 

@@ -12,11 +12,23 @@ import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+import json
+from collections.abc import Mapping
+from typing import Any
+
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
-__all__ = ["fails_deferred", "log_recovered", "Refunded"]
+from blackjack.server.storage.interface import (
+    check_amount,
+    check_id,
+    check_text,
+    check_time,
+)
+
+__all__ = ["fails_deferred", "log_recovered", "Refunded", "shoe_arguments",
+           "rebuy_arguments"]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -48,3 +60,18 @@ def log_recovered(refunded: Refunded) -> Refunded:
             round_id=round_id,
         )
     return refunded
+
+
+def shoe_arguments(shoe_id: object, table: object, record: Mapping[str, Any],
+                   server_seed: object) -> tuple[str, str, str, str]:
+    """``open_shoe``'s arguments checked, the record as JSON text, as every backend stores it."""
+    record_json = json.dumps(dict(record), sort_keys=True, separators=(",", ":"))
+    return (check_text(shoe_id, "shoe id"), check_text(table, "table"), record_json,
+            check_text(server_seed, "server seed"))
+
+
+def rebuy_arguments(account_id: object, amount: object, below: object,
+                    since: object) -> tuple[int, int, int, float]:
+    """``rebuy``'s arguments checked, as every backend refuses them."""
+    return (check_id(account_id), check_amount(amount, "rebuy"),
+            check_amount(below, "rebuy threshold", allow_zero=True), check_time(since))

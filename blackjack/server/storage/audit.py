@@ -65,6 +65,8 @@ class Audit:
     """Chips in escrow for each round that holds any."""
     closed_rounds_holding: Mapping[str, int]
     """Chips still held for rounds already settled or refunded (should be empty)."""
+    granted: int = 0
+    """Of the chips issued, those admins granted (net of what they took back)."""
 
     @property
     def discrepancies(self) -> list[str]:
@@ -98,11 +100,12 @@ class Audit:
         """The lines the command prints."""
         books = self.books
         width = len(str(max(abs(books.issued), abs(books.balances), abs(books.escrow),
-                            abs(books.house_net))))
+                            abs(books.house_net), abs(self.granted))))
         lines = [f"issued     {books.issued:>{width}}",
                  f"balances   {books.balances:>{width}}",
                  f"escrow     {books.escrow:>{width}}",
                  f"house net  {books.house_net:>{width}}",
+                 f"granted    {self.granted:>{width}}  (by admins; counted in issued)",
                  f"accounts   {len(self.accounts)}",
                  f"open rounds holding escrow: {len(self.held_by_round)}"]
         problems = self.discrepancies
@@ -127,7 +130,8 @@ def read_books(cursor: Any) -> Books:
     settled = _one(cursor,
                    "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'settled'")
     return Books(
-        issued=_one(cursor, "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE kind = 'issue'"),
+        issued=_one(cursor, "SELECT COALESCE(SUM(amount), 0) FROM ledger"
+                            " WHERE kind IN ('issue', 'rebuy')"),
         balances=_one(cursor, "SELECT COALESCE(SUM(balance), 0) FROM accounts"),
         escrow=_one(cursor, "SELECT COALESCE(SUM(amount), 0) FROM stakes WHERE state = 'held'"),
         house_net=settled - paid,
@@ -139,7 +143,7 @@ def audit(cursor: Any) -> Audit:
     held = _by_key(cursor, "SELECT account_id, SUM(amount) FROM stakes"
                            " WHERE state = 'held' GROUP BY account_id")
     issued = _by_key(cursor, "SELECT account_id, SUM(amount) FROM ledger"
-                             " WHERE kind = 'issue' GROUP BY account_id")
+                             " WHERE kind IN ('issue', 'rebuy') GROUP BY account_id")
     net = _by_key(cursor, "SELECT account_id, SUM(payout - staked) FROM hands"
                           " GROUP BY account_id")
     ledger = _by_key(cursor, "SELECT account_id, SUM(amount) FROM ledger GROUP BY account_id")
@@ -158,6 +162,8 @@ def audit(cursor: Any) -> Audit:
             cursor, "SELECT s.round_id, SUM(s.amount) FROM stakes s JOIN rounds r"
                     " ON r.round_id = s.round_id WHERE s.state = 'held'"
                     " AND r.state != 'open' GROUP BY s.round_id"),
+        granted=_one(cursor, "SELECT COALESCE(SUM(amount), 0) FROM ledger"
+                             " WHERE kind = 'issue' AND key = 'grant'"),
     )
 
 

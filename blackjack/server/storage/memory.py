@@ -28,36 +28,54 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import count
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
-from blackjack.server.storage._backend import Refunded, fails_deferred, log_recovered
+from blackjack.server.storage._backend import (
+    Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
+)
 from blackjack.server.storage.audit import AccountAudit, Audit
 from blackjack.server.storage.room import Fence
 from blackjack.server.storage.room_memory import MemoryRoom, RoomRecords
 from blackjack.server.storage.interface import (
+    ROLES,
+    SANCTIONS,
     Account,
+    AdminAct,
     Books,
     DatabaseError,
     DuplicateStakeError,
     HandRecord,
+    HandSummary,
     InsufficientFundsError,
     LedgerEntry,
+    Leaderboard,
     LookAlikeNameError,
     NameTakenError,
+    PlayerStats,
+    RebuyRefusedError,
     RoundClosedError,
     SettlementError,
+    ShoeEntry,
     UnknownAccountError,
+    act_json,
+    check_act,
     check_amount,
+    check_choice,
+    check_grant,
     check_id,
     check_limit,
+    check_reason,
     check_text,
+    grant_note,
+    check_time,
     round_table,
 )
+from blackjack.server.storage.sql_records import checked_extras
 
 from blackjack.server.text import look_alike_key
 
@@ -78,6 +96,7 @@ class _Account:
     created: float
     look_key: str
     """:func:`~blackjack.server.text.look_alike_key` of the name."""
+    role: str = "player"
 
 
 @dataclass
@@ -97,6 +116,18 @@ class _Round:
     table: str
     """:func:`round_table` of its id."""
     stakes: list[_Stake] = field(default_factory=list)
+    shoe: str | None = None
+    """The provably fair shoe it was dealt from, as SQLite's ``rounds.shoe_id``."""
+
+
+@dataclass
+class _Shoe:
+    table: str
+    record: str
+    server_seed: str
+    opened: float
+    retired: str | None = None
+    closed: float | None = None
 
 
 @dataclass
@@ -117,8 +148,16 @@ class MemoryDatabase:
     hands: list[HandRecord] = field(default_factory=list)
     room: RoomRecords = field(default_factory=RoomRecords)
     """The room's leases, members, seats and logins (:mod:`.room_memory`)."""
+    sanctions: dict[tuple[int, str], float | None] = field(default_factory=dict)
+    """(account id, kind) to when the sanction ends (``None``: until lifted)."""
+    acts: list[AdminAct] = field(default_factory=list)
+    """The audit trail of admin acts, oldest first."""
+    summaries: dict[int, HandSummary] = field(default_factory=dict)
+    """Each hand's summary for ``stats``, by hand id."""
+    shoes: dict[str, _Shoe] = field(default_factory=dict)
     _ids: dict[str, Iterator[int]] = field(
-        default_factory=lambda: {"account": count(1), "ledger": count(1), "hand": count(1)})
+        default_factory=lambda: {"account": count(1), "ledger": count(1), "hand": count(1),
+                                 "act": count(1)})
 
     def next_id(self, kind: str) -> int:
         """The next row id of ``account``, ``ledger`` or ``hand``."""
@@ -215,7 +254,8 @@ class MemoryStorage(MemoryRoom):
     @fails_deferred
     def get_account(self, name: str) -> Deferred[Account | None]:
         check_text(name, "name")
-        return self._answer(lambda: self._public(self.database.by_name.get(name.lower())))
+        return self._answer(self._public, self.database.by_name.get(name.lower()),
+                            self._clock())
 
     @fails_deferred
     def look_alike(self, name: str) -> Deferred[str | None]:
@@ -230,13 +270,18 @@ class MemoryStorage(MemoryRoom):
     @fails_deferred
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:
         check_id(account_id)
-        return self._answer(self._public, account_id)
+        return self._answer(self._public, account_id, self._clock())
 
-    def _public(self, account_id: int | None) -> Account | None:
+    def _public(self, account_id: int | None, now: float) -> Account | None:
         account = self.database.accounts.get(account_id) if account_id is not None else None
         if account is None:
             return None
-        return Account(account.id, account.name, account.balance, account.created)
+        return Account(account.id, account.name, account.balance, account.created,
+                       account.role, self._sanctions(account.id, now))
+
+    def _sanctions(self, account_id: int, now: float) -> dict[str, float | None]:
+        return {kind: ends for (holder, kind), ends in sorted(self.database.sanctions.items())
+                if holder == account_id and (ends is None or ends > now)}
 
     @fails_deferred
     def password_hash(self, name: str) -> Deferred[str | None]:
@@ -304,18 +349,22 @@ class MemoryStorage(MemoryRoom):
 
     @fails_deferred
     def settle(self, round_id: str, payouts: Mapping[int, int],
-               record: Mapping[str, Any] | None = None,
-               *, fence: Fence | None = None) -> Deferred[Mapping[int, int]]:
+               record: Mapping[str, Any] | None = None, *, shoe: str | None = None,
+               summaries: Mapping[int, HandSummary] | None = None,
+               fence: Fence | None = None) -> Deferred[Mapping[int, int]]:
         check_text(round_id, "round id")
         checked = {check_id(account_id): check_amount(payout, "payout", allow_zero=True)
                    for account_id, payout in payouts.items()}
         record_json = json.dumps({} if record is None else record, sort_keys=True,
                                  separators=(",", ":"))
+        extras = checked_extras(shoe, summaries)
         return self._answer(self._settle, round_id, checked, record_json, self._clock(),
-                            fence)
+                            *extras, fence)
 
     def _settle(self, round_id: str, payouts: dict[int, int], record: str,
-                now: float, fence: Fence | None = None) -> dict[int, int]:
+                now: float, shoe: str | None = None,
+                summaries: Mapping[int, HandSummary] | None = None,
+                fence: Fence | None = None) -> dict[int, int]:
         self._check_fence(fence)
         db = self.database
         rnd = db.rounds.get(round_id)
@@ -342,9 +391,13 @@ class MemoryStorage(MemoryRoom):
             payout = payouts[account_id]
             account.balance += payout
             self._journal(account, "payout", payout, round_id, "", now)
-            db.hands.append(HandRecord(db.next_id("hand"), round_id, account_id,
-                                       staked[account_id], payout, record, now))
+            hand = HandRecord(db.next_id("hand"), round_id, account_id, staked[account_id],
+                              payout, record, now)
+            db.hands.append(hand)
+            db.summaries[hand.id] = (summaries or {}).get(account_id, HandSummary())
             balances[account_id] = account.balance
+        if shoe is not None:
+            rnd.shoe = shoe
         self._close_round(rnd, "settled")
         return balances
 
@@ -398,10 +451,102 @@ class MemoryStorage(MemoryRoom):
                 for account_id in sorted({s.account_id for s in rnd.stakes})}
 
     def _journal(self, account: _Account, kind: str, amount: int, round_id: str | None,
-                 key: str, now: float) -> None:
+                 key: str, now: float, note: str = "") -> None:
         self.database.ledger.append(LedgerEntry(
             self.database.next_id("ledger"), account.id, kind, amount, account.balance,
-            round_id, key, now))
+            round_id, key, now, note))
+
+    # --- the host's powers ------------------------------------------------------
+
+    def _record(self, act: AdminAct, now: float) -> int:
+        act_id = self.database.next_id("act")
+        # Stored as the SQL backends read it back: the detail through JSON.
+        self.database.acts.append(replace(act, id=act_id, created=now,
+                                          detail=json.loads(act_json(act))))
+        return act_id
+
+    @fails_deferred
+    def set_role(self, name: str, role: str, act: AdminAct) -> Deferred[Account]:
+        check_text(name, "name")
+        check_choice(role, ROLES, "role")
+        check_act(act)
+        return self._answer(self._set_role, name, role, act, self._clock())
+
+    def _set_role(self, name: str, role: str, act: AdminAct, now: float) -> Account:
+        account_id = self.database.by_name.get(name.lower())
+        if account_id is None:
+            raise UnknownAccountError(name)
+        self.database.accounts[account_id].role = role
+        self._record(act, now)
+        account = self._public(account_id, now)
+        assert account is not None
+        return account
+
+    @fails_deferred
+    def grant(self, account_id: int, amount: int, act: AdminAct) -> Deferred[int]:
+        check_id(account_id)
+        check_grant(amount)
+        check_act(act)
+        return self._answer(self._grant, account_id, amount, act, self._clock())
+
+    def _grant(self, account_id: int, amount: int, act: AdminAct, now: float) -> int:
+        account = self._account(account_id)
+        if account.balance + amount < 0:
+            raise InsufficientFundsError(account.balance, -amount)
+        account.balance += amount
+        self._journal(account, "issue", amount, None, "grant", now, grant_note(act))
+        self._record(act, now)
+        return account.balance
+
+    @fails_deferred
+    def sanction(self, account_id: int, kind: str, until: float | None,
+                 act: AdminAct) -> Deferred[None]:
+        check_id(account_id)
+        check_choice(kind, SANCTIONS, "sanction")
+        check_act(act)
+        return self._answer(self._sanction, account_id, kind, until, act, self._clock())
+
+    def _sanction(self, account_id: int, kind: str, until: float | None, act: AdminAct,
+                  now: float) -> None:
+        self._account(account_id)
+        self.database.sanctions[(account_id, kind)] = until
+        self._record(act, now)
+
+    @fails_deferred
+    def lift(self, account_id: int, kind: str, act: AdminAct) -> Deferred[bool]:
+        check_id(account_id)
+        check_choice(kind, SANCTIONS, "sanction")
+        check_act(act)
+        return self._answer(self._lift, account_id, kind, act, self._clock())
+
+    def _lift(self, account_id: int, kind: str, act: AdminAct, now: float) -> bool:
+        self._account(account_id)
+        in_force = kind in self._sanctions(account_id, now)
+        self.database.sanctions.pop((account_id, kind), None)
+        self._record(act, now)
+        return in_force
+
+    @fails_deferred
+    def record_act(self, act: AdminAct) -> Deferred[int]:
+        check_act(act)
+        return self._answer(self._record, act, self._clock())
+
+    @fails_deferred
+    def admin_acts(self, limit: int = 50) -> Deferred[list[AdminAct]]:
+        check_limit(limit)
+        return self._answer(lambda: list(reversed(self.database.acts))[:limit])
+
+    @fails_deferred
+    def accounts_with_role(self, role: str) -> Deferred[list[Account]]:
+        check_choice(role, ROLES, "role")
+        now = self._clock()
+
+        def find() -> list[Account]:
+            found = [self._public(a.id, now) for a in sorted(
+                self.database.accounts.values(), key=lambda a: a.name.lower())
+                if a.role == role]
+            return [a for a in found if a is not None]
+        return self._answer(find)
 
     # --- reports ----------------------------------------------------------------
 
@@ -425,12 +570,128 @@ class MemoryStorage(MemoryRoom):
     def books(self) -> Deferred[Books]:
         return self._answer(self._books)
 
+    # --- hands, numbers, rebuys and fair shoes, as sql_records does them --------
+
+    @fails_deferred
+    def hand(self, account_id: int, hand_id: int) -> Deferred[HandRecord | None]:
+        check_id(account_id)
+        check_limit(hand_id)
+        return self._answer(lambda: next((h for h in self.database.hands if h.id == hand_id
+                                          and h.account_id == account_id), None))
+
+    @fails_deferred
+    def stats(self, account_id: int) -> Deferred[PlayerStats]:
+        check_id(account_id)
+        return self._answer(self._stats, account_id)
+
+    def _stats(self, account_id: int) -> PlayerStats:
+        db = self.database
+        mine = [(h, db.summaries.get(h.id, HandSummary())) for h in db.hands
+                if h.account_id == account_id]
+        return PlayerStats(
+            rounds=sum(s.hands > 0 for _, s in mine), hands=sum(s.hands for _, s in mine),
+            wins=sum(s.wins for _, s in mine), losses=sum(s.losses for _, s in mine),
+            pushes=sum(s.pushes for _, s in mine),
+            blackjacks=sum(s.blackjacks for _, s in mine), net=sum(h.net for h, _ in mine),
+            biggest_win=max([0, *(h.net for h, _ in mine)]),
+            decisions=sum(s.decisions for _, s in mine),
+            matched=sum(s.matched for _, s in mine), cost=sum(s.cost for _, s in mine))
+
+    @fails_deferred
+    def top(self, limit: int, since: float) -> Deferred[Leaderboard]:
+        check_limit(limit)
+        since = check_time(since)
+        return self._answer(self._top, limit, since)
+
+    def _top(self, limit: int, since: float) -> Leaderboard:
+        db = self.database
+        accounts = sorted(db.accounts.values(), key=lambda a: (-a.balance, a.id))
+        net: dict[int, int] = {}
+        for h in db.hands:
+            if h.created >= since:
+                net[h.account_id] = net.get(h.account_id, 0) + h.net
+        best = sorted(net.items(), key=lambda item: (-item[1], item[0]))
+        return Leaderboard(tuple((a.name, a.balance) for a in accounts[:limit]),
+                           tuple((db.accounts[i].name, n) for i, n in best[:limit]))
+
+    @fails_deferred
+    def rebuy(self, account_id: int, amount: int, below: int, since: float) -> Deferred[int]:
+        return self._answer(self._rebuy, *rebuy_arguments(account_id, amount, below, since),
+                            self._clock())
+
+    def _rebuy(self, account_id: int, amount: int, below: int, since: float,
+               now: float) -> int:
+        account = self._account(account_id)
+        held = sum(s.amount for rnd in self.database.rounds.values() for s in rnd.stakes
+                   if s.account_id == account_id and s.state == "held")
+        last = max((e.created for e in self.database.ledger
+                    if e.account_id == account_id and e.kind == "rebuy"), default=None)
+        chips = account.balance + held
+        if chips >= below or (last is not None and last > since):
+            raise RebuyRefusedError(chips, last)
+        account.balance += amount
+        self._journal(account, "rebuy", amount, None, "", now)
+        return account.balance
+
+    @fails_deferred
+    def open_shoe(self, shoe_id: str, table: str, record: Mapping[str, Any],
+                  server_seed: str) -> Deferred[None]:
+        return self._answer(self._open_shoe,
+                            *shoe_arguments(shoe_id, table, record, server_seed), self._clock())
+
+    def _open_shoe(self, shoe_id: str, table: str, record: str, server_seed: str,
+                   now: float) -> None:
+        if shoe_id in self.database.shoes:
+            raise DatabaseError(f"shoe {shoe_id!r} is stored already")
+        self.database.shoes[shoe_id] = _Shoe(table, record, server_seed, now)
+
+    @fails_deferred
+    def retire_shoe(self, shoe_id: str, reason: str) -> Deferred[None]:
+        check_text(shoe_id, "shoe id")
+        return self._answer(self._retire_shoe, shoe_id, check_reason(reason), self._clock())
+
+    def _retire_shoe(self, shoe_id: str, reason: str, now: float) -> None:
+        shoe = self.database.shoes.get(shoe_id)
+        if shoe is not None and shoe.retired is None:
+            shoe.retired, shoe.closed = reason, now
+
+    @fails_deferred
+    def retire_shoes(self, table: str | None, reason: str) -> Deferred[list[str]]:
+        if table is not None:
+            check_text(table, "table")
+        return self._answer(self._retire_shoes, table, check_reason(reason), self._clock())
+
+    def _retire_shoes(self, table: str | None, reason: str, now: float) -> list[str]:
+        found = sorted((shoe.opened, shoe_id) for shoe_id, shoe in self.database.shoes.items()
+                       if shoe.retired is None and table in (None, shoe.table))
+        for _, shoe_id in found:
+            self._retire_shoe(shoe_id, reason, now)
+        return [shoe_id for _, shoe_id in found]
+
+    @fails_deferred
+    def shoe(self, shoe_id: str) -> Deferred[ShoeEntry | None]:
+        check_text(shoe_id, "shoe id")
+        return self._answer(self._shoe, shoe_id)
+
+    def _shoe(self, shoe_id: str) -> ShoeEntry | None:
+        db = self.database
+        shoe = db.shoes.get(shoe_id)
+        if shoe is None:
+            return None
+        rounds: dict[str, str] = {}
+        for h in db.hands:  # in settlement order; one record per round
+            if db.rounds[h.round_id].shoe == shoe_id:
+                rounds.setdefault(h.round_id, h.record)
+        return ShoeEntry(shoe_id, shoe.table, shoe.record,
+                         shoe.server_seed if shoe.retired is not None else None, shoe.retired,
+                         shoe.opened, shoe.closed, tuple(rounds.values()))
+
     def _books(self) -> Books:
         db = self.database
         settled = sum(s.amount for rnd in db.rounds.values() for s in rnd.stakes
                       if s.state == "settled")
         return Books(
-            issued=sum(e.amount for e in db.ledger if e.kind == "issue"),
+            issued=sum(e.amount for e in db.ledger if e.kind in ("issue", "rebuy")),
             balances=sum(a.balance for a in db.accounts.values()),
             escrow=sum(s.amount for rnd in db.rounds.values() for s in rnd.stakes
                        if s.state == "held"),
@@ -458,7 +719,7 @@ class MemoryStorage(MemoryRoom):
         ledger_sum: dict[int, int] = {}
         for e in db.ledger:
             ledger_sum[e.account_id] = ledger_sum.get(e.account_id, 0) + e.amount
-            if e.kind == "issue":
+            if e.kind in ("issue", "rebuy"):
                 issued[e.account_id] = issued.get(e.account_id, 0) + e.amount
         net: dict[int, int] = {}
         for h in db.hands:
@@ -467,5 +728,6 @@ class MemoryStorage(MemoryRoom):
             AccountAudit(a.id, a.name, a.balance, held.get(a.id, 0), issued.get(a.id, 0),
                          net.get(a.id, 0), ledger_sum.get(a.id, 0))
             for a in sorted(db.accounts.values(), key=lambda a: a.id))
+        granted = sum(e.amount for e in db.ledger if e.kind == "issue" and e.key == "grant")
         return Audit(books=self._books(), accounts=accounts, held_by_round=held_by_round,
-                     closed_rounds_holding=closed_holding)
+                     closed_rounds_holding=closed_holding, granted=granted)

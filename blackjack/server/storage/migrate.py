@@ -4,8 +4,9 @@ Run by an operator with the server stopped::
 
     python -m blackjack.server.migrate --from blackjack.sqlite3 --to postgresql://bj@db/room
 
-Accounts (with their ids and password hashes), balances, rounds, stakes, the
-whole ledger and the hand history are copied as they are: the source is read
+Accounts (with their ids, password hashes and roles), balances, rounds, stakes,
+the whole ledger, the hand history, sanctions and the audit trail of admin acts
+are copied as they are: the source is read
 in one snapshot (opened read-only, so a file from any release this one can
 upgrade is left untouched; an older file gets its accounts' look-alike keys
 and its rounds' tables on the way), and the target is written in one transaction into an
@@ -28,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from blackjack.server.storage import schema
+from blackjack.server.storage import schema, sql_records
 from blackjack.server.storage.audit import Audit, audit, unreadable
 from blackjack.server.storage.backends import is_postgresql, redact
 from blackjack.server.storage.interface import MigrationError, round_table
@@ -37,11 +38,15 @@ from blackjack.server.text import look_alike_key
 __all__ = ["Copied", "copy_room", "main"]
 
 _TABLES = {
-    "accounts": "id, name, name_key, password_hash, balance, created, look_key",
-    "rounds": "round_id, table_name, state, opened, closed",
+    "accounts": "id, name, name_key, password_hash, balance, created, look_key, role",
+    "rounds": "round_id, table_name, state, opened, closed, shoe_id",
     "stakes": "id, round_id, account_id, key, amount, state, created",
-    "ledger": "id, account_id, kind, amount, balance, round_id, key, created",
-    "hands": "id, round_id, account_id, staked, payout, record, created",
+    "ledger": "id, account_id, kind, amount, balance, round_id, key, created, note",
+    "hands": "id, round_id, account_id, staked, payout, record, created, "
+             + sql_records.SUMMARY_NAMES,
+    "shoes": "shoe_id, table_name, record, server_seed, retired, opened, closed",
+    "admin_acts": "id, admin_id, admin, act, target, reason, detail, created",
+    "sanctions": "account_id, kind, ends, created",
 }
 """Every table and column copied, in an order that satisfies the foreign keys."""
 
@@ -90,15 +95,37 @@ def _source_version(cursor: Any) -> int:
     return int(found)
 
 
+_SINCE_5 = {"accounts": ("role", "'player'"), "ledger": ("note", "''")}
+"""Columns added in version 5, and what older rows hold in their place."""
+
+
 def _rows(cursor: Any, table: str, version: int) -> list[tuple[Any, ...]]:
     columns = _TABLES[table]
+    if version < 5:
+        if table in ("admin_acts", "sanctions"):
+            return []
+        if table in _SINCE_5:
+            column, default = _SINCE_5[table]
+            columns = columns.replace(column, default)
     if table == "accounts" and version < 2:
-        rows = cursor.execute("SELECT id, name, name_key, password_hash, balance, created"
-                              " FROM accounts ORDER BY id").fetchall()
-        return [(*row, look_alike_key(row[1])) for row in rows]
+        rows = cursor.execute("SELECT id, name, name_key, password_hash, balance, created,"
+                              " 'player' FROM accounts ORDER BY id").fetchall()
+        return [(*row[:6], look_alike_key(row[1]), row[6]) for row in rows]
     if table == "rounds" and version < 3:
         rows = cursor.execute("SELECT round_id, state, opened, closed FROM rounds").fetchall()
-        return [(r, round_table(r), state, opened, closed) for r, state, opened, closed in rows]
+        return [(r, round_table(r), state, opened, closed, None)
+                for r, state, opened, closed in rows]
+    if version < 4:
+        # Before fair shoes and hand summaries: no shoes, no summaries (zeros).
+        if table == "shoes":
+            return []
+        if table == "rounds":
+            return [(*row, None) for row in cursor.execute(
+                "SELECT round_id, table_name, state, opened, closed FROM rounds").fetchall()]
+        if table == "hands":
+            return [(*row, *sql_records.summary_row(None)) for row in cursor.execute(
+                "SELECT id, round_id, account_id, staked, payout, record, created FROM hands"
+                " ORDER BY 1").fetchall()]
     found: list[tuple[Any, ...]] = cursor.execute(
         f"SELECT {columns} FROM {table} ORDER BY 1").fetchall()
     return found
@@ -139,7 +166,7 @@ def copy_room(source: str, target: str) -> Copied:
                 execute_values(writer.cursor(),
                                f"INSERT INTO {table} ({columns}) VALUES %s",
                                data[start:start + _CHUNK])
-        for table in ("accounts", "stakes", "ledger", "hands"):
+        for table in ("accounts", "stakes", "ledger", "hands", "admin_acts"):
             # New rows continue after the copied ids.
             dst.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                         f" COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM {table}")

@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PostgreSQLStorage", "DatabaseUnavailableError", "connect", "create"]
 
+_TYPES = {"id": "BIGINT", "serial": "BIGSERIAL", "time": "DOUBLE PRECISION"}
+"""PostgreSQL's names for the types of :data:`.schema.POWERS`."""
+
 _SCHEMA = """
 CREATE TABLE accounts (
     id            BIGSERIAL PRIMARY KEY,
@@ -54,7 +57,8 @@ CREATE TABLE accounts (
     password_hash TEXT   NOT NULL,
     balance       BIGINT NOT NULL CHECK (balance >= 0),
     created       DOUBLE PRECISION NOT NULL,
-    look_key      TEXT   NOT NULL DEFAULT ''  -- text.look_alike_key(name)
+    look_key      TEXT   NOT NULL DEFAULT '', -- text.look_alike_key(name)
+    role          TEXT   NOT NULL DEFAULT 'player' CHECK (role IN ('player', 'admin'))
 );
 CREATE INDEX accounts_by_look_key ON accounts (look_key);
 CREATE TABLE rounds (
@@ -80,12 +84,13 @@ CREATE INDEX stakes_by_state ON stakes (state);
 CREATE TABLE ledger (
     id         BIGSERIAL PRIMARY KEY,
     account_id BIGINT NOT NULL REFERENCES accounts (id),
-    kind       TEXT   NOT NULL CHECK (kind IN ('issue', 'stake', 'payout', 'refund')),
+    kind       TEXT   NOT NULL CONSTRAINT ledger_kind_check {kinds},
     amount     BIGINT NOT NULL,
     balance    BIGINT NOT NULL CHECK (balance >= 0),
     round_id   TEXT,
     key        TEXT   NOT NULL DEFAULT '',
-    created    DOUBLE PRECISION NOT NULL
+    created    DOUBLE PRECISION NOT NULL,
+    note       TEXT   NOT NULL DEFAULT ''  -- a grant's admin and reason
 );
 CREATE INDEX ledger_by_account ON ledger (account_id, id);
 CREATE INDEX ledger_by_kind ON ledger (kind);
@@ -102,7 +107,8 @@ CREATE TABLE hands (
     UNIQUE (round_id, account_id)
 );
 CREATE INDEX hands_by_account ON hands (account_id, id);
-""" + "".join(schema.ROOM_TABLES).format(real="DOUBLE PRECISION", id="BIGINT")
+"""
+
 
 STAKE_FUNCTION = """
 CREATE OR REPLACE FUNCTION blackjack_stake(
@@ -190,14 +196,20 @@ to the other backends call by call by ``tests/test_memory.py``."""
 
 _SCHEMA_LOCK = 0x626A6B  # any constant: one server at a time creates or upgrades
 
-def _add_room(cursor: Any) -> None:
-    """Version 4: the room's leases, members, seats and logins."""
-    for statement in schema.ROOM_TABLES:
-        cursor.execute(statement.format(real="DOUBLE PRECISION", id="BIGINT"))
+def _add_records(cursor: Any) -> None:
+    """Version 4: fair shoes, hand summaries, and the ledger kind ``rebuy``."""
+    schema.add_records(cursor)
+    cursor.execute("ALTER TABLE ledger DROP CONSTRAINT ledger_kind_check")
+    cursor.execute(f"ALTER TABLE ledger ADD CONSTRAINT ledger_kind_check "
+                   f"{schema.LEDGER_KINDS_CHECK}")
 
 
-_STEPS: dict[int, schema.Step] = {4: _add_room}
-"""No PostgreSQL database was written before version 3: it starts there."""
+_STEPS: dict[int, schema.Step] = {
+    4: _add_records,
+    5: lambda cursor: schema.add_powers(cursor, _TYPES),
+    6: lambda cursor: schema.add_room(cursor, _TYPES),
+}
+"""Upgrades; no PostgreSQL database was written before version 3: it starts there."""
 
 # Connection-level failures: the connection is gone, refused, or shutting down.
 _GONE = ("08", "57P")
@@ -226,9 +238,12 @@ def _configure(connection: Any) -> None:
 
 def create(cursor: Any) -> None:
     """The latest schema, statement by statement, in an empty database."""
-    for statement in _SCHEMA.split(";"):
+    for statement in _SCHEMA.format(kinds=schema.LEDGER_KINDS_CHECK).split(";"):
         if statement.strip():
             cursor.execute(statement)
+    schema.add_records(cursor)
+    schema.create_powers(cursor, _TYPES)
+    schema.add_room(cursor, _TYPES)
 
 
 class PostgreSQLCursor(Cursor):

@@ -38,7 +38,11 @@ if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
 __all__ = ["Fence", "Lease", "Member", "RoomView", "SeatRecord", "Takeover", "Arrival",
-           "IRoomStorage", "FencedError"]
+           "IRoomStorage", "FencedError", "TABLE_MOVED"]
+
+TABLE_MOVED = "table moved"
+"""Why a takeover retires the fair shoe the last owner left dealing: it never deals
+again (the new owner shuffles its own), so its seed may be told."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ class Takeover:
     refunded: tuple[tuple[str, int, int], ...]
     """``(round_id, account_id, amount)`` for every stake the last owner left held."""
     seats: tuple[SeatRecord, ...]
+    retired: tuple[str, ...] = ()
+    """The fair shoes the last owner left dealing, retired (their seeds may be told)."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from blackjack.server.storage._backend import Refunded, fails_deferred, log_recovered
 from blackjack.server.storage.interface import check_id, check_text
 from blackjack.server.storage.room import (
+    TABLE_MOVED,
     Arrival,
     Fence,
     FencedError,
@@ -55,6 +56,9 @@ class MemoryRoom:
         raise NotImplementedError
 
     def _recover(self, table: str | None, now: float) -> Refunded:
+        raise NotImplementedError
+
+    def _retire_shoes(self, table: str | None, reason: str, now: float) -> list[str]:
         raise NotImplementedError
 
     def _account_name(self, account_id: int) -> str:
@@ -116,7 +120,8 @@ class MemoryRoom:
         refunded = log_recovered(self._recover(table, now))
         seats = tuple(SeatRecord(seat, account_id, self._account_name(account_id))
                       for seat, (account_id, _) in sorted(room.seats.get(table, {}).items()))
-        return Takeover(fence, tuple(refunded), seats)
+        retired = self._retire_shoes(table, TABLE_MOVED, now)
+        return Takeover(fence, tuple(refunded), seats, tuple(retired))
 
     @fails_deferred
     def save_seats(self, fence: Fence, seats: Mapping[int, int]) -> Deferred[bool]:

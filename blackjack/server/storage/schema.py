@@ -16,7 +16,13 @@ Versions (the same numbers in every backend):
 3. ``rounds.table_name``: the table a round belongs to, so recovery can
    refund one table's open rounds; existing rounds get it from their id
    (:func:`~blackjack.server.storage.interface.round_table`).
-4. A room of several nodes (:mod:`~blackjack.server.storage.room`):
+4. Provably fair shoes and the player's numbers: the ``shoes`` table,
+   ``rounds.shoe_id``, each hand's summary for ``stats`` (zeros for hands
+   stored before), and the ledger kind ``rebuy`` (:mod:`.sql_records`).
+5. The host's powers: ``accounts.role`` (every existing account a
+   ``player``), ``ledger.note`` (who granted chips, and why), ``sanctions``
+   (bans and mutes) and ``admin_acts`` (the audit trail of admin acts).
+6. A room of several nodes (:mod:`~blackjack.server.storage.room`):
    ``table_leases`` (who runs each table, under which epoch, until when),
    ``room_nodes`` (the live nodes and where their links listen), ``seats``
    (who sits where, for the node that takes a table over) and
@@ -31,13 +37,15 @@ from typing import Any
 
 from twisted.logger import Logger
 
+from blackjack.server.storage import sql_records
 from blackjack.server.storage.interface import DatabaseError, round_table
 from blackjack.server.text import look_alike_key
 
 __all__ = ["SCHEMA_VERSION", "upgrade", "version", "fill_look_keys", "fill_round_tables",
-           "ROOM_TABLES"]
+           "add_records", "LEDGER_KINDS_CHECK", "add_powers", "create_powers", "POWERS",
+           "ROOM_TABLES", "add_room"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 """The version this release writes."""
 
 _log = Logger()
@@ -51,30 +59,36 @@ CREATE TABLE table_leases (
     table_name TEXT PRIMARY KEY,
     node       TEXT NOT NULL DEFAULT '',   -- '' while free
     epoch      {id} NOT NULL DEFAULT 0,    -- bumped by every takeover
-    expires    {real} NOT NULL DEFAULT 0   -- the database's clock, in seconds
+    expires    {time} NOT NULL DEFAULT 0   -- the database's clock, in seconds
 );""", """
 CREATE TABLE room_nodes (
     name     TEXT PRIMARY KEY,
     instance TEXT NOT NULL,                -- the process holding the name
     address  TEXT NOT NULL,                -- host:port of its node link
     draining INTEGER NOT NULL DEFAULT 0,
-    expires  {real} NOT NULL
+    expires  {time} NOT NULL
 );""", """
 CREATE TABLE seats (
     table_name TEXT    NOT NULL,
     seat       INTEGER NOT NULL,
     account_id {id}    NOT NULL REFERENCES accounts (id),
-    since      {real}  NOT NULL,
+    since      {time}  NOT NULL,
     PRIMARY KEY (table_name, seat)
 );""", """
 CREATE INDEX seats_by_account ON seats (account_id);""", """
 CREATE TABLE room_logins (
     account_id {id}   PRIMARY KEY REFERENCES accounts (id),
     node       TEXT   NOT NULL,
-    since      {real} NOT NULL
+    since      {time} NOT NULL
 );""")
-"""Schema version 4, for both SQL dialects: ``.format(real=..., id=...)`` each
-statement with the dialect's names for a float and a row id."""
+"""Version 6's tables, each statement for a backend's types (``id``, ``time``)."""
+
+
+def add_room(cursor: Any, types: Mapping[str, str]) -> None:
+    """Version 6: the room's leases, members, seats and logins, in any backend
+    (a new database or an upgraded one: the step only adds tables)."""
+    for statement in ROOM_TABLES:
+        cursor.execute(statement.format(**types))
 
 
 def version(cursor: Any) -> int | None:
@@ -129,3 +143,56 @@ def fill_round_tables(cursor: Any) -> None:
     updates = [(round_table(round_id), round_id) for (round_id,) in rows]
     if updates:
         cursor.executemany("UPDATE rounds SET table_name = ? WHERE round_id = ?", updates)
+
+
+LEDGER_KINDS_CHECK = "CHECK (kind IN ('issue', 'rebuy', 'stake', 'payout', 'refund'))"
+"""The ledger's kinds, as both backends' schemas constrain them since version 4."""
+
+
+def add_records(cursor: Any) -> None:
+    """Version 4's tables and columns, the same in every SQL dialect (the
+    ledger's new kind is each backend's own step: SQLite cannot alter a CHECK)."""
+    for statement in sql_records.COLUMNS:
+        cursor.execute(statement)
+    for statement in sql_records.TABLES.split(";"):
+        if statement.strip():
+            cursor.execute(statement)
+
+
+POWERS = """
+CREATE TABLE sanctions (
+    account_id {id}    NOT NULL REFERENCES accounts (id),
+    kind       TEXT    NOT NULL CHECK (kind IN ('ban', 'mute')),
+    ends       {time},                   -- NULL: until lifted
+    created    {time}  NOT NULL,
+    PRIMARY KEY (account_id, kind)
+);
+CREATE TABLE admin_acts (
+    id         {serial} PRIMARY KEY,
+    admin_id   {id},                     -- NULL: the host's command line (a record: no key)
+    admin      TEXT    NOT NULL,
+    act        TEXT    NOT NULL,
+    target     TEXT    NOT NULL DEFAULT '',
+    reason     TEXT    NOT NULL DEFAULT '',
+    detail     TEXT    NOT NULL DEFAULT '{{}}',  -- JSON
+    created    {time}  NOT NULL
+);
+CREATE INDEX admin_acts_by_target ON admin_acts (target, id);
+"""
+"""Version 5's new tables, for a backend's types (``id``, ``serial``, ``time``)."""
+
+_ROLE = "TEXT NOT NULL DEFAULT 'player' CHECK (role IN ('player', 'admin'))"
+
+
+def add_powers(cursor: Any, types: Mapping[str, str]) -> None:
+    """Version 5: roles, grant notes, sanctions and the audit trail, in any backend."""
+    cursor.execute(f"ALTER TABLE accounts ADD COLUMN role {_ROLE}")
+    cursor.execute("ALTER TABLE ledger ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+    create_powers(cursor, types)
+
+
+def create_powers(cursor: Any, types: Mapping[str, str]) -> None:
+    """Version 5's tables (:data:`POWERS`), in a new database or an upgraded one."""
+    for statement in POWERS.format(**types).split(";"):
+        if statement.strip():
+            cursor.execute(statement)

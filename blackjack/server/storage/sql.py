@@ -48,29 +48,44 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from blackjack.server.storage import room_sql
-from blackjack.server.storage._backend import Refunded, fails_deferred, log_recovered
+from blackjack.server.meter import NULL_METER, Meter
+from blackjack.server.storage import admin, room_sql, sql_records
+from blackjack.server.storage._backend import (
+    Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
+)
 from blackjack.server.storage.audit import Audit, audit, read_books
-from blackjack.server.storage.room import Arrival, Fence, RoomView, Takeover
+from blackjack.server.storage.room import TABLE_MOVED, Arrival, Fence, RoomView, Takeover
 from blackjack.server.text import look_alike_key
 from blackjack.server.storage.interface import (
+    ROLES,
+    SANCTIONS,
     Account,
+    AdminAct,
     Books,
     DatabaseError,
     DuplicateStakeError,
     FencedError,
     HandRecord,
+    HandSummary,
     InsufficientFundsError,
     LedgerEntry,
+    Leaderboard,
     LookAlikeNameError,
     NameTakenError,
+    PlayerStats,
     RoundClosedError,
     SettlementError,
+    ShoeEntry,
     UnknownAccountError,
+    check_act,
     check_amount,
+    check_choice,
+    check_grant,
     check_id,
     check_limit,
+    check_reason,
     check_text,
+    check_time,
     round_table,
 )
 
@@ -229,6 +244,9 @@ class SQLStorage:
 
     max_batch = 512
     """The most calls one group-commit transaction carries."""
+
+    meter: Meter = NULL_METER
+    """Told of every batch committed: its calls, and how long it took."""
 
     driver_errors: tuple[type[Exception], ...] = ()
     """The driver's exception classes, turned into :class:`DatabaseError`."""
@@ -415,13 +433,15 @@ class SQLStorage:
         self._pool.runInteraction(self._run_batch, begin, calls).addCallbacks(
             self._batch_committed,
             self._batch_failed,
-            callbackArgs=(batch,),
+            callbackArgs=(batch, self._clock()),
             errbackArgs=(batch,),
         )
 
-    def _batch_committed(self, outcomes: list[_Outcome], batch: list[_Queued]) -> None:
+    def _batch_committed(self, outcomes: list[_Outcome], batch: list[_Queued],
+                         sent: float) -> None:
         self.commits += 1
         self.batched_calls += len(batch)
+        self.meter.batch_committed(len(batch), self._clock() - sent)
         if self._failing:
             self._failing = False
             _log.info("{storage}: the database answers again", storage=self)
@@ -480,7 +500,7 @@ class SQLStorage:
     @fails_deferred
     def get_account(self, name: str) -> Deferred[Account | None]:
         check_text(name, "name")
-        return self._read(_select_account, "name_key", name.lower())
+        return self._read(_select_account, "name_key", name.lower(), self._clock())
 
     @fails_deferred
     def look_alike(self, name: str) -> Deferred[str | None]:
@@ -490,7 +510,7 @@ class SQLStorage:
 
     @fails_deferred
     def get_account_by_id(self, account_id: int) -> Deferred[Account | None]:
-        return self._read(_select_account, "id", check_id(account_id))
+        return self._read(_select_account, "id", check_id(account_id), self._clock())
 
     @fails_deferred
     def password_hash(self, name: str) -> Deferred[str | None]:
@@ -520,8 +540,9 @@ class SQLStorage:
 
     @fails_deferred
     def settle(self, round_id: str, payouts: Mapping[int, int],
-               record: Mapping[str, Any] | None = None,
-               *, fence: Fence | None = None) -> Deferred[Mapping[int, int]]:
+               record: Mapping[str, Any] | None = None, *, shoe: str | None = None,
+               summaries: Mapping[int, HandSummary] | None = None,
+               fence: Fence | None = None) -> Deferred[Mapping[int, int]]:
         check_text(round_id, "round id")
         # Copied and checked here, on the reactor thread, so the caller may
         # reuse its dict and a bad value fails before touching the database.
@@ -529,7 +550,9 @@ class SQLStorage:
                    for account_id, payout in payouts.items()}
         record_json = json.dumps({} if record is None else record, sort_keys=True,
                                  separators=(",", ":"))
-        return self._write(_settle, round_id, checked, record_json, self._clock(), fence)
+        extras = sql_records.checked_extras(shoe, summaries)
+        return self._write(_settle, round_id, checked, record_json, self._clock(), *extras,
+                           fence)
 
     @fails_deferred
     def refund(self, round_id: str) -> Deferred[Mapping[int, int]]:
@@ -556,10 +579,94 @@ class SQLStorage:
     def books(self) -> Deferred[Books]:
         return self._read(read_books)
 
+    # --- hands, numbers, rebuys and fair shoes (sql_records) ---------------------
+
+    @fails_deferred
+    def hand(self, account_id: int, hand_id: int) -> Deferred[HandRecord | None]:
+        return self._read(sql_records.select_hand, check_id(account_id), check_limit(hand_id))
+
+    @fails_deferred
+    def stats(self, account_id: int) -> Deferred[PlayerStats]:
+        return self._read(sql_records.select_stats, check_id(account_id))
+
+    @fails_deferred
+    def top(self, limit: int, since: float) -> Deferred[Leaderboard]:
+        return self._read(sql_records.select_top, check_limit(limit), check_time(since))
+
+    @fails_deferred
+    def rebuy(self, account_id: int, amount: int, below: int, since: float) -> Deferred[int]:
+        return self._write(_rebuy, *rebuy_arguments(account_id, amount, below, since),
+                           self._clock())
+
+    @fails_deferred
+    def open_shoe(self, shoe_id: str, table: str, record: Mapping[str, Any],
+                  server_seed: str) -> Deferred[None]:
+        return self._write(sql_records.open_shoe,
+                           *shoe_arguments(shoe_id, table, record, server_seed), self._clock())
+
+    @fails_deferred
+    def retire_shoe(self, shoe_id: str, reason: str) -> Deferred[None]:
+        check_text(shoe_id, "shoe id")
+        return self._write(sql_records.retire_shoe, shoe_id, check_reason(reason),
+                           self._clock())
+
+    @fails_deferred
+    def retire_shoes(self, table: str | None, reason: str) -> Deferred[list[str]]:
+        if table is not None:
+            check_text(table, "table")
+        return self._write(sql_records.retire_shoes, table, check_reason(reason),
+                           self._clock())
+
+    @fails_deferred
+    def shoe(self, shoe_id: str) -> Deferred[ShoeEntry | None]:
+        check_text(shoe_id, "shoe id")
+        return self._read(sql_records.select_shoe, shoe_id)
+
     @fails_deferred
     def audit(self) -> Deferred[Audit]:
         """Every check of :mod:`blackjack.server.storage.audit`, in one read transaction."""
         return self._read(audit)
+
+    # --- the host's powers (queries in :mod:`.admin`) -----------------------------
+
+    @fails_deferred
+    def set_role(self, name: str, role: str, act: AdminAct) -> Deferred[Account]:
+        check_text(name, "name")
+        check_choice(role, ROLES, "role")
+        return self._write(admin.set_role, name, role, check_act(act), self._clock())
+
+    @fails_deferred
+    def grant(self, account_id: int, amount: int, act: AdminAct) -> Deferred[int]:
+        check_id(account_id)
+        check_grant(amount)
+        return self._write(admin.grant, account_id, amount, check_act(act), self._clock())
+
+    @fails_deferred
+    def sanction(self, account_id: int, kind: str, until: float | None,
+                 act: AdminAct) -> Deferred[None]:
+        check_id(account_id)
+        check_choice(kind, SANCTIONS, "sanction")
+        return self._write(admin.sanction, account_id, kind, until, check_act(act),
+                           self._clock())
+
+    @fails_deferred
+    def lift(self, account_id: int, kind: str, act: AdminAct) -> Deferred[bool]:
+        check_id(account_id)
+        check_choice(kind, SANCTIONS, "sanction")
+        return self._write(admin.lift, account_id, kind, check_act(act), self._clock())
+
+    @fails_deferred
+    def record_act(self, act: AdminAct) -> Deferred[int]:
+        return self._write(admin.insert_act, check_act(act), self._clock())
+
+    @fails_deferred
+    def admin_acts(self, limit: int = 50) -> Deferred[list[AdminAct]]:
+        return self._read(admin.select_acts, check_limit(limit))
+
+    @fails_deferred
+    def accounts_with_role(self, role: str) -> Deferred[list[Account]]:
+        check_choice(role, ROLES, "role")
+        return self._read(admin.accounts_with_role, role, self._clock())
 
     # --- the room of nodes (IRoomStorage) ---------------------------------------------
 
@@ -711,7 +818,9 @@ def _stake_by_function(txn: Cursor, account_id: int, round_id: str, key: str, am
 
 
 def _settle(txn: Cursor, round_id: str, payouts: dict[int, int], record: str,
-            now: float, fence: Fence | None = None) -> dict[int, int]:
+            now: float, shoe: str | None = None,
+            summaries: Mapping[int, HandSummary] | None = None,
+            fence: Fence | None = None) -> dict[int, int]:
     if fence is not None:
         room_sql.check_fence(txn, fence)
     if not payouts:
@@ -739,12 +848,24 @@ def _settle(txn: Cursor, round_id: str, payouts: dict[int, int], record: str,
         payout = payouts[account_id]
         balance = _credit(txn, account_id, payout)
         _journal(txn, account_id, "payout", payout, balance, round_id, "", now)
-        txn.execute("INSERT INTO hands (round_id, account_id, staked, payout, record, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (round_id, account_id, staked[account_id], payout, record, now))
+        txn.execute("INSERT INTO hands (round_id, account_id, staked, payout, record, created, "
+                    f"{sql_records.SUMMARY_NAMES}) VALUES (?, ?, ?, ?, ?, ?, "
+                    f"{sql_records.SUMMARY_PLACES})",
+                    (round_id, account_id, staked[account_id], payout, record, now,
+                     *sql_records.summary_row((summaries or {}).get(account_id))))
         balances[account_id] = balance
+    if shoe is not None:
+        sql_records.link_round(txn, round_id, shoe)
     _close_round(txn, round_id, "settled", now)
     return balances
+
+
+def _rebuy(txn: Cursor, account_id: int, amount: int, below: int, since: float,
+           now: float) -> int:
+    sql_records.rebuy(txn, account_id, below, since)
+    balance = _credit(txn, account_id, amount)
+    _journal(txn, account_id, "rebuy", amount, balance, None, "", now)
+    return balance
 
 
 def _refund(txn: Cursor, round_id: str, now: float) -> dict[int, int]:
@@ -770,12 +891,14 @@ def _recover(txn: Cursor, table: str | None, now: float) -> Refunded:
 
 def _take_table(txn: Cursor, table: str, node: str, lease: float,
                 now: float) -> Takeover | None:
-    """Claim a table, void what its last owner left open, and read its seats: one step."""
+    """Claim a table, void what its last owner left open (its round, its shoe) and read
+    its seats: one step."""
     fence = room_sql.claim(txn, table, node, lease, now)
     if fence is None:
         return None
     refunded = _recover(txn, table, now)
-    return Takeover(fence, tuple(refunded), room_sql.seats(txn, table))
+    retired = sql_records.retire_shoes(txn, table, TABLE_MOVED, now)
+    return Takeover(fence, tuple(refunded), room_sql.seats(txn, table), tuple(retired))
 
 
 def _log_takeover(takeover: Takeover | None) -> Takeover | None:
@@ -839,11 +962,11 @@ def _refund_round(txn: Cursor, round_id: str, now: float) -> Refunded:
     return [(round_id, account_id, amount) for account_id, _key, amount in held]
 
 
-def _select_account(txn: Cursor, column: str, value: object) -> Account | None:
+def _select_account(txn: Cursor, column: str, value: object, now: float) -> Account | None:
     # ``column`` is one of two literals chosen above, never user input.
-    row = txn.execute(f"SELECT id, name, balance, created FROM accounts WHERE {column} = ?",
+    row = txn.execute(f"SELECT {admin.ACCOUNT_COLUMNS} FROM accounts WHERE {column} = ?",
                       (value,)).fetchone()
-    return None if row is None else Account(*row)
+    return None if row is None else admin.account(txn, row, now)
 
 
 def _select_password_hash(txn: Cursor, name_key: str) -> str | None:
@@ -853,8 +976,8 @@ def _select_password_hash(txn: Cursor, name_key: str) -> str | None:
 
 
 def _select_ledger(txn: Cursor, account_id: int, limit: int) -> list[LedgerEntry]:
-    rows = txn.execute("SELECT id, account_id, kind, amount, balance, round_id, key, created"
-                       " FROM ledger WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+    rows = txn.execute("SELECT id, account_id, kind, amount, balance, round_id, key, created,"
+                       " note FROM ledger WHERE account_id = ? ORDER BY id DESC LIMIT ?",
                        (account_id, limit)).fetchall()
     return [LedgerEntry(*row) for row in rows]
 

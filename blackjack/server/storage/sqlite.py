@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SQLiteStorage", "SCHEMA_VERSION"]
 
+_TYPES = {"id": "INTEGER", "serial": "INTEGER", "time": "REAL"}
+"""SQLite's names for the types of :data:`.schema.POWERS`."""
+
 _SCHEMA = """
 CREATE TABLE accounts (
     id            INTEGER PRIMARY KEY,
@@ -45,7 +48,8 @@ CREATE TABLE accounts (
     password_hash TEXT    NOT NULL,
     balance       INTEGER NOT NULL CHECK (typeof(balance) = 'integer' AND balance >= 0),
     created       REAL    NOT NULL,
-    look_key      TEXT    NOT NULL DEFAULT ''  -- text.look_alike_key(name), since version 2
+    look_key      TEXT    NOT NULL DEFAULT '', -- text.look_alike_key(name), since version 2
+    role          TEXT    NOT NULL DEFAULT 'player' CHECK (role IN ('player', 'admin'))
 );
 CREATE INDEX accounts_by_look_key ON accounts (look_key);
 CREATE TABLE rounds (
@@ -71,12 +75,13 @@ CREATE INDEX stakes_by_state ON stakes (state);
 CREATE TABLE ledger (
     id         INTEGER PRIMARY KEY,
     account_id INTEGER NOT NULL REFERENCES accounts (id),
-    kind       TEXT    NOT NULL CHECK (kind IN ('issue', 'stake', 'payout', 'refund')),
+    kind       TEXT    NOT NULL {kinds},
     amount     INTEGER NOT NULL CHECK (typeof(amount) = 'integer'),
     balance    INTEGER NOT NULL CHECK (balance >= 0),
     round_id   TEXT,
     key        TEXT    NOT NULL DEFAULT '',
-    created    REAL    NOT NULL
+    created    REAL    NOT NULL,
+    note       TEXT    NOT NULL DEFAULT ''  -- a grant's admin and reason, since version 5
 );
 CREATE INDEX ledger_by_account ON ledger (account_id, id);
 CREATE INDEX ledger_by_kind ON ledger (kind);
@@ -94,7 +99,7 @@ CREATE TABLE hands (
     UNIQUE (round_id, account_id)
 );
 CREATE INDEX hands_by_account ON hands (account_id, id);
-""" + "".join(schema.ROOM_TABLES).format(real="REAL", id="INTEGER")
+"""
 
 _BUSY_TIMEOUT_MS = 5000
 
@@ -111,9 +116,12 @@ def _configure(connection: sqlite3.Connection) -> None:
 
 def _create(cursor: Any) -> None:
     # Statement by statement: executescript() would COMMIT first.
-    for statement in _SCHEMA.split(";"):
+    for statement in _SCHEMA.format(kinds=schema.LEDGER_KINDS_CHECK).split(";"):
         if statement.strip():
             cursor.execute(statement)
+    schema.add_records(cursor)
+    schema.create_powers(cursor, _TYPES)
+    schema.add_room(cursor, _TYPES)
 
 
 def _add_look_keys(cursor: Any) -> None:
@@ -132,14 +140,43 @@ def _add_round_tables(cursor: Any) -> None:
     schema.fill_round_tables(cursor)
 
 
+def _add_records(cursor: Any) -> None:
+    """Version 4: fair shoes, hand summaries, and the ledger kind ``rebuy``.
+
+    SQLite cannot change a CHECK constraint in place, so the ledger is copied
+    into a table made with the new one, as the SQLite manual's ALTER TABLE
+    page describes, inside the upgrade's transaction.
+    """
+    schema.add_records(cursor)
+    made = cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table'"
+                          " AND name = 'ledger'").fetchone()[0]
+    old = made[made.index("CHECK (kind IN"):]
+    old = old[:old.index(")),") + 2]
+    cursor.execute(made.replace("CREATE TABLE ledger", "CREATE TABLE ledger_new")
+                   .replace(old, schema.LEDGER_KINDS_CHECK))
+    cursor.execute("INSERT INTO ledger_new SELECT * FROM ledger")
+    cursor.execute("DROP TABLE ledger")
+    cursor.execute("ALTER TABLE ledger_new RENAME TO ledger")
+    for index in ("CREATE INDEX ledger_by_account ON ledger (account_id, id)",
+                  "CREATE INDEX ledger_by_kind ON ledger (kind)",
+                  "CREATE UNIQUE INDEX ledger_once ON ledger (round_id, account_id, kind, key)"
+                  " WHERE round_id IS NOT NULL"):
+        cursor.execute(index)
+
+
+def _add_powers(cursor: Any) -> None:
+    """Version 5: roles, grant notes, sanctions and the audit trail of admin acts."""
+    schema.add_powers(cursor, _TYPES)
+
+
 def _add_room(cursor: Any) -> None:
-    """Version 4: the room's leases, members, seats and logins (unused by one process,
+    """Version 6: the room's leases, members, seats and logins (unused by one process,
     kept so that every backend has one schema)."""
-    for statement in schema.ROOM_TABLES:
-        cursor.execute(statement.format(real="REAL", id="INTEGER"))
+    schema.add_room(cursor, _TYPES)
 
 
-_STEPS = {2: _add_look_keys, 3: _add_round_tables, 4: _add_room}
+_STEPS = {2: _add_look_keys, 3: _add_round_tables, 4: _add_records, 5: _add_powers,
+          6: _add_room}
 """Upgrades of files written by older releases, by the version each makes."""
 
 

@@ -22,12 +22,14 @@ from twisted.internet.protocol import Protocol, ServerFactory
 from twisted.python.failure import Failure
 
 from blackjack.server.core.accounts import Accounts
+from blackjack.server.core.admin import Admin
 from blackjack.server.core.events import Event
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.player import Player
-from blackjack.server.frontends.clients import LiveClients
+from blackjack.server.frontends.clients import LiveClients, refused
 from blackjack.server.frontends.conversation import SERVER_NAME, Conversation, Mode
 from blackjack.server.frontends.limits import ConnectionCounter, Limits
+from blackjack.server.meter import NULL_METER, Meter
 from blackjack.server.frontends.telnet.wire import LineWire, TelnetWire
 from blackjack.server.storage import IStorage
 
@@ -41,6 +43,8 @@ class BlackjackProtocol(LineWire):
     :class:`~blackjack.server.frontends.telnet.wire.LineWire` for the ones
     applied to every line.
     """
+
+    frontend = "telnet"
 
     def __init__(self, factory: BlackjackFactory | None = None) -> None:
         super().__init__()
@@ -85,6 +89,13 @@ class BlackjackProtocol(LineWire):
         else:
             super().error(message)
 
+    def limitTripped(self, limit: str, closes: bool) -> None:
+        """A limit of the wire acted: the conversation counts and logs it."""
+        if self.conversation is not None:
+            self.conversation.limit_tripped(limit, closes)
+        else:
+            super().limitTripped(limit, closes)
+
     def lineRefused(self, line: bytes, first: bool) -> None:
         """A line over the rate: the conversation answers it as the client's mode needs."""
         if self.conversation is not None:
@@ -92,10 +103,10 @@ class BlackjackProtocol(LineWire):
         else:
             super().lineRefused(line, first)
 
-    def close(self, message: str) -> None:
+    def close(self, message: str, why: str = "server") -> None:
         """Say why, then hang up."""
         if self.conversation is not None:
-            self.conversation.close(message)
+            self.conversation.close(message, why)
         else:
             super().close(message)
 
@@ -185,12 +196,15 @@ class BlackjackFactory(ServerFactory):
     """
 
     def __init__(self, lobby: Lobby, accounts: Accounts, storage: IStorage,
-                 limits: Limits = Limits(), clock: Any = None) -> None:
+                 limits: Limits = Limits(), clock: Any = None, *,
+                 admin: Admin | None = None, meter: Meter = NULL_METER) -> None:
         self.lobby = lobby
         self.accounts = accounts
         self.storage = storage
         self.limits = limits
         self.clock = clock
+        self.admin = admin
+        self.meter = meter
         self.connections = ConnectionCounter(limits.max_connections, limits.max_per_ip)
         self.clients = LiveClients()
 
@@ -199,6 +213,7 @@ class BlackjackFactory(ServerFactory):
         host = getattr(addr, "host", None)
         refusal = self.connections.admit(host)
         if refusal is not None:
+            refused(self.meter, self.connections.refused_by, host)
             return _Refusal(refusal)
         if self.clock is None:
             from twisted.internet import reactor

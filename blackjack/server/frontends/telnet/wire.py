@@ -202,8 +202,7 @@ class TelnetWire(TelnetTransport):
                                                 limits.telnet_commands, clock.seconds)
         if budget.take(cost):
             return True
-        self._log.info("Closing {peer}: over its budget of telnet commands",
-                       peer=self.transport.getPeer())
+        self.protocol.limitTripped("telnet_commands", True)
         self.protocol.close(f"Too many telnet commands (at most "
                             f"{self.protocol.limits.telnet_commands} an hour); goodbye.")
         return False
@@ -388,8 +387,7 @@ class LineWire(TelnetProtocol):
 
     def _check_overlong(self) -> None:
         if self._overlong > self.OVERLONG_FACTOR * self.MAX_LENGTH and not self._done:
-            self._log.info("Closing {peer}: {n} bytes of over-long lines",
-                           peer=self.transport.getPeer(), n=self._overlong)
+            self.limitTripped("max_line", True)
             self.close(f"Lines far over the limit of {self.MAX_LENGTH} bytes; goodbye.")
 
     def uncork(self) -> None:
@@ -409,14 +407,22 @@ class LineWire(TelnetProtocol):
         # Blank and over-long lines count too: a stream of them is still a flood.
         verdict = self._limiter.check()
         if verdict is Verdict.FLOOD:
-            self._log.info("Closing a flooding connection from {peer}",
-                           peer=self.transport.getPeer())
+            self.limitTripped("flood", True)
             self.close("Too many commands too fast; goodbye.")
             return False
         if verdict is not Verdict.ACCEPT:
             self.lineRefused(line, first=verdict is Verdict.WARN)
             return False
         return True
+
+    def limitTripped(self, limit: str, closes: bool) -> None:
+        """A limit acted (``closes``: it closes the connection): override to count and log.
+
+        ``limit`` names it as the options do: ``flood``, ``max_line``,
+        ``telnet_commands``, ``output_cap``.
+        """
+        self._log.info("{peer} went over the {limit} limit", peer=self.transport.getPeer(),
+                       limit=limit)
 
     def lineRefused(self, line: bytes, first: bool) -> None:
         """A line dropped for going over the rate (override to answer each one).
@@ -505,9 +511,7 @@ class LineWire(TelnetProtocol):
     def _output_overflowed(self, unsent: int) -> None:
         # The client is not reading, so a goodbye would only join the queue.
         self._done = True
-        self._log.info("Dropping {peer}: {queued} bytes queued for a client not reading "
-                       "(output cap {cap})", peer=self.transport.getPeer(),
-                       queued=unsent, cap=self.limits.output_cap)
+        self.limitTripped("output_cap", True)
         self.transport.abortConnection()
 
     @property

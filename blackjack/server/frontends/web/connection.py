@@ -67,6 +67,8 @@ class GameSocket:
     connection gives the place back when it closes.
     """
 
+    frontend = "web"
+
     def __init__(self, front: WebFrontEnd, request: Request, host: str | None) -> None:
         self.front = front
         self.limits = front.limits
@@ -142,7 +144,7 @@ class GameSocket:
             return False
         verdict = self._limiter.check()
         if verdict is Verdict.FLOOD:
-            _log.info("Closing a flooding WebSocket from {peer}", peer=self.host)
+            self._tripped("flood")
             self.close("Too many commands too fast; goodbye.", CLOSE_POLICY)
             return True
         if verdict is not Verdict.ACCEPT:
@@ -175,16 +177,22 @@ class GameSocket:
         channel.dataReceived = guarded
 
     def _too_big(self) -> None:
+        self._tripped("max_line")
         self.close(f"Message too long (over {self.limits.max_line} bytes); goodbye.",
                    CLOSE_TOO_BIG)
 
     def _output_overflowed(self, unsent: int) -> None:
         # The client is not reading, so a goodbye would only join the queue.
         self._done = True
-        _log.info("Dropping {peer}: {queued} bytes queued for a WebSocket not reading "
-                  "(output cap {cap})", peer=self.host, queued=unsent,
-                  cap=self.limits.output_cap)
+        self._tripped("output_cap")
         self.transport.abortConnection()
+
+    def _tripped(self, limit: str) -> None:
+        """A limit closes this connection: the conversation counts and logs it."""
+        if self.conversation is not None:
+            self.conversation.limit_tripped(limit, True)
+        else:
+            _log.info("{peer} went over the {limit} limit", peer=self.host, limit=limit)
 
     # -- Link -------------------------------------------------------------------------
 
@@ -237,11 +245,11 @@ class GameSocket:
         if self.conversation is not None:
             self.conversation.send_event(event)
 
-    def close(self, message: str, code: int = CLOSE_NORMAL) -> None:
+    def close(self, message: str, code: int = CLOSE_NORMAL, why: str = "server") -> None:
         """Say why (a ``bye`` event, in the client's mode), then close with ``code``."""
         self._close_code = code
         if self.conversation is not None:
-            self.conversation.close(message)
+            self.conversation.close(message, why)
         else:
             self.hang_up()
 

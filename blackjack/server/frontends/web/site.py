@@ -33,10 +33,12 @@ from twisted.web.server import Request, Site
 from twisted.web.websocket import WebSocketProtocol, WebSocketResource
 
 from blackjack.server.core.accounts import Accounts
+from blackjack.server.core.admin import Admin
 from blackjack.server.core.lobby import Lobby
-from blackjack.server.frontends.clients import LiveClients
+from blackjack.server.frontends.clients import LiveClients, refused
 from blackjack.server.frontends.limits import ConnectionCounter, Limits
 from blackjack.server.frontends.web.connection import GameSocket, Refusal
+from blackjack.server.meter import NULL_METER, Meter
 from blackjack.server.storage import IStorage
 
 __all__ = ["WebFrontEnd", "same_origin", "SECURITY_HEADERS", "SOCKET_PATH"]
@@ -183,7 +185,8 @@ class WebFrontEnd:
     def __init__(self, lobby: Lobby, accounts: Accounts, storage: IStorage,
                  limits: Limits = Limits(), clock: Any = None, *,
                  connections: ConnectionCounter | None = None,
-                 origins: Iterable[str] = ()) -> None:
+                 origins: Iterable[str] = (), admin: Admin | None = None,
+                 meter: Meter = NULL_METER) -> None:
         if clock is None:
             from twisted.internet import reactor
             clock = reactor
@@ -192,6 +195,8 @@ class WebFrontEnd:
         self.storage = storage
         self.limits = limits
         self.clock = clock
+        self.admin = admin
+        self.meter = meter
         self.connections = connections if connections is not None else ConnectionCounter(
             limits.max_connections, limits.max_per_ip)
         self.origins = frozenset(o.strip().rstrip("/").lower() for o in origins)
@@ -213,6 +218,7 @@ class WebFrontEnd:
         host = getattr(address, "host", None)
         refusal = self.connections.admit(host)
         if refusal is not None:
+            refused(self.meter, self.connections.refused_by, host)
             return Refusal(refusal)
         return GameSocket(self, request, host)
 

@@ -45,7 +45,18 @@ export function describe(e, me) {
     case "bet":
       return `${who(e.player, me)} ${e.player === me ? "bet" : "bets"} ${e.amount}.`;
     case "shuffle":
-      return "The dealer shuffles the shoe.";
+      return e.shoe === null ? "The dealer shuffles the shoe."
+        : `The dealer shuffles shoe ${e.shoe}, committed to as ${e.commitment}, with the `
+          + `client seed ${e.client_seed} from the seeds of `
+          + `${e.seeds.map((s) => s.player).join(", ") || "nobody"}.`;
+    case "shoe":
+      return `The next shoe, ${e.next.shoe}, is committed to: ${e.next.commitment}.`;
+    case "shoe_retired":
+      return `Shoe ${e.shoe} is retired (${e.reason}) after ${e.rounds} rounds; its server `
+        + `seed was ${e.server_seed}.`;
+    case "trainer":
+      return `Trainer: basic strategy plays ${e.best} here, not ${e.action}; yours cost `
+        + `${e.cost.toFixed(2)} chips in expected value.`;
     case "deal":
       if (e.seat === null) {
         return e.card === HIDDEN ? "The dealer's second card is face down."
@@ -77,6 +88,8 @@ export function describe(e, me) {
     case "result":
       return e.hands.map((r) => `${who(r.player, me)}: ${r.result}${r.net ? ` ${signed(r.net)}` : ""}`)
         .join("; ") + ".";
+    case "announce":
+      return `Announcement from ${e.admin}: ${e.text}`;
     case "info":
     case "error":
     case "shutdown":

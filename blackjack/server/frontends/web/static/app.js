@@ -11,7 +11,8 @@ import { byId, setText } from "./dom.js";
 import { Game } from "./game.js";
 import { Connection, socketUrl } from "./socket.js";
 import {
-  addChat, addLog, chipValues, renderAccount, renderControls, renderHint, renderHistory,
+  addChat, addLog, addReplayStep, chipValues, renderAccount, renderControls, renderHint,
+  renderHistory, renderReplay,
   renderLobby, renderTable,
 } from "./view.js";
 
@@ -193,7 +194,34 @@ async function showHistory() {
   const reply = await connection.request("history", { limit: 20 });
   if (!reply.ok) return;
   renderHistory(reply.result.hands, game.me);
+  byId("replay").hidden = true;
   byId("history-dialog").showModal();
+}
+
+// A stored hand, replayed one step at a time with the sentences the game log uses.
+let replaying = [];
+
+async function replay(id) {
+  const reply = await connection.request("hand", { number: id });
+  if (!reply.ok) {
+    setText(byId("replay-about"), reply.error.message);
+    byId("replay").hidden = false;
+    return;
+  }
+  renderReplay(reply.result);
+  replaying = reply.result.steps.slice();
+  nextStep();
+}
+
+function nextStep() {
+  while (replaying.length) {
+    const step = replaying.shift();
+    const text = describe(step.event, game.me);
+    if (text) {
+      addReplayStep(step, text);
+      return;
+    }
+  }
 }
 
 function logout() {
@@ -222,6 +250,14 @@ byId("action-controls").addEventListener("click", (e) => {
 });
 byId("hint-button").addEventListener("click", hint);
 byId("history-button").addEventListener("click", showHistory);
+byId("history-body").addEventListener("click", (e) => {
+  const button = e.target.closest("[data-hand]");
+  if (button) replay(Number(button.dataset.hand));
+});
+byId("replay-next").addEventListener("click", nextStep);
+byId("replay-all").addEventListener("click", () => {
+  while (replaying.length) nextStep();
+});
 byId("history-close").addEventListener("click", () => byId("history-dialog").close());
 byId("logout-button").addEventListener("click", logout);
 byId("reconnect-button").addEventListener("click", () => connection.open());

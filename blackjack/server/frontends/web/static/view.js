@@ -199,8 +199,26 @@ export function renderHistory(hands, me) {
       h("td", {}, mine),
       h("td", {}, r.dealer.join(" ")),
       h("td", {}, String(r.staked)),
-      h("td", { class: r.net > 0 ? "won" : r.net < 0 ? "lost" : "" }, signed(r.net)));
+      h("td", { class: r.net > 0 ? "won" : r.net < 0 ? "lost" : "" }, signed(r.net)),
+      h("td", {}, h("button", { type: "button", "data-hand": String(r.id) }, `#${r.id}`)));
   });
   fill(byId("history-body"), ...(rows.length ? rows
-    : [h("tr", {}, h("td", { colspan: "6" }, `No hands yet, ${me}.`))]));
+    : [h("tr", {}, h("td", { colspan: "7" }, `No hands yet, ${me}.`))]));
+}
+
+/** Start a hand's replay: what it was, and no step shown yet. */
+export function renderReplay(hand) {
+  const shoe = hand.shoe === null ? ""
+    : ` Dealt from shoe ${hand.shoe.shoe} from card ${hand.shoe.first}`
+      + (hand.shoe.retired ? " (retired: its record can be verified)." : " (still dealing).");
+  setText(byId("replay-about"), `Hand #${hand.id} at ${hand.table}, ${hand.rules}.${shoe}`);
+  fill(byId("replay-steps"));
+  byId("replay").hidden = false;
+}
+
+/** Show one more step of a replay: the event as the game log said it, with who and when. */
+export function addReplayStep(step, text) {
+  const when = step.at === null ? ""
+    : ` (${new Date(step.at * 1000).toLocaleTimeString()}${step.by === "player" ? "" : `, ${step.by}`})`;
+  byId("replay-steps").append(h("li", {}, `${text}${when}`));
 }
