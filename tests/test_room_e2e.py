@@ -39,7 +39,7 @@ from blackjack.server.storage.audit import audit_database
 
 from conftest import conforms
 from storage_backends import PostgreSQLBackend, require_postgresql
-from test_crash import wait_for
+from test_crash import wait_blocking as wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 NODES = ("n1", "n2", "n3")

@@ -63,6 +63,22 @@ async def test_a_lapsed_lease_goes_to_the_next_node_with_a_new_epoch(
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_takeover_retires_the_shoe_the_last_owner_left_dealing(
+        room: tuple[Any, Any]) -> None:
+    """The shoe a lapsed owner was dealing from is retired by the takeover (its seed may be
+    told: the new owner shuffles its own); other tables' shoes deal on."""
+    a, b = room
+    await timed(a.take_table("main", "n1", 0))
+    await timed(a.open_shoe("main-s1", "main", {"commitment": "c"}, "ab" * 32))
+    await timed(a.open_shoe("side-s1", "side", {"commitment": "c"}, "cd" * 32))
+    taken = await timed(b.take_table("main", "n2", LONG))
+    assert taken.retired == ("main-s1",)
+    shoe = await timed(b.shoe("main-s1"))
+    assert (shoe.retired, shoe.server_seed) == ("server restarted", "ab" * 32)
+    assert (await timed(b.shoe("side-s1"))).retired is None
+
+
+@pytest_twisted.ensureDeferred
 async def test_a_heartbeat_renews_the_leases_still_held(room: tuple[Any, Any]) -> None:
     """A heartbeat renews the node's current leases and reports those it has lost."""
     a, b = room

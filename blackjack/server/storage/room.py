@@ -38,11 +38,12 @@ if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
 __all__ = ["Fence", "Lease", "Member", "RoomView", "SeatRecord", "Takeover", "Arrival",
-           "IRoomStorage", "FencedError", "TABLE_MOVED"]
+           "IRoomStorage", "FencedError", "LEFT_DEALING"]
 
-TABLE_MOVED = "table moved"
+LEFT_DEALING = "server restarted"
 """Why a takeover retires the fair shoe the last owner left dealing: it never deals
-again (the new owner shuffles its own), so its seed may be told."""
+again (the new owner shuffles its own), so its seed may be told.  The reason a
+restart gives a shoe its server left dealing, as the protocol and verifier know it."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from blackjack.server.storage._backend import Refunded, fails_deferred, log_recovered
 from blackjack.server.storage.interface import check_id, check_text
 from blackjack.server.storage.room import (
-    TABLE_MOVED,
+    LEFT_DEALING,
     Arrival,
     Fence,
     FencedError,
@@ -120,7 +120,7 @@ class MemoryRoom:
         refunded = log_recovered(self._recover(table, now))
         seats = tuple(SeatRecord(seat, account_id, self._account_name(account_id))
                       for seat, (account_id, _) in sorted(room.seats.get(table, {}).items()))
-        retired = self._retire_shoes(table, TABLE_MOVED, now)
+        retired = self._retire_shoes(table, LEFT_DEALING, now)
         return Takeover(fence, tuple(refunded), seats, tuple(retired))
 
     @fails_deferred

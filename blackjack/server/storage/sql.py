@@ -54,7 +54,7 @@ from blackjack.server.storage._backend import (
     Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
 )
 from blackjack.server.storage.audit import Audit, audit, read_books
-from blackjack.server.storage.room import TABLE_MOVED, Arrival, Fence, RoomView, Takeover
+from blackjack.server.storage.room import LEFT_DEALING, Arrival, Fence, RoomView, Takeover
 from blackjack.server.text import look_alike_key
 from blackjack.server.storage.interface import (
     ROLES,
@@ -897,7 +897,7 @@ def _take_table(txn: Cursor, table: str, node: str, lease: float,
     if fence is None:
         return None
     refunded = _recover(txn, table, now)
-    retired = sql_records.retire_shoes(txn, table, TABLE_MOVED, now)
+    retired = sql_records.retire_shoes(txn, table, LEFT_DEALING, now)
     return Takeover(fence, tuple(refunded), room_sql.seats(txn, table), tuple(retired))
 
 
