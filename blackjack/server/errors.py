@@ -68,6 +68,8 @@ CODES: dict[str, str] = {
     "not_your_turn": "another seat (or nobody) has the turn",
     "illegal_action": "the rules do not allow that action now (the message says why)",
     "no_hint": "a hint needs your turn",
+    "room_tables": "in a room of several servers the tables are set by every server's "
+                   "options: admins cannot add or close them in the game",
     "table_moving": "the table is moving to another server of the room (its server left "
                     "or hands it over); nothing was staked or paid, try again in a moment",
     "muted": "an admin has muted you: chat is refused until the mute ends",

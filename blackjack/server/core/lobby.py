@@ -16,10 +16,10 @@ room when it logs in here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.logger import Logger
 
 from blackjack.server.core import events
@@ -85,6 +85,12 @@ class Lobby:
         for player in list(self._players.values()):
             player.send(event)
 
+    def reach(self, account_id: int, act: str, detail: Mapping[str, Any]) -> Deferred[bool]:
+        """Have the server the account is connected to do an admin's act to its player
+        (:meth:`~blackjack.server.core.admin.Admin.touch`), when that server is another
+        one of the room; whether one did.  A server alone has no other: ``False``."""
+        return succeed(False)
+
     # -- tables added and closed while the room runs -----------------------------------
 
     def check_new_table(self, name: str) -> None:
@@ -102,12 +108,16 @@ class Lobby:
         table = self.tables[name.lower()] = self._make_table(name.lower(), rules)
         return table
 
+    def check_close(self, name: str) -> Table:
+        """The table called ``name``, if it may be closed."""
+        table = self.table(name)
+        if not isinstance(table, Table):  # a stand-in: another server of a room runs it
+            raise LobbyError(f"table {table.name} is run by another server", code="room_tables")
+        return table
+
     def close_table(self, name: str) -> Deferred[None]:
         """Close a table once its round in play is over; it then leaves the lobby."""
-        table = self.table(name)
-        if not isinstance(table, Table):
-            raise LobbyError(f"table {table.name} is run by another server of the room; "
-                             "close it there", code="table_closed")
+        table = self.check_close(name)
 
         def gone(_: object) -> None:
             if self.tables.get(table.name.lower()) is table:

@@ -115,6 +115,8 @@ class BlackjackService(Service):
             self.node = RoomNode(room, storage, tables, timers, make_table, reactor)
             self.lobby = self.node.lobby
         self.admin = Admin(self.lobby, storage, reactor.seconds, meter)
+        if self.node is not None:
+            self.node.admin = self.admin  # acts of admins on other nodes, for players here
         self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor,
                                         admin=self.admin, meter=meter)
         self.web_front = WebFrontEnd(self.lobby, self.accounts, storage, limits, reactor,

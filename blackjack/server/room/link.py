@@ -91,6 +91,8 @@ class LinkOwner(Protocol):
     def on_close(self, link: NodeLink, account: int, table: str, message: str,
                  why: str) -> None: ...
     def on_kick(self, link: NodeLink, account: int) -> None: ...
+    def on_reach(self, account: int, act: str, detail: dict[str, Any]) -> Deferred[bool]: ...
+    def on_announce(self, event: Event) -> None: ...
     def on_owner(self, link: NodeLink, table: str, node: str, epoch: int) -> None: ...
 
 
@@ -289,6 +291,17 @@ class NodeLink(amp.AMP):
     def _kick(self, account: int) -> dict[str, Any]:
         self._check()
         self.node.on_kick(self, account)
+        return {}
+
+    @wire.Reach.responder
+    def _reach(self, account: int, act: str, detail: dict[str, Any]) -> Deferred[Any]:
+        self._check()
+        return self.node.on_reach(account, act, detail).addCallback(lambda f: {"found": f})
+
+    @wire.Announce.responder
+    def _announce(self, event: Any) -> dict[str, Any]:
+        if self.trusted:
+            self.node.on_announce(Event(event))
         return {}
 
     @wire.Owner.responder

@@ -9,7 +9,11 @@ whose tables are the ones this node runs and stand-ins
   per account in the room) and finds the seat it holds anywhere in the room;
 * a player here whose table runs elsewhere is forgotten when their
   connection drops (the owner holds the seat; a login anywhere finds it);
-* ``tables`` asks each owner for its tables' summaries.
+* ``tables`` asks each owner for its tables' summaries;
+* an admin's act reaches a player connected to another node
+  (:meth:`RoomLobby.reach`), and an announcement every node's players; the
+  room's tables are every node's ``--table`` options, so they cannot be
+  added or closed in the game.
 
 It also keeps the *guests*: players connected to other nodes who sit at or
 watch a table run here (:mod:`.guests`).
@@ -17,10 +21,10 @@ watch a table run here (:mod:`.guests`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import Deferred, DeferredList, inlineCallbacks
 from twisted.logger import Logger
 
 from blackjack.server.core import events
@@ -28,6 +32,8 @@ from blackjack.server.core.events import Event
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.player import Player
 from blackjack.server.core.seating import ITable
+from blackjack.server.core.table import Table
+from blackjack.server.errors import LobbyError
 from blackjack.server.room import wire
 from blackjack.server.room.guests import GuestClient
 from blackjack.server.room.remote import RemoteTable
@@ -41,7 +47,11 @@ __all__ = ["RoomLobby"]
 _log = Logger()
 
 KICK_WAIT = 2.0
-"""Seconds a login waits for the node it was on before to close the old connection."""
+"""Seconds a login waits for the node it was on before to close the old connection (and
+an admin's act for the other nodes' answers)."""
+
+_FIXED_TABLES = ("in a room of several servers the tables are the --table options every "
+                 "node shares; change them there (on every node), not in the game")
 
 
 class RoomLobby(Lobby):
@@ -125,6 +135,50 @@ class RoomLobby(Lobby):
         player.table, player.seat = None, None
         if self._players.get(player.account_id) is player:
             del self._players[player.account_id]
+
+    # -- admins' acts across the room --------------------------------------------------------
+
+    def online(self, name: str) -> Player | None:
+        """As the core's, but not a guest: its connection, and so its chat and the acts
+        done to it, are its own node's."""
+        player = super().online(name)
+        return None if player is not None and isinstance(player.client, GuestClient) \
+            else player
+
+    @inlineCallbacks
+    def reach(self, account_id: int, act: str, detail: Mapping[str, Any]) -> Any:
+        """Ask every other node to do an admin's act to the account's player, if connected
+        there; whether one did (a node that does not answer in time counts as not)."""
+        asking = [link.callRemote(wire.Reach, account=account_id, act=act,
+                                  detail=dict(detail)).addTimeout(KICK_WAIT, self.node.clock)
+                  for link in list(self.node.links.values())]
+        answers = yield DeferredList(asking, consumeErrors=True)
+        for ok, answer in answers:
+            if not ok:
+                _log.info("a node did not answer an admin's {act}: {e}", act=act,
+                          e=answer.getErrorMessage())
+        return any(ok and answer["found"] for ok, answer in answers)
+
+    def announce(self, event: Event) -> None:
+        """Send one event to everyone logged in anywhere in the room."""
+        self.announce_here(event)
+        for link in list(self.node.links.values()):
+            link.callRemote(wire.Announce, event=event)
+
+    def announce_here(self, event: Event) -> None:
+        """Send one event to everyone connected to this node (guests hear it from theirs)."""
+        for player in list(self._players.values()):
+            if not isinstance(player.client, GuestClient):
+                player.send(event)
+
+    def check_new_table(self, name: str) -> None:
+        """Refused: the room's tables are the ``--table`` options every node shares."""
+        raise LobbyError(_FIXED_TABLES, code="room_tables")
+
+    def check_close(self, name: str) -> Table:
+        """Refused, as :meth:`check_new_table`."""
+        self.table(name)  # an unknown name is told as such
+        raise LobbyError(_FIXED_TABLES, code="room_tables")
 
     # -- the room's tables ------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from twisted.internet.defer import (
     Deferred,
     DeferredList,
+    ensureDeferred,
     inlineCallbacks,
     maybeDeferred,
     succeed,
@@ -70,6 +71,8 @@ from blackjack.server.storage.room import Fence, IRoomStorage, Lease, RoomView
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IListeningPort
+
+    from blackjack.server.core.admin import Admin
 
 __all__ = ["NodeOptions", "RoomNode", "fingerprint"]
 
@@ -146,6 +149,8 @@ class RoomNode:
         self._handing: set[str] = set()
         self._saving: dict[str, bool] = {}
         self._port: IListeningPort | None = None
+        self.admin: Admin | None = None
+        """The service's admin powers, for acts reaching players here from other nodes."""
         self._beat = LoopingCall(self.beat)
         self._beat.clock = reactor
         self._beating: Deferred[None] | None = None
@@ -663,6 +668,19 @@ class RoomNode:
                 and not isinstance(player.client, GuestClient):
             player.client.close("You logged in from another connection; this one is closed.",
                                 "taken over")
+
+    @inlineCallbacks
+    def on_reach(self, account: int, act: str, detail: dict[str, Any]) -> Any:
+        """An admin's act on another node, for an account's player connected here."""
+        player = self.lobby.known(account)
+        if self.admin is None or player is None or player.client is None \
+                or isinstance(player.client, GuestClient):
+            return False
+        yield ensureDeferred(self.admin.touch(player, act, detail))
+        return True
+
+    def on_announce(self, event: Event) -> None:
+        self.lobby.announce_here(event)
 
     def on_owner(self, link: NodeLink, table: str, node: str, epoch: int) -> None:
         if table not in self.remote:

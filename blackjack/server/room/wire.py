@@ -16,7 +16,9 @@ owner -> front
 any -> any
     :class:`Hello` and :class:`Prove` (who is calling, proven with the
     room's shared secret), :class:`Owner` (who runs a table now),
-    :class:`Kick` (an account logged in on another node).
+    :class:`Kick` (an account logged in on another node), :class:`Reach`
+    (an admin's act for a player connected there: remove, mute, tell) and
+    :class:`Announce` (an admin's announcement, for every player there).
 
 AMP caps one value at 64 KiB (``amp.MAX_VALUE_LENGTH``); :class:`Chunked`
 values (events, JSON) of any length are split over several keys.
@@ -31,7 +33,8 @@ from twisted.protocols import amp
 from blackjack.server.frontends.encoding import decode, encode
 
 __all__ = ["Chunked", "JSON", "Hello", "Prove", "Forward", "Attach", "Detach", "Describe",
-           "Snapshot", "Deliver", "Seated", "Close", "Kick", "Owner", "NotTrusted",
+           "Snapshot", "Deliver", "Seated", "Close", "Kick", "Reach", "Announce", "Owner",
+           "NotTrusted",
            "batch_line", "read_batch"]
 
 
@@ -195,6 +198,21 @@ class Kick(amp.Command):
 
     arguments = [(b"account", amp.Integer())]
     errors = _TRUST
+
+
+class Reach(amp.Command):
+    """Do an admin's act to an account's player if it is connected here (``found``)."""
+
+    arguments = [(b"account", amp.Integer()), (b"act", amp.Unicode()), (b"detail", JSON())]
+    response = [(b"found", amp.Boolean())]
+    errors = _TRUST
+
+
+class Announce(amp.Command):
+    """Send an admin's announcement to every player connected here."""
+
+    arguments = [(b"event", JSON())]
+    requiresAnswer = False
 
 
 class Owner(amp.Command):
