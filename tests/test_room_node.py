@@ -237,6 +237,24 @@ async def test_look_hint_and_tables_through_another_node_answer_as_at_the_table(
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_seed_and_the_trainer_set_on_another_node_reach_the_table() -> None:
+    """A player of another node sets a seed and turns the trainer on: ``seed`` shows the
+    owner's next shoe, the seed goes into the shuffle the owner deals, and the owner's
+    table coaches them."""
+    async with two_nodes() as (room, owner, front):
+        bob = await room.player(front, "bob")
+        seeded = (await bob.call("seed", seed="lucky bob"))["result"]
+        assert seeded["seed"] == "lucky bob"
+        assert seeded["next"] == room.table("main").shoes.next_commitment()
+        assert (await bob.call("trainer", on=True))["ok"]
+        bob.send({"cmd": "bet", "amount": 10})
+        shuffle = await bob.expect("shuffle")
+        assert shuffle["seeds"] == [{"player": "bob", "seed": "lucky bob"}]
+        guest = next(p for p in room.node(owner).lobby.players if p.name == "bob")
+        assert guest.trainer and guest.seed == "lucky bob"
+
+
+@pytest_twisted.ensureDeferred
 async def test_a_front_only_node_runs_no_table_and_forwards() -> None:
     """A front-only node takes no table even when it could, and its players play at the
     tables the other node runs."""

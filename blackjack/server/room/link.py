@@ -78,7 +78,8 @@ class LinkOwner(Protocol):
     def linked(self, link: NodeLink) -> None: ...
     def unlinked(self, link: NodeLink) -> None: ...
     def on_forward(self, link: NodeLink, account: int, name: str, table: str, verb: str,
-                   params: dict[str, Any]) -> Deferred[Any]: ...
+                   params: dict[str, Any],
+                   settings: dict[str, Any] | None = None) -> Deferred[Any]: ...
     def on_attach(self, link: NodeLink, account: int, name: str, table: str,
                   seat: int | None, watching: bool) -> dict[str, Any]: ...
     def on_detach(self, link: NodeLink, account: int, table: str) -> None: ...
@@ -241,9 +242,10 @@ class NodeLink(amp.AMP):
 
     @wire.Forward.responder
     def _forward(self, account: int, name: str, table: str, verb: str,
-                 params: dict[str, Any]) -> Deferred[Any]:
+                 params: dict[str, Any], settings: dict[str, Any] | None = None
+                 ) -> Deferred[Any]:
         self._check()
-        return self.node.on_forward(self, account, name, table, verb, params)
+        return self.node.on_forward(self, account, name, table, verb, params, settings)
 
     @wire.Attach.responder
     def _attach(self, account: int, name: str, table: str, seat: int | None,

@@ -488,7 +488,8 @@ class RoomNode:
                 try:
                     reply = yield link.callRemote(
                         wire.Forward, account=player.account_id, name=player.name,
-                        table=table, verb=verb, params=params)
+                        table=table, verb=verb, params=params,
+                        settings={"seed": player.seed, "trainer": player.trainer})
                 except Exception as error:
                     _log.info("forwarding {verb} to table {table} failed: {e}", verb=verb,
                               table=table, e=error)
@@ -575,7 +576,8 @@ class RoomNode:
     # -- the owner's side: answering a link ----------------------------------------------------
 
     def on_forward(self, link: NodeLink, account: int, name: str, table: str, verb: str,
-                   params: dict[str, Any]) -> Deferred[dict[str, Any]]:
+                   params: dict[str, Any],
+                   settings: dict[str, Any] | None = None) -> Deferred[dict[str, Any]]:
         local = self.owned.get(table)
         if local is None:
             return succeed({"code": "table_moving",
@@ -584,6 +586,11 @@ class RoomNode:
             return succeed({"code": "bad_request", "message": f"{verb} is not a table command"})
         player = self._guest(link, account, name)
         client = player.client
+        if settings is not None:
+            # The front's session keeps them; the table reads them here (the seed at
+            # the next shuffle, the trainer at the next decision).
+            player.seed = str(settings.get("seed", player.seed))
+            player.trainer = bool(settings.get("trainer", player.trainer))
 
         def answered(answer: Any) -> dict[str, Any]:
             if isinstance(client, GuestClient):

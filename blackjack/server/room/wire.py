@@ -107,10 +107,12 @@ class Prove(amp.Command):
 
 
 class Forward(amp.Command):
-    """Run a table command for a player connected to the caller."""
+    """Run a table command for a player connected to the caller; ``settings`` are the
+    player's own (``seed`` for fair shuffles, ``trainer``), as their session keeps them."""
 
     arguments = [(b"account", amp.Integer()), (b"name", amp.Unicode()),
-                 (b"table", amp.Unicode()), (b"verb", amp.Unicode()), (b"params", JSON())]
+                 (b"table", amp.Unicode()), (b"verb", amp.Unicode()), (b"params", JSON()),
+                 (b"settings", JSON(optional=True))]
     response = [(b"answer", JSON(optional=True)), (b"code", amp.Unicode(optional=True)),
                 (b"message", amp.Unicode(optional=True))]
     errors = _TRUST
