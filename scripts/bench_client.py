@@ -53,8 +53,9 @@ async def record(reactor: Any, rounds: int) -> tuple[list[bytes], int]:
 
     with tempfile.TemporaryDirectory() as workdir:
         options = Options()
+        # No page: its default port (8080) may be anyone's on a shared machine.
         options.parseOptions(["--listen", "tcp:0:interface=127.0.0.1", "--rate", "0",
-                              "--db", str(Path(workdir) / "bench.sqlite3"),
+                              "--web", "none", "--db", str(Path(workdir) / "bench.sqlite3"),
                               "--table", "lt0:min=1", "--bankroll", "10000000"])
         service: Any = makeService(options, reactor, hasher=FAST_INSECURE)
         service.startService()

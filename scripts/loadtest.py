@@ -63,7 +63,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -693,16 +693,20 @@ class Window:
     cpu_start: float = 0.0
     cpu_end: float = 0.0
     latency: dict[str, Histogram] = field(default_factory=dict)
+    groups_start: dict[str, float] = field(default_factory=dict)
+    groups_end: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of each group of ``run(cpu_of=...)`` at the start and end."""
 
 
 class _Monitor:
     """Samples the sources and the server process; prints progress; measures a window."""
 
     def __init__(self, reactor: Any, sources: Sequence[Any], server_pid: int | None,
-                 progress: bool) -> None:
+                 progress: bool, cpu_of: Mapping[str, Sequence[int]] | None = None) -> None:
         self.reactor = reactor
         self.sources = sources
         self.server_pid = server_pid
+        self.cpu_of = dict(cpu_of or {})
         self.progress = progress
         self.window: Window | None = None
         self.setup_latency: dict[str, Histogram] = {}
@@ -782,7 +786,7 @@ class _Monitor:
         self._tick()
         counts, *_ = self.totals()
         self.window = Window(start=time.monotonic(), counts_start=counts,
-                             cpu_start=self._server_cpu())
+                             cpu_start=self._server_cpu(), groups_start=self._groups_cpu())
 
     def close_window(self) -> None:
         assert self.window is not None
@@ -791,6 +795,19 @@ class _Monitor:
         self.window.end = time.monotonic()
         self.window.counts_end = counts
         self.window.cpu_end = self._server_cpu()
+        self.window.groups_end = self._groups_cpu()
+
+    def _groups_cpu(self) -> dict[str, float]:
+        cpu = {}
+        for group, pids in self.cpu_of.items():
+            total = 0.0
+            for pid in pids:
+                try:
+                    total += process_cpu(pid)
+                except OSError:
+                    pass  # gone: its last figures are lost with it
+            cpu[group] = total
+        return cpu
 
     def _server_cpu(self) -> float:
         if self.server_pid is None:
@@ -807,12 +824,15 @@ async def _sleep(reactor: Any, seconds: float) -> None:
 
 async def run(reactor: Any, plan: Plan, *, duration: float, procs: int = 1,
               server_pid: int | None = None, setup_timeout: float = 120.0,
-              settle: float = 0.0, progress: bool = True) -> dict[str, Any]:
+              settle: float = 0.0, progress: bool = True,
+              cpu_of: Mapping[str, Sequence[int]] | None = None) -> dict[str, Any]:
     """Run one measured phase and return its report (a JSON-ready dict).
 
     Clients connect and get ready (logged in and seated, or handshaken) for
     at most ``setup_timeout`` seconds; after ``settle`` more seconds the
     window opens, lasts ``duration`` seconds, and everything is closed.
+    ``cpu_of`` names groups of other processes (the nodes of a room, the
+    database's backends) whose CPU over the window is reported under ``cpu``.
     """
     if procs <= 1:
         sources: list[Any] = [_LocalSource(Swarm(reactor, plan, range(plan.clients)))]
@@ -820,7 +840,7 @@ async def run(reactor: Any, plan: Plan, *, duration: float, procs: int = 1,
         share = math.ceil(plan.clients / procs)
         sources = [_WorkerSource(reactor, plan, first, min(share, plan.clients - first))
                    for first in range(0, plan.clients, share)]
-    monitor = _Monitor(reactor, sources, server_pid, progress)
+    monitor = _Monitor(reactor, sources, server_pid, progress, cpu_of)
     rss_before = _rss(server_pid)
     setup_started = time.monotonic()
     for source in sources:
@@ -882,6 +902,13 @@ async def run(reactor: Any, plan: Plan, *, duration: float, procs: int = 1,
         report.update({"tables": plan.tables, "per_table": plan.per_table,
                        "rounds": counts["rounds"], "rounds_per_s": counts["rounds"] / seconds,
                        "hands": counts["hands"], "hands_per_s": counts["hands"] / seconds})
+    if cpu_of:
+        report["cpu"] = {group: {
+            "percent": 100 * (window.groups_end[group] - window.groups_start[group]) / seconds,
+            "us_per_command": 1e6 * (window.groups_end[group] - window.groups_start[group])
+            / counts["commands"] if counts["commands"] else None,
+            "ms_per_round": 1e3 * (window.groups_end[group] - window.groups_start[group])
+            / counts["rounds"] if counts["rounds"] else None} for group in cpu_of}
     if server_pid is not None:
         report["server"] = {
             "pid": server_pid, "rss_kb_before": rss_before, "rss_kb_ready": rss_ready,

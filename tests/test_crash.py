@@ -79,8 +79,8 @@ class Server:
                 cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
         # Blocking (the reactor has nothing to do while a server starts): test_telnet_client
         # uses this class without a reactor.
-        match = _wait_blocking(lambda: _PORT.search(self.log_text()), 30, "the server to listen",
-                               self)
+        match = wait_blocking(lambda: _PORT.search(self.log_text()), 30, "the server to listen",
+                              self)
         self.port = int(match.group(1))
 
     def log_text(self) -> str:
@@ -118,12 +118,16 @@ def _checked(check: Callable[[], Any], deadline: float, what: str,
     return None
 
 
-def _wait_blocking(check: Callable[[], Any], seconds: float, what: str,
-                   server: Server | None = None) -> Any:
-    """Sleep until ``check`` returns something true, or fail saying ``what``."""
+def wait_blocking(check: Callable[[], Any], seconds: float, what: str,
+                  server: Server | None = None, pump: Callable[[], None] | None = None) -> Any:
+    """Sleep (or call ``pump``) until ``check`` returns something true, or fail saying
+    ``what``: for tests that drive blocking sockets, with no reactor running."""
     deadline = time.monotonic() + seconds
     while not (result := _checked(check, deadline, what, server)):
-        time.sleep(0.02)
+        if pump is not None:
+            pump()
+        else:
+            time.sleep(0.02)
     return result
 
 

@@ -138,11 +138,12 @@ class SpyStorage:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
-    def stake(self, account_id: int, round_id: str, key: str, amount: int) -> Deferred[int]:
+    def stake(self, account_id: int, round_id: str, key: str, amount: int,
+              **fence: Any) -> Deferred[int]:
         def staked(balance: int) -> int:
             self.staked_rounds.add(round_id)
             return balance
-        return self._real.stake(account_id, round_id, key, amount).addCallback(staked)
+        return self._real.stake(account_id, round_id, key, amount, **fence).addCallback(staked)
 
     def settle(self, round_id: str, payouts: Any, record: Any = None,
                **extras: Any) -> Deferred[Any]:

@@ -11,7 +11,7 @@ SERVER = Path(__file__).resolve().parent.parent / "blackjack" / "server"
 
 # What each layer may not import (prefixes of module names).
 RULES: dict[str, tuple[str, ...]] = {
-    "core": ("blackjack.server.frontends", "blackjack.server.hosting",
+    "core": ("blackjack.server.frontends", "blackjack.server.hosting", "blackjack.server.room",
              "blackjack.server.storage.sqlite", "blackjack.server.storage.memory",
              "blackjack.server.storage.postgresql", "blackjack.server.storage.audit",
              "blackjack.server.storage.sql", "blackjack.server.storage.backends",
@@ -21,6 +21,14 @@ RULES: dict[str, tuple[str, ...]] = {
              "psycopg", "psycopg2", "json", "prometheus_client"),
     "storage": ("blackjack.server.core", "blackjack.server.frontends",
                 "blackjack.server.hosting", "twisted.conch", "twisted.web", "prometheus_client"),
+    # A room of nodes: the core, the storage interface and AMP; no front end's wire,
+    # no database driver, and not the hosting that builds it.
+    "room": ("blackjack.server.hosting", "blackjack.server.frontends.telnet",
+             "blackjack.server.frontends.web", "blackjack.server.storage.sqlite",
+             "blackjack.server.storage.memory", "blackjack.server.storage.postgresql",
+             "blackjack.server.storage.sql", "blackjack.server.storage.backends",
+             "twisted.conch", "twisted.web", "twisted.enterprise", "sqlite3", "psycopg",
+             "psycopg2", "prometheus_client"),
     "frontends": ("blackjack.server.hosting", "blackjack.server.storage.sqlite",
                   "blackjack.server.storage.memory", "blackjack.server.storage.postgresql",
                   "blackjack.server.storage.sql", "blackjack.server.storage.backends",
@@ -70,6 +78,6 @@ def test_the_guard_finds_a_forbidden_import(tmp_path: Path) -> None:
 def test_the_folders_show_the_layers() -> None:
     """A newcomer sees the layers from the folder names: core, frontends, storage, hosting."""
     folders = {p.name for p in SERVER.iterdir() if (p / "__init__.py").exists()}
-    assert {"core", "frontends", "storage", "hosting"} <= folders
+    assert {"core", "frontends", "storage", "hosting", "room"} <= folders
     assert (SERVER / "core" / "table.py").exists()
     assert (SERVER / "frontends" / "telnet" / "wire.py").exists()

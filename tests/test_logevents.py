@@ -117,8 +117,12 @@ async def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None
         program = await wait(connect(reactor, "127.0.0.1", server.port, timeout=30), 30)
         await wait(program.login("crashcat", "pw-crashcat"), 30)
         token = (await wait(program.call("token"), 30))["token"]
-        await wait_for(lambda: room is not None and room.rounds >= 500, 240, "500 rounds",
-                       server)
+
+        def played() -> bool:  # 500 hands, and 250 rounds told (two bots at each table)
+            told = {e["round"] for e in seen if e["event"] == "result"}
+            return room is not None and room.rounds >= 500 and len(told) >= 250
+
+        await wait_for(played, 240, "500 rounds", server)
         results = {e["round"] for e in seen if e["event"] == "result"}
         seeds = {e["server_seed"] for e in seen if e["event"] == "shoe_retired"}
         stranger.close()

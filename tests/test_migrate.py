@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_twisted
@@ -100,6 +102,66 @@ async def test_a_current_room_with_play_moves_too(tmp_path: Path, pg: PostgreSQL
         await timed(moved.record_act(AdminAct("ann", "kick", "bob")))  # ids go on
     finally:
         await timed(moved.close())
+
+
+ROOM_TABLES = ("table_leases", "room_nodes", "seats", "room_logins")
+"""What schema version 6 added (a room of several nodes): version 5 is this without them."""
+
+
+def back_to_version_5(cursor: Any) -> None:
+    """Make a database of this release what the release before rooms of nodes wrote."""
+    for table in ROOM_TABLES:
+        cursor.execute(f"DROP TABLE {table}")
+    cursor.execute("UPDATE schema_version SET version = 5 WHERE version = 6")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_version_5_room_moves_and_either_side_gains_the_rooms_tables(
+        tmp_path: Path, pg: PostgreSQLBackend) -> None:
+    """A version-5 SQLite file (before rooms of nodes) copies into PostgreSQL with the books
+    matching, the target made at version 6 with the room's tables empty; a version-5
+    PostgreSQL database is upgraded in place to 6, its chips as they were."""
+    import psycopg2
+
+    path = tmp_path / "v5.sqlite3"
+    storage = SQLiteStorage(str(path), Clock().seconds)
+    ann = await new_account(storage, "ann", 100)
+    await timed(storage.stake(ann.id, "main-1", "seat1:bet", 10))
+    await timed(storage.settle("main-1", {ann.id: 20}))
+    await timed(storage.close())
+    with sqlite3.connect(path) as connection:
+        back_to_version_5(connection.cursor())
+    connection.close()
+    target = pg.fresh()
+    copied = copy_room(str(path), target)
+    assert copied.differences == [] and copied.target.balanced
+
+    def versions_and_rooms(url: str) -> tuple[list[int], list[tuple[str, int]]]:
+        connection = psycopg2.connect(url)
+        with connection, connection.cursor() as cursor:
+            cursor.execute("SELECT version FROM schema_version ORDER BY version")
+            versions = [v for (v,) in cursor.fetchall()]
+            rooms = []
+            for table in ROOM_TABLES:
+                cursor.execute(f"SELECT COUNT(*) FROM {table}")
+                rooms.append((table, cursor.fetchone()[0]))
+        connection.close()
+        return versions, rooms
+
+    assert versions_and_rooms(target) == ([6], [(t, 0) for t in ROOM_TABLES])
+    connection = psycopg2.connect(target)
+    with connection, connection.cursor() as cursor:
+        back_to_version_5(cursor)
+    connection.close()
+    moved = pg.open(target, Clock().seconds)
+    try:
+        assert await timed(moved.balance(ann.id)) == 110
+        assert (await timed(moved.take_table("main", "n1", 60.0))).fence.epoch == 1
+        assert (await timed(moved.books())).balanced
+    finally:
+        await timed(moved.close())
+    versions, rooms = versions_and_rooms(target)
+    assert versions == [5, 6] and rooms[0] == ("table_leases", 1)
 
 
 def test_a_database_already_in_use_is_refused(room: Path, pg: PostgreSQLBackend,

@@ -208,3 +208,41 @@ def test_db_takes_a_path_or_a_postgresql_url() -> None:
         Options().parseOptions(["--db", "x.sqlite3", "--db-url", "postgresql://bj@db/room"])
     with pytest.raises(UsageError, match=r"postgresql:// URL, not 'mysql://bj:\*\*\*@db/x'"):
         Options().parseOptions(["--db-url", "mysql://bj:pw@db/x"])
+
+
+def test_node_options_make_a_node_of_a_room(tmp_path: Path) -> None:
+    """--node with a PostgreSQL --db and a secret file builds the node's options; without
+    either, or with a short secret or a bad name, it is a usage error saying why."""
+    from twisted.python.usage import UsageError
+
+    from blackjack.server.hosting.tap import Options
+    from blackjack.server.room.node import NodeOptions
+
+    secret = tmp_path / "secret"
+    secret.write_text("sixteen bytes or more\n")
+    url = "postgresql://blackjack@db/room"
+    options = Options()
+    options.parseOptions(["--db", url, "--node", "n1", "--node-secret-file", str(secret),
+                          "--node-listen", "tcp:9024:interface=10.0.0.5",
+                          "--node-address", "10.0.0.5:9024", "--lease", "4"])
+    assert options["room"] == NodeOptions(
+        name="n1", listen="tcp:9024:interface=10.0.0.5", secret=b"sixteen bytes or more",
+        address="10.0.0.5:9024", lease=4.0, drain=120.0, move_wait=8.0)
+    alone = Options()
+    alone.parseOptions([])
+    assert alone.get("room") is None
+    short = tmp_path / "short"
+    short.write_text("tiny")
+    for argv, why in (
+            (["--node", "n1", "--node-secret-file", str(secret)], "needs a PostgreSQL --db"),
+            (["--db", url, "--node", "n1"], "needs --node-secret-file"),
+            (["--db", url, "--node", "n1", "--node-secret-file", str(short)],
+             "at least 16 bytes"),
+            (["--db", url, "--node", "n1", "--node-secret-file", str(tmp_path / "none")],
+             "cannot read --node-secret-file"),
+            (["--db", url, "--node", "no good", "--node-secret-file", str(secret)],
+             "node name"),
+            (["--db", url, "--node", "n1", "--node-secret-file", str(secret),
+              "--node-address", "nowhere"], "HOST:PORT")):
+        with pytest.raises(UsageError, match=why):
+            Options().parseOptions(argv)

@@ -218,9 +218,13 @@ async def test_a_file_from_the_first_release_is_upgraded_in_place(tmp_path: Path
         tables = dict(connection.execute("SELECT round_id, table_name FROM rounds"))
         roles = {role for (role,) in connection.execute("SELECT role FROM accounts")}
         notes = {note for (note,) in connection.execute("SELECT note FROM ledger")}
+        room_tables = {name for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN"
+            " ('table_leases', 'room_nodes', 'seats', 'room_logins')")}
     connection.close()
-    assert versions == [(1,), (2,), (3,), (4,), (5,)] and SCHEMA_VERSION == 5
+    assert versions == [(1,), (2,), (3,), (4,), (5,), (6,)] and SCHEMA_VERSION == 6
     assert (roles, notes) == ({"player"}, {""})
+    assert room_tables == {"table_leases", "room_nodes", "seats", "room_logins"}
     assert sorted(set(tables.values())) == ["high-rollers", "main", "vegas"]
     assert all(round_id.startswith(table + "-") for round_id, table in tables.items())
     after = audit_file(str(path))

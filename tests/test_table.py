@@ -490,9 +490,9 @@ class SlowCommits:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._storage, name)
 
-    def stake(self, *args: Any) -> Deferred[int]:
+    def stake(self, *args: Any, **kwargs: Any) -> Deferred[int]:
         answer: Deferred[int] = Deferred()
-        self.waiting.append((self._storage.stake(*args), answer))
+        self.waiting.append((self._storage.stake(*args, **kwargs), answer))
         return answer
 
     def commit(self, count: int | None = None) -> None:
@@ -773,3 +773,115 @@ def test_timers_refuse_nonsense() -> None:
     for bad in ({"missed_rounds": -1}, {"idle": -5.0}, {"bet": 0.0}):
         with pytest.raises(ValueError):
             Timers(**bad)  # type: ignore[arg-type]
+
+
+# -- handing the table to another node ------------------------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_pause_lets_the_round_in_play_finish_then_opens_no_window(
+        storage: Any) -> None:
+    """Paused mid-round, the table plays the round out and pays it, then rests: no new
+    window, and a bet that would open one is refused as moving."""
+    table, clock, (alice,) = await dealt(storage, "TS 6H 9C TD 8S", "alice")
+    paused = table.pause()
+    await wait(table.idle())
+    assert not paused.called
+    await wait(table.act(alice, Action.STAND))
+    await wait(paused)
+    assert table.phase is TablePhase.IDLE and events(alice).last("result")["net"] == {"1": 10}
+    assert events(alice).kinds().count("betting") == 1
+    with pytest.raises(TableError) as refused:
+        await wait(table.bet(alice, 10))
+    assert refused.value.code == "table_moving"
+    assert await balance(storage, alice) == 1010
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_pause_closes_a_window_with_no_bets_at_once(storage: Any) -> None:
+    """An open window nobody has bet in closes when the table pauses."""
+    table, clock = make_table(storage, "TS 6H 9C TD")
+    alice = await make_player(storage, "alice")
+    table.sit(alice)
+    assert table.phase is TablePhase.BETTING
+    await wait(table.pause())
+    assert table.phase is TablePhase.IDLE and alice.seat == 1
+    clock.advance(TIMERS.bet)
+    assert events(alice).kinds().count("betting") == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_pause_deals_a_window_that_holds_bets(storage: Any) -> None:
+    """A window with a bet in it is dealt and played when it closes, not refunded."""
+    table, clock = make_table(storage, "TS 6H 9C TD 8S")
+    alice, bob = await make_player(storage, "alice"), await make_player(storage, "bob")
+    table.sit(alice)
+    table.sit(bob)
+    await wait(table.bet(alice, 10))
+    paused = table.pause()
+    await wait(table.idle())
+    assert table.phase is TablePhase.BETTING and not paused.called
+    clock.advance(TIMERS.bet)
+    await wait(table.idle())
+    assert table.phase is TablePhase.PLAYING
+    await wait(table.act(alice, Action.STAND))
+    await wait(paused)
+    assert await balance(storage, alice) == 1010
+    await books_balance(storage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_releasing_forgets_everyone_without_a_word(storage: Any) -> None:
+    """A released table names who sat where and who watched, stops its timers (a held
+    seat's grace too) and sends nothing more."""
+    table, clock = make_table(storage, "TS 6H 9C TD")
+    alice, bob, carol = [await make_player(storage, n) for n in ("alice", "bob", "carol")]
+    table.sit(alice)
+    table.sit(carol)
+    table.watch(bob)
+    carol.client = None
+    table.player_disconnected(carol)
+    await wait(table.pause())
+    sent = [len(events(p).events) for p in (alice, bob)]
+    assert table.release() == {alice: 1, carol: 2, bob: None}
+    assert (alice.table, alice.seat, bob.table, carol.seat) == (None, None, None, None)
+    clock.advance(TIMERS.grace + TIMERS.bet)
+    assert [len(events(p).events) for p in (alice, bob)] == sent
+    assert table.phase is TablePhase.CLOSED and table.seats == {}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_round_whose_lease_moved_is_not_paid(storage: Any) -> None:
+    """Once another node took the table over, the round in play here cannot be settled:
+    the players hear it is void, and the takeover's refund is all that moved."""
+    from blackjack.server.storage.memory import MemoryDatabase, MemoryStorage
+
+    database = MemoryDatabase()
+    here, there = MemoryStorage(database), MemoryStorage(database)
+    table, clock = make_table(here, "TS 6H 9C TD 8S")
+    table.fence = (await wait(here.take_table("main", "n1", 0))).fence
+    alice = await make_player(here, "alice")
+    table.sit(alice)
+    await wait(table.bet(alice, 10))
+    taken = await wait(there.take_table("main", "n2", 60))
+    assert [amount for _, _, amount in taken.refunded] == [10]
+    await wait(table.act(alice, Action.STAND))
+    error = events(alice).last("error")
+    assert error["code"] == "table_moving" and "void" in error["message"]
+    assert "result" in events(alice).kinds()  # the cards were played; the chips did not move
+    assert await balance(here, alice) == 1000
+    await books_balance(here)
+
+
+@pytest_twisted.ensureDeferred
+async def test_every_seat_taken_or_given_up_is_reported(storage: Any) -> None:
+    """The seat hook fires as seats are taken and given up, and the held seats say who
+    still holds one (not a player who left mid-round)."""
+    table, clock, (alice, bob) = await dealt(storage, "TS 6H 9C TD 8S 7C 2D", "alice", "bob")
+    reports: list[dict[int, str]] = []
+    table.on_seats_changed = lambda: reports.append(
+        {s: p.name for s, p in table.held_seats.items()})
+    await wait(table.leave(bob))
+    carol = await make_player(storage, "carol")
+    table.sit(carol)
+    assert reports == [{1: "alice"}, {1: "alice", 3: "carol"}]

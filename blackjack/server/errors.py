@@ -26,7 +26,7 @@ __all__ = [
     "StorageError", "DatabaseError", "NameTakenError", "LookAlikeNameError", "UnknownAccountError",
     "InsufficientFundsError", "InvalidAmountError", "DuplicateStakeError",
     "RoundClosedError", "SettlementError", "DatabaseUnavailableError", "MigrationError",
-    "RebuyRefusedError",
+    "FencedError", "RebuyRefusedError",
 ]
 
 CODES: dict[str, str] = {
@@ -68,6 +68,10 @@ CODES: dict[str, str] = {
     "not_your_turn": "another seat (or nobody) has the turn",
     "illegal_action": "the rules do not allow that action now (the message says why)",
     "no_hint": "a hint needs your turn",
+    "room_tables": "in a room of several servers the tables are set by every server's "
+                   "options: admins cannot add or close them in the game",
+    "table_moving": "the table is moving to another server of the room (its server left "
+                    "or hands it over); nothing was staked or paid, try again in a moment",
     "muted": "an admin has muted you: chat is refused until the mute ends",
     # Admin commands.
     "admin_only": "the command is for the card room's admins",
@@ -285,6 +289,25 @@ class DatabaseUnavailableError(DatabaseError):
             message = "the database is unavailable; no chips moved, try again in a moment"
         super().__init__(message)
         self.committing = committing
+
+
+class FencedError(StorageError, RuntimeError):
+    """A node's lease on a table has moved on: it may no longer stake or pay there.
+
+    Raised by a stake or settlement that names an epoch the table's lease no
+    longer has; the check is made in the transaction that would have moved
+    the chips, so nothing moved.
+    """
+
+    code = "table_moving"
+
+    def __init__(self, table: str, node: str, epoch: int) -> None:
+        super().__init__(f"table {table} is no longer run by node {node!r} under lease "
+                         f"epoch {epoch}: it moved to another node, and nothing was "
+                         "staked or paid here")
+        self.table = table
+        self.node = node
+        self.epoch = epoch
 
 
 class MigrationError(StorageError, ValueError):

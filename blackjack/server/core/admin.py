@@ -12,6 +12,11 @@ the act itself is a write) and logs it (:data:`~blackjack.server.logevents.ADMIN
 Sanctions live in the database, so they outlast a restart: a ban refuses
 the account's logins (:mod:`.accounts` checks it) and a mute its chat
 (:meth:`Admin.check_chat`); each runs until a time or until lifted.
+
+What an act does to a player's connection (remove it, mute it, tell it
+something) is done by :meth:`Admin.touch` on the server the player is
+connected to: here, or, in a room of several servers, another node, which
+the lobby reaches (:meth:`~blackjack.server.core.lobby.Lobby.reach`).
 """
 
 from __future__ import annotations
@@ -99,15 +104,26 @@ class Admin:
         if not text:
             raise CommandError("nothing to announce: the text has no visible characters")
         await self._record(admin, "announce", "", text)
-        self.lobby.announce(events.ANNOUNCE(admin=admin.name, text=text))
+        self.lobby.announce(events.ANNOUNCE(admin=admin.name, text=text))  # the room's too
         return self._done("announce", "", "announced to everyone logged in")
 
     async def kick(self, admin: Player, name: str, reason: str = "") -> Event:
         """Stand a player up (a hand in play stands and is paid) and close their connection."""
-        target = self._here(name, admin)
+        message = _because(f"{admin.name} removed you from the card room", reason)
+        target = self.lobby.online(name)
+        if target is None:
+            # Perhaps connected to another server of the room.
+            account = await self._account(name, admin)
+            if not await self.lobby.reach(account.id, "remove",
+                                          {"why": "kicked", "message": message}):
+                raise LobbyError(f"nobody called {name[:20]!r} is here",
+                                 code="no_such_player")
+            await self._record(admin, "kick", account.name, reason)
+            return self._done("kick", account.name, f"{account.name} is kicked")
+        if target is admin:
+            raise CommandError("that is you")
         await self._record(admin, "kick", target.name, reason)
-        await self._remove(target, "kicked", _because(f"{admin.name} removed you from the "
-                                                      "card room", reason))
+        await self._remove(target, "kicked", message)
         return self._done("kick", target.name, f"{target.name} is kicked")
 
     async def ban(self, admin: Player, name: str, seconds: int | None = None,
@@ -115,10 +131,8 @@ class Admin:
         """Refuse the account's logins until a time (or until lifted), and kick it if here."""
         account, until = await self._sanction(admin, "ban", name, seconds, reason)
         how_long = describe_until(until, self.now())
-        target = self.lobby.online(account.name)
-        if target is not None:
-            await self._remove(target, "banned", _because(
-                f"{admin.name} banned you {how_long}", reason))
+        await self._reach(account, "remove", {
+            "why": "banned", "message": _because(f"{admin.name} banned you {how_long}", reason)})
         return self._done("ban", account.name, f"{account.name} is banned {how_long}")
 
     async def unban(self, admin: Player, name: str) -> Event:
@@ -132,20 +146,14 @@ class Admin:
         """Refuse a player's chat until a time (or until lifted)."""
         account, until = await self._sanction(admin, "mute", name, seconds, reason)
         how_long = describe_until(until, self.now())
-        target = self.lobby.online(account.name)
-        if target is not None:
-            target.muted_until = math.inf if until is None else until
-            target.send(events.INFO(message=_because(f"{admin.name} muted you {how_long}",
-                                                     reason)))
+        await self._reach(account, "mute", {
+            "until": until, "message": _because(f"{admin.name} muted you {how_long}", reason)})
         return self._done("mute", account.name, f"{account.name} is muted {how_long}")
 
     async def unmute(self, admin: Player, name: str) -> Event:
         """Lift a mute."""
         account, was = await self._lift(admin, "mute", name)
-        target = self.lobby.online(account.name)
-        if target is not None and target.muted_until:
-            target.muted_until = 0.0
-            target.send(events.INFO(message=f"{admin.name} lifted your mute"))
+        await self._reach(account, "unmute", {"message": f"{admin.name} lifted your mute"})
         return self._done("unmute", account.name, f"{account.name} may chat again"
                           if was else f"{account.name} was not muted")
 
@@ -164,11 +172,10 @@ class Admin:
             raise TableError(f"{account.name} has only {e.balance} chips; cannot take "
                              f"back {-amount}", code="insufficient_funds") from None
         self._logged(admin, "grant", account.name, reason, detail)
-        target = self.lobby.online(account.name)
-        if target is not None:
-            verb = f"granted you {amount}" if amount > 0 else f"took back {-amount}"
-            target.send(events.INFO(message=f"{admin.name} {verb} chips: {reason}"))
-            target.send(events.BALANCE(balance=balance))
+        verb = f"granted you {amount}" if amount > 0 else f"took back {-amount}"
+        await self._reach(account, "tell", {"events": [
+            events.INFO(message=f"{admin.name} {verb} chips: {reason}"),
+            events.BALANCE(balance=balance)]})
         return self._done("grant", account.name,
                           f"{account.name} {'gets' if amount > 0 else 'gives back'} "
                           f"{abs(amount)} chips; balance {balance}")
@@ -189,7 +196,7 @@ class Admin:
 
     async def close_table(self, admin: Player, name: str) -> Event:
         """Close a table after the round in play; everyone there is stood up."""
-        table = self.lobby.table(name)
+        table = self.lobby.check_close(name)
         await self._record(admin, "table_close", table.name)
         self.lobby.close_table(table.name)
         return self._done("table_close", table.name,
@@ -202,13 +209,38 @@ class Admin:
 
     # -- plumbing ---------------------------------------------------------------
 
-    def _here(self, name: str, admin: Player) -> Player:
-        target = self.lobby.online(name)
-        if target is None:
-            raise LobbyError(f"nobody called {name[:20]!r} is here", code="no_such_player")
-        if target is admin:
-            raise CommandError("that is you")
-        return target
+    async def touch(self, target: Player, act: str, detail: Mapping[str, Any]) -> None:
+        """Do to a player here what an admin's act does to their connection.
+
+        ``act`` is ``remove`` (stand up and disconnect; ``detail``: ``why``,
+        ``message``), ``mute`` (``until``, ``None`` for until lifted, and
+        ``message``), ``unmute`` (``message``) or ``tell`` (``events`` to send).
+        The details are plain JSON values: in a room they come from another node.
+        """
+        if act == "remove":
+            await self._remove(target, str(detail["why"]), str(detail["message"]))
+        elif act == "mute":
+            until = detail["until"]
+            target.muted_until = math.inf if until is None else float(until)
+            target.send(events.INFO(message=str(detail["message"])))
+        elif act == "unmute":
+            if target.muted_until:
+                target.muted_until = 0.0
+                target.send(events.INFO(message=str(detail["message"])))
+        elif act == "tell":
+            for event in detail["events"]:
+                target.send(Event(event))
+        else:
+            raise ValueError(f"no admin act {act!r} touches a player")
+
+    async def _reach(self, account: Account, act: str, detail: Mapping[str, Any]) -> bool:
+        """:meth:`touch` the account's player, here or on another server of the room;
+        whether it was online anywhere."""
+        target = self.lobby.online(account.name)
+        if target is not None:
+            await self.touch(target, act, detail)
+            return True
+        return await self.lobby.reach(account.id, act, detail)
 
     async def _account(self, name: str, admin: Player) -> Account:
         account = await self.storage.get_account(name)

@@ -164,7 +164,10 @@ DEFS: dict[str, Schema] = {
         "type": "object", "description": "a table as the lobby lists it",
         "properties": {"name": TEXT, "rules": TEXT, "min": CHIPS, "max": CHIPS,
                        "seats": _map(NAME), "taken": INT, "of": INT, "spectators": INT,
-                       "phase": {"enum": ["idle", "betting", "playing", "closed"]}},
+                       # "moving": run by no server of the room just now (its server
+                       # left or is handing it over); back in a moment.
+                       "phase": {"enum": ["idle", "betting", "playing", "closed",
+                                          "moving"]}},
         "required": ["name", "rules", "min", "max", "seats", "taken", "of", "spectators",
                      "phase"]},
     "hand_result": {

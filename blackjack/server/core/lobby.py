@@ -7,23 +7,29 @@ the player keeps their seat.  :meth:`Lobby.detach` is where a dropped
 connection starts the table's grace period.  Tables may be added and closed
 while the room runs (an admin's ``tables add`` and ``tables close``): a
 closing table finishes its round in play, then leaves the lobby.
+
+Its tables are :class:`~blackjack.server.core.seating.ITable`: run here, or
+(in a room of several nodes) stand-ins for tables another node runs.  A room
+also overrides :meth:`Lobby.arrive`, to learn where an account sits in the
+room when it logs in here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from twisted.internet.defer import Deferred, DeferredList
+from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.logger import Logger
 
 from blackjack.server.core import events
 from blackjack.server.core.events import Event
 from blackjack.rules import Rules
 from blackjack.server.core.player import Player
+from blackjack.server.core.seating import ITable
+from blackjack.server.core.table import Table
 from blackjack.server.errors import LobbyError
 from blackjack.server.storage import Account
-from blackjack.server.core.table import Table
 
 __all__ = ["LobbyError", "Lobby"]
 
@@ -37,13 +43,13 @@ class Lobby:
     the room runs (none can be added without it).
     """
 
-    def __init__(self, tables: list[Table],
+    def __init__(self, tables: Sequence[ITable],
                  make_table: Callable[[str, Rules], Table] | None = None) -> None:
-        self.tables: dict[str, Table] = {t.name.lower(): t for t in tables}
+        self.tables: dict[str, ITable] = {t.name.lower(): t for t in tables}
         self._players: dict[int, Player] = {}
         self._make_table = make_table
 
-    def table(self, name: str) -> Table:
+    def table(self, name: str) -> ITable:
         """The table called ``name`` (any case)."""
         table = self.tables.get(name.strip().lower())
         if table is None:
@@ -51,7 +57,7 @@ class Lobby:
             raise LobbyError(f"no table {name!r}; tables: {known}")
         return table
 
-    def tables_event(self) -> Event:
+    def tables_event(self) -> Event | Deferred[Event]:
         """The ``tables`` event: every table as the lobby lists it."""
         return events.TABLES(tables=[t.describe() for t in self.tables.values()])
 
@@ -79,6 +85,12 @@ class Lobby:
         for player in list(self._players.values()):
             player.send(event)
 
+    def reach(self, account_id: int, act: str, detail: Mapping[str, Any]) -> Deferred[bool]:
+        """Have the server the account is connected to do an admin's act to its player
+        (:meth:`~blackjack.server.core.admin.Admin.touch`), when that server is another
+        one of the room; whether one did.  A server alone has no other: ``False``."""
+        return succeed(False)
+
     # -- tables added and closed while the room runs -----------------------------------
 
     def check_new_table(self, name: str) -> None:
@@ -96,9 +108,16 @@ class Lobby:
         table = self.tables[name.lower()] = self._make_table(name.lower(), rules)
         return table
 
+    def check_close(self, name: str) -> Table:
+        """The table called ``name``, if it may be closed."""
+        table = self.table(name)
+        if not isinstance(table, Table):  # a stand-in: another server of a room runs it
+            raise LobbyError(f"table {table.name} is run by another server", code="room_tables")
+        return table
+
     def close_table(self, name: str) -> Deferred[None]:
         """Close a table once its round in play is over; it then leaves the lobby."""
-        table = self.table(name)
+        table = self.check_close(name)
 
         def gone(_: object) -> None:
             if self.tables.get(table.name.lower()) is table:
@@ -116,15 +135,24 @@ class Lobby:
             player = self._players[account.id] = Player(account.id, account.name)
         return player
 
-    def attach(self, player: Player, client: Any) -> None:
-        """Connect ``client`` to ``player``, taking over any older session."""
+    def arrive(self, account: Account) -> Player | Deferred[Player]:
+        """The player an account logs in as (:meth:`player`; a room looks it up first)."""
+        return self.player(account)
+
+    def attach(self, player: Player, client: Any) -> None | Deferred[None]:
+        """Connect ``client`` to ``player``, taking over any older session.
+
+        A held seat's table greets the player again; the Deferred (if any)
+        fires once it has.
+        """
         self._players[player.account_id] = player
         old, player.client = player.client, client
         if old is not None and old is not client:
             old.close("You logged in from another connection; this one is closed.",
                       "taken over")
         if player.table is not None:
-            player.table.player_reconnected(player)
+            return player.table.player_reconnected(player)
+        return None
 
     def detach(self, player: Player, client: Any) -> None:
         """``client`` has gone; if it still speaks for ``player``, the player is away."""

@@ -17,7 +17,7 @@ from zope.interface import Interface
 
 if TYPE_CHECKING:
     from blackjack.server.core.events import Event
-    from blackjack.server.core.table import Table
+    from blackjack.server.core.seating import ITable
 
 __all__ = ["ISeatClient", "Player"]
 
@@ -43,7 +43,7 @@ class Player:
         self.name = name
         self.client: Any = None
         """The attached :class:`ISeatClient`, or ``None`` while disconnected."""
-        self.table: Table | None = None
+        self.table: ITable | None = None
         """The table the player sits at or watches."""
         self.seat: int | None = None
         """The seat number, or ``None`` when watching or in the lobby."""

@@ -13,6 +13,8 @@ rule of the game (tables do) and knows nothing of bytes (front ends do).
 An admin command (``Command.admin``) runs only once
 :meth:`~blackjack.server.core.admin.Admin.authorise` has read the account's
 role again; anyone else gets ``admin_only``.
+A table may answer later (one run by another node of a room), so its
+answers are taken through ``maybeDeferred``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from twisted.internet.defer import Deferred, ensureDeferred, fail
+from twisted.internet.defer import Deferred, ensureDeferred, fail, succeed
 from twisted.logger import Logger
 
 from blackjack.server import logevents
@@ -32,14 +34,14 @@ from blackjack.server.core.events import Event
 from blackjack.server.core.hands import hand_event, history_entry
 from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.player import ISeatClient, Player
+from blackjack.server.core.seating import ITable, ask
 from blackjack.server.core.serial import SerialQueue
-from blackjack.server.core.table import Table
-from blackjack.server.core.coach import MODEL
+from blackjack.server.core.coach import MODEL, Advice
 from blackjack.server.errors import CommandError, ServerBusyError, ServerError
 from blackjack.server.storage import Account, IStorage, PlayerStats
 from blackjack.server.text import clean_chat
 
-__all__ = ["Session", "help_lines"]
+__all__ = ["Session", "help_lines", "hint_event"]
 
 _log = Logger()
 
@@ -111,7 +113,7 @@ class Session:
         assert self.player is not None, "commands that need a login are refused before"
         return self.player
 
-    def _table(self) -> Table:
+    def _table(self) -> ITable:
         table = self._me().table
         if table is None:
             raise ServerError("you are not at a table; type 'tables', then 'join TABLE'",
@@ -147,13 +149,19 @@ class Session:
                               "quit and connect again to change accounts",
                               code="already_logged_in")
 
-    def enter(self, account: Account, how: str = "password") -> Event | None:
+    def enter(self, account: Account, how: str = "password") -> Deferred[Event | None]:
         """Log in as ``account`` (its password checked): the ``login`` answer."""
         if self._closed:
-            return None  # the client left while the password was checked
+            return succeed(None)  # the client left while the password was checked
+        return ask(self.lobby.arrive, account).addCallback(self._entered, account, how)
+
+    def _entered(self, player: Player, account: Account,
+                 how: str) -> Deferred[Event | None] | None:
+        if self._closed:
+            return None  # the client left while the room looked the account up
         # Known as this player before the table greets them (a held seat's
         # snapshot and prompt), so "You" is said to the right person.
-        player = self.player = self.lobby.player(account)
+        self.player = player
         player.admin, player.address = account.admin, self.peer
         if "mute" in account.sanctions:
             muted = account.sanctions["mute"]
@@ -162,11 +170,12 @@ class Session:
             player.muted_until = 0.0
         logevents.LOGIN(_log, name=account.name, account_id=account.id, peer=self.peer,
                         how=how)
-        self.lobby.attach(player, self.client)
-        table = player.table
-        return events.LOGIN(name=account.name, balance=account.balance,
-                            resumed=player.seat is not None,
-                            table=table.name if table is not None else None, seat=player.seat)
+        table, seat = player.table, player.seat
+        answer = events.LOGIN(name=account.name, balance=account.balance,
+                              resumed=seat is not None,
+                              table=table.name if table is not None else None, seat=seat)
+        # Answered once the table has greeted the player, wherever it runs.
+        return ask(self.lobby.attach, player, self.client).addCallback(lambda _: answer)
 
     def cmd_balance(self) -> Deferred[Event]:
         return self.storage.balance(self._me().account_id).addCallback(
@@ -218,7 +227,7 @@ class Session:
 
     # -- the lobby ----------------------------------------------------------------------
 
-    def cmd_tables(self) -> Event:
+    def cmd_tables(self) -> Event | Deferred[Event]:
         return self.lobby.tables_event()
 
     def cmd_who(self) -> Event | Deferred[Event]:
@@ -230,37 +239,36 @@ class Session:
             lambda _: ensureDeferred(self.admin.who(me)),
             lambda _: self.lobby.who_event())
 
-    def cmd_join(self, table: str, seat: int | None = None) -> None:
-        self.lobby.table(table).sit(self._me(), seat)
+    def cmd_join(self, table: str, seat: int | None = None) -> Deferred[None]:
+        return ask(self.lobby.table(table).sit, self._me(), seat).addCallback(lambda _: None)
 
-    def cmd_watch(self, table: str) -> None:
-        self.lobby.table(table).watch(self._me())
+    def cmd_watch(self, table: str) -> None | Deferred[None]:
+        return self.lobby.table(table).watch(self._me())
 
     def cmd_leave(self) -> Deferred[None]:
         return self._table().leave(self._me())
 
-    def cmd_look(self) -> Event:
+    def cmd_look(self) -> Event | Deferred[Event]:
         return self._table().snapshot()
 
-    def cmd_say(self, text: str) -> None:
+    def cmd_say(self, text: str) -> None | Deferred[None]:
         table = self._table()
         self.admin.check_chat(self._me())
-        table.say(self._me(), text)
+        return table.say(self._me(), text)
 
     # -- play ---------------------------------------------------------------------------
 
     def cmd_bet(self, amount: int) -> Deferred[None]:
         return self._table().bet(self._me(), amount)
 
-    def cmd_hint(self) -> Event:
-        hint = self._table().hint(self._me())
-        return events.HINT(action=hint.best.value, values=hint.rounded(), model=hint.model)
+    def cmd_hint(self) -> Deferred[Event]:
+        return ask(self._table().hint, self._me()).addCallback(hint_event)
 
     def cmd_trainer(self, on: bool) -> Event:
         self._me().trainer = on
         return events.MODE(setting="trainer", on=on)
 
-    def cmd_seed(self, seed: str | None = None) -> Event:
+    def cmd_seed(self, seed: str | None = None) -> Event | Deferred[Event]:
         me = self._me()
         if seed is not None:
             cleaned = clean_chat(seed)[:64]
@@ -268,8 +276,10 @@ class Session:
                 raise CommandError("a seed needs some visible text, e.g. seed my lucky day")
             me.seed = cleaned
         table = me.table
-        return events.SEED(seed=me.seed,
-                           next=None if table is None else table.next_shoe(me))
+        if table is None:
+            return events.SEED(seed=me.seed, next=None)
+        return ask(table.next_shoe, me).addCallback(
+            lambda found: events.SEED(seed=me.seed, next=found))
 
 
     # -- admins' (each authorised by _execute first) -----------------------------------
@@ -320,6 +330,11 @@ def help_lines(word: str | None = None, where: str = "text", admin: bool = False
     if command is None or command.where not in places or (command.admin and not admin):
         raise CommandError(f"no command {word!r}; type 'help' for the list")
     return [command.help]
+
+
+def hint_event(hint: Advice) -> Event:
+    """The ``hint`` answer for a table's advice."""
+    return events.HINT(action=hint.best.value, values=hint.rounded(), model=hint.model)
 
 
 def _stats_event(stats: PlayerStats) -> Event:

@@ -54,6 +54,13 @@ the bet is recorded by a second queued step once it is committed; the window
 does not close (by time or because everyone bet) while a stake is on its
 way.  So the bets at one table share database commits instead of waiting
 for each other's.  Timers are injected (:class:`~twisted.internet.interfaces.IReactorTime`).
+
+In a room of several nodes a table runs on one node under a lease: its
+:attr:`Table.fence` goes with every stake and settlement, so a node whose
+lease has moved on cannot move chips here.  :meth:`Table.pause` stops it
+opening rounds (to hand it to another node between rounds) and
+:meth:`Table.release` lets go of it without a word or a chip moved;
+:attr:`Table.on_seats_changed` tells the node when to record the seats.
 """
 
 from __future__ import annotations
@@ -86,8 +93,9 @@ from blackjack.server import logevents
 from blackjack.server.meter import NULL_METER, Meter
 from blackjack.server.core.shoes import ShoeRotation
 from blackjack.server.text import clean_chat
-from blackjack.server.errors import InsufficientFundsError, TableError
+from blackjack.server.errors import FencedError, InsufficientFundsError, TableError
 from blackjack.server.storage import IStorage
+from blackjack.server.storage.room import Fence
 from blackjack.shoe import Shoe
 
 __all__ = ["TablePhase", "Timers", "TableError", "Table"]
@@ -195,6 +203,13 @@ class Table:
         """Betting windows in a row each seated player has let close without a bet."""
         self._seated_at: dict[Player, float] = {}
         """When each seated player sat down."""
+        self.fence: Fence | None = None
+        """The lease this node runs the table under, in a room of nodes (``None``
+        alone): named by every stake and settlement, so they fail once it moves."""
+        self.on_seats_changed: Callable[[], None] | None = None
+        """Called when a seat is taken or given up (a room records the seats)."""
+        self._pausing = False
+        self._pause_waiters: list[Deferred[None]] = []
         self._closing = False
         """An admin closes the table: no new players, no round after this one."""
         self._closed_waiters: list[Deferred[None]] = []
@@ -241,6 +256,12 @@ class Table:
     def round_id(self) -> str | None:
         """The id of the round being bet on or played."""
         return self._money.round_id if self._money is not None else None
+
+    @property
+    def held_seats(self) -> dict[int, Player]:
+        """Seat number to player, for the seats whose players still hold them
+        (not those left mid-round, which free when the round settles)."""
+        return {s: p for s, p in self._seats.items() if s not in self._leaving}
 
     def describe(self) -> dict[str, Any]:
         """The table as the lobby lists it (a ``table_summary``)."""
@@ -315,6 +336,7 @@ class Table:
         self._seats[seat] = player
         self._seated_at[player] = self._clock.seconds()
         player.table, player.seat = self, seat
+        self._seats_changed()
         self._broadcast(events.JOINED(table=self.name, seat=seat, player=player.name))
         player.send(self.snapshot())
         if self._phase is TablePhase.IDLE:
@@ -412,6 +434,7 @@ class Table:
             self._forget(player)
             self._leaving.add(seat)
             player.table, player.seat = None, None
+            self._seats_changed()
             return self._auto_play()
         self._free_seat(player, seat, why)
         if self._phase is TablePhase.BETTING:
@@ -429,6 +452,7 @@ class Table:
         del self._seats[seat]
         self._forget(player)
         player.table, player.seat = None, None
+        self._seats_changed()
         if self._money is not None and self._money.withdraw(seat) is not None:
             player.send(events.INFO(message="your bet is returned"))
 
@@ -467,6 +491,9 @@ class Table:
                               min=self.rules.min_bet, max=self.rules.max_bet)
 
     def _open_betting(self) -> None:
+        if self._pausing:
+            self._paused()  # no new round: the table is being handed over
+            return
         self._enter(TablePhase.BETTING)
         self._round, self._sent = None, 0
         self._money = RoundMoney(self._round_ids())
@@ -477,6 +504,9 @@ class Table:
         seat = player.seat
         if seat is None or player.table is not self:
             raise TableError(f"sit down first: join {self.name}", code="not_seated")
+        if self._pausing and self._phase is not TablePhase.BETTING:
+            raise TableError(f"table {self.name} is moving to another server; bet again "
+                             "in a moment", code="table_moving")
         if self._phase is TablePhase.IDLE:
             self._open_betting()
         if self._phase is not TablePhase.BETTING:
@@ -545,7 +575,7 @@ class Table:
         money = self._money
         assert money is not None
         d = self._storage.stake(player.account_id, money.round_id, money.key(seat, what),
-                                amount)
+                                amount, fence=self.fence)
 
         def _explain(failure: Failure) -> NoReturn:
             failure.trap(InsufficientFundsError)
@@ -586,6 +616,12 @@ class Table:
         if not money.bets:
             self._money = None
             self._enter(TablePhase.IDLE)
+            if self._pausing:
+                if money.returned:
+                    return self._storage.refund(money.round_id).addCallback(
+                        lambda _: self._paused())
+                self._paused()
+                return None
             if self._closing:
                 self._finish_close()
             elif self.timers.missed_rounds and any(p.connected for p in self._seats.values()):
@@ -725,6 +761,12 @@ class Table:
             what = action.value if turn is None else f"hand{turn.hand}:{action.value}"
             balance = yield self._stake(player, seat, what, cost)
             player.send(events.BALANCE(balance=balance))
+            if self._round is not rnd:
+                # Released while the stake committed: another node runs the
+                # table now, and its takeover returns this round's stakes.
+                raise TableError(f"table {self.name} moved to another server; this "
+                                 "round is void and its stakes are returned",
+                                 code="table_moving")
         advice = coach.advice(self.rules, rnd, seat)
         decision = self._decide(seat, action, "player", advice)
         if advice is not None and action is not advice.best and player.trainer:
@@ -753,7 +795,9 @@ class Table:
     def _after_change(self) -> Deferred[None] | None:
         """Send new engine events, then settle, play for absentees, or start a timer."""
         rnd = self._round
-        assert rnd is not None
+        if rnd is None:
+            return None  # released meanwhile: another node runs the table
+
         for event in rnd.events[self._sent:]:
             self._broadcast(self._from_engine(event))
         self._sent = len(rnd.events)
@@ -878,7 +922,17 @@ class Table:
             balances = yield self._storage.settle(
                 money.round_id, money.payouts(outcome), record,
                 shoe=None if fair is None else fair["shoe"],
-                summaries=summaries(outcome, self._decisions, money.stakers))
+                summaries=summaries(outcome, self._decisions, money.stakers),
+                fence=self.fence)
+        except FencedError as error:
+            # This node lost the table (it stalled past its lease): the node
+            # that took it over has voided the round and refunded its stakes.
+            _log.warn("round {round_id} not settled: {error}", round_id=money.round_id,
+                      error=error)
+            self._broadcast(events.ERROR(
+                code="table_moving",
+                message=f"table {self.name} moved to another server during this round: "
+                        "the round is void and every stake in it is returned"))
         except Exception:
             _log.failure("settling round {round_id} failed", round_id=money.round_id)
             self._broadcast(events.ERROR(
@@ -895,6 +949,7 @@ class Table:
         dealing = self.shoes.dealing
         if self._phase is TablePhase.CLOSED:
             yield self._retire_shoe("table closed")
+            self._paused()
             return
         if self._shoe is None and dealing is not None and dealing.needs_shuffle:
             yield self._retire_shoe("cut card")
@@ -904,6 +959,7 @@ class Table:
             return
         if any(p.connected for p in self._seats.values()):
             self._open_betting()
+        self._paused()
 
     def _settled(self, money: RoundMoney, outcome: Any, record: dict[str, Any]) -> None:
         """Count and log a round paid: its id and sums, never its cards."""
@@ -995,8 +1051,9 @@ class Table:
         return self._retire_shoe("table closed")
 
     def _shut(self) -> None:
-        """Enter CLOSED: no timer runs, no seat is held."""
-        self._enter(TablePhase.CLOSED)
+        """Enter CLOSED (if not there yet): no timer runs, no seat is held."""
+        if self._phase is not TablePhase.CLOSED:
+            self._enter(TablePhase.CLOSED)
         self._cancel_timer()
         for call in self._grace.values():
             if call.active():
@@ -1009,7 +1066,68 @@ class Table:
         for waiter in waiters:
             waiter.callback(None)
 
+    # -- handing the table to another node -----------------------------------------
+
+    def pause(self) -> Deferred[None]:
+        """Open no more rounds; fire once the round in play is settled and no chip is
+        held (at once if none is).  An open window without bets closes now; one
+        with bets is dealt and played as usual.  Bets that would open a window
+        are refused meanwhile (``table_moving``)."""
+        done: Deferred[None] = Deferred()
+
+        def paused(_: object) -> None:
+            if self._is_paused():
+                done.callback(None)
+            else:
+                self._pause_waiters.append(done)
+        self._queue.run(self._pause).addCallbacks(paused, done.errback)
+        return done
+
+    def _pause(self) -> Deferred[None] | None:
+        self._pausing = True
+        money = self._money
+        if self._phase is TablePhase.BETTING and money is not None \
+                and not money.bets and not money.staking:
+            return self._close_betting()
+        return None
+
+    def _is_paused(self) -> bool:
+        return self._phase in (TablePhase.IDLE, TablePhase.CLOSED) and self._money is None
+
+    def _paused(self) -> None:
+        """The table may have come to rest: wake :meth:`pause`'s waiters if so."""
+        if self._is_paused():
+            waiters, self._pause_waiters = self._pause_waiters, []
+            for waiter in waiters:
+                if not waiter.called:  # not given up on (a drain's timeout cancels)
+                    waiter.callback(None)
+
+    def release(self) -> dict[Player, int | None]:
+        """Let go of the table: another node runs it now (or will, after :meth:`pause`).
+
+        Every timer stops and every player is forgotten, without a word or a
+        chip moved (the node taking over voids a round left in play and holds
+        the seats).  Returns who held a seat (their seat number) or watched
+        (``None``), for the node to send elsewhere.
+        """
+        self._shut()
+        held: dict[Player, int | None] = {p: s for s, p in self.held_seats.items()}
+        held.update((p, None) for p in self._spectators)
+        for player in held:
+            if player.table is self:
+                player.table, player.seat = None, None
+        self._seats.clear()
+        self._spectators.clear()
+        self._leaving.clear()
+        self._round, self._money = None, None
+        self._paused()
+        return held
+
     # -- plumbing -------------------------------------------------------------------
+
+    def _seats_changed(self) -> None:
+        if self.on_seats_changed is not None:
+            self.on_seats_changed()
 
     def _enter(self, phase: TablePhase) -> None:
         """Change phase, along one of the steps the module docstring draws."""

@@ -14,6 +14,10 @@ collide) and fills it two ways:
   is written): chips issued, in balances, in escrow, the house's net, and
   ``blackjack_books_imbalance``, which must read 0.
 
+On a node of a room of several servers, the players and tables are this
+node's (its own connections, the tables it runs); the books are the whole
+room's, the same on every node (read them from one).
+
 The page is rendered on the reactor thread (the collector reads the lobby,
 which only the reactor thread may touch), not in a thread pool as
 ``prometheus_client.twisted.MetricsResource`` would, and asks for the books
@@ -37,8 +41,9 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from blackjack.round import SEATS
-from blackjack.server.core.table import TablePhase
+from blackjack.server.core.table import Table, TablePhase
 from blackjack.server.meter import Meter
+from blackjack.server.room.guests import GuestClient
 from blackjack.server.storage import Books
 
 if TYPE_CHECKING:
@@ -135,7 +140,9 @@ class _RoomCollector:
         connections.add_metric(["telnet"], len(service.factory.clients))
         connections.add_metric(["web"], len(service.web_front.clients))
         yield connections
-        players = service.lobby.players
+        # In a room, players of other nodes at tables run here (guests) are
+        # counted by their own node.
+        players = [p for p in service.lobby.players if not isinstance(p.client, GuestClient)]
         yield GaugeMetricFamily("blackjack_players_logged_in",
                                 "Players with a connection logged in.",
                                 value=sum(p.connected for p in players))
@@ -143,7 +150,8 @@ class _RoomCollector:
                                 "Players disconnected whose seat is held for them.",
                                 value=sum(not p.connected for p in players))
         tables = GaugeMetricFamily("blackjack_tables", "Tables, by phase.", labels=["phase"])
-        open_tables = list(service.lobby.tables.values())
+        # Tables run here (in a room, the others are counted by their owners).
+        open_tables = [t for t in service.lobby.tables.values() if isinstance(t, Table)]
         for phase in TablePhase:
             tables.add_metric([phase.value], sum(t.phase is phase for t in open_tables))
         yield tables

@@ -12,16 +12,24 @@ seeds then told) ahead of every other database call, then listens.
 Stopping it (``SIGTERM`` under twistd) stops listening, tells everyone, lets
 every table finish its round (hands still in play stand) or refund its bets,
 closes the connections and then the database, so nothing staked is lost.
+
+A ``haproxy:`` endpoint (behind a load balancer) builds each connection only
+once its PROXY header has named the client (:mod:`.proxy`), so per-address
+limits, login throttles and logs see the player, not the balancer.
+
+As a node of a room (``room`` given: :mod:`blackjack.server.room`), the
+service runs only the tables whose leases it holds; recovery is per table,
+when a table is taken.  Stopping drains the node: its tables go to the
+other nodes between rounds, and its players are told to reconnect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, DeferredList, inlineCallbacks, succeed
-from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import IListeningPort
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -36,14 +44,21 @@ from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.passwords import DEFAULT_PARAMS, ScryptParams
 from blackjack.server.frontends.telnet.protocol import BlackjackFactory
 from blackjack.server.frontends.web import WebFrontEnd
+from blackjack.server.hosting.proxy import server_endpoint
 from blackjack.server.meter import NULL_METER
 from blackjack.server.storage import IStorage
 from blackjack.server.core.table import Table, Timers
 
-__all__ = ["BlackjackService", "SHUTDOWN_MESSAGE"]
+if TYPE_CHECKING:
+    from blackjack.server.room.node import NodeOptions, RoomNode
+
+__all__ = ["BlackjackService", "SHUTDOWN_MESSAGE", "LEAVING_MESSAGE"]
 
 SHUTDOWN_MESSAGE = ("The server is shutting down. Hands in play stand and are paid; "
                     "bets not yet dealt are returned. Your chips are safe.")
+LEAVING_MESSAGE = ("This server is leaving the card room: rounds in play finish as usual, "
+                   "then its tables carry on at the room's other servers. Connect again "
+                   "when this connection closes; your seat is held.")
 _log = Logger()
 
 
@@ -62,7 +77,8 @@ class BlackjackService(Service):
                  bankroll: int = 1000, rebuy_cooldown: float = 3600.0,
                  timers: Timers = Timers(),
                  hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0,
-                 limits: Limits = Limits(), metrics: Sequence[str] = ()) -> None:
+                 limits: Limits = Limits(), metrics: Sequence[str] = (),
+                 room: NodeOptions | None = None) -> None:
         self.listen = [listen] if isinstance(listen, str) else list(listen)
         self.web = list(web)
         self.metrics = list(metrics)
@@ -89,8 +105,18 @@ class BlackjackService(Service):
 
         def make_table(name: str, rules: Rules) -> Table:
             return Table(name, rules, storage, reactor, timers, meter=meter)
-        self.lobby = Lobby([make_table(name, rules) for name, rules in tables], make_table)
+        self.node: RoomNode | None = None
+        """This process's part of a room of several nodes, if it is one."""
+        if room is None:
+            self.lobby = Lobby([make_table(name, rules) for name, rules in tables], make_table)
+        else:
+            from blackjack.server.room.node import RoomNode
+
+            self.node = RoomNode(room, storage, tables, timers, make_table, reactor)
+            self.lobby = self.node.lobby
         self.admin = Admin(self.lobby, storage, reactor.seconds, meter)
+        if self.node is not None:
+            self.node.admin = self.admin  # acts of admins on other nodes, for players here
         self.factory = BlackjackFactory(self.lobby, self.accounts, storage, limits, reactor,
                                         admin=self.admin, meter=meter)
         self.web_front = WebFrontEnd(self.lobby, self.accounts, storage, limits, reactor,
@@ -122,11 +148,16 @@ class BlackjackService(Service):
             # The exact analyser compiles each shoe's dealer once (a fraction of
             # a second), here rather than in the first player's hint.
             strategy.prepare(rules)
-        for table in self.lobby.tables.values():
-            self._recover(table.name)
-        # This one process owns the whole database, so rounds of tables it no
-        # longer hosts (renamed or dropped from the options) are refunded too.
-        self._recover(None)
+        if self.node is not None:
+            # A node of a room recovers a table when it takes its lease; other
+            # nodes' rounds are theirs.
+            self.node.start(self._listen(self.node.options.listen, self.node.link_factory()))
+        else:
+            for table in self.lobby.tables.values():
+                self._recover(table.name)
+            # This one process owns the whole database, so rounds of tables it no
+            # longer hosts (renamed or dropped from the options) are refunded too.
+            self._recover(None)
         for endpoint in self.listen:
             self.ports.append(self._listen(endpoint, self.factory))
             _log.info("blackjack listening on {address}", address=self.ports[-1].getHost())
@@ -143,7 +174,7 @@ class BlackjackService(Service):
         """Listen at once (a port that cannot be had stops the start with its error)."""
         ports: list[IListeningPort] = []
         failures: list[Failure] = []
-        serverFromString(self.reactor, endpoint).listen(factory).addCallbacks(
+        server_endpoint(self.reactor, endpoint).listen(factory).addCallbacks(
             ports.append, failures.append)
         if failures:
             failures[0].raiseException()
@@ -177,11 +208,14 @@ class BlackjackService(Service):
         super().stopService()
         for port in self.ports + self.web_ports + self.metrics_ports:
             yield port.stopListening()
+        message = SHUTDOWN_MESSAGE if self.node is None else LEAVING_MESSAGE
         for client in self.clients:
-            client.send_event(events.SHUTDOWN(message=SHUTDOWN_MESSAGE))
+            client.send_event(events.SHUTDOWN(message=message))
         yield self.lobby.stop()
         for client in self.clients:
-            client.close("Goodbye!", why="shutdown")
+            client.close("Goodbye!" if self.node is None else
+                         "Goodbye from this server: connect again to carry on.",
+                         why="shutdown")
         gone = DeferredList([self.factory.all_gone(), self.web_front.all_gone()],
                             consumeErrors=True)
         gone.addTimeout(self.close_timeout, self.reactor)
@@ -191,6 +225,8 @@ class BlackjackService(Service):
             _log.warn("some connections did not close in time; aborting them")
             for client in self.clients:
                 client.transport.abortConnection()
+        if self.node is not None:
+            yield self.node.stop()
         yield self.storage.close()
 
     def whenListening(self) -> Deferred[IListeningPort]:

@@ -6,10 +6,14 @@ limit in :class:`~blackjack.server.frontends.limits.Limits` is an option, with t
 same default; a load test connecting thousands of bots from one address
 raises ``--max-per-ip``, ``--login-attempts-per-ip`` and
 ``--registrations-per-hour`` and may choose ``--password-cost fast-insecure``.
+
+``--node NAME`` makes the server one node of a room of several sharing one
+PostgreSQL ledger (``docs/room.md``); without it nothing of a room is used.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -168,10 +172,36 @@ class Options(usage.Options):
          "How the log is written: text, for people, or json, one JSON object per line "
          "with each event's fields (event, name, peer, table, round_id...), for programs. "
          "It goes where twistd's --logfile says (standard output with -n and none)."],
+        # A room of several nodes (docs/room.md).
+        ["node", None, None,
+         "Run as this node of a room: several servers, each with the same --table options, "
+         "--db (PostgreSQL) and --node-secret-file, behind one load balancer. Each table is "
+         "run by one node at a time; players may use any node."],
+        ["node-listen", None, "tcp:8024",
+         "Where this node's link to the other nodes listens (Twisted endpoint); keep it "
+         "off the public network."],
+        ["node-address", None, None,
+         "HOST:PORT the other nodes dial for this node (default: the host name and the "
+         "--node-listen port)."],
+        ["node-secret-file", None, None,
+         "A file holding the room's shared secret (16 bytes or more; the same on every "
+         "node): nodes link only to nodes that prove they know it."],
+        ["lease", None, 6.0,
+         "Seconds a node's hold on a table lasts unless renewed (every third of it); a "
+         "node silent this long loses its tables to the others.", _seconds],
+        ["drain-time", None, 120.0,
+         "Seconds a stopping node waits for rounds in play to end while it hands its "
+         "tables to the others; after that, hands still in play stand.", _seconds],
         ["password-cost", None, "default",
          "Password hashing cost: default (scrypt n=2**14, slow on purpose), or "
          "fast-insecure for load-test bots only. WARNING: fast-insecure hashes are "
          "cheap to crack; never use it with real players' passwords."],
+    ]
+
+    optFlags = [
+        ["front-only", None,
+         "With --node: run no table; hold players' connections and forward their "
+         "commands to the nodes running the tables."],
     ]
 
     def __init__(self) -> None:
@@ -258,6 +288,10 @@ class Options(usage.Options):
                 raise usage.UsageError(
                     f"--db-url takes a postgresql:// URL, not {redact(self['db-url'])!r}")
             self["db"] = self["db-url"]
+        if self["node"] is not None:
+            self["room"] = _room_options(self)
+        elif self["front-only"]:
+            raise usage.UsageError("--front-only goes with --node")
         if self["log-format"] not in ("text", "json"):
             raise usage.UsageError(f"--log-format is text or json, not {self['log-format']!r}")
         if self["log-format"] == "json":
@@ -280,6 +314,36 @@ class Options(usage.Options):
                 output_cap=self["output-cap"], telnet_commands=self["telnet-commands"])
         except ValueError as e:
             raise usage.UsageError(str(e)) from None
+
+
+def _room_options(options: Options) -> Any:
+    """The node's options, checked: a room needs PostgreSQL and a shared secret."""
+    from blackjack.server.room.node import NodeOptions
+
+    name = options["node"]
+    if not TABLE_NAME.fullmatch(name):
+        raise usage.UsageError(f"node name {name!r}: use 1-16 letters, digits, _ or -")
+    if not is_postgresql(options["db"]):
+        raise usage.UsageError("--node needs a PostgreSQL --db (or --db-url): the nodes of "
+                               "a room share one ledger")
+    if options["node-secret-file"] is None:
+        raise usage.UsageError("--node needs --node-secret-file: nodes link only to nodes "
+                               "that know the room's secret")
+    try:
+        with open(options["node-secret-file"], "rb") as f:
+            secret = f.read().strip()
+    except OSError as e:
+        raise usage.UsageError(f"cannot read --node-secret-file: {e}") from None
+    if len(secret) < 16:
+        raise usage.UsageError("the room's secret (--node-secret-file) must be at least "
+                               "16 bytes")
+    address = options["node-address"]
+    if address is not None and not re.fullmatch(r"[^\s:]+:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5}",
+                                                address):
+        raise usage.UsageError(f"--node-address takes HOST:PORT, not {address!r}")
+    return NodeOptions(name=name, listen=options["node-listen"], secret=secret,
+                       address=address, lease=options["lease"], drain=options["drain-time"],
+                       move_wait=options["lease"] * 2, front_only=bool(options["front-only"]))
 
 
 def makeService(options: Options, reactor: Any = None,
@@ -309,4 +373,5 @@ def makeService(options: Options, reactor: Any = None,
                       insurance=options["insurance-time"], grace=options["grace"],
                       missed_rounds=options["missed-rounds"],
                       idle=options["table-idle-timeout"]),
-        hasher=hasher, limits=options["limits"], metrics=options["metrics"])
+        hasher=hasher, limits=options["limits"], metrics=options["metrics"],
+        room=options.get("room"))

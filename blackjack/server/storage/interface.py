@@ -27,6 +27,10 @@ until a time or until lifted.  Every act of an admin (and every role change)
 is an :class:`AdminAct` in the audit trail, written in the transaction that
 does it.
 
+In a room of several nodes (:mod:`.room`) a stake and a settlement also name
+the table's lease, a :class:`~.room.Fence`, checked in their transaction: a
+node whose lease has moved on cannot stake or pay (``FencedError``).
+
 Sign convention for :class:`Books`: ``house_net`` is what the house has won,
 ``sum(settled stakes) - sum(payouts)``; positive when players are down.  The
 books balance when ``balances + escrow + house_net == issued``.
@@ -42,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from blackjack.server.errors import (  # noqa: F401  (re-exported: the interface's errors)
     DatabaseError,
     DuplicateStakeError,
+    FencedError,
     InsufficientFundsError,
     InvalidAmountError,
     LookAlikeNameError,
@@ -56,6 +61,8 @@ from blackjack.server.errors import (  # noqa: F401  (re-exported: the interface
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
+
+    from blackjack.server.storage.room import Fence
 
 __all__ = [
     "Account",
@@ -82,6 +89,7 @@ __all__ = [
     "RoundClosedError",
     "SettlementError",
     "MigrationError",
+    "FencedError",
     "check_amount",
     "check_act",
     "check_grant",
@@ -342,7 +350,8 @@ class IStorage(Protocol):
         """Issue new chips to an account (a top-up); returns the new balance."""
 
     def stake(
-        self, account_id: int, round_id: str, key: str, amount: int
+        self, account_id: int, round_id: str, key: str, amount: int,
+        *, fence: Fence | None = None,
     ) -> Deferred[int]:
         """Move ``amount`` from the balance into escrow; returns the new balance.
 
@@ -350,7 +359,9 @@ class IStorage(Protocol):
         ``"seat3:hand1:double"``, ``"seat3:insurance"``).  Fails, debiting
         nothing, with :class:`InsufficientFundsError`,
         :class:`DuplicateStakeError` (same round, account and key twice),
-        :class:`RoundClosedError` or :class:`UnknownAccountError`.
+        :class:`RoundClosedError`, :class:`UnknownAccountError`, or
+        :class:`FencedError` if ``fence`` (the table's lease, in a room of
+        nodes) no longer holds.
         """
 
     def settle(
@@ -361,8 +372,13 @@ class IStorage(Protocol):
         *,
         shoe: str | None = None,
         summaries: Mapping[int, HandSummary] | None = None,
+        fence: Fence | None = None,
     ) -> Deferred[Mapping[int, int]]:
         """Pay out a round once and release its escrow; returns new balances.
+
+        With a ``fence`` (the table's lease, in a room of nodes) it pays
+        nothing, failing with :class:`FencedError`, unless the lease still
+        holds: a node that lost its table cannot pay out its round.
 
         ``payouts`` must name exactly the accounts that staked in the round,
         each with the total chips it gets back (stakes included, 0 for a total

@@ -19,7 +19,9 @@ arguments fail the returned Deferred, as in SQLite.
 The chips live in a :class:`MemoryDatabase`; several :class:`MemoryStorage`
 objects may share one, like connections to one file: a test opens a second
 storage on the same database to play a restart after a crash (close the first
-without settling, then ``recover``).
+without settling, then ``recover``), or several nodes of a room
+(:mod:`.room_memory` keeps the room's leases, and fences stakes and
+settlements as the SQL backends do).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from blackjack.server.storage._backend import (
     Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
 )
 from blackjack.server.storage.audit import AccountAudit, Audit
+from blackjack.server.storage.room import Fence
+from blackjack.server.storage.room_memory import MemoryRoom, RoomRecords
 from blackjack.server.storage.interface import (
     ROLES,
     SANCTIONS,
@@ -142,6 +146,8 @@ class MemoryDatabase:
     rounds: dict[str, _Round] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
     hands: list[HandRecord] = field(default_factory=list)
+    room: RoomRecords = field(default_factory=RoomRecords)
+    """The room's leases, members, seats and logins (:mod:`.room_memory`)."""
     sanctions: dict[tuple[int, str], float | None] = field(default_factory=dict)
     """(account id, kind) to when the sanction ends (``None``: until lifted)."""
     acts: list[AdminAct] = field(default_factory=list)
@@ -158,7 +164,7 @@ class MemoryDatabase:
         return next(self._ids[kind])
 
 
-class MemoryStorage:
+class MemoryStorage(MemoryRoom):
     """Accounts, escrow, ledger and hand history in this process's memory.
 
     ``clock`` is a ``reactor.seconds``-style callable that stamps every row;
@@ -183,6 +189,13 @@ class MemoryStorage:
 
     def __repr__(self) -> str:
         return f"MemoryStorage(<{len(self.database.accounts)} accounts>)"
+
+    @property
+    def _room(self) -> RoomRecords:
+        return self.database.room
+
+    def _account_name(self, account_id: int) -> str:
+        return self._account(account_id).name
 
     # --- plumbing ---------------------------------------------------------------
 
@@ -305,16 +318,19 @@ class MemoryStorage:
         return account.balance
 
     @fails_deferred
-    def stake(self, account_id: int, round_id: str, key: str, amount: int) -> Deferred[int]:
+    def stake(self, account_id: int, round_id: str, key: str, amount: int,
+              *, fence: Fence | None = None) -> Deferred[int]:
         check_id(account_id)
         check_text(round_id, "round id")
         check_text(key, "stake key")
         check_amount(amount, "stake")
-        return self._answer(self._stake, account_id, round_id, key, amount, self._clock())
+        return self._answer(self._stake, account_id, round_id, key, amount, self._clock(),
+                            fence)
 
     def _stake(self, account_id: int, round_id: str, key: str, amount: int,
-               now: float) -> int:
+               now: float, fence: Fence | None = None) -> int:
         # Every check first, in SQLite's order, so a refused stake changes nothing.
+        self._check_fence(fence)
         rnd = self.database.rounds.get(round_id)
         if rnd is not None and rnd.state != "open":
             raise RoundClosedError(round_id, rnd.state)
@@ -334,8 +350,8 @@ class MemoryStorage:
     @fails_deferred
     def settle(self, round_id: str, payouts: Mapping[int, int],
                record: Mapping[str, Any] | None = None, *, shoe: str | None = None,
-               summaries: Mapping[int, HandSummary] | None = None
-               ) -> Deferred[Mapping[int, int]]:
+               summaries: Mapping[int, HandSummary] | None = None,
+               fence: Fence | None = None) -> Deferred[Mapping[int, int]]:
         check_text(round_id, "round id")
         checked = {check_id(account_id): check_amount(payout, "payout", allow_zero=True)
                    for account_id, payout in payouts.items()}
@@ -343,11 +359,13 @@ class MemoryStorage:
                                  separators=(",", ":"))
         extras = checked_extras(shoe, summaries)
         return self._answer(self._settle, round_id, checked, record_json, self._clock(),
-                            *extras)
+                            *extras, fence)
 
     def _settle(self, round_id: str, payouts: dict[int, int], record: str,
                 now: float, shoe: str | None = None,
-                summaries: Mapping[int, HandSummary] | None = None) -> dict[int, int]:
+                summaries: Mapping[int, HandSummary] | None = None,
+                fence: Fence | None = None) -> dict[int, int]:
+        self._check_fence(fence)
         db = self.database
         rnd = db.rounds.get(round_id)
         if rnd is None:

@@ -113,7 +113,8 @@ CREATE INDEX hands_by_account ON hands (account_id, id);
 STAKE_FUNCTION = """
 CREATE OR REPLACE FUNCTION blackjack_stake(
     p_account BIGINT, p_round TEXT, p_table TEXT, p_key TEXT, p_amount BIGINT,
-    p_now DOUBLE PRECISION, p_lock BOOLEAN, OUT outcome TEXT, OUT result TEXT)
+    p_now DOUBLE PRECISION, p_lock BOOLEAN, p_node TEXT, p_epoch BIGINT,
+    p_fence_lock BOOLEAN, OUT outcome TEXT, OUT result TEXT)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_state TEXT;
@@ -122,6 +123,20 @@ DECLARE
 BEGIN
     -- sql._stake's checks, in its order, made before anything is written:
     -- a refused stake changes nothing, so it needs no savepoint.
+    IF p_node IS NOT NULL THEN
+        -- The fence (room_sql.check_fence): the table's lease must still be
+        -- this node's, at this epoch; share-locked till COMMIT.
+        IF p_fence_lock THEN
+            PERFORM 1 FROM table_leases
+                WHERE table_name = p_table AND node = p_node AND epoch = p_epoch FOR SHARE;
+        ELSE
+            PERFORM 1 FROM table_leases
+                WHERE table_name = p_table AND node = p_node AND epoch = p_epoch;
+        END IF;
+        IF NOT FOUND THEN
+            outcome := 'fenced'; RETURN;
+        END IF;
+    END IF;
     IF p_lock THEN
         SELECT state INTO v_state FROM rounds WHERE round_id = p_round FOR UPDATE;
     ELSE
@@ -192,6 +207,7 @@ def _add_records(cursor: Any) -> None:
 _STEPS: dict[int, schema.Step] = {
     4: _add_records,
     5: lambda cursor: schema.add_powers(cursor, _TYPES),
+    6: lambda cursor: schema.add_room(cursor, _TYPES),
 }
 """Upgrades; no PostgreSQL database was written before version 3: it starts there."""
 
@@ -227,12 +243,14 @@ def create(cursor: Any) -> None:
             cursor.execute(statement)
     schema.add_records(cursor)
     schema.create_powers(cursor, _TYPES)
+    schema.add_room(cursor, _TYPES)
 
 
 class PostgreSQLCursor(Cursor):
     """PostgreSQL's dialect: ``%s`` placeholders, row locks, ``RETURNING id``."""
 
     for_update = " FOR UPDATE"
+    for_share = " FOR SHARE"
     stake_function = True
     _translated: dict[str, str] = {}
 
@@ -250,6 +268,11 @@ class PostgreSQLCursor(Cursor):
     def insert_id(self, sql: str, params: tuple[Any, ...]) -> int:
         new_id: int = self.execute(sql + " RETURNING id", params).fetchone()[0]
         return new_id
+
+    def database_time(self, fallback: float) -> float:
+        # The server's clock, not this node's: every node of a room reads the
+        # same one, so no node's clock decides when a lease lapses.
+        return float(self.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
 
     def name_taken(self, error: Exception) -> bool:
         return (isinstance(error, psycopg2.errors.UniqueViolation)

@@ -22,6 +22,12 @@ Versions (the same numbers in every backend):
 5. The host's powers: ``accounts.role`` (every existing account a
    ``player``), ``ledger.note`` (who granted chips, and why), ``sanctions``
    (bans and mutes) and ``admin_acts`` (the audit trail of admin acts).
+6. A room of several nodes (:mod:`~blackjack.server.storage.room`):
+   ``table_leases`` (who runs each table, under which epoch, until when),
+   ``room_nodes`` (the live nodes and where their links listen), ``seats``
+   (who sits where, for the node that takes a table over) and
+   ``room_logins`` (the node of each account's last login).  Empty, and
+   unused, for a single server.
 """
 
 from __future__ import annotations
@@ -36,15 +42,53 @@ from blackjack.server.storage.interface import DatabaseError, round_table
 from blackjack.server.text import look_alike_key
 
 __all__ = ["SCHEMA_VERSION", "upgrade", "version", "fill_look_keys", "fill_round_tables",
-           "add_records", "LEDGER_KINDS_CHECK", "add_powers", "create_powers", "POWERS"]
+           "add_records", "LEDGER_KINDS_CHECK", "add_powers", "create_powers", "POWERS",
+           "ROOM_TABLES", "add_room"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """The version this release writes."""
 
 _log = Logger()
 
 Step = Callable[[Any], None]
 """One upgrade step, given a cursor inside the upgrade's transaction."""
+
+ROOM_TABLES = (
+    """
+CREATE TABLE table_leases (
+    table_name TEXT PRIMARY KEY,
+    node       TEXT NOT NULL DEFAULT '',   -- '' while free
+    epoch      {id} NOT NULL DEFAULT 0,    -- bumped by every takeover
+    expires    {time} NOT NULL DEFAULT 0   -- the database's clock, in seconds
+);""", """
+CREATE TABLE room_nodes (
+    name     TEXT PRIMARY KEY,
+    instance TEXT NOT NULL,                -- the process holding the name
+    address  TEXT NOT NULL,                -- host:port of its node link
+    draining INTEGER NOT NULL DEFAULT 0,
+    expires  {time} NOT NULL
+);""", """
+CREATE TABLE seats (
+    table_name TEXT    NOT NULL,
+    seat       INTEGER NOT NULL,
+    account_id {id}    NOT NULL REFERENCES accounts (id),
+    since      {time}  NOT NULL,
+    PRIMARY KEY (table_name, seat)
+);""", """
+CREATE INDEX seats_by_account ON seats (account_id);""", """
+CREATE TABLE room_logins (
+    account_id {id}   PRIMARY KEY REFERENCES accounts (id),
+    node       TEXT   NOT NULL,
+    since      {time} NOT NULL
+);""")
+"""Version 6's tables, each statement for a backend's types (``id``, ``time``)."""
+
+
+def add_room(cursor: Any, types: Mapping[str, str]) -> None:
+    """Version 6: the room's leases, members, seats and logins, in any backend
+    (a new database or an upgraded one: the step only adds tables)."""
+    for statement in ROOM_TABLES:
+        cursor.execute(statement.format(**types))
 
 
 def version(cursor: Any) -> int | None:

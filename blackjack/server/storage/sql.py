@@ -30,13 +30,17 @@ cannot settle a round twice or stake into a round being settled, and
 A round belongs to the table its id names (:func:`round_table`); it is
 recorded in ``rounds.table_name`` so recovery can refund one table's open
 rounds (:meth:`SQLStorage.recover`).
+
+In a room of several nodes (:mod:`.room`, queries in :mod:`.room_sql`) a
+stake or settlement that names a :class:`~.room.Fence` first checks, in its
+own transaction, that the table's lease still has that node and epoch.
 """
 
 from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from twisted.internet import defer
@@ -45,11 +49,12 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from blackjack.server.meter import NULL_METER, Meter
-from blackjack.server.storage import admin, sql_records
+from blackjack.server.storage import admin, room_sql, sql_records
 from blackjack.server.storage._backend import (
     Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
 )
 from blackjack.server.storage.audit import Audit, audit, read_books
+from blackjack.server.storage.room import LEFT_DEALING, Arrival, Fence, RoomView, Takeover
 from blackjack.server.text import look_alike_key
 from blackjack.server.storage.interface import (
     ROLES,
@@ -59,6 +64,7 @@ from blackjack.server.storage.interface import (
     Books,
     DatabaseError,
     DuplicateStakeError,
+    FencedError,
     HandRecord,
     HandSummary,
     InsufficientFundsError,
@@ -104,6 +110,9 @@ class Cursor:
     for_update = ""
     """Appended to a SELECT that must lock the rows it reads."""
 
+    for_share = ""
+    """Appended to a SELECT that must keep the rows it reads from changing till COMMIT."""
+
     stake_function = False
     """True where the database has ``blackjack_stake``: a stake in one round trip."""
 
@@ -123,6 +132,17 @@ class Cursor:
             return ""
         self._pending.add(round_id)
         return self.for_update
+
+    def lock_shared(self, key: str) -> str:
+        """:meth:`lock`, in share mode (others may read-lock the row too)."""
+        if not self.for_share or key in self._locked:
+            return ""
+        self._pending.add(key)
+        return self.for_share
+
+    def database_time(self, fallback: float) -> float:
+        """The database's clock, for leases; ``fallback`` (the storage's) if it has none."""
+        return fallback
 
     def call_started(self) -> None:
         """A call's savepoint is set: its locks are not yet the transaction's."""
@@ -510,18 +530,19 @@ class SQLStorage:
         return self._write(_issue, account_id, amount, self._clock())
 
     @fails_deferred
-    def stake(self, account_id: int, round_id: str, key: str, amount: int) -> Deferred[int]:
+    def stake(self, account_id: int, round_id: str, key: str, amount: int,
+              *, fence: Fence | None = None) -> Deferred[int]:
         check_id(account_id)
         check_text(round_id, "round id")
         check_text(key, "stake key")
         check_amount(amount, "stake")
-        return self._write(_stake, account_id, round_id, key, amount, self._clock())
+        return self._write(_stake, account_id, round_id, key, amount, self._clock(), fence)
 
     @fails_deferred
     def settle(self, round_id: str, payouts: Mapping[int, int],
                record: Mapping[str, Any] | None = None, *, shoe: str | None = None,
-               summaries: Mapping[int, HandSummary] | None = None
-               ) -> Deferred[Mapping[int, int]]:
+               summaries: Mapping[int, HandSummary] | None = None,
+               fence: Fence | None = None) -> Deferred[Mapping[int, int]]:
         check_text(round_id, "round id")
         # Copied and checked here, on the reactor thread, so the caller may
         # reuse its dict and a bad value fails before touching the database.
@@ -530,7 +551,8 @@ class SQLStorage:
         record_json = json.dumps({} if record is None else record, sort_keys=True,
                                  separators=(",", ":"))
         extras = sql_records.checked_extras(shoe, summaries)
-        return self._write(_settle, round_id, checked, record_json, self._clock(), *extras)
+        return self._write(_settle, round_id, checked, record_json, self._clock(), *extras,
+                           fence)
 
     @fails_deferred
     def refund(self, round_id: str) -> Deferred[Mapping[int, int]]:
@@ -646,6 +668,39 @@ class SQLStorage:
         check_choice(role, ROLES, "role")
         return self._read(admin.accounts_with_role, role, self._clock())
 
+    # --- the room of nodes (IRoomStorage) ---------------------------------------------
+
+    @fails_deferred
+    def room_tick(self, node: str, instance: str, address: str, draining: bool,
+                  lease: float, held: Sequence[Fence]) -> Deferred[RoomView]:
+        return self._write(room_sql.tick, check_text(node, "node"),
+                           check_text(instance, "instance"), address, draining, lease,
+                           tuple(held), self._clock())
+
+    @fails_deferred
+    def take_table(self, table: str, node: str, lease: float) -> Deferred[Takeover | None]:
+        check_text(table, "table")
+        check_text(node, "node")
+        return self._write(_take_table, table, node, lease, self._clock()).addCallback(
+            _log_takeover)
+
+    @fails_deferred
+    def save_seats(self, fence: Fence, seats: Mapping[int, int]) -> Deferred[bool]:
+        return self._write(room_sql.save_seats, fence, dict(seats), self._clock())
+
+    @fails_deferred
+    def release_table(self, fence: Fence, seats: Mapping[int, int]) -> Deferred[bool]:
+        return self._write(room_sql.release, fence, dict(seats), self._clock())
+
+    @fails_deferred
+    def arrive(self, account_id: int, node: str) -> Deferred[Arrival]:
+        return self._write(room_sql.arrive, check_id(account_id), check_text(node, "node"),
+                           self._clock())
+
+    @fails_deferred
+    def leave_room(self, node: str, instance: str, held: Sequence[Fence]) -> Deferred[None]:
+        return self._write(room_sql.leave, node, instance, tuple(held))
+
 
 class _BeforeCommit(Exception):
     """The batch failed before COMMIT was sent: nothing of it was kept."""
@@ -708,9 +763,11 @@ def _issue(txn: Cursor, account_id: int, amount: int, now: float) -> int:
 
 
 def _stake(txn: Cursor, account_id: int, round_id: str, key: str, amount: int,
-           now: float) -> int:
+           now: float, fence: Fence | None = None) -> int:
     if txn.stake_function:
-        return _stake_by_function(txn, account_id, round_id, key, amount, now)
+        return _stake_by_function(txn, account_id, round_id, key, amount, now, fence)
+    if fence is not None:
+        room_sql.check_fence(txn, fence)
     # Open the round if it is new, and lock it: a settlement on another
     # connection waits for this stake, or this stake sees the round closed.
     state = txn.open_round(round_id, round_table(round_id), now)
@@ -732,19 +789,25 @@ def _stake(txn: Cursor, account_id: int, round_id: str, key: str, amount: int,
 
 
 def _stake_by_function(txn: Cursor, account_id: int, round_id: str, key: str, amount: int,
-                       now: float) -> int:
+                       now: float, fence: Fence | None) -> int:
     """:func:`_stake`, its steps run by the database's ``blackjack_stake`` function.
 
     The same checks in the same order (``postgresql.STAKE_FUNCTION``), all
     before the first write, in one round trip instead of seven; a refusal
     has written nothing, so the call runs without a savepoint.
     """
+    fence_lock = fence is not None and bool(txn.lock_shared("lease:" + fence.table))
     lock = bool(txn.lock(round_id))
     outcome, value = txn.execute(
-        "SELECT outcome, result FROM blackjack_stake(?, ?, ?, ?, ?, ?, ?)",
-        (account_id, round_id, round_table(round_id), key, amount, now, lock)).fetchone()
+        "SELECT outcome, result FROM blackjack_stake(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (account_id, round_id, round_table(round_id), key, amount, now, lock,
+         fence.node if fence else None, fence.epoch if fence else None,
+         fence_lock)).fetchone()
     if outcome == "ok":
         return int(value)
+    if outcome == "fenced":
+        assert fence is not None
+        raise FencedError(fence.table, fence.node, fence.epoch)
     if outcome == "closed":
         raise RoundClosedError(round_id, value)
     if outcome == "duplicate":
@@ -756,7 +819,10 @@ def _stake_by_function(txn: Cursor, account_id: int, round_id: str, key: str, am
 
 def _settle(txn: Cursor, round_id: str, payouts: dict[int, int], record: str,
             now: float, shoe: str | None = None,
-            summaries: Mapping[int, HandSummary] | None = None) -> dict[int, int]:
+            summaries: Mapping[int, HandSummary] | None = None,
+            fence: Fence | None = None) -> dict[int, int]:
+    if fence is not None:
+        room_sql.check_fence(txn, fence)
     if not payouts:
         # Nobody bet (or so the table says).  Record the round so a late stake
         # cannot reopen it; if it already exists, it is settled below.
@@ -821,6 +887,24 @@ def _recover(txn: Cursor, table: str | None, now: float) -> Refunded:
         if _round_state(txn, round_id) == "open":
             refunded.extend(_refund_round(txn, round_id, now))
     return refunded
+
+
+def _take_table(txn: Cursor, table: str, node: str, lease: float,
+                now: float) -> Takeover | None:
+    """Claim a table, void what its last owner left open (its round, its shoe) and read
+    its seats: one step."""
+    fence = room_sql.claim(txn, table, node, lease, now)
+    if fence is None:
+        return None
+    refunded = _recover(txn, table, now)
+    retired = sql_records.retire_shoes(txn, table, LEFT_DEALING, now)
+    return Takeover(fence, tuple(refunded), room_sql.seats(txn, table), tuple(retired))
+
+
+def _log_takeover(takeover: Takeover | None) -> Takeover | None:
+    if takeover is not None:
+        log_recovered(list(takeover.refunded))
+    return takeover
 
 
 def _balance(txn: Cursor, account_id: int) -> int:

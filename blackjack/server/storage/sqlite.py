@@ -121,6 +121,7 @@ def _create(cursor: Any) -> None:
             cursor.execute(statement)
     schema.add_records(cursor)
     schema.create_powers(cursor, _TYPES)
+    schema.add_room(cursor, _TYPES)
 
 
 def _add_look_keys(cursor: Any) -> None:
@@ -168,7 +169,14 @@ def _add_powers(cursor: Any) -> None:
     schema.add_powers(cursor, _TYPES)
 
 
-_STEPS = {2: _add_look_keys, 3: _add_round_tables, 4: _add_records, 5: _add_powers}
+def _add_room(cursor: Any) -> None:
+    """Version 6: the room's leases, members, seats and logins (unused by one process,
+    kept so that every backend has one schema)."""
+    schema.add_room(cursor, _TYPES)
+
+
+_STEPS = {2: _add_look_keys, 3: _add_round_tables, 4: _add_records, 5: _add_powers,
+          6: _add_room}
 """Upgrades of files written by older releases, by the version each makes."""
 
 
