@@ -334,11 +334,20 @@ class Conversation:
             self._ask_password(request)
             return
         own = getattr(self, "_own_" + name, None)
-        done: Deferred[Any] = (self.session.then(own, **params) if own is not None
-                               else self.session.run(request.command, params))
         started = self.clock.seconds()
-        done.addCallbacks(self._answer_ok, self._answer_failed,
-                          callbackArgs=(request, started), errbackArgs=(request, started))
+        # The session's fast path: a command that finishes at once, with
+        # nothing ahead of it, is answered now, without a Deferred (most are).
+        try:
+            done = (self.session.then_call(own, **params) if own is not None
+                    else self.session.call(request.command, params))
+        except Exception:
+            self._answer_failed(Failure(), request, started)
+            return
+        if isinstance(done, Deferred):
+            done.addCallbacks(self._answer_ok, self._answer_failed,
+                              callbackArgs=(request, started), errbackArgs=(request, started))
+        else:
+            self._answer_ok(done, request, started)
 
     def _answer_ok(self, result: Event | None, request: Request, started: float) -> None:
         self.meter.command_done(request.command.name, self.clock.seconds() - started)
