@@ -547,17 +547,17 @@ class Round:
         return self._why_illegal(_action(action), _optional_seat(seat, IllegalActionError))
 
     def _why_illegal(self, action: Action, seat: int | None) -> str | None:
-        name = action.phrase
         if self._phase is Phase.BETTING:
-            return f"cannot {name}: the cards are not dealt yet"
+            return f"cannot {action.phrase}: the cards are not dealt yet"
         if self._phase is Phase.FINISHED:
-            return f"cannot {name}: the round is over"
+            return f"cannot {action.phrase}: the round is over"
         if self._phase is Phase.INSURANCE:
             who = self._pending_insurance[0] if seat is None else seat
             if not action.is_insurance_decision:
-                return f"cannot {name}: answer the insurance offer first (insurance, even or no)"
+                return (f"cannot {action.phrase}: answer the insurance offer first "
+                        "(insurance, even or no)")
             if who not in self._pending_insurance:
-                return f"cannot {name}: seat {who} has no insurance decision to make"
+                return f"cannot {action.phrase}: seat {who} has no insurance decision to make"
             box = self._boxes[who][0]
             if action is Action.EVEN_MONEY and not box.natural:
                 return "cannot take even money: only a blackjack can"
@@ -568,11 +568,11 @@ class Round:
                     return "cannot insure: a bet of 1 chip has no half to insure"
             return None
         if action.is_insurance_decision:
-            return f"cannot {name}: insurance is not on offer"
+            return f"cannot {action.phrase}: insurance is not on offer"
         turn = self._turn
         assert turn is not None  # PLAYING always has a turn
         if seat is not None and seat != turn.seat:
-            return f"cannot {name}: it is seat {turn.seat}'s turn"
+            return f"cannot {action.phrase}: it is seat {turn.seat}'s turn"
         box = self._boxes[turn.seat][turn.hand]
         return self._why_illegal_play(action, turn.seat, box)
 

@@ -96,7 +96,7 @@ class Session:
                               code="login_required")
         action = ACTION_COMMANDS.get(command.name)
         if action is not None:
-            return self._table().act(self._me(), action)
+            return self._table().act_now(self._me(), action)
         method = getattr(self, "cmd_" + command.name, None)
         if method is None:
             raise CommandError(f"{command.name} is not a command of the card room")
