@@ -23,6 +23,10 @@ from twisted.python.failure import Failure
 
 __all__ = ["SerialQueue"]
 
+_WAITS: dict[type, bool] = {}
+"""Whether an operation's result of each type is something to wait for (a Deferred, a
+Failure, a coroutine) rather than a plain answer; a handful of types."""
+
 
 class SerialQueue:
     """A FIFO of operations, each run only after the previous one finished."""
@@ -72,9 +76,16 @@ class SerialQueue:
         except BaseException:
             self._drain()
             raise
-        if isinstance(result, (Deferred, Failure, CoroutineType)):
+        kind = type(result)
+        waits = _WAITS.get(kind)
+        if waits is None:  # isinstance on Deferred (an ABC's subclass) is slow: once a type
+            waits = _WAITS[kind] = issubclass(kind, (Deferred, Failure, CoroutineType))
+        if waits:
             return self._started(maybeDeferred(lambda: result))
-        self._drain()
+        if self._queue:
+            self._drain()
+        else:
+            self._busy = False
         return result
 
     def _started(self, result: Deferred[Any]) -> Deferred[Any]:
