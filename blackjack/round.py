@@ -392,12 +392,13 @@ class _Box:
     """One player hand in play (mutable, private to the round)."""
 
     __slots__ = ("seat", "cards", "stake", "from_split", "split_aces",
-                 "doubled", "surrendered", "even_money", "done")
+                 "doubled", "surrendered", "even_money", "done", "_score")
 
     def __init__(self, seat: int, stake: int, cards: list[Card] | None = None,
                  from_split: bool = False, split_aces: bool = False) -> None:
         self.seat = seat
         self.cards: list[Card] = cards or []
+        """Changed only through :meth:`add` and :meth:`split_off` (the score is kept)."""
         self.stake = stake
         self.from_split = from_split
         self.split_aces = split_aces
@@ -405,14 +406,32 @@ class _Box:
         self.surrendered = False
         self.even_money = False
         self.done = False
+        self._score: tuple[int, bool] | None = None
+
+    def add(self, card: Card) -> None:
+        """Take one more card."""
+        self.cards.append(card)
+        self._score = None
+
+    def split_off(self) -> Card:
+        """Give up the second card (to a split's new hand)."""
+        self._score = None
+        return self.cards.pop()
+
+    def score(self) -> tuple[int, bool]:
+        """Total and softness, worked out once per card (views and checks ask often)."""
+        score = self._score
+        if score is None:
+            score = self._score = _card_score(self.cards)
+        return score
 
     @property
     def total(self) -> int:
-        return _card_score(self.cards)[0]
+        return self.score()[0]
 
     @property
     def soft(self) -> bool:
-        return _card_score(self.cards)[1]
+        return self.score()[1]
 
     @property
     def natural(self) -> bool:
@@ -592,7 +611,7 @@ class Round:
                 return "cannot double: split aces get one card each"
             if box.from_split and not rules.double_after_split:
                 return "cannot double: no doubling after a split at this table"
-            total, soft = _card_score(box.cards)
+            total, soft = box.score()
             if not rules.double.allows(total, soft):
                 return (f"cannot double: this table doubles on "
                         f"{rules.double.value} only, not {'soft' if soft else 'hard'} {total}")
@@ -739,7 +758,7 @@ class Round:
         elif action is Action.SPLIT:
             self._emit("action", turn.seat, turn.hand, action=action.value, stake=box.stake)
             aces = box.cards[0].points == 1
-            second = _Box(turn.seat, box.stake, [box.cards.pop()], from_split=True,
+            second = _Box(turn.seat, box.stake, [box.split_off()], from_split=True,
                           split_aces=aces)
             box.from_split = True
             box.split_aces = aces
@@ -770,7 +789,7 @@ class Round:
 
     def _deal_to(self, box: _Box) -> None:
         card = self.shoe.draw()
-        box.cards.append(card)
+        box.add(card)
         hand = self._boxes[box.seat].index(box)
         self._emit("deal", box.seat, hand, card=str(card), total=box.total)
 
