@@ -388,6 +388,10 @@ class RoundView:
                 "legal": list(self.legal)}
 
 
+_PLAYS = tuple(a for a in Action if not a.is_insurance_decision)
+"""The actions that play a hand (not answers to the insurance offer), in order."""
+
+
 class _Box:
     """One player hand in play (mutable, private to the round)."""
 
@@ -553,13 +557,27 @@ class Round:
 
     def legal_actions(self, seat: int | None = None) -> frozenset[Action]:
         """What ``seat`` (default: whoever has the turn) may do now."""
-        seat = _optional_seat(seat, IllegalActionError)
-        return frozenset(a for a in Action if self._why_illegal(a, seat) is None)
+        return frozenset(self._legal(_optional_seat(seat, IllegalActionError)))
 
     def legal_names(self, seat: int | None = None) -> list[str]:
         """:meth:`legal_actions` as command words, in a fixed order (for views and events)."""
-        seat = _optional_seat(seat, IllegalActionError)
-        return [a.value for a in Action if self._why_illegal(a, seat) is None]
+        return [a.value for a in self._legal(_optional_seat(seat, IllegalActionError))]
+
+    def _legal(self, seat: int | None) -> list[Action]:
+        """The actions :meth:`why_illegal` has no reason against, in :class:`Action` order.
+
+        Asked for every prompt and decision: in play it goes straight to the
+        hand's own checks, without the reasons the insurance answers would
+        each be given (held to ``why_illegal`` by ``tests/test_round.py``).
+        """
+        if self._phase is Phase.PLAYING:
+            turn = self._turn
+            assert turn is not None  # PLAYING always has a turn
+            if seat is not None and seat != turn.seat:
+                return []
+            box = self._boxes[turn.seat][turn.hand]
+            return [a for a in _PLAYS if self._why_illegal_play(a, turn.seat, box) is None]
+        return [a for a in Action if self._why_illegal(a, seat) is None]
 
     def why_illegal(self, action: Action | str, seat: int | None = None) -> str | None:
         """Why ``action`` is not allowed now, or ``None`` if it is."""

@@ -705,3 +705,23 @@ def test_a_hands_kept_score_is_its_cards_score_at_every_step(rules: Rules, seed:
                 assert box.score() == _card_score(box.cards)
 
     play(round_, random_policy(rng), after_each=check)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rules=rules_values(), seed=st.integers(0, 2**32 - 1))
+def test_legal_actions_are_those_why_illegal_has_no_reason_against(rules: Rules,
+                                                                    seed: int) -> None:
+    """legal_actions and legal_names (the fast path prompts use) name exactly the actions
+    why_illegal finds no reason against, for every seat and for whoever has the turn."""
+    rng = random.Random(seed)
+    shoe = Shoe(rules.decks, rng=random.Random(seed))
+    seats = range(1, rng.randint(2, 8))
+    round_ = Round(rules, shoe, {seat: rules.min_bet for seat in seats})
+
+    def check(r: Round) -> None:
+        for seat in [None, *seats]:
+            slow = [a for a in Action if r.why_illegal(a, seat) is None]
+            assert r.legal_actions(seat) == frozenset(slow)
+            assert r.legal_names(seat) == [a.value for a in slow]
+
+    play(round_, random_policy(rng), after_each=check)
