@@ -690,6 +690,36 @@ class Round:
         legal = tuple(self.legal_names()) if turn else ()
         return RoundView(self._phase, dealer, dealer_total, tuple(seats), turn, legal)
 
+    def view_data(self) -> dict[str, object]:
+        """``view().to_dict()``, made straight from the round.
+
+        A table sends it with every prompt; the checked values of :meth:`view`
+        and their conversion cost more than the rest of a decision, and the
+        round's own values need no checking.  Held to ``view().to_dict()`` at
+        every step of random rounds by ``tests/test_round.py``.
+        """
+        dealer = [str(c) for c in self._dealer]
+        dealer_total: int | None
+        if self._hole_hidden:
+            dealer = dealer[:1] + [HIDDEN]
+            dealer_total = self._dealer[0].points if self._dealer[0].points > 1 else 11
+        else:
+            dealer_total = _card_score(self._dealer)[0] if self._dealer else None
+        seats = []
+        for seat in sorted(self._bets):
+            hands = []
+            for box in self._boxes.get(seat, ()):
+                total, soft = box.score()
+                hands.append({"cards": [str(c) for c in box.cards], "total": total,
+                              "soft": soft, "stake": box.stake, "status": box.status()})
+            seats.append({"seat": seat, "bet": self._bets[seat], "hands": hands,
+                          "insurance": self._insurance.get(seat)})
+        turn = self.turn
+        return {"phase": self._phase.value, "dealer": dealer, "dealer_total": dealer_total,
+                "seats": seats,
+                "turn": None if turn is None else {"seat": turn.seat, "hand": turn.hand},
+                "legal": self.legal_names() if turn else []}
+
     # -- verbs -----------------------------------------------------------
 
     def bet(self, seat: int, amount: int) -> None:

@@ -712,16 +712,19 @@ def test_a_hands_kept_score_is_its_cards_score_at_every_step(rules: Rules, seed:
 def test_legal_actions_are_those_why_illegal_has_no_reason_against(rules: Rules,
                                                                     seed: int) -> None:
     """legal_actions and legal_names (the fast path prompts use) name exactly the actions
-    why_illegal finds no reason against, for every seat and for whoever has the turn."""
+    why_illegal finds no reason against, for every seat and for whoever has the turn; and
+    view_data (the prompts' view) is view().to_dict()."""
     rng = random.Random(seed)
     shoe = Shoe(rules.decks, rng=random.Random(seed))
     seats = range(1, rng.randint(2, 8))
     round_ = Round(rules, shoe, {seat: rules.min_bet for seat in seats})
 
     def check(r: Round) -> None:
+        assert r.view_data() == r.view().to_dict()
         for seat in [None, *seats]:
             slow = [a for a in Action if r.why_illegal(a, seat) is None]
             assert r.legal_actions(seat) == frozenset(slow)
             assert r.legal_names(seat) == [a.value for a in slow]
 
+    check(round_)  # betting, before the deal
     play(round_, random_policy(rng), after_each=check)

@@ -835,7 +835,7 @@ class Table:
                     asked.setdefault(player, []).append(seat)
             if not asked:
                 return
-            view = rnd.view().to_dict()
+            view = rnd.view_data()
             for player, seats in asked.items():
                 # Every answer these seats may give (even money only for a
                 # natural, insurance only on a bet of 2 or more), as the engine says.
@@ -850,7 +850,7 @@ class Table:
         player = self._seats.get(turn.seat)
         if player is None or (only is not None and player is not only):
             return
-        view = rnd.view().to_dict()
+        view = rnd.view_data()
         player.send(events.PROMPT(seat=turn.seat, hand=turn.hand, player=player.name,
                                   seconds=seconds, legal=view["legal"], view=view))
 
