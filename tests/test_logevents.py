@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_twisted
 from twisted.logger import Logger, LogLevel, globalLogPublisher
 from twisted.python.failure import Failure
 
@@ -85,7 +86,8 @@ def test_a_json_line_has_the_fields_and_drops_secret_keys() -> None:
     assert as_json({"log_format": "x"}).endswith("}\n")
 
 
-def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None:
+@pytest_twisted.ensureDeferred
+async def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None:
     """Bots play 500 rounds on the real twistd with --log-format json; a stranger fails a
     password, types a password where the name goes, and a program takes a resume token.
     Every log line is a JSON object; none holds a password, a token, a shoe's server
@@ -98,8 +100,13 @@ def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None:
     server = Server(str(tmp_path / "room.sqlite3"), log, "--log-format", "json",
                     "--bet-time", "1", "--rate", "0", "--bankroll", "1000000")
     room: Room | None = None
+    results: set[str] = set()
+    seeds: set[str] = set()
     try:
-        room = Room(server, "register", seed=7)
+        room = await Room.enter(server, "register", seed=7)
+        for bot in room.bots:
+            bot.client.on("result", lambda e: results.add(e["round"]))
+            bot.client.on("shoe_retired", lambda e: seeds.add(e["server_seed"]))
         stranger = socket.create_connection(("127.0.0.1", server.port), timeout=10)
         stranger.sendall(b"login crashann wrong-pw-crashann\r\n"
                          b"login pw-crashbob\r\npw-crashbob\r\n"
@@ -109,18 +116,15 @@ def test_a_long_run_logs_no_password_token_or_card(tmp_path: Path) -> None:
                         b'{"id": 2, "cmd": "login", "name": "crashcat", '
                         b'"password": "pw-crashcat"}\r\n{"id": 3, "cmd": "token"}\r\n')
         reader = _Reader(program)
-        token = wait_for(reader.token, 30, "the resume token", server)
-        wait_for(lambda: sum(b.results for b in room.bots) >= 500, 240, "500 rounds",
-                 server, room.pump)
-        results = {e["round"] for b in room.bots for e in b.events if e["event"] == "result"}
-        seeds = {e["server_seed"] for b in room.bots for e in b.events
-                 if e["event"] == "shoe_retired"}
+        token = await wait_for(reader.token, 30, "the resume token", server)
+        playing = room
+        await wait_for(lambda: playing.rounds >= 500, 240, "500 rounds", server)
         stranger.close()
         program.close()
         room.close()
         room = None
-        wait_for(lambda: log.read_text().count('"event": "logout"') >= 5, 30,
-                 "the logouts", server)
+        await wait_for(lambda: log.read_text().count('"event": "logout"') >= 5, 30,
+                       "the logouts", server)
     finally:
         if room is not None:
             room.close()
