@@ -57,6 +57,21 @@ def test_a_kind_logs_its_fields_and_no_others() -> None:
         logevents.LOGIN(Logger(), name="ann", account_id=3, peer="x", password="oops")
 
 
+def test_every_kind_reads_as_twisted_would_format_its_text() -> None:
+    """A kind's line (rendered once, by str.format) reads exactly as Twisted's formatting
+    of its text with the same fields, braces and all, for every kind."""
+    from twisted.logger import formatEvent
+
+    for number, kind in enumerate(logevents.LOG_EVENTS.values()):
+        values = {field: (number + 7 if i % 2 else f"{field} {{with}} braces}}")
+                  for i, field in enumerate(sorted(kind.fields))}
+        with Spy() as spy:
+            kind(Logger(namespace="twin"), **values)
+        [event] = [e for e in spy.events if e.get("log_namespace") == "twin"]
+        assert formatEvent(event) == formatEvent({"log_format": kind.text, **values})
+        assert {k: event[k] for k in values} == values
+
+
 def test_no_kind_may_carry_a_secret() -> None:
     """A kind with a field named like a secret cannot be made, and none in the catalogue is."""
     for field in ("password", "seed", "token", "hole_card"):
