@@ -283,9 +283,7 @@ class _Connection(Client):
         return d.addBoth(answered)
 
     def became_ready(self) -> None:
-        if not self.ready:
-            self.ready = True
-            self.swarm.ready += 1
+        self.swarm.client_ready(self)
 
     def unmatched(self, message: Message) -> None:
         self.tally.counts["unsolicited_errors"] += 1
@@ -293,12 +291,7 @@ class _Connection(Client):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         super().connectionLost(reason)
-        if self.ready:
-            self.swarm.ready -= 1
-            self.ready = False
-        self.swarm.open -= 1
-        if not self.swarm.stopping:
-            self.tally.counts["disconnects"] += 1
+        self.swarm.client_lost(self)
 
     def _setup_failed(self, failure: Failure) -> None:
         if not failure.check(ConnectionClosed):
@@ -530,9 +523,7 @@ class BaselinePlayer(LineReceiver):
         if not words:
             return
         if words[0] == "DEAL":  # DEAL you C1 C2 (v) dealer UP ??
-            if not self.ready:
-                self.ready = True
-                self.swarm.ready += 1
+            self.swarm.client_ready(self)
             self._cards = [Card.parse(words[2]), Card.parse(words[3])]
             self._upcard = Card.parse(words[6])
             if Hand.of(*self._cards).total < 21:
@@ -561,12 +552,7 @@ class BaselinePlayer(LineReceiver):
         self.sendLine(command)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        if self.ready:
-            self.swarm.ready -= 1
-            self.ready = False
-        self.swarm.open -= 1
-        if not self.swarm.stopping:
-            self.tally.counts["disconnects"] += 1
+        self.swarm.client_lost(self)
 
 
 _HIT_STAND = frozenset({Action.HIT, Action.STAND})
@@ -631,6 +617,21 @@ class Swarm:
         self.clients.append(client)
         self.open += 1
         client.begin()
+
+    def client_ready(self, client: Any) -> None:
+        """``client`` (a player, an idler, a baseline player...) is ready to be measured."""
+        if not client.ready:
+            client.ready = True
+            self.ready += 1
+
+    def client_lost(self, client: Any) -> None:
+        """``client``'s connection has closed (a disconnect, unless we are stopping)."""
+        if client.ready:
+            self.ready -= 1
+            client.ready = False
+        self.open -= 1
+        if not self.stopping:
+            self.tally.counts["disconnects"] += 1
 
     def _failed(self, failure: Failure) -> None:
         self.tally.counts["connect_failures"] += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,28 @@ async def test_pipelined_commands_are_all_answered_by_the_echo_server() -> None:
     assert report["commands"] > 100
     assert report["errors"] == 0
     assert report["latency"]["pipelined"]["count"] > 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_same_bots_play_the_threaded_baseline() -> None:
+    """--baseline's bots play whole hands of the thread-per-connection server (started as
+    --spawn starts it) with basic strategy, and each play is timed to its answer."""
+    from twisted.internet import reactor
+
+    port = loadtest.free_port()
+    server = loadtest.spawn(loadtest.baseline_command(port), Path(os.devnull), port)
+    try:
+        await wait(ensureDeferred(server.wait_listening(reactor)), 35)
+        plan = loadtest.Plan(mode="play", host="127.0.0.1", port=port, clients=3,
+                             target="baseline")
+        report = await wait(ensureDeferred(loadtest.run(
+            reactor, plan, duration=1.0, setup_timeout=10, progress=False)), 30)
+    finally:
+        server.process.kill()
+        server.process.wait(timeout=10)
+    assert report["ready"] == 3 and report["hands"] > 10
+    assert (report["errors"], report["disconnects"]) == (0, 0)
+    assert report["latency"]["act"]["count"] > 0 and report["latency"]["bet"]["count"] > 0
 
 
 def test_histogram_percentiles_are_within_a_percent() -> None:
