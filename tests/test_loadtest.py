@@ -114,3 +114,19 @@ def test_the_wire_benchmark_answers_a_packet_with_one_write(capsys: Any) -> None
     report = capsys.readouterr().out
     assert "'help hit', 16 a packet:" in report and "us per command" in report
     assert report.rstrip().endswith("1 write(s) a packet")
+
+
+def test_the_hand_benchmark_plays_the_same_hands_every_time(capsys: Any) -> None:
+    """scripts/bench_hand.py settles the hands asked for through the real stack, and its
+    seeded shoes deal the same hands (the same balances) on every run."""
+    bench = load_script("bench_hand")
+    balances = []
+    for _ in range(2):
+        room = bench._Room(3, 1, seed=5)
+        room.play(3)
+        room.play(20)
+        balances.append([room.storage.database.accounts[a].balance
+                         for a in sorted(room.storage.database.accounts)])
+    assert balances[0] == balances[1] and len(balances[0]) == 3
+    bench.main(["--hands", "10", "--players", "2", "--per-table", "1", "--warm", "10"])
+    assert "hands settled (2 players, 1 a table)" in capsys.readouterr().out
