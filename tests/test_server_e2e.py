@@ -280,6 +280,8 @@ async def _scripted_round(db: str, per_turn: bool) -> list[list[str]]:
         bob.say("stand")
         await alice.expect("result")
         await bob.expect("result")
+        await alice.expect("betting")  # after the settlement's commit, as the balances
+        await bob.expect("betting")
         alice.say("quit")
         bob.say("quit")
         await alice.expect("bye")
