@@ -388,16 +388,21 @@ class RoundView:
                 "legal": list(self.legal)}
 
 
+_PLAYS = tuple(a for a in Action if not a.is_insurance_decision)
+"""The actions that play a hand (not answers to the insurance offer), in order."""
+
+
 class _Box:
     """One player hand in play (mutable, private to the round)."""
 
     __slots__ = ("seat", "cards", "stake", "from_split", "split_aces",
-                 "doubled", "surrendered", "even_money", "done")
+                 "doubled", "surrendered", "even_money", "done", "_score")
 
     def __init__(self, seat: int, stake: int, cards: list[Card] | None = None,
                  from_split: bool = False, split_aces: bool = False) -> None:
         self.seat = seat
         self.cards: list[Card] = cards or []
+        """Changed only through :meth:`add` and :meth:`split_off` (the score is kept)."""
         self.stake = stake
         self.from_split = from_split
         self.split_aces = split_aces
@@ -405,14 +410,32 @@ class _Box:
         self.surrendered = False
         self.even_money = False
         self.done = False
+        self._score: tuple[int, bool] | None = None
+
+    def add(self, card: Card) -> None:
+        """Take one more card."""
+        self.cards.append(card)
+        self._score = None
+
+    def split_off(self) -> Card:
+        """Give up the second card (to a split's new hand)."""
+        self._score = None
+        return self.cards.pop()
+
+    def score(self) -> tuple[int, bool]:
+        """Total and softness, worked out once per card (views and checks ask often)."""
+        score = self._score
+        if score is None:
+            score = self._score = _card_score(self.cards)
+        return score
 
     @property
     def total(self) -> int:
-        return _card_score(self.cards)[0]
+        return self.score()[0]
 
     @property
     def soft(self) -> bool:
-        return _card_score(self.cards)[1]
+        return self.score()[1]
 
     @property
     def natural(self) -> bool:
@@ -534,30 +557,44 @@ class Round:
 
     def legal_actions(self, seat: int | None = None) -> frozenset[Action]:
         """What ``seat`` (default: whoever has the turn) may do now."""
-        seat = _optional_seat(seat, IllegalActionError)
-        return frozenset(a for a in Action if self._why_illegal(a, seat) is None)
+        return frozenset(self._legal(_optional_seat(seat, IllegalActionError)))
 
     def legal_names(self, seat: int | None = None) -> list[str]:
         """:meth:`legal_actions` as command words, in a fixed order (for views and events)."""
-        seat = _optional_seat(seat, IllegalActionError)
-        return [a.value for a in Action if self._why_illegal(a, seat) is None]
+        return [a.value for a in self._legal(_optional_seat(seat, IllegalActionError))]
+
+    def _legal(self, seat: int | None) -> list[Action]:
+        """The actions :meth:`why_illegal` has no reason against, in :class:`Action` order.
+
+        Asked for every prompt and decision: in play it goes straight to the
+        hand's own checks, without the reasons the insurance answers would
+        each be given (held to ``why_illegal`` by ``tests/test_round.py``).
+        """
+        if self._phase is Phase.PLAYING:
+            turn = self._turn
+            assert turn is not None  # PLAYING always has a turn
+            if seat is not None and seat != turn.seat:
+                return []
+            box = self._boxes[turn.seat][turn.hand]
+            return [a for a in _PLAYS if self._why_illegal_play(a, turn.seat, box) is None]
+        return [a for a in Action if self._why_illegal(a, seat) is None]
 
     def why_illegal(self, action: Action | str, seat: int | None = None) -> str | None:
         """Why ``action`` is not allowed now, or ``None`` if it is."""
         return self._why_illegal(_action(action), _optional_seat(seat, IllegalActionError))
 
     def _why_illegal(self, action: Action, seat: int | None) -> str | None:
-        name = action.phrase
         if self._phase is Phase.BETTING:
-            return f"cannot {name}: the cards are not dealt yet"
+            return f"cannot {action.phrase}: the cards are not dealt yet"
         if self._phase is Phase.FINISHED:
-            return f"cannot {name}: the round is over"
+            return f"cannot {action.phrase}: the round is over"
         if self._phase is Phase.INSURANCE:
             who = self._pending_insurance[0] if seat is None else seat
             if not action.is_insurance_decision:
-                return f"cannot {name}: answer the insurance offer first (insurance, even or no)"
+                return (f"cannot {action.phrase}: answer the insurance offer first "
+                        "(insurance, even or no)")
             if who not in self._pending_insurance:
-                return f"cannot {name}: seat {who} has no insurance decision to make"
+                return f"cannot {action.phrase}: seat {who} has no insurance decision to make"
             box = self._boxes[who][0]
             if action is Action.EVEN_MONEY and not box.natural:
                 return "cannot take even money: only a blackjack can"
@@ -568,11 +605,11 @@ class Round:
                     return "cannot insure: a bet of 1 chip has no half to insure"
             return None
         if action.is_insurance_decision:
-            return f"cannot {name}: insurance is not on offer"
+            return f"cannot {action.phrase}: insurance is not on offer"
         turn = self._turn
         assert turn is not None  # PLAYING always has a turn
         if seat is not None and seat != turn.seat:
-            return f"cannot {name}: it is seat {turn.seat}'s turn"
+            return f"cannot {action.phrase}: it is seat {turn.seat}'s turn"
         box = self._boxes[turn.seat][turn.hand]
         return self._why_illegal_play(action, turn.seat, box)
 
@@ -592,7 +629,7 @@ class Round:
                 return "cannot double: split aces get one card each"
             if box.from_split and not rules.double_after_split:
                 return "cannot double: no doubling after a split at this table"
-            total, soft = _card_score(box.cards)
+            total, soft = box.score()
             if not rules.double.allows(total, soft):
                 return (f"cannot double: this table doubles on "
                         f"{rules.double.value} only, not {'soft' if soft else 'hard'} {total}")
@@ -652,6 +689,36 @@ class Round:
         turn = self.turn
         legal = tuple(self.legal_names()) if turn else ()
         return RoundView(self._phase, dealer, dealer_total, tuple(seats), turn, legal)
+
+    def view_data(self) -> dict[str, object]:
+        """``view().to_dict()``, made straight from the round.
+
+        A table sends it with every prompt; the checked values of :meth:`view`
+        and their conversion cost more than the rest of a decision, and the
+        round's own values need no checking.  Held to ``view().to_dict()`` at
+        every step of random rounds by ``tests/test_round.py``.
+        """
+        dealer = [str(c) for c in self._dealer]
+        dealer_total: int | None
+        if self._hole_hidden:
+            dealer = dealer[:1] + [HIDDEN]
+            dealer_total = self._dealer[0].points if self._dealer[0].points > 1 else 11
+        else:
+            dealer_total = _card_score(self._dealer)[0] if self._dealer else None
+        seats = []
+        for seat in sorted(self._bets):
+            hands = []
+            for box in self._boxes.get(seat, ()):
+                total, soft = box.score()
+                hands.append({"cards": [str(c) for c in box.cards], "total": total,
+                              "soft": soft, "stake": box.stake, "status": box.status()})
+            seats.append({"seat": seat, "bet": self._bets[seat], "hands": hands,
+                          "insurance": self._insurance.get(seat)})
+        turn = self.turn
+        return {"phase": self._phase.value, "dealer": dealer, "dealer_total": dealer_total,
+                "seats": seats,
+                "turn": None if turn is None else {"seat": turn.seat, "hand": turn.hand},
+                "legal": self.legal_names() if turn else []}
 
     # -- verbs -----------------------------------------------------------
 
@@ -739,7 +806,7 @@ class Round:
         elif action is Action.SPLIT:
             self._emit("action", turn.seat, turn.hand, action=action.value, stake=box.stake)
             aces = box.cards[0].points == 1
-            second = _Box(turn.seat, box.stake, [box.cards.pop()], from_split=True,
+            second = _Box(turn.seat, box.stake, [box.split_off()], from_split=True,
                           split_aces=aces)
             box.from_split = True
             box.split_aces = aces
@@ -770,7 +837,7 @@ class Round:
 
     def _deal_to(self, box: _Box) -> None:
         card = self.shoe.draw()
-        box.cards.append(card)
+        box.add(card)
         hand = self._boxes[box.seat].index(box)
         self._emit("deal", box.seat, hand, card=str(card), total=box.total)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 from fractions import Fraction
 from typing import Any
 
@@ -154,6 +155,9 @@ class Rules:
 
     def describe(self) -> str:
         """A short human summary, e.g. ``6D S17 3:2 DAS SP4 peek 10-500``."""
+        return _described(self)
+
+    def _describe(self) -> str:
         parts = [
             f"{self.decks}D",
             "H17" if self.dealer_hits_soft_17 else "S17",
@@ -177,6 +181,9 @@ class Rules:
 
     def to_spec(self) -> str:
         """The compact text form read by :meth:`from_spec`; round-trips."""
+        return _spec(self)
+
+    def _to_spec(self) -> str:
         default = Rules()
         items = []
         for field in fields(self):
@@ -226,6 +233,13 @@ class Rules:
             return replace(rules, **changes)
         except TypeError as exc:  # pragma: no cover - guarded by _SPEC_FIELDS
             raise RulesError(str(exc)) from None
+
+
+
+# A table writes its rules into every round's record: the texts are kept per
+# rules value (a handful in a process) rather than rebuilt each round.
+_spec = lru_cache(maxsize=256)(Rules._to_spec)
+_described = lru_cache(maxsize=256)(Rules._describe)
 
 
 def _ratio(value: Fraction) -> str:

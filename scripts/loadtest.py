@@ -76,13 +76,18 @@ from twisted.internet import defer, task  # noqa: E402
 from twisted.internet.defer import Deferred, DeferredSemaphore  # noqa: E402
 from twisted.internet.endpoints import TCP4ClientEndpoint  # noqa: E402
 from twisted.internet.protocol import ProcessProtocol, connectionDone  # noqa: E402
+from twisted.protocols.basic import LineReceiver  # noqa: E402
 from twisted.python.failure import Failure  # noqa: E402
 
 from blackjack.client import (  # noqa: E402
     Bot, Client, ConnectionClosed, Message, ProtocolError, RequestRefused, basic_strategy,
     connect_endpoint,
 )
+from blackjack.actions import Action  # noqa: E402
+from blackjack.cards import Card  # noqa: E402
+from blackjack.hand import Hand  # noqa: E402
 from blackjack.rules import Rules  # noqa: E402
+from blackjack.strategy import advise  # noqa: E402
 
 __all__ = ["Plan", "Histogram", "Swarm", "Player", "make_accounts", "run", "main"]
 
@@ -278,9 +283,7 @@ class _Connection(Client):
         return d.addBoth(answered)
 
     def became_ready(self) -> None:
-        if not self.ready:
-            self.ready = True
-            self.swarm.ready += 1
+        self.swarm.client_ready(self)
 
     def unmatched(self, message: Message) -> None:
         self.tally.counts["unsolicited_errors"] += 1
@@ -288,12 +291,7 @@ class _Connection(Client):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         super().connectionLost(reason)
-        if self.ready:
-            self.swarm.ready -= 1
-            self.ready = False
-        self.swarm.open -= 1
-        if not self.swarm.stopping:
-            self.tally.counts["disconnects"] += 1
+        self.swarm.client_lost(self)
 
     def _setup_failed(self, failure: Failure) -> None:
         if not failure.check(ConnectionClosed):
@@ -489,7 +487,77 @@ class Piper(_Handshaker):
             self._batches.append((self._sent_count, now))
 
 
-_CLIENTS: dict[str, type[_Connection]] = {"play": Player, "idle": Idler, "throughput": Piper}
+class BaselinePlayer(LineReceiver):
+    """The same basic-strategy bot, playing the thread-per-connection baseline.
+
+    ``scripts/threaded_baseline.py`` deals one player against the dealer
+    per connection and offers only ``hit`` and ``stand``; the bot plays the
+    same chart (:func:`blackjack.strategy.advise` among those two) and times
+    each command to the line that answers it, as a v1 request is timed to
+    its reply: ``deal`` to the ``DEAL`` line (a bet), a play to its ``CARD``
+    or ``RESULT`` line.
+    """
+
+    delimiter = b"\r\n"
+
+    def __init__(self, swarm: Swarm, index: int) -> None:
+        self.swarm = swarm
+        self.index = index
+        self.tally = swarm.tally
+        self.now = swarm.clock
+        self.ready = False
+        self._cards: list[Card] = []
+        self._upcard: Card | None = None
+        self._sent: tuple[str, float] | None = None
+
+    def begin(self) -> None:
+        """Nothing to set up: the server deals at once."""
+        self._sent = ("bet", self.now())
+
+    def lineReceived(self, line: bytes) -> None:
+        if self._sent is not None:
+            kind, sent = self._sent
+            self.tally.latency(kind, self.now() - sent)
+            self._sent = None
+        words = line.decode().split()
+        if not words:
+            return
+        if words[0] == "DEAL":  # DEAL you C1 C2 (v) dealer UP ??
+            self.swarm.client_ready(self)
+            self._cards = [Card.parse(words[2]), Card.parse(words[3])]
+            self._upcard = Card.parse(words[6])
+            if Hand.of(*self._cards).total < 21:
+                self._play()
+        elif words[0] == "CARD":
+            self._cards.append(Card.parse(words[1]))
+            if Hand.of(*self._cards).total < 21:
+                self._play()
+        elif words[0] == "RESULT":
+            self.tally.counts["hands"] += 1
+            self.tally.counts["rounds"] += 1
+            self._send("bet", b"deal")
+        else:
+            self.tally.error(f"baseline: {line[:60]!r}")
+
+    def _play(self) -> None:
+        assert self._upcard is not None
+        action = advise(self.swarm.rules, Hand.of(*self._cards), self._upcard, _HIT_STAND)
+        self._send("act", action.value.encode())
+
+    def _send(self, kind: str, command: bytes) -> None:
+        if self.swarm.stopping or self.transport is None:
+            return
+        self.tally.counts["commands"] += 1
+        self._sent = (kind, self.now())
+        self.sendLine(command)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.swarm.client_lost(self)
+
+
+_HIT_STAND = frozenset({Action.HIT, Action.STAND})
+
+_CLIENTS: dict[str, type[Any]] = {"play": Player, "idle": Idler, "throughput": Piper}
 
 
 def request_line(command: str) -> bytes:
@@ -514,7 +582,7 @@ class Swarm:
         self.request_line = request_line(plan.command) if plan.mode == "throughput" else b""
         self.clock: Callable[[], float] = time.perf_counter
         self.tally = Tally()
-        self.clients: list[_Connection] = []
+        self.clients: list[Any] = []
         self.ready = 0
         self.open = 0
         self.stopping = False
@@ -523,7 +591,7 @@ class Swarm:
     def start(self) -> Deferred[None]:
         """Connect every client; fires when all have connected or failed."""
         gate = DeferredSemaphore(self.plan.connect_concurrency)
-        kind = _CLIENTS[self.plan.mode]
+        kind = BaselinePlayer if self.plan.target == "baseline" else _CLIENTS[self.plan.mode]
 
         def connect(index: int) -> Deferred[Any]:
             if self.stopping:
@@ -545,10 +613,25 @@ class Swarm:
         return defer.gatherResults(
             [gate.run(connect, index) for index in self.indices]).addCallback(lambda _: None)
 
-    def _connected(self, client: _Connection) -> None:
+    def _connected(self, client: Any) -> None:
         self.clients.append(client)
         self.open += 1
         client.begin()
+
+    def client_ready(self, client: Any) -> None:
+        """``client`` (a player, an idler, a baseline player...) is ready to be measured."""
+        if not client.ready:
+            client.ready = True
+            self.ready += 1
+
+    def client_lost(self, client: Any) -> None:
+        """``client``'s connection has closed (a disconnect, unless we are stopping)."""
+        if client.ready:
+            self.ready -= 1
+            client.ready = False
+        self.open -= 1
+        if not self.stopping:
+            self.tally.counts["disconnects"] += 1
 
     def _failed(self, failure: Failure) -> None:
         self.tally.counts["connect_failures"] += 1
@@ -1065,6 +1148,11 @@ def blackjack_command(args: argparse.Namespace, port: int, db: str, log: Path,
     return command + [arg for extra in args.server_arg for arg in extra.split()]
 
 
+def baseline_command(port: int) -> list[str]:
+    """The thread-per-connection baseline (``scripts/threaded_baseline.py``)."""
+    return [sys.executable, str(ROOT / "scripts" / "threaded_baseline.py"), str(port)]
+
+
 def echo_command(args: argparse.Namespace, port: int) -> list[str]:
     """The bare echo server (``scripts/echo_server.py``)."""
     return [sys.executable, str(ROOT / "scripts" / "echo_server.py"),
@@ -1140,8 +1228,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Load-test the blackjack server (see the module docstring).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--mode", choices=["play", "idle", "throughput"], default="play")
-    p.add_argument("--players", "--connections", dest="clients", type=int, default=70,
-                   help="bots (play) or connections (idle, throughput)")
+    p.add_argument("--players", "--connections", dest="clients", type=_counts, default=[70],
+                   help="bots (play) or connections (idle, throughput); play: a list "
+                        "such as 100,1000 runs each in turn")
     p.add_argument("--duration", type=float, default=30.0, help="seconds measured")
     p.add_argument("--procs", type=int, default=1, help="client worker processes")
     p.add_argument("--spawn", action="store_true",
@@ -1156,7 +1245,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--transport", choices=["telnet", "ws"], default="telnet",
                    help="how the clients connect: telnet lines, or WebSocket messages "
                         "(with --connect, give the web port)")
-    p.add_argument("--per-table", type=int, default=7, help="bots per table (1-7)")
+    p.add_argument("--per-table", type=_counts, default=[7],
+                   help="bots per table (1-7); play: a list such as 1,7 runs each in turn")
+    p.add_argument("--baseline", action="store_true",
+                   help="play: also run the same bots against the thread-per-connection "
+                        "baseline (scripts/threaded_baseline.py) at each --players, in "
+                        "turn with the server, and report them side by side")
     p.add_argument("--rules", default="min=1", help="rules of the tables lt0, lt1, ...")
     p.add_argument("--think", type=float, default=0.0,
                    help="play: mean seconds a bot pauses before a bet or play (0: none)")
@@ -1173,7 +1267,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--settle", type=float, default=-1,
                    help="seconds between ready and the window (default: 3 idle, 2 others)")
     p.add_argument("--repeat", type=int, default=1,
-                   help="throughput: alternate server and echo this many times")
+                   help="throughput: alternate server and echo this many times; play: "
+                        "run the whole list of settings this many times, in turn")
     p.add_argument("--db", help="--spawn: an SQLite file or a postgresql:// URL of an empty "
                    "database (default: a fresh temporary SQLite file)")
     p.add_argument("--make-accounts", metavar="DB",
@@ -1191,6 +1286,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _counts(text: str) -> list[int]:
+    """``100,1000`` -> [100, 1000]."""
+    return [int(word) for word in text.split(",") if word.strip()]
+
+
 def _address(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     if host not in ("127.0.0.1", "localhost") and not host.startswith("127."):
@@ -1202,46 +1302,61 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
     if args.worker:
         await _worker(reactor, args.worker)
         return 0
+    most = max(args.clients)
     limit = raise_open_files_limit()
-    if args.clients + 64 > limit:
-        print(f"warning: {args.clients} connections but an open-files limit of {limit}; "
+    if most + 64 > limit:
+        print(f"warning: {most} connections but an open-files limit of {limit}; "
               "run 'ulimit -n 65536' first", file=sys.stderr)
-    base = Plan(mode=args.mode, host="127.0.0.1", port=0, clients=args.clients,
-                per_table=args.per_table, rules=args.rules, bet=args.bet, login=args.login,
+    base = Plan(mode=args.mode, host="127.0.0.1", port=0, clients=most,
+                per_table=args.per_table[0], rules=args.rules, bet=args.bet, login=args.login,
                 command=args.command, window=args.window, batch=args.batch,
                 think=args.think, per_source=args.per_source, connect_concurrency=args.connect_concurrency,
                 transport=args.transport)
-    if not 1 <= base.per_table <= 7:
+    if not all(1 <= n <= 7 for n in args.per_table):
         raise SystemExit("--per-table is 1 to 7")
+    if args.mode != "play" and (len(args.clients) > 1 or len(args.per_table) > 1):
+        raise SystemExit("lists of --players or --per-table are for --mode play")
+    if args.baseline and (args.mode != "play" or args.transport != "telnet"):
+        raise SystemExit("--baseline is for --mode play over telnet")
     needs_accounts = args.mode == "play" or args.login
-    names = [base.name(i) for i in range(args.clients)] if needs_accounts else []
+    names = [base.name(i) for i in range(most)] if needs_accounts else []
     if args.make_accounts:
         made = await make_accounts_in(args.make_accounts, names or
-                                      [base.name(i) for i in range(args.clients)],
+                                      [base.name(i) for i in range(most)],
                                       args.bankroll)
         print(f"{made} accounts created in {args.make_accounts}")
         return 0
     result: dict[str, Any] = {"machine": machine(), "argv": sys.argv, "phases": []}
     settle = args.settle if args.settle >= 0 else (3.0 if args.mode == "idle" else 2.0)
     workdir = Path(tempfile.mkdtemp(prefix="blackjack-loadtest-"))
-    targets = (["server"] if args.mode == "play" or args.no_echo or args.transport == "ws"
-               else ["server", "echo"])
-    order = targets * (args.repeat if args.mode == "throughput" else 1)
+    # (target, clients, per table) for each phase, in the order they run.
+    if args.mode == "play":
+        one = [(target, clients, per_table) for clients in args.clients
+               for target, per_table in ([("baseline", 1)] if args.baseline else [])
+               + [("server", n) for n in args.per_table]]
+        order = one * args.repeat
+    else:
+        targets = (["server"] if args.no_echo or args.transport == "ws"
+                   else ["server", "echo"])
+        order = [(target, most, base.per_table) for target in targets] * (
+            args.repeat if args.mode == "throughput" else 1)
     db = args.db or str(workdir / "loadtest.sqlite3")  # a path or a postgresql:// URL
-    tables = base.tables if args.mode == "play" else 1
     try:
         if args.spawn and needs_accounts:
             started = time.monotonic()
             made = await make_accounts_in(str(db), names, args.bankroll)
             print(f"{made} bot accounts created in {db} in "
                   f"{time.monotonic() - started:.1f}s", file=sys.stderr)
-        for target in order:
+        for target, clients, per_table in order:
+            plan = replace(base, clients=clients, per_table=per_table, target=target)
+            tables = plan.tables if args.mode == "play" else 1
             spawned: Spawned | None = None
             if args.spawn:
                 port, args.web_port = free_port(), free_port()
                 log = workdir / f"{target}.log"
-                command = (blackjack_command(args, port, db, log, tables)
-                           if target == "server" else echo_command(args, port))
+                command = (blackjack_command(args, port, db, log, tables) if target == "server"
+                           else echo_command(args, port) if target == "echo"
+                           else baseline_command(port))
                 spawned = spawn(command, log, port)
                 await spawned.wait_listening(reactor)
                 await _sleep(reactor, 1.0)  # let it finish starting before the baseline
@@ -1250,11 +1365,13 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
                     port = args.web_port
             elif target == "server":
                 (host, port), pid = _address(args.connect), args.server_pid
-            else:
+            elif target == "echo":
                 if not args.echo_connect:
                     raise SystemExit("--echo-connect is needed without --spawn (or --no-echo)")
                 (host, port), pid = _address(args.echo_connect), args.echo_pid
-            plan = replace(base, host=host, port=port, target=target)
+            else:
+                raise SystemExit("--baseline needs --spawn")
+            plan = replace(plan, host=host, port=port)
             print(f"-- {args.mode} against {target} on {host}:{port}"
                   + (f" (pid {pid})" if pid else ""), file=sys.stderr)
             try:
@@ -1283,6 +1400,9 @@ async def _main(reactor: Any, args: argparse.Namespace) -> int:
 
 def _compare(result: dict[str, Any]) -> None:
     """Print and record server-against-echo figures, where both were measured."""
+    if result["phases"] and result["phases"][0]["mode"] == "play":
+        _compare_play(result)
+        return
     by: dict[str, list[dict[str, Any]]] = {}
     for phase in result["phases"]:
         by.setdefault(phase["target"], []).append(phase)
@@ -1311,6 +1431,44 @@ def _compare(result: dict[str, Any]) -> None:
                                     "beyond_echo_bytes": sp - ep}
             print(f"== idle: server {sp:.0f} B/connection, echo {ep:.0f} B/connection, "
                   f"{sp - ep:.0f} B beyond the bare server (target < 5000)")
+
+
+def _compare_play(result: dict[str, Any]) -> None:
+    """Print and record one line per phase of a play run, and each against the baseline.
+
+    Where a setting ran more than once (``--repeat``), its median by hands/s is shown.
+    """
+    settings: dict[tuple[int, str, int], list[dict[str, Any]]] = {}
+    for phase in result["phases"]:
+        key = (phase["clients"], phase["target"], phase["per_table"])
+        settings.setdefault(key, []).append(phase)
+    rows = []
+    baseline: dict[int, float] = {}
+    print("== play: players  target   per table  hands/s  game p50 ms  p99 ms  "
+          "server CPU ms/hand  hands/s vs baseline")
+    for (clients, target, per_table), phases in sorted(
+            settings.items(), key=lambda kv: (kv[0][0], kv[0][1] != "baseline", kv[0][2])):
+        phase = sorted(phases, key=lambda p: p["hands_per_s"])[len(phases) // 2]
+        game = phase["latency"].get("game", {})
+        server = phase.get("server", {})
+        hands = phase["hands"]
+        cpu_ms = (server["cpu_percent"] * phase["seconds"] * 10 / hands
+                  if hands and server.get("cpu_percent") is not None else None)
+        if target == "baseline":
+            baseline[clients] = phase["hands_per_s"]
+        ratio = (phase["hands_per_s"] / baseline[clients]
+                 if baseline.get(clients) else None)
+        row = {"players": clients, "target": target, "per_table": per_table,
+               "runs": len(phases), "hands_per_s": phase["hands_per_s"],
+               "p50_ms": game.get("p50_ms"), "p99_ms": game.get("p99_ms"),
+               "server_cpu_ms_per_hand": cpu_ms, "server_cpu_percent": server.get("cpu_percent"),
+               "vs_baseline": ratio, "errors": phase["errors"], "timeouts": phase["timeouts"]}
+        rows.append(row)
+        print(f"   {clients:>7}  {target:<8} {'-' if target == 'baseline' else per_table:>9}  "
+              f"{phase['hands_per_s']:7.0f}  {_ms(game.get('p50_ms')):>11}  "
+              f"{_ms(game.get('p99_ms')):>6}  {_ms(cpu_ms):>18}  "
+              + ("-" if ratio is None else f"{ratio:.2f}"))
+    result["comparison"] = rows
 
 
 def main(argv: list[str] | None = None) -> int:

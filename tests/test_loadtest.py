@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,28 @@ async def test_pipelined_commands_are_all_answered_by_the_echo_server() -> None:
     assert report["latency"]["pipelined"]["count"] > 0
 
 
+@pytest_twisted.ensureDeferred
+async def test_the_same_bots_play_the_threaded_baseline() -> None:
+    """--baseline's bots play whole hands of the thread-per-connection server (started as
+    --spawn starts it) with basic strategy, and each play is timed to its answer."""
+    from twisted.internet import reactor
+
+    port = loadtest.free_port()
+    server = loadtest.spawn(loadtest.baseline_command(port), Path(os.devnull), port)
+    try:
+        await wait(ensureDeferred(server.wait_listening(reactor)), 35)
+        plan = loadtest.Plan(mode="play", host="127.0.0.1", port=port, clients=3,
+                             target="baseline")
+        report = await wait(ensureDeferred(loadtest.run(
+            reactor, plan, duration=1.0, setup_timeout=10, progress=False)), 30)
+    finally:
+        server.process.kill()
+        server.process.wait(timeout=10)
+    assert report["ready"] == 3 and report["hands"] > 10
+    assert (report["errors"], report["disconnects"]) == (0, 0)
+    assert report["latency"]["act"]["count"] > 0 and report["latency"]["bet"]["count"] > 0
+
+
 def test_histogram_percentiles_are_within_a_percent() -> None:
     """Latency percentiles come back from the log buckets to within about 1%."""
     histogram = loadtest.Histogram()
@@ -91,3 +114,19 @@ def test_the_wire_benchmark_answers_a_packet_with_one_write(capsys: Any) -> None
     report = capsys.readouterr().out
     assert "'help hit', 16 a packet:" in report and "us per command" in report
     assert report.rstrip().endswith("1 write(s) a packet")
+
+
+def test_the_hand_benchmark_plays_the_same_hands_every_time(capsys: Any) -> None:
+    """scripts/bench_hand.py settles the hands asked for through the real stack, and its
+    seeded shoes deal the same hands (the same balances) on every run."""
+    bench = load_script("bench_hand")
+    balances = []
+    for _ in range(2):
+        room = bench._Room(3, 1, seed=5)
+        room.play(3)
+        room.play(20)
+        balances.append([room.storage.database.accounts[a].balance
+                         for a in sorted(room.storage.database.accounts)])
+    assert balances[0] == balances[1] and len(balances[0]) == 3
+    bench.main(["--hands", "10", "--players", "2", "--per-table", "1", "--warm", "10"])
+    assert "hands settled (2 players, 1 a table)" in capsys.readouterr().out

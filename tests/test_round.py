@@ -7,15 +7,19 @@ the cards that later hits, doubles, splits and the dealer draw.
 
 from __future__ import annotations
 
+import random
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from blackjack import (
     PRESETS, Action, Card, IllegalActionError, InvalidBetError, NotYourTurnError, Phase,
-    Result, Round, Rules, RulesError, Turn,
+    Result, Round, Rules, RulesError, Shoe, Turn,
 )
 from blackjack.rules import DoubleRule
 from blackjack.testing import StackedShoe
-from engine_helpers import dealt, kinds
+from engine_helpers import dealt, kinds, play, random_policy, rules_values
 
 
 def _results(round_: Round) -> list[tuple[int, int, Result, int, int]]:
@@ -682,3 +686,45 @@ def test_a_round_takes_a_rules_spec() -> None:
     assert Round("vegas", StackedShoe("2S")).rules == PRESETS["vegas"]
     with pytest.raises(RulesError, match="unknown rule 'fast'"):
         Round("fast", StackedShoe("2S"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(rules=rules_values(), seed=st.integers(0, 2**32 - 1))
+def test_a_hands_kept_score_is_its_cards_score_at_every_step(rules: Rules, seed: int) -> None:
+    """Each hand in play keeps its total and softness between cards (views ask often);
+    after the deal and every action they equal the score of its cards worked out anew."""
+    from blackjack.hand import _card_score
+
+    rng = random.Random(seed)
+    shoe = Shoe(rules.decks, rng=random.Random(seed))
+    round_ = Round(rules, shoe, {seat: rules.min_bet for seat in range(1, rng.randint(2, 8))})
+
+    def check(r: Round) -> None:
+        for boxes in r._boxes.values():
+            for box in boxes:
+                assert box.score() == _card_score(box.cards)
+
+    play(round_, random_policy(rng), after_each=check)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rules=rules_values(), seed=st.integers(0, 2**32 - 1))
+def test_legal_actions_are_those_why_illegal_has_no_reason_against(rules: Rules,
+                                                                    seed: int) -> None:
+    """legal_actions and legal_names (the fast path prompts use) name exactly the actions
+    why_illegal finds no reason against, for every seat and for whoever has the turn; and
+    view_data (the prompts' view) is view().to_dict()."""
+    rng = random.Random(seed)
+    shoe = Shoe(rules.decks, rng=random.Random(seed))
+    seats = range(1, rng.randint(2, 8))
+    round_ = Round(rules, shoe, {seat: rules.min_bet for seat in seats})
+
+    def check(r: Round) -> None:
+        assert r.view_data() == r.view().to_dict()
+        for seat in [None, *seats]:
+            slow = [a for a in Action if r.why_illegal(a, seat) is None]
+            assert r.legal_actions(seat) == frozenset(slow)
+            assert r.legal_names(seat) == [a.value for a in slow]
+
+    check(round_)  # betting, before the deal
+    play(round_, random_policy(rng), after_each=check)

@@ -209,3 +209,13 @@ def test_a_bool_is_not_a_payout() -> None:
     """blackjack_payout=True is refused rather than read as 1:1."""
     with pytest.raises(RulesError, match="blackjack_payout must be"):
         Rules(blackjack_payout=True)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(rules=rules_values())
+def test_kept_texts_are_the_texts_made_anew(rules: Rules) -> None:
+    """to_spec and describe (kept per rules value) give what building them afresh gives,
+    and the spec still reads back as the same rules."""
+    assert rules.to_spec() == rules._to_spec()
+    assert rules.describe() == rules._describe()
+    assert Rules.from_spec(rules.to_spec()) == rules

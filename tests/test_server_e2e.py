@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from typing import Any
 
@@ -249,3 +250,65 @@ async def test_a_telnet_player_and_a_websocket_player_share_a_table_and_a_shutdo
     finally:
         if service.running:
             await wait(service.stopService(), 10)
+
+
+async def _scripted_round(db: str, per_turn: bool) -> list[list[str]]:
+    """Two players play one stacked round; each one's lines (less what differs by run:
+    timers, round ids, balances)."""
+    from blackjack.server.frontends.telnet.protocol import BlackjackProtocol
+
+    saved = BlackjackProtocol.write_per_turn
+    BlackjackProtocol.write_per_turn = per_turn
+    service = start(db)
+    clients: list[Client] = []
+    try:
+        alice = await enter(service, "register" if per_turn else "login", "alice")
+        bob = await enter(service, "register" if per_turn else "login", "bob")
+        clients += [alice, bob]
+        table = service.lobby.table("main")
+        table.shoe = StackedShoe("TS 6H 9C 5D 8S TD 3C")
+        alice.say("join main")
+        await alice.expect("betting")
+        bob.say("join main")
+        await bob.expect("joined", player="bob")
+        alice.say("bet 10")
+        await alice.expect("bet", player="alice")
+        bob.say("bet 10")
+        await alice.expect("prompt", player="alice")
+        alice.say("hit")
+        await bob.expect("prompt", player="bob")
+        bob.say("stand")
+        await alice.expect("result")
+        await bob.expect("result")
+        await alice.expect("betting")  # after the settlement's commit, as the balances
+        await bob.expect("betting")
+        alice.say("quit")
+        bob.say("quit")
+        await alice.expect("bye")
+        await bob.expect("bye")
+    finally:
+        BlackjackProtocol.write_per_turn = saved
+        for client in clients:
+            client.transport.loseConnection()
+        await wait(service.stopService(), 10)
+
+    def plain(line: str) -> str:
+        if not line.startswith("{"):
+            return line
+        event = json.loads(line)
+        for differs in ("seconds", "round", "balance"):  # a timer; the second run's own
+            event.pop(differs, None)
+        return json.dumps(event, sort_keys=True)
+    return [[plain(line) for line in client.lines] for client in clients]
+
+
+@pytest_twisted.ensureDeferred
+async def test_output_written_once_a_turn_is_what_writing_at_once_sends(
+        server_database: str) -> None:
+    """Holding a connection's output to the end of the reactor's turn sends every client
+    the same lines, in the same order, as writing each event at once."""
+    per_turn = await _scripted_round(server_database, True)
+    at_once = await _scripted_round(server_database, False)
+    for mine, theirs in zip(per_turn, at_once):
+        assert mine == theirs, "\n".join(difflib.unified_diff(theirs, mine, lineterm=""))
+    assert any('"event": "result"' in line for line in per_turn[0])

@@ -123,6 +123,27 @@ def test_help_for_one_command_shows_its_usage(factory: BlackjackFactory) -> None
         assert word in conn.text()
 
 
+def test_kept_help_answers_are_what_help_says_afresh(factory: BlackjackFactory) -> None:
+    """``help`` answers kept per words asked equal help_lines made anew, typed and in
+    v1, for any words (and the kept answers stay bounded)."""
+    from blackjack.server.core.session import help_lines
+    from blackjack.server.frontends import conversation as module
+    from blackjack.server.frontends.conversation import Mode
+
+    conn = Conn(factory)
+    talk = conn.proto.conversation
+    assert talk is not None
+    module._HELP.clear()
+    for mode, where in ((Mode.TEXT, "text"), (Mode.V1, "v1")):
+        talk.mode = mode
+        for word in (None, "bet", "hit", "tables", "HIT extra words"):
+            for _ in range(2):  # made, then kept
+                assert talk._own_help(word)["lines"] == help_lines(word, where)
+    for n in range(module._MOST_HELP + 10):
+        talk._own_help(f"bet {n}")
+    assert len(module._HELP) <= module._MOST_HELP
+
+
 def test_json_mode_sends_one_object_per_line(factory: BlackjackFactory) -> None:
     """After ``json on`` every line is a JSON object, errors included."""
     conn = Conn(factory)

@@ -406,6 +406,10 @@ class SocketTo(FileDescriptor):
         self.aborted = True
 
 
+class _PerTurnRecorder(Recorder):
+    write_per_turn = True
+
+
 def on_socket(socket: SocketTo, limits: Limits) -> tuple[TelnetWire, Recorder]:
     """A Recorder behind a TelnetWire on ``socket``."""
     wire = TelnetWire(Recorder, limits, Clock())
@@ -590,3 +594,27 @@ def test_nagle_is_turned_off_for_tcp_clients() -> None:
     transport.protocol = wire
     wire.makeConnection(transport)
     assert transport.no_delay is True
+
+
+def test_output_held_to_the_turn_end_goes_as_one_write_within_the_cap() -> None:
+    """With write_per_turn, a turn's lines reach the socket as one write when the turn
+    is over, and a client that stopped reading is still cut off at the cap."""
+    socket = SocketTo(reading=0)
+    clock = Clock()
+    wire = TelnetWire(_PerTurnRecorder, Limits(output_cap=1000), clock)
+    wire.makeConnection(socket)
+    recorder = wire.protocol
+    writes: list[bytes] = []
+    write = socket.write
+    socket.write = lambda data: (writes.append(data), write(data))[1]  # type: ignore
+    for _ in range(10):
+        recorder.sendLine("x" * 98)
+    assert writes == []
+    clock.advance(0)
+    assert writes == [("x" * 98 + "\r\n").encode() * 10] and not socket.aborted
+    recorder.sendLine("y" * 98)
+    clock.advance(0)
+    assert not socket.aborted and socket.unsent() == 1100
+    recorder.sendLine("this one is never written")
+    clock.advance(0)
+    assert socket.aborted and socket.peak == 1100

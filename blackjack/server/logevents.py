@@ -51,7 +51,11 @@ class LogEvent:
             raise TypeError(f"log event {self.name}: missing "
                             f"{sorted(self.fields - values.keys())}, unknown "
                             f"{sorted(values.keys() - self.fields)}")
-        log.emit(self.level, self.text, event=self.name, **values)
+        # Rendered here by str.format (a kind's text has plain fields only):
+        # Twisted's own formatting of the fields, in Python, cost half of a
+        # settled round's log line.  The fields still go with the event.
+        text = self.text.format(**values).replace("{", "{{").replace("}", "}}")
+        log.emit(self.level, text, event=self.name, **values)
 
     def __repr__(self) -> str:
         return f"<LogEvent {self.name}>"

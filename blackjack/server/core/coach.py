@@ -20,6 +20,7 @@ declining, with ``p`` the chance of a dealer blackjack under the ace.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from collections.abc import Container
 
@@ -107,9 +108,18 @@ _MOST_ASKED = 50_000
 """Kept answers before the cache starts again (a few MB at most)."""
 
 
+@lru_cache(maxsize=64)
+def _blackjack_under_ace(rules: Rules) -> float:
+    """The chance of a dealer blackjack under an ace, off the table's full shoe.
+
+    Kept: the exact sum takes tens of milliseconds, and a table asks it at
+    every insurance offer with the same rules."""
+    return dealer_probabilities(rules, 1)[DealerOutcome.BLACKJACK]
+
+
 def _insurance_values(rules: Rules, hand: Hand, bet: int,
                       legal: frozenset[Action]) -> dict[Action, float]:
-    blackjack = dealer_probabilities(rules, 1)[DealerOutcome.BLACKJACK]
+    blackjack = _blackjack_under_ace(rules)
     if hand.is_blackjack:
         found = {Action.EVEN_MONEY: 1.0,
                  Action.NO_INSURANCE: float(rules.blackjack_payout) * (1.0 - blackjack)}

@@ -70,6 +70,9 @@ class ITable(Protocol):
     def act(self, player: Player, action: Action) -> Deferred[None]:
         """Make a decision for the player's seat."""
 
+    def act_now(self, player: Player, action: Action) -> Deferred[None] | None:
+        """:meth:`act`, answered at once (``None``, or the error raised) where it can be."""
+
     def hint(self, player: Player) -> Advice | Deferred[Advice]:
         """Basic strategy's play for the player's hand."""
 

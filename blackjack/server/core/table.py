@@ -736,8 +736,15 @@ class Table:
         """Escrow what the action costs, then make it for the player's seat."""
         return self._queue.run(self._act, player, action)
 
-    @inlineCallbacks
-    def _act(self, player: Player, action: Action) -> Any:
+    def act_now(self, player: Player, action: Action) -> Deferred[None] | None:
+        """:meth:`act`'s fast twin: ``None`` (or the error, raised) when the decision
+        was made at once with nothing ahead of it in the table's queue (a hit, a
+        stand), else :meth:`act`'s Deferred (the twin of
+        :meth:`SerialQueue.run <blackjack.server.core.serial.SerialQueue.run>`)."""
+        result: Deferred[None] | None = self._queue.call(self._act, player, action)
+        return result
+
+    def _act(self, player: Player, action: Action) -> Deferred[None] | None:
         seat = player.seat
         rnd = self._round
         if seat is None or player.table is not self:
@@ -758,15 +765,27 @@ class Table:
             raise TableError(reason, code="illegal_action")
         cost = rnd.cost(action, seat)
         if cost:
+            # The stake commits before the engine acts; the queue waits for both.
             what = action.value if turn is None else f"hand{turn.hand}:{action.value}"
-            balance = yield self._stake(player, seat, what, cost)
-            player.send(events.BALANCE(balance=balance))
-            if self._round is not rnd:
-                # Released while the stake committed: another node runs the
-                # table now, and its takeover returns this round's stakes.
-                raise TableError(f"table {self.name} moved to another server; this "
-                                 "round is void and its stakes are returned",
-                                 code="table_moving")
+            return self._stake(player, seat, what, cost).addCallback(
+                self._paid, player, rnd, seat, action)
+        # Nothing to escrow (a hit, a stand): a plain call, no Deferred.
+        return self._acted(player, rnd, seat, action)
+
+    def _paid(self, balance: int, player: Player, rnd: Round, seat: int,
+              action: Action) -> Deferred[None] | None:
+        player.send(events.BALANCE(balance=balance))
+        if self._round is not rnd:
+            # Released while the stake committed: another node runs the
+            # table now, and its takeover returns this round's stakes.
+            raise TableError(f"table {self.name} moved to another server; this "
+                             "round is void and its stakes are returned",
+                             code="table_moving")
+        return self._acted(player, rnd, seat, action)
+
+    def _acted(self, player: Player, rnd: Round, seat: int,
+               action: Action) -> Deferred[None] | None:
+        """Make a decision whose stake (if any) is in escrow; send what follows."""
         advice = coach.advice(self.rules, rnd, seat)
         decision = self._decide(seat, action, "player", advice)
         if advice is not None and action is not advice.best and player.trainer:
@@ -774,7 +793,7 @@ class Table:
                 seat=seat, hand=decision["hand"], action=action.value,
                 best=advice.best.value, cost=decision["cost"], values=advice.rounded(),
                 model=advice.model))
-        yield self._after_change()
+        return self._after_change()
 
     def _decide(self, seat: int, action: Action, by: str,
                 advice: Advice | None = None) -> dict[str, Any]:
@@ -860,7 +879,7 @@ class Table:
                     asked.setdefault(player, []).append(seat)
             if not asked:
                 return
-            view = rnd.view().to_dict()
+            view = rnd.view_data()
             for player, seats in asked.items():
                 # Every answer these seats may give (even money only for a
                 # natural, insurance only on a bet of 2 or more), as the engine says.
@@ -875,7 +894,7 @@ class Table:
         player = self._seats.get(turn.seat)
         if player is None or (only is not None and player is not only):
             return
-        view = rnd.view().to_dict()
+        view = rnd.view_data()
         player.send(events.PROMPT(seat=turn.seat, hand=turn.hand, player=player.name,
                                   seconds=seconds, legal=view["legal"], view=view))
 

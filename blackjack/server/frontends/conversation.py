@@ -61,6 +61,11 @@ __all__ = ["Conversation", "Link", "Mode", "SERVER_NAME"]
 SERVER_NAME = "the Twisted Blackjack Room"
 _log = Logger()
 
+_HELP: dict[tuple[str | None, str, bool], Event] = {}
+"""``help`` answers already made, by the words asked, where and whether for an admin."""
+_MOST_HELP = 512
+"""Kept answers before the cache starts again (a client may ask for any words)."""
+
 
 class Mode(enum.Enum):
     """How a connection talks."""
@@ -334,11 +339,20 @@ class Conversation:
             self._ask_password(request)
             return
         own = getattr(self, "_own_" + name, None)
-        done: Deferred[Any] = (self.session.then(own, **params) if own is not None
-                               else self.session.run(request.command, params))
-        started = self.clock.seconds()
-        done.addCallbacks(self._answer_ok, self._answer_failed,
-                          callbackArgs=(request, started), errbackArgs=(request, started))
+        started = self._active_at  # the line's arrival (this turn)
+        # The session's fast path: a command that finishes at once, with
+        # nothing ahead of it, is answered now, without a Deferred (most are).
+        try:
+            done = (self.session.then_call(own, **params) if own is not None
+                    else self.session.call(request.command, params))
+        except Exception:
+            self._answer_failed(Failure(), request, started)
+            return
+        if done is None or type(done) is Event or not isinstance(done, Deferred):
+            self._answer_ok(done, request, started)
+        else:
+            done.addCallbacks(self._answer_ok, self._answer_failed,
+                              callbackArgs=(request, started), errbackArgs=(request, started))
 
     def _answer_ok(self, result: Event | None, request: Request, started: float) -> None:
         self.meter.command_done(request.command.name, self.clock.seconds() - started)
@@ -409,8 +423,17 @@ class Conversation:
 
     def _own_help(self, command: str | None = None) -> Event:
         player = self.session.player
-        return events.HELP(lines=help_lines(command, "v1" if self.mode is Mode.V1 else "text",
-                                            admin=player is not None and player.admin))
+        key = (command, "v1" if self.mode is Mode.V1 else "text",
+               player is not None and player.admin)
+        event = _HELP.get(key)
+        if event is None:
+            # The same few words are asked for over and over: one event each,
+            # encoded once (events are shared and never changed once made).
+            event = events.HELP(lines=help_lines(*key))
+            if len(_HELP) >= _MOST_HELP:
+                _HELP.clear()
+            _HELP[key] = event
+        return event
 
     def _own_json(self, on: bool) -> Event:
         self.mode = Mode.JSON if on else Mode.TEXT

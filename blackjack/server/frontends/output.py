@@ -73,6 +73,11 @@ class OutputGuard:
     def stopProducing(self) -> None:
         self.paused = False
 
+    @property
+    def measures_socket(self) -> bool:
+        """Whether the guard reads a Twisted socket's own write buffer (else it counts)."""
+        return self._buffer is not None
+
     def unsent(self) -> int:
         """Bytes queued for the client and not yet sent (by the fallback's count)."""
         buffer = self._buffer

@@ -45,6 +45,7 @@ class BlackjackProtocol(LineWire):
     """
 
     frontend = "telnet"
+    write_per_turn = True  # a round's events, several a turn, go out as one write
 
     def __init__(self, factory: BlackjackFactory | None = None) -> None:
         super().__init__()

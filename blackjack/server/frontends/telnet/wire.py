@@ -52,6 +52,7 @@ from twisted.python.failure import Failure
 
 from blackjack.server.frontends.limits import CommandLimiter, Limits, TokenBucket, Verdict
 from blackjack.server.frontends.output import OutputGuard
+from blackjack.server.frontends.turns import EndOfTurn, end_of_turn
 from blackjack.server.text import sanitise  # the text rules' home; re-exported here
 
 __all__ = ["TelnetWire", "LineWire", "sanitise"]
@@ -290,7 +291,13 @@ class LineWire(TelnetProtocol):
     """Bytes of over-long input since the last good line."""
     _receiving = False
     _corked: list[bytes] | None = None
-    """Output held back while a packet's lines are handled, then written at once."""
+    """Output held back while a packet's lines are handled, or until the reactor's turn
+    is over, then written at once."""
+    write_per_turn = False
+    """Hold output until the reactor's turn is over and write it as one piece (on a
+    real socket only: a test's StringTransport gets every write at once)."""
+    _turns: EndOfTurn | None = None
+    """Where output waits for the end of the turn, if it does."""
     _socket: Any = None
     _log = Logger()
 
@@ -311,6 +318,7 @@ class LineWire(TelnetProtocol):
         self._overlong = 0
         self._receiving = False
         self._corked = None
+        self._turns = None
         self._hiding_input = False
         self._asked_no_echo = False
         self._done = False
@@ -329,6 +337,9 @@ class LineWire(TelnetProtocol):
                         else self.transport)
         self._guard = OutputGuard(self._socket, self.limits.output_cap,
                                    self._output_overflowed)
+        if self.write_per_turn and self._guard.measures_socket:
+            # The socket sends once a turn: so do we write once a turn.
+            self._turns = end_of_turn(self.clock)
 
     def dataReceived(self, data: bytes) -> None:
         """Frame lines on LF, CR LF, CR NUL or a bare CR; hand each to :meth:`lineReceived`."""
@@ -339,7 +350,10 @@ class LineWire(TelnetProtocol):
             # Called from inside a line handler: the loop below gets to it.
             return
         self._receiving = True
-        self._corked = []
+        # Already corked until the turn ends, the end of the turn writes it all.
+        corked_here = self._corked is None
+        if corked_here:
+            self._corked = []
         try:
             while self._buffer and not (self._done or self._socket.disconnecting):
                 if self._discarding and not self._discard():
@@ -362,7 +376,8 @@ class LineWire(TelnetProtocol):
             self._receiving = False
             if self._done:
                 self._buffer = b""
-            self.uncork()
+            if corked_here:
+                self.uncork()
 
     def _begin_discarding(self) -> None:
         """The line being received is too long: refuse it now, and skip the rest of it."""
@@ -391,14 +406,16 @@ class LineWire(TelnetProtocol):
             self.close(f"Lines far over the limit of {self.MAX_LENGTH} bytes; goodbye.")
 
     def uncork(self) -> None:
-        """Write the output held back while input was handled, as one write.
+        """Write the output held back (while input was handled, or until the end of the
+        reactor's turn) as one write.
 
-        A pipelining client sends many commands in one packet; one write
-        for all their answers costs far less than one write each.
+        A pipelining client sends many commands in one packet, and a table
+        sends several events in one turn; one write for them all costs far
+        less than one write each.
         """
         corked, self._corked = self._corked, None
         if corked:
-            self._write(corked[0] if len(corked) == 1 else b"".join(corked))
+            self._send(corked[0] if len(corked) == 1 else b"".join(corked))
 
     def _rate(self, line: bytes = b"") -> bool:
         """Count one line against the command rate; whether to handle it."""
@@ -497,9 +514,18 @@ class LineWire(TelnetProtocol):
         self._write(data)
 
     def _write(self, data: bytes) -> None:
-        if self._corked is not None:
-            self._corked.append(data)
+        corked = self._corked
+        if corked is not None:
+            corked.append(data)
             return
+        turns = self._turns
+        if turns is not None and not self._done:
+            self._corked = [data]
+            turns.add(self.uncork)
+            return
+        self._send(data)
+
+    def _send(self, data: bytes) -> None:
         socket = self._socket
         if socket is None or self._done or socket.disconnecting:
             return
