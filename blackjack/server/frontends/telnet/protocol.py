@@ -16,22 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Protocol, ServerFactory
 from twisted.python.failure import Failure
 
-from blackjack.server.core.accounts import Accounts
-from blackjack.server.core.admin import Admin
 from blackjack.server.core.events import Event
-from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.player import Player
-from blackjack.server.frontends.clients import LiveClients, refused
+from blackjack.server.frontends.clients import FrontDoor
 from blackjack.server.frontends.conversation import SERVER_NAME, Conversation, Mode
-from blackjack.server.frontends.limits import ConnectionCounter, Limits
-from blackjack.server.meter import NULL_METER, Meter
 from blackjack.server.frontends.telnet.wire import LineWire, TelnetWire
-from blackjack.server.storage import IStorage
 
 __all__ = ["BlackjackProtocol", "BlackjackFactory", "SERVER_NAME"]
 
@@ -187,7 +180,7 @@ class _CountedWire(TelnetWire):
             self.factory.connections.release(self.host)
 
 
-class BlackjackFactory(ServerFactory):
+class BlackjackFactory(FrontDoor, ServerFactory):
     """Builds telnet-wrapped :class:`BlackjackProtocol` connections, within the caps.
 
     ``clock`` (an ``IReactorTime``; the global reactor if ``None``) runs the
@@ -196,25 +189,11 @@ class BlackjackFactory(ServerFactory):
     the address (``addr[0]``) and fails on every ``IPv4Address``.
     """
 
-    def __init__(self, lobby: Lobby, accounts: Accounts, storage: IStorage,
-                 limits: Limits = Limits(), clock: Any = None, *,
-                 admin: Admin | None = None, meter: Meter = NULL_METER) -> None:
-        self.lobby = lobby
-        self.accounts = accounts
-        self.storage = storage
-        self.limits = limits
-        self.clock = clock
-        self.admin = admin
-        self.meter = meter
-        self.connections = ConnectionCounter(limits.max_connections, limits.max_per_ip)
-        self.clients = LiveClients()
-
     def buildProtocol(self, addr: IAddress | None) -> Protocol:
         """A telnet transport around a fresh protocol, or a refusal over the caps."""
         host = getattr(addr, "host", None)
-        refusal = self.connections.admit(host)
+        refusal = self.admit(host)
         if refusal is not None:
-            refused(self.meter, self.connections.refused_by, host)
             return _Refusal(refusal)
         if self.clock is None:
             from twisted.internet import reactor
@@ -227,7 +206,3 @@ class BlackjackFactory(ServerFactory):
     def client_gone(self, client: BlackjackProtocol) -> None:
         """Forget a closed connection."""
         self.clients.gone(client)
-
-    def all_gone(self) -> Deferred[None]:
-        """Fire when no connection is left."""
-        return self.clients.all_gone()

@@ -27,7 +27,6 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
-from twisted.internet.defer import Deferred
 from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 from twisted.web.websocket import WebSocketProtocol, WebSocketResource
@@ -35,7 +34,7 @@ from twisted.web.websocket import WebSocketProtocol, WebSocketResource
 from blackjack.server.core.accounts import Accounts
 from blackjack.server.core.admin import Admin
 from blackjack.server.core.lobby import Lobby
-from blackjack.server.frontends.clients import LiveClients, refused
+from blackjack.server.frontends.clients import FrontDoor
 from blackjack.server.frontends.limits import ConnectionCounter, Limits
 from blackjack.server.frontends.web.connection import GameSocket, Refusal
 from blackjack.server.meter import NULL_METER, Meter
@@ -173,7 +172,7 @@ def _page_files() -> dict[bytes, Resource]:
     return found
 
 
-class WebFrontEnd:
+class WebFrontEnd(FrontDoor):
     """The page and the WebSocket connections of one card room.
 
     ``connections`` counts open connections against the caps; pass telnet's
@@ -190,17 +189,9 @@ class WebFrontEnd:
         if clock is None:
             from twisted.internet import reactor
             clock = reactor
-        self.lobby = lobby
-        self.accounts = accounts
-        self.storage = storage
-        self.limits = limits
-        self.clock = clock
-        self.admin = admin
-        self.meter = meter
-        self.connections = connections if connections is not None else ConnectionCounter(
-            limits.max_connections, limits.max_per_ip)
+        super().__init__(lobby, accounts, storage, limits, clock, connections=connections,
+                         admin=admin, meter=meter)
         self.origins = frozenset(o.strip().rstrip("/").lower() for o in origins)
-        self.clients = LiveClients()
         socket = _SocketResource(self)
         self.site = Site(_Root({**_page_files(), SOCKET_PATH: socket}), reactor=clock)
         self.site.noisy = False
@@ -216,9 +207,8 @@ class WebFrontEnd:
         """A connection for an upgraded request, or a refusal over the caps."""
         address = request.getClientAddress()
         host = getattr(address, "host", None)
-        refusal = self.connections.admit(host)
+        refusal = self.admit(host)
         if refusal is not None:
-            refused(self.meter, self.connections.refused_by, host)
             return Refusal(refusal)
         return GameSocket(self, request, host)
 
@@ -226,7 +216,3 @@ class WebFrontEnd:
         """A connection closed: give its place back and forget it."""
         self.connections.release(client.host)
         self.clients.gone(client)
-
-    def all_gone(self) -> Deferred[None]:
-        """Fire when no connection is left."""
-        return self.clients.all_gone()
