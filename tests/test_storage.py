@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import pytest
 import pytest_twisted
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -26,6 +26,7 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
+from blackjack.server.storage._backend import record_text
 from blackjack.server.storage import (
     Account,
     Books,
@@ -905,3 +906,36 @@ async def test_settle_refuses_malformed_summaries_and_shoe(
         with pytest.raises((TypeError, ValueError)):
             await timed(store.settle("main-r1", {alice.id: 20}, None, **extras))
     assert await timed(store.balance(alice.id)) == 90
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                   max_size=3),
+    max_leaves=12))
+def test_a_record_is_stored_as_the_standard_library_writes_it(value: Any) -> None:
+    """The fast record encoder gives json.dumps's compact sorted text back, or the same
+    value where only number spelling may differ (1e16 against 1e+16)."""
+    record = {"value": value}
+    text = record_text(record)
+    expected = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    assert json.loads(text) == json.loads(expected)
+    assert text.isascii()
+    if not _has_float(value):
+        assert text == expected
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, list) and any(_has_float(v) for v in value)
+
+
+def test_a_record_beyond_64_bit_integers_still_stores() -> None:
+    """What orjson refuses (an integer beyond 64 bits) is written by the standard library."""
+    assert record_text({"n": 2 ** 70, "name": "zoë"}) == '{"n":1180591620717411303424,' \
+                                                        '"name":"zo\\u00eb"}'
+    assert record_text(None) == "{}"

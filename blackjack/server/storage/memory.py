@@ -36,7 +36,7 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 
 from blackjack.server.storage._backend import (
-    Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
+    Refunded, fails_deferred, log_recovered, rebuy_arguments, record_text, shoe_arguments,
 )
 from blackjack.server.storage.audit import AccountAudit, Audit
 from blackjack.server.storage.room import Fence
@@ -355,8 +355,7 @@ class MemoryStorage(MemoryRoom):
         check_text(round_id, "round id")
         checked = {check_id(account_id): check_amount(payout, "payout", allow_zero=True)
                    for account_id, payout in payouts.items()}
-        record_json = json.dumps({} if record is None else record, sort_keys=True,
-                                 separators=(",", ":"))
+        record_json = record_text(record)
         extras = checked_extras(shoe, summaries)
         return self._answer(self._settle, round_id, checked, record_json, self._clock(),
                             *extras, fence)

@@ -38,7 +38,6 @@ own transaction, that the table's lease still has that node and epoch.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -51,7 +50,7 @@ from twisted.python.failure import Failure
 from blackjack.server.meter import NULL_METER, Meter
 from blackjack.server.storage import admin, room_sql, sql_records
 from blackjack.server.storage._backend import (
-    Refunded, fails_deferred, log_recovered, rebuy_arguments, shoe_arguments,
+    Refunded, fails_deferred, log_recovered, rebuy_arguments, record_text, shoe_arguments,
 )
 from blackjack.server.storage.audit import Audit, audit, read_books
 from blackjack.server.storage.room import LEFT_DEALING, Arrival, Fence, RoomView, Takeover
@@ -548,8 +547,7 @@ class SQLStorage:
         # reuse its dict and a bad value fails before touching the database.
         checked = {check_id(account_id): check_amount(payout, "payout", allow_zero=True)
                    for account_id, payout in payouts.items()}
-        record_json = json.dumps({} if record is None else record, sort_keys=True,
-                                 separators=(",", ":"))
+        record_json = record_text(record)
         extras = sql_records.checked_extras(shoe, summaries)
         return self._write(_settle, round_id, checked, record_json, self._clock(), *extras,
                            fence)
