@@ -397,3 +397,43 @@ def test_prepare_compiles_every_dealer_function_ahead():
     before = _dealer.stand_function.cache_info().currsize
     action_values(rules, Hand.of("8S", "8D"), Card.parse("2H"))
     assert _dealer.stand_function.cache_info().currsize == before
+
+
+def _fresh_hand_values(play: PlayRules, decks: int, cards: list[int], up_points: int,
+                       from_split: bool, splits_done: int,
+                       monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, float], float, bool]:
+    """hand_values with nothing kept between calls: the plain twin of the kept memos."""
+    with monkeypatch.context() as patched:
+        patched.setattr(_shoe, "_shared_hands", _shoe.Hands)
+        patched.setattr(_shoe, "_split_for_hand",
+                        lambda up, play, pair, before, depth: _shoe.split_value(
+                            up, play, pair, None, before, depth=depth))
+        return _shoe.hand_values(play, decks, cards, up_points, from_split=from_split,
+                                 splits_done=splits_done)
+
+
+@pytest.mark.parametrize("decks", [1, 6])
+def test_values_kept_between_hands_equal_a_fresh_valuation(
+        decks: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hands valued one after another through the kept memos (compositions and splits
+    seen before) get exactly what a valuation from nothing gives, in any order."""
+    play = PlayRules.of(Rules(decks=decks))
+    rng = random.Random(decks)
+    asked = []
+    for _ in range(60):
+        up = rng.randint(1, 10)
+        cards = [rng.randint(1, 10) for _ in range(rng.choice([2, 2, 3, 4]))]
+        while sum(cards) > 20:
+            cards.pop()
+        if len(cards) < 2:
+            continue
+        from_split = len(cards) == 2 and rng.random() < 0.2
+        asked.append((cards, up, from_split, 1 if from_split else 0))
+    asked += [([7, 7], 10, False, 0), ([7, 7, 2], 10, False, 0), ([8, 8], 6, True, 1)]
+    _shoe._shared_hands.cache_clear()
+    _shoe._split_for_hand.cache_clear()
+    kept = [_shoe.hand_values(play, decks, cards, up, from_split=split, splits_done=done)
+            for cards, up, split, done in asked]
+    for (cards, up, split, done), found in zip(asked, kept):
+        assert found == _fresh_hand_values(play, decks, cards, up, split, done,
+                                           monkeypatch), (cards, up, split)

@@ -661,6 +661,27 @@ DEPTH = 2
 """Cards valued exactly when a hand's full valuation would exceed :data:`BUDGET`."""
 
 
+@lru_cache(maxsize=64)
+def _shared_hands(up: Upcard, play: PlayRules, removed: tuple[int, ...]) -> Hands:
+    """The :class:`Hands` of one shoe, upcard and set of cards out, kept between calls.
+
+    Its memo holds the value of every composition it has played on, and that
+    value depends on nothing else: a hand met later (the three-card hand
+    after a hit, the same two cards at another seat) is then a few lookups
+    instead of a new search.  :meth:`Hands.hold` sets the hand in hand anew
+    for each call.
+    """
+    return Hands(up, play, removed)
+
+
+@lru_cache(maxsize=256)
+def _split_for_hand(up: Upcard, play: PlayRules, pair: int, hands_before: int,
+                    depth: int | None) -> float | None:
+    """:func:`split_value` for a hand's decision, kept: a pure function of its
+    arguments, and the dearest part of valuing a pair (tens of milliseconds)."""
+    return split_value(up, play, pair, None, hands_before, depth=depth)
+
+
 def hand_values(play: PlayRules, decks: int, cards: Sequence[int], upcard_points: int, *,
                 from_split: bool = False, splits_done: int = 0
                 ) -> tuple[dict[str, float], float, bool]:
@@ -681,17 +702,20 @@ def hand_values(play: PlayRules, decks: int, cards: Sequence[int], upcard_points
         out[card - 1] += 1
     if any(removed[index] + out[index] > up.counts[index] for index in range(10)):
         raise ValueError(f"{decks} deck(s) hold no such cards with a {upcard_points} up")
-    hands = Hands(up, play, removed)
-    hands.hold(out)
     hard = sum(cards)
     ace = 1 in cards
     soft = ace and hard <= 11
     total = hard + 10 if soft else hard
     nodes = graph_size(upcard_points, play.h17)
-    approximated = False
-    if SUBTREE[21 - hard] * nodes > BUDGET:
+    approximated = SUBTREE[21 - hard] * nodes > BUDGET
+    if approximated:
+        # The bounded valuation's values are its own: a fresh memo.
+        hands = Hands(up, play, removed)
+        hands.hold(out)
         hands.limit_depth(DEPTH)
-        approximated = True
+    else:
+        hands = _shared_hands(up, play, tuple(removed))
+        hands.hold(out)
     unit = hands.unit()
     if len(cards) > 2:
         return {"stand": hands.stand(total), "hit": hands.hit(hard, ace)}, unit, approximated
@@ -702,7 +726,7 @@ def hand_values(play: PlayRules, decks: int, cards: Sequence[int], upcard_points
         if SUBTREE[21 - cards[0]] * nodes > BUDGET:
             depth = DEPTH
             approximated = True
-        split = split_value(up, play, cards[0], None, splits_done + 1, depth=depth)
+        split = _split_for_hand(up, play, cards[0], splits_done + 1, depth)
         if split is not None:
             values["split"] = split
     return values, unit, approximated
