@@ -12,29 +12,25 @@ No key that could hold a secret (:data:`~blackjack.server.logevents.SECRET_FIELD
 is ever written, whoever logged it.
 
 ``twistd`` picks a log observer before the plugin's service exists, from
-its own ``--logger`` option; :func:`use_with_twistd` points that option at
-:func:`observer`, which writes where twistd would have (``--logfile``,
-rotated as twistd rotates; standard output with ``-n`` and no log file).
+its own ``--logger`` option; :func:`~.twistdlog.use_with_twistd` points
+that option at :func:`observer`, which writes where twistd would have
+(``--logfile``, rotated as twistd rotates; standard output with ``-n`` and
+no log file).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime, timezone
 from typing import IO, Any
 
 from twisted.logger import FileLogObserver, ILogObserver, formatEvent
-from twisted.python import logfile
 from twisted.python.failure import Failure
-from twisted.python.usage import Options, UsageError
 
+from blackjack.server.hosting.twistdlog import log_file
 from blackjack.server.logevents import SECRET_FIELDS
 
-__all__ = ["as_json", "json_lines_observer", "observer", "use_with_twistd"]
-
-_TWISTD: dict[str, Any] = {}
-"""twistd's --logfile and --nodaemon, noted by :func:`use_with_twistd` for :func:`observer`."""
+__all__ = ["as_json", "json_lines_observer", "observer"]
 
 
 def as_json(event: dict[str, Any]) -> str:
@@ -64,22 +60,4 @@ def json_lines_observer(out: IO[str]) -> ILogObserver:
 
 def observer() -> ILogObserver:
     """The JSON observer twistd starts (``--logger``), writing where its own would."""
-    name = _TWISTD.get("logfile") or ""
-    if name == "-" or (not name and _TWISTD.get("nodaemon")):
-        return json_lines_observer(sys.stdout)
-    return json_lines_observer(logfile.LogFile.fromFullPath(name or "twistd.log"))
-
-
-def use_with_twistd(parent: Options | None) -> None:
-    """Make twistd log as JSON: point its ``--logger`` at :func:`observer`.
-
-    Called from the plugin's options while twistd parses its command line;
-    ``parent`` is twistd's own options (``None`` outside twistd: nothing to do).
-    """
-    if parent is None:
-        return
-    if parent.get("logger") or parent.get("syslog"):
-        raise UsageError("--log-format json writes the log itself: leave out twistd's "
-                         "--logger and --syslog")
-    _TWISTD.update(logfile=parent.get("logfile"), nodaemon=parent.get("nodaemon"))
-    parent["logger"] = f"{__name__}.observer"
+    return json_lines_observer(log_file())

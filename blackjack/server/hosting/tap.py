@@ -23,6 +23,7 @@ from twisted.python import usage
 
 from blackjack.errors import RulesError
 from blackjack.rules import PRESETS, Rules
+from blackjack.server.hosting import jsonlog, textlog, twistdlog
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.passwords import DEFAULT_PARAMS, FAST_INSECURE, ScryptParams
 from blackjack.server.storage.backends import is_postgresql, redact
@@ -295,9 +296,9 @@ class Options(usage.Options):
         if self["log-format"] not in ("text", "json"):
             raise usage.UsageError(f"--log-format is text or json, not {self['log-format']!r}")
         if self["log-format"] == "json":
-            from blackjack.server.hosting.jsonlog import use_with_twistd
-
-            use_with_twistd(self.parent)
+            twistdlog.use_with_twistd(self.parent, jsonlog.observer, required=True)
+        else:
+            twistdlog.use_with_twistd(self.parent, textlog.observer, required=False)
         if self["password-cost"] not in _PASSWORD_COSTS:
             raise usage.UsageError(
                 f"--password-cost must be one of {', '.join(_PASSWORD_COSTS)}, "
