@@ -493,6 +493,8 @@ class Round:
         self._bets: dict[int, int] = {}
         self._boxes: dict[int, list[_Box]] = {}
         self._dealer: list[Card] = []
+        self._dealer_score = _card_score(())
+        """The dealer's total and softness, worked out once per card in _deal_dealer."""
         self._hole_hidden = False
         self._insurance: dict[int, int] = {}
         self._pending_insurance: list[int] = []
@@ -715,7 +717,7 @@ class Round:
             dealer = dealer[:1] + (HIDDEN,)
             dealer_total = self._dealer[0].points if self._dealer[0].points > 1 else 11
         else:
-            dealer_total = _card_score(self._dealer)[0] if self._dealer else None
+            dealer_total = self._dealer_score[0] if self._dealer else None
         seats = []
         for seat in sorted(self._bets):
             boxes = self._boxes.get(seat, [])
@@ -742,7 +744,7 @@ class Round:
             dealer = dealer[:1] + [HIDDEN]
             dealer_total = self._dealer[0].points if self._dealer[0].points > 1 else 11
         else:
-            dealer_total = _card_score(self._dealer)[0] if self._dealer else None
+            dealer_total = self._dealer_score[0] if self._dealer else None
         seats = []
         for seat in sorted(self._bets):
             hands = []
@@ -882,9 +884,10 @@ class Round:
     def _deal_dealer(self, hidden: bool) -> None:
         card = self.shoe.draw()
         self._dealer.append(card)
+        self._dealer_score = _card_score(self._dealer)
         self._hole_hidden = hidden
         shown = HIDDEN if hidden else str(card)
-        total = None if hidden else _card_score(self._dealer)[0]
+        total = None if hidden else self._dealer_score[0]
         self._emit("deal", None, None, card=shown, total=total)
 
     def _finish_split_hand(self, box: _Box) -> None:
@@ -913,7 +916,7 @@ class Round:
             self._after_insurance()
 
     def _dealer_has_blackjack(self) -> bool:
-        return len(self._dealer) == 2 and _card_score(self._dealer)[0] == 21
+        return len(self._dealer) == 2 and self._dealer_score[0] == 21
 
     def _after_insurance(self) -> None:
         """Peek if the rules say so, then start play (or settle a dealer blackjack)."""
@@ -965,7 +968,7 @@ class Round:
         if self._hole_hidden:
             self._hole_hidden = False
             self._emit("reveal", card=str(self._dealer[1]),
-                             total=_card_score(self._dealer)[0])
+                             total=self._dealer_score[0])
 
     def _play_dealer(self) -> None:
         self._reveal_hole()
@@ -975,7 +978,7 @@ class Round:
                    for boxes in self._boxes.values() for b in boxes)
         if live and not self._dealer_has_blackjack():
             while True:
-                total, soft = _card_score(self._dealer)
+                total, soft = self._dealer_score
                 if total > 17 or (total == 17 and not (soft and self.rules.dealer_hits_soft_17)):
                     break
                 self._deal_dealer(hidden=False)
@@ -984,7 +987,7 @@ class Round:
     def _settle(self) -> None:
         rules = self.rules
         dealer = Hand(tuple(self._dealer))
-        dealer_total = dealer.total
+        dealer_total = self._dealer_score[0]
         dealer_blackjack = self._dealer_has_blackjack()
         results: list[HandResult] = []
         for seat in sorted(self._boxes):

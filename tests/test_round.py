@@ -691,8 +691,9 @@ def test_a_round_takes_a_rules_spec() -> None:
 @settings(max_examples=150, deadline=None)
 @given(rules=rules_values(), seed=st.integers(0, 2**32 - 1))
 def test_a_hands_kept_score_is_its_cards_score_at_every_step(rules: Rules, seed: int) -> None:
-    """Each hand in play keeps its total and softness between cards (views ask often);
-    after the deal and every action they equal the score of its cards worked out anew."""
+    """Each hand in play, and the dealer's, keeps its total and softness between cards
+    (views ask often); after the deal and every action they equal the score of its cards
+    worked out anew."""
     from blackjack.hand import _card_score
 
     rng = random.Random(seed)
@@ -703,6 +704,7 @@ def test_a_hands_kept_score_is_its_cards_score_at_every_step(rules: Rules, seed:
         for boxes in r._boxes.values():
             for box in boxes:
                 assert box.score() == _card_score(box.cards)
+        assert r._dealer_score == _card_score(r._dealer)
 
     play(round_, random_policy(rng), after_each=check)
 
