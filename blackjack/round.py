@@ -599,9 +599,10 @@ class Round:
         """The legal plays of the hand whose turn it is, and their command words.
 
         Every prompt, decision, view and ``turn`` event asks (about nine times
-        a decision), so they are worked out once per turn and hand: the hand
-        and the turn change only in :meth:`act`, and every change ends in
-        :meth:`_advance`, which forgets them.
+        a decision), so they are worked out once per turn and hand: in play
+        the hands and the turn change only inside :meth:`deal` and
+        :meth:`act`, and every such change ends in :meth:`_advance`, which
+        forgets them.  ``tests/test_round.py`` fails if one does not.
         """
         plays = self._plays_now
         if plays is None:
