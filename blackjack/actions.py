@@ -58,8 +58,11 @@ class Action(enum.Enum):
     @property
     def is_insurance_decision(self) -> bool:
         """Whether this answers the insurance offer rather than plays a hand."""
-        return self in (Action.INSURANCE, Action.EVEN_MONEY, Action.NO_INSURANCE)
+        return self in _INSURANCE_DECISIONS
 
+
+_INSURANCE_DECISIONS = (Action.INSURANCE, Action.EVEN_MONEY, Action.NO_INSURANCE)
+"""Kept, not built for each ask: the strategy tables and the round ask very often."""
 
 _PHRASES = {Action.INSURANCE: "take insurance", Action.EVEN_MONEY: "take even money",
             Action.NO_INSURANCE: "decline insurance"}

@@ -48,7 +48,7 @@ class Rank(enum.IntEnum):
     @property
     def points(self) -> int:
         """Blackjack points: ace 1 (a hand may count one ace as 11), faces 10."""
-        return min(int(self), 10)
+        return _POINTS[self]
 
 
 class Suit(enum.Enum):
@@ -76,6 +76,8 @@ _RANK_SYMBOLS = {
     Rank.KING: "K",
 }
 _RANKS_BY_SYMBOL = {symbol: rank for rank, symbol in _RANK_SYMBOLS.items()}
+_POINTS = (0,) + tuple(min(int(rank), 10) for rank in Rank)
+"""A rank's points, indexed by the rank (an ``int``): a tuple lookup, no call."""
 _SUIT_GLYPHS = {
     Suit.SPADES: "\u2660", Suit.HEARTS: "\u2665",
     Suit.DIAMONDS: "\u2666", Suit.CLUBS: "\u2663",
@@ -103,6 +105,12 @@ class Card:
     @classmethod
     def parse(cls, text: str) -> Card:
         """Read a card's wire form (``"AS"``; ``"10S"`` is accepted for ``"TS"``)."""
+        if type(text) is str and cls is Card:
+            # The 52 exact wire forms, the engine's own and nearly all a
+            # client sends, are looked up: cards are frozen, so one will do.
+            card = _CARDS_BY_WIRE.get(text)
+            if card is not None:
+                return card
         cleaned = _text("text", text, InvalidCardError).strip().upper()
         if cleaned.startswith("10"):
             cleaned = "T" + cleaned[2:]
@@ -123,7 +131,7 @@ class Card:
     @property
     def points(self) -> int:
         """Blackjack points of the card (ace 1, faces 10)."""
-        return self.rank.points
+        return _POINTS[self.rank]
 
     def display(self, unicode: bool = True) -> str:
         """The card for people: ``A♠``, or ``AS`` when ``unicode`` is false."""
@@ -133,7 +141,9 @@ class Card:
         return rank + self.suit.glyph
 
     def __str__(self) -> str:
-        return self.rank.symbol + self.suit.value
+        # Asked for every card a round deals, shows and settles: the table
+        # and the suit's own value attribute, without the enum properties' calls.
+        return _RANK_SYMBOLS[self.rank] + self.suit._value_
 
     def __repr__(self) -> str:
         return f"Card.parse({str(self)!r})"
@@ -160,6 +170,9 @@ def parse_cards(text: str | Iterable[str | Card]) -> list[Card]:
         return items  # type: ignore[return-value]
     return [_as_card("card", item) for item in items]
 
+
+_CARDS_BY_WIRE = {str(card): card for card in full_deck()}
+"""Each card by its exact wire form, for :meth:`Card.parse`."""
 
 _CARDS = itertools.repeat(Card)
 """``Card`` as often as asked: ``all(map(isinstance, cards, _CARDS))`` loops in C."""

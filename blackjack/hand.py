@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from blackjack._checks import flag
-from blackjack.cards import _CARDS, Card, _as_card, parse_cards
+from blackjack.cards import _CARDS, _POINTS, Card, _as_card, parse_cards
 from blackjack.errors import InvalidArgumentError, InvalidCardError
 
 __all__ = ["Hand", "score"]
@@ -45,7 +45,7 @@ def _score(points: Iterable[int]) -> tuple[int, bool]:
 
 def _card_score(cards: Iterable[Card]) -> tuple[int, bool]:
     """:func:`score` of :class:`Card` values, for the engine's own hands."""
-    return _score(card.points for card in cards)
+    return _score([_POINTS[card.rank] for card in cards])  # Card.points, without its call
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,10 +58,11 @@ class Decision:
     def __post_init__(self) -> None:
         object.__setattr__(self, "seat", _seat(self.seat, RecordError))
         object.__setattr__(self, "hand", count("hand", self.hand, RecordError))
-        try:
-            object.__setattr__(self, "action", Action(self.action))
-        except IllegalActionError as error:
-            raise RecordError(str(error)) from None
+        if type(self.action) is not Action:  # Action(member) is the member, at a call's cost
+            try:
+                object.__setattr__(self, "action", Action(self.action))
+            except IllegalActionError as error:
+                raise RecordError(str(error)) from None
         if self.at is not None:
             object.__setattr__(self, "at", real("at", self.at, RecordError))
         if self.by not in DECIDERS:

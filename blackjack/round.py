@@ -176,7 +176,8 @@ class HandResult:
         object.__setattr__(self, "cards",
                            tuple_of("cards", self.cards, Card, InvalidArgumentError))
         count("stake", self.stake, InvalidArgumentError)
-        object.__setattr__(self, "result", Result(self.result))
+        if type(self.result) is not Result:  # Result(member) is the member, at a call's cost
+            object.__setattr__(self, "result", Result(self.result))
         count("payout", self.payout, InvalidArgumentError)
 
     @property
@@ -250,11 +251,16 @@ class RoundOutcome:
 
     def to_dict(self) -> dict[str, object]:
         """The outcome as plain JSON-ready data."""
+        # Each seat's net in one pass over the results, not net(seat)'s two per seat.
+        net: dict[int, int] = {}
+        results: tuple[HandResult | InsuranceResult, ...] = (*self.hands, *self.insurance)
+        for result in results:
+            net[result.seat] = net.get(result.seat, 0) + result.payout - result.stake
         return {"dealer": [str(c) for c in self.dealer.cards],
                 "dealer_total": self.dealer.total,
                 "hands": [h.to_dict() for h in self.hands],
                 "insurance": [i.to_dict() for i in self.insurance],
-                "net": {str(seat): self.net(seat) for seat in self.seats}}
+                "net": {str(seat): net[seat] for seat in self.seats}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,6 +396,8 @@ class RoundView:
 
 _PLAYS = tuple(a for a in Action if not a.is_insurance_decision)
 """The actions that play a hand (not answers to the insurance offer), in order."""
+_ANSWERS = tuple(a for a in Action if a.is_insurance_decision)
+"""The answers to the insurance offer, in order."""
 
 
 class _Box:
@@ -485,10 +493,14 @@ class Round:
         self._bets: dict[int, int] = {}
         self._boxes: dict[int, list[_Box]] = {}
         self._dealer: list[Card] = []
+        self._dealer_score = _card_score(())
+        """The dealer's total and softness, worked out once per card in _deal_dealer."""
         self._hole_hidden = False
         self._insurance: dict[int, int] = {}
         self._pending_insurance: list[int] = []
         self._turn: Turn | None = None
+        self._plays_now: tuple[tuple[Action, ...], tuple[str, ...]] | None = None
+        """The turn's legal plays and their command words, once worked out; see _plays."""
         self._outcome: RoundOutcome | None = None
         for seat, amount in (bets or {}).items():
             self.bet(seat, amount)
@@ -561,27 +573,56 @@ class Round:
 
     def legal_names(self, seat: int | None = None) -> list[str]:
         """:meth:`legal_actions` as command words, in a fixed order (for views and events)."""
-        return [a.value for a in self._legal(_optional_seat(seat, IllegalActionError))]
+        seat = _optional_seat(seat, IllegalActionError)
+        if self._phase is Phase.PLAYING:
+            return list(self._plays()[1]) if self._on_turn(seat) else []
+        return [a.value for a in self._legal(seat)]
 
-    def _legal(self, seat: int | None) -> list[Action]:
-        """The actions :meth:`why_illegal` has no reason against, in :class:`Action` order.
+    def _legal(self, seat: int | None) -> tuple[Action, ...]:
+        """The actions :meth:`_why_illegal` has no reason against, in :class:`Action` order.
 
-        Asked for every prompt and decision: in play it goes straight to the
-        hand's own checks, without the reasons the insurance answers would
-        each be given (held to ``why_illegal`` by ``tests/test_round.py``).
+        Held to ``_why_illegal`` for every seat at every step of random
+        rounds by ``tests/test_round.py``.
         """
         if self._phase is Phase.PLAYING:
+            return self._plays()[0] if self._on_turn(seat) else ()
+        if self._phase is Phase.INSURANCE:
+            return tuple(a for a in _ANSWERS if self._why_illegal(a, seat) is None)
+        return ()  # betting, or finished: no decision at all
+
+    def _on_turn(self, seat: int | None) -> bool:
+        """In play: whether ``seat`` (``None``: whoever has the turn) has the turn."""
+        assert self._turn is not None  # PLAYING always has a turn
+        return seat is None or seat == self._turn.seat
+
+    def _plays(self) -> tuple[tuple[Action, ...], tuple[str, ...]]:
+        """The legal plays of the hand whose turn it is, and their command words.
+
+        Every prompt, decision, view and ``turn`` event asks (about nine times
+        a decision), so they are worked out once per turn and hand: in play
+        the hands and the turn change only inside :meth:`deal` and
+        :meth:`act`, and every such change ends in :meth:`_advance`, which
+        forgets them.  ``tests/test_round.py`` fails if one does not.
+        """
+        plays = self._plays_now
+        if plays is None:
             turn = self._turn
             assert turn is not None  # PLAYING always has a turn
-            if seat is not None and seat != turn.seat:
-                return []
             box = self._boxes[turn.seat][turn.hand]
-            return [a for a in _PLAYS if self._why_illegal_play(a, turn.seat, box) is None]
-        return [a for a in Action if self._why_illegal(a, seat) is None]
+            actions = tuple(a for a in _PLAYS
+                            if self._why_illegal_play(a, turn.seat, box) is None)
+            plays = self._plays_now = actions, tuple(a.value for a in actions)
+        return plays
 
     def why_illegal(self, action: Action | str, seat: int | None = None) -> str | None:
         """Why ``action`` is not allowed now, or ``None`` if it is."""
-        return self._why_illegal(_action(action), _optional_seat(seat, IllegalActionError))
+        return self._reason(_action(action), _optional_seat(seat, IllegalActionError))
+
+    def _reason(self, action: Action, seat: int | None) -> str | None:
+        """:meth:`_why_illegal`, without its checks for a play that is legal (the usual case)."""
+        if self._phase is Phase.PLAYING and self._on_turn(seat) and action in self._plays()[0]:
+            return None
+        return self._why_illegal(action, seat)
 
     def _why_illegal(self, action: Action, seat: int | None) -> str | None:
         if self._phase is Phase.BETTING:
@@ -677,7 +718,7 @@ class Round:
             dealer = dealer[:1] + (HIDDEN,)
             dealer_total = self._dealer[0].points if self._dealer[0].points > 1 else 11
         else:
-            dealer_total = _card_score(self._dealer)[0] if self._dealer else None
+            dealer_total = self._dealer_score[0] if self._dealer else None
         seats = []
         for seat in sorted(self._bets):
             boxes = self._boxes.get(seat, [])
@@ -704,7 +745,7 @@ class Round:
             dealer = dealer[:1] + [HIDDEN]
             dealer_total = self._dealer[0].points if self._dealer[0].points > 1 else 11
         else:
-            dealer_total = _card_score(self._dealer)[0] if self._dealer else None
+            dealer_total = self._dealer_score[0] if self._dealer else None
         seats = []
         for seat in sorted(self._bets):
             hands = []
@@ -775,7 +816,7 @@ class Round:
         if self._phase is Phase.PLAYING and seat is not None and self._turn is not None \
                 and seat != self._turn.seat:
             raise NotYourTurnError(f"not your turn: seat {self._turn.seat} is playing")
-        reason = self._why_illegal(action, seat)
+        reason = self._reason(action, seat)
         if reason is not None:
             raise IllegalActionError(reason)
         if self._phase is Phase.INSURANCE:
@@ -844,9 +885,10 @@ class Round:
     def _deal_dealer(self, hidden: bool) -> None:
         card = self.shoe.draw()
         self._dealer.append(card)
+        self._dealer_score = _card_score(self._dealer)
         self._hole_hidden = hidden
         shown = HIDDEN if hidden else str(card)
-        total = None if hidden else _card_score(self._dealer)[0]
+        total = None if hidden else self._dealer_score[0]
         self._emit("deal", None, None, card=shown, total=total)
 
     def _finish_split_hand(self, box: _Box) -> None:
@@ -875,7 +917,7 @@ class Round:
             self._after_insurance()
 
     def _dealer_has_blackjack(self) -> bool:
-        return len(self._dealer) == 2 and _card_score(self._dealer)[0] == 21
+        return len(self._dealer) == 2 and self._dealer_score[0] == 21
 
     def _after_insurance(self) -> None:
         """Peek if the rules say so, then start play (or settle a dealer blackjack)."""
@@ -901,6 +943,7 @@ class Round:
         return None
 
     def _advance(self) -> None:
+        self._plays_now = None  # the hand in play, or the turn, has changed
         turn = self._next_turn()
         while turn is not None:
             box = self._boxes[turn.seat][turn.hand]
@@ -920,13 +963,13 @@ class Round:
             self._turn = turn
             self._emit("turn", turn.seat, turn.hand,
                              total=self._boxes[turn.seat][turn.hand].total,
-                             detail={"legal": self.legal_names()})
+                             detail={"legal": list(self._plays()[1])})
 
     def _reveal_hole(self) -> None:
         if self._hole_hidden:
             self._hole_hidden = False
             self._emit("reveal", card=str(self._dealer[1]),
-                             total=_card_score(self._dealer)[0])
+                             total=self._dealer_score[0])
 
     def _play_dealer(self) -> None:
         self._reveal_hole()
@@ -936,7 +979,7 @@ class Round:
                    for boxes in self._boxes.values() for b in boxes)
         if live and not self._dealer_has_blackjack():
             while True:
-                total, soft = _card_score(self._dealer)
+                total, soft = self._dealer_score
                 if total > 17 or (total == 17 and not (soft and self.rules.dealer_hits_soft_17)):
                     break
                 self._deal_dealer(hidden=False)
@@ -945,7 +988,7 @@ class Round:
     def _settle(self) -> None:
         rules = self.rules
         dealer = Hand(tuple(self._dealer))
-        dealer_total = dealer.total
+        dealer_total = self._dealer_score[0]
         dealer_blackjack = self._dealer_has_blackjack()
         results: list[HandResult] = []
         for seat in sorted(self._boxes):

@@ -15,6 +15,20 @@ def test_every_card_round_trips_through_its_wire_form() -> None:
         assert Card.parse(text) == card
 
 
+def test_wire_forms_looked_up_read_as_the_spelled_out_ones() -> None:
+    """Card.parse of an exact wire form (looked up) gives the card that reading the same
+    text spelled otherwise, letter by letter, gives; and each card's points and wire form
+    (read off tables) follow from its rank and suit."""
+    for rank in Rank:
+        for suit in Suit:
+            card = Card(rank, suit)
+            wire = rank.symbol + suit.value
+            assert str(card) == wire
+            assert Card.parse(wire) == Card.parse(f" {wire.lower()} ") == card
+            assert card.points == rank.points == min(int(rank), 10)
+            assert type(card.points) is int
+
+
 def test_repr_rebuilds_the_card() -> None:
     """repr(card) is an expression that evaluates to an equal card."""
     card = Card(Rank.TEN, Suit.DIAMONDS)

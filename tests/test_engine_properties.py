@@ -115,6 +115,8 @@ def _check_settlement(round_: Round) -> None:
         assert ins.payout == (3 * ins.stake if dealer.is_blackjack else 0)
     for seat in outcome.seats:
         assert outcome.payout(seat) - outcome.staked(seat) == outcome.net(seat)
+    # to_dict sums each seat's net in one pass: the same as net(seat) seat by seat.
+    assert outcome.to_dict()["net"] == {str(seat): outcome.net(seat) for seat in outcome.seats}
     if rules.dealer_peek and dealer.is_blackjack:
         # The peek ends the round before anyone plays.
         assert not [e for e in round_.events if e.kind in ("turn", "action")]

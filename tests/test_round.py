@@ -691,8 +691,9 @@ def test_a_round_takes_a_rules_spec() -> None:
 @settings(max_examples=150, deadline=None)
 @given(rules=rules_values(), seed=st.integers(0, 2**32 - 1))
 def test_a_hands_kept_score_is_its_cards_score_at_every_step(rules: Rules, seed: int) -> None:
-    """Each hand in play keeps its total and softness between cards (views ask often);
-    after the deal and every action they equal the score of its cards worked out anew."""
+    """Each hand in play, and the dealer's, keeps its total and softness between cards
+    (views ask often); after the deal and every action they equal the score of its cards
+    worked out anew."""
     from blackjack.hand import _card_score
 
     rng = random.Random(seed)
@@ -703,6 +704,7 @@ def test_a_hands_kept_score_is_its_cards_score_at_every_step(rules: Rules, seed:
         for boxes in r._boxes.values():
             for box in boxes:
                 assert box.score() == _card_score(box.cards)
+        assert r._dealer_score == _card_score(r._dealer)
 
     play(round_, random_policy(rng), after_each=check)
 
@@ -711,9 +713,10 @@ def test_a_hands_kept_score_is_its_cards_score_at_every_step(rules: Rules, seed:
 @given(rules=rules_values(), seed=st.integers(0, 2**32 - 1))
 def test_legal_actions_are_those_why_illegal_has_no_reason_against(rules: Rules,
                                                                     seed: int) -> None:
-    """legal_actions and legal_names (the fast path prompts use) name exactly the actions
-    why_illegal finds no reason against, for every seat and for whoever has the turn; and
-    view_data (the prompts' view) is view().to_dict()."""
+    """legal_actions, legal_names, why_illegal and the turn event (kept for the turn
+    between changes) say what the plain checks of every action say, worked out anew, for
+    every seat and for whoever has the turn, at every step; and view_data (the prompts'
+    view) is view().to_dict()."""
     rng = random.Random(seed)
     shoe = Shoe(rules.decks, rng=random.Random(seed))
     seats = range(1, rng.randint(2, 8))
@@ -722,9 +725,13 @@ def test_legal_actions_are_those_why_illegal_has_no_reason_against(rules: Rules,
     def check(r: Round) -> None:
         assert r.view_data() == r.view().to_dict()
         for seat in [None, *seats]:
-            slow = [a for a in Action if r.why_illegal(a, seat) is None]
+            reasons = {a: r._why_illegal(a, seat) for a in Action}  # the plain checks
+            slow = [a for a in Action if reasons[a] is None]
             assert r.legal_actions(seat) == frozenset(slow)
             assert r.legal_names(seat) == [a.value for a in slow]
+            assert {a: r.why_illegal(a, seat) for a in Action} == reasons
+        if r.events and r.events[-1].kind == "turn":  # a turn began, and nothing since
+            assert r.events[-1].detail["legal"] == r.legal_names()
 
     check(round_)  # betting, before the deal
     play(round_, random_policy(rng), after_each=check)
