@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from blackjack.server.core.commands import COMMANDS
 from blackjack.server.errors import CommandError
-from blackjack.server.frontends.requests import parse_request
+from blackjack.server.frontends.requests import parse_request, parse_request_plain
 from blackjack.server.frontends.schema import schema
 from blackjack.server.text import sanitise
 
@@ -52,3 +52,41 @@ def test_parse_request_accepts_exactly_what_the_schema_accepts(cmd: str, rid: An
     else:
         assert valid, message
         assert (request.command.name, dict(request.params), request.id) == (cmd, cleaned, rid)
+
+
+def _outcome(parse: Any, message: dict[str, Any]) -> Any:
+    try:
+        request = parse(message)
+    except CommandError as error:
+        return "refused", str(error)
+    return request.command, dict(request.params), request.id, request.json
+
+
+class _Str(str):
+    """A string of a subclass (a Mapping handed in by Python code may hold one)."""
+
+
+# Mostly right (so that most messages get as far as their parameters), sometimes not.
+_ANY_CMD = st.sampled_from([*_V1, "HELP", "Bet", "h", "json", "", None, 7])
+_ANY_ID = st.one_of(st.integers(-1000, 1000), st.sampled_from(
+    [None, "", "a7", 2**53 - 1, 2**53, -2**53, 1 - 2**53, True, 1.0, "x" * 64, "x" * 65, [1]]))
+_TEXT = st.text(alphabet=" \t\x1b\x08\u2028é\u202eaZ", max_size=70)
+_PLAIN = st.sampled_from(["main", " hit ", "", " ", "a\x1bb\x08", "é", "x" * 64, "x" * 65])
+_ANY_VALUE = st.one_of(_PLAIN, _PLAIN, _TEXT, st.integers(-10, 60), st.booleans(), _VALUES,
+                       st.builds(_Str, st.text(max_size=3)),
+                       st.sampled_from([2**53, -2**53, -9_999_999_999, 10 * 365 * 86400 + 1]))
+
+
+@settings(max_examples=1500)
+@given(data=st.data(), cmd=_ANY_CMD, rid=_ANY_ID, has_id=st.booleans())
+def test_parse_request_answers_as_its_plain_twin(data: Any, cmd: Any, rid: Any,
+                                                 has_id: bool) -> None:
+    """The fast parse_request gives the same request, or the same error message, as
+    parse_request_plain (every parameter through the generic check) for any message."""
+    command = COMMANDS.get(cmd) if isinstance(cmd, str) else None
+    names = [p.name for p in command.params] if command and command.params else _NAMES
+    # Mostly the command's own parameters, so that most messages get past the names.
+    keys = st.one_of(*[st.sampled_from(names)] * 4, st.sampled_from(_NAMES))
+    params = data.draw(st.dictionaries(keys, _ANY_VALUE, max_size=3))
+    message = {"cmd": cmd, **params, **({"id": rid} if has_id else {})}
+    assert _outcome(parse_request, message) == _outcome(parse_request_plain, message)
