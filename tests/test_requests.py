@@ -1,15 +1,17 @@
-"""Reading protocol v1 requests: parse_request accepts what the shipped schema accepts."""
+"""Reading requests: parse_request accepts what the shipped schema accepts, as its plain
+twin does; parse_text reads the words find() reads."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from blackjack.server.core.commands import COMMANDS
+from blackjack.server.core.commands import COMMANDS, find
 from blackjack.server.errors import CommandError
-from blackjack.server.frontends.requests import parse_request, parse_request_plain
+from blackjack.server.frontends.requests import parse_request, parse_request_plain, parse_text
 from blackjack.server.frontends.schema import schema
 from blackjack.server.text import sanitise
 
@@ -90,3 +92,24 @@ def test_parse_request_answers_as_its_plain_twin(data: Any, cmd: Any, rid: Any,
     params = data.draw(st.dictionaries(keys, _ANY_VALUE, max_size=3))
     message = {"cmd": cmd, **params, **({"id": rid} if has_id else {})}
     assert _outcome(parse_request, message) == _outcome(parse_request_plain, message)
+
+
+def test_a_typed_word_names_what_find_names() -> None:
+    """parse_text reads every command word and alias, in any case, as find() does,
+    except the protocol v1 handshake, which is no typed command."""
+    words = {w for c in COMMANDS.values() for w in (c.name, *c.aliases)}
+    for word in sorted(words):
+        for typed in (word, word.upper(), word.capitalize()):
+            command = find(typed)
+            assert command is not None
+            try:
+                request = parse_text(f"{typed} 10" if command.name == "bet" else typed)
+            except CommandError as error:
+                assert command.where == "v1" or command.params or command.name == "tables"
+                if command.where == "v1":
+                    assert str(error).startswith(f"unknown command {word!r}")
+            else:
+                assert command.where != "v1"
+                assert request.command is command or command.name.startswith("table")
+    with pytest.raises(CommandError, match="unknown command 'nope'"):
+        parse_text("NOPE now")

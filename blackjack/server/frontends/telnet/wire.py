@@ -456,7 +456,7 @@ class LineWire(TelnetProtocol):
         if self._hiding_input and self._echo_is_off():
             # The client echoed nothing, not even the Enter: end its line.
             self._write(b"\r\n")
-        if not self._rate(line):
+        if self._limiter is not None and not self._rate(line):
             return
         self._overlong = 0
         text = line.decode("utf-8", "replace")
