@@ -131,6 +131,10 @@ class Conversation:
         self.limits = services.limits
         self.clock = services.clock
         self.meter = services.meter
+        # A meter that counts nothing (no --metrics) is not called per command,
+        # nor the clock read for it: on the command path both cost as much as
+        # a command's parsing.
+        self._times_commands = type(self.meter).command_done is not Meter.command_done
         self.session = Session(services.lobby, services.accounts, services.storage, self,
                                link.peer(), services.admin)
         self.mode = Mode.TEXT
@@ -374,7 +378,8 @@ class Conversation:
 
     def _answer_ok(self, result: Event | None, request: Request, started: float) -> None:
         name = request.command.name
-        self.meter.command_done(name, self.clock.seconds() - started)
+        if self._times_commands:
+            self.meter.command_done(name, self.clock.seconds() - started)
         if self._gone:
             return
         if request.json:
@@ -385,7 +390,8 @@ class Conversation:
             self.close("Goodbye!", "quit")
 
     def _answer_failed(self, failure: Failure, request: Request, started: float) -> None:
-        self.meter.command_done(request.command.name, self.clock.seconds() - started)
+        if self._times_commands:
+            self.meter.command_done(request.command.name, self.clock.seconds() - started)
         error = failure.value
         if not isinstance(error, ServerError) and code_of(error) == "server_error":
             _log.failure("command {name} failed", failure, name=request.command.name)

@@ -400,7 +400,7 @@ def parse_request(message: Mapping[str, Any]) -> Request:
     command, bounds = found if found is not None else _v1_found(name)
     params: dict[str, Any] = {}
     for key, value in message.items():
-        if key == "id" or key == "cmd":
+        if key in _ENVELOPE:
             continue
         limits = bounds.get(key)
         if limits is None:
@@ -423,6 +423,8 @@ def parse_request(message: Mapping[str, Any]) -> Request:
     return Request(command, params, rid, json=True)
 
 
+_ENVELOPE = frozenset(("id", "cmd"))
+"""The members of a request that are not the command's parameters."""
 _BAD_ID = f"id must be an integer or a string of at most {MAX_ID} characters"
 _ID_LIMIT = 2 ** 53
 """An integer id must be smaller than this in size (JSON numbers beyond are not exact)."""
