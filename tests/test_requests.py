@@ -73,10 +73,18 @@ _ANY_CMD = st.sampled_from([*_V1, "HELP", "Bet", "h", "json", "", None, 7])
 _ANY_ID = st.one_of(st.integers(-1000, 1000), st.sampled_from(
     [None, "", "a7", 2**53 - 1, 2**53, -2**53, 1 - 2**53, True, 1.0, "x" * 64, "x" * 65, [1]]))
 _TEXT = st.text(alphabet=" \t\x1b\x08\u2028é\u202eaZ", max_size=70)
-_PLAIN = st.sampled_from(["main", " hit ", "", " ", "a\x1bb\x08", "é", "x" * 64, "x" * 65])
+_PLAIN = st.sampled_from(["main", " hit ", "hit ", " a b", "", " ", "a\x1bb\x08", "é", "x" * 64,
+                         "x" * 65])
 _ANY_VALUE = st.one_of(_PLAIN, _PLAIN, _TEXT, st.integers(-10, 60), st.booleans(), _VALUES,
                        st.builds(_Str, st.text(max_size=3)),
                        st.sampled_from([2**53, -2**53, -9_999_999_999, 10 * 365 * 86400 + 1]))
+
+
+_NEAR = {"string": st.one_of(_PLAIN, _PLAIN, _TEXT), "boolean": st.booleans(),
+         "integer": st.one_of(st.integers(-2, 52), st.sampled_from(
+             [2**53, 2**53 + 1, 9_999_999_999, 10_000_000_000, -9_999_999_999,
+              -10_000_000_000]))}
+"""Values of each type near the bounds the commands' schemas set."""
 
 
 @settings(max_examples=1500)
@@ -86,12 +94,23 @@ def test_parse_request_answers_as_its_plain_twin(data: Any, cmd: Any, rid: Any,
     """The fast parse_request gives the same request, or the same error message, as
     parse_request_plain (every parameter through the generic check) for any message."""
     command = COMMANDS.get(cmd) if isinstance(cmd, str) else None
-    names = [p.name for p in command.params] if command and command.params else _NAMES
-    # Mostly the command's own parameters, so that most messages get past the names.
-    keys = st.one_of(*[st.sampled_from(names)] * 4, st.sampled_from(_NAMES))
-    params = data.draw(st.dictionaries(keys, _ANY_VALUE, max_size=3))
+    params: dict[str, Any] = {}
+    # Mostly the command's own parameters with values of about the right kind, so
+    # that most messages get as far as their bounds; sometimes anything.
+    for param in command.params if command is not None else ():
+        if data.draw(st.integers(0, 5)):
+            near = _NEAR.get(param.schema.get("type", ""), _ANY_VALUE)
+            params[param.name] = data.draw(st.one_of(near, near, near, _ANY_VALUE))
+    params.update(data.draw(st.dictionaries(st.sampled_from(_NAMES), _ANY_VALUE, max_size=1)))
     message = {"cmd": cmd, **params, **({"id": rid} if has_id else {})}
     assert _outcome(parse_request, message) == _outcome(parse_request_plain, message)
+
+
+def test_a_password_is_kept_as_sent_and_other_text_is_cleaned() -> None:
+    """A v1 password keeps its spaces (and is not cleaned); a name is trimmed."""
+    for parse in (parse_request, parse_request_plain):
+        request = parse({"id": 1, "cmd": "login", "name": " ann ", "password": " pass word "})
+        assert dict(request.params) == {"name": "ann", "password": " pass word "}
 
 
 def test_a_typed_word_names_what_find_names() -> None:

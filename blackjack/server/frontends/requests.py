@@ -354,8 +354,9 @@ def read_message(line: str | bytes) -> dict[str, Any]:
 def parse_request_plain(message: Mapping[str, Any]) -> Request:
     """:func:`parse_request`'s plain twin: the rules of a v1 request, written out.
 
-    Every parameter goes through :func:`_check`; ``tests/test_requests.py``
-    holds the fast :func:`parse_request` to this, answers and errors alike.
+    Every parameter goes through :func:`_check`, in the message's order, so
+    the first thing wrong is the one named.  :func:`parse_request` hands
+    over every request that is not plainly right.
     """
     rid = request_id(message)
     if "id" in message and rid is None and message["id"] is not None:
@@ -383,48 +384,46 @@ def parse_request_plain(message: Mapping[str, Any]) -> Request:
 def parse_request(message: Mapping[str, Any]) -> Request:
     """A protocol v1 request (a decoded JSON object); ``CommandError`` names what is wrong.
 
-    Every v1 request comes through here, so the common case is cut short:
-    the command found by its exact name, a parameter's type and bounds
-    checked against limits worked out once per command (:class:`_Bounds`),
-    and a plain ASCII string taken as it is.  Whatever is not plainly right
-    goes to :func:`_check`, whose error it is; :func:`parse_request_plain`
-    is the same rules without the short cuts.
+    Every v1 request comes through here, so the request that is plainly right
+    takes a short cut: the command found by its exact name, a small integer
+    id or none, each parameter's type and bounds checked against limits
+    worked out once per command (:class:`_Bounds`), plain ASCII strings.
+    Anything else (an error, a string to clean, a name in capitals) is
+    handed to :func:`parse_request_plain`, which says exactly what is
+    wrong; ``tests/test_requests.py`` holds the two to the same answers.
     """
     rid = message.get("id")
-    if not (rid is None or (type(rid) is int and -_ID_LIMIT < rid < _ID_LIMIT)):
-        rid = request_id(message)
-        if rid is None:
-            raise CommandError(_BAD_ID)
     name = message.get("cmd")
     found = _V1_BY_NAME.get(name) if type(name) is str else None
-    command, bounds = found if found is not None else _v1_found(name)
+    if found is None or not (rid is None or (type(rid) is int and -_ID_LIMIT < rid < _ID_LIMIT)):
+        return parse_request_plain(message)
+    command, bounds = found
     params: dict[str, Any] = {}
-    for key, value in message.items():
-        if key in _ENVELOPE:
+    for key, limits in bounds.items():  # the command's few parameters, not the message
+        value = message.get(key, _ABSENT)
+        if value is _ABSENT:
+            if limits.required:
+                return parse_request_plain(message)
             continue
-        limits = bounds.get(key)
-        if limits is None:
-            raise CommandError(f"{command.name} takes no parameter {key[:40]!r}")
         kind = type(value)
-        if kind is str and limits.kind is str:
-            if limits.clean:  # as parse_request_plain: sanitise, which keeps plain ASCII
-                value = (value.strip() if value.isascii() and value.isprintable()
-                         else sanitise(value))
+        if kind is str:
+            if limits.kind is not str:
+                return parse_request_plain(message)
+            if limits.clean:  # sanitise keeps plain ASCII but for its ends
+                if not (value.isascii() and value.isprintable()):
+                    return parse_request_plain(message)
+                value = value.strip()
             if not limits.low <= len(value) <= limits.high:
-                _check(command, limits.param, value)
+                return parse_request_plain(message)
         elif kind is not limits.kind or (kind is int and not limits.low <= value <= limits.high):
-            # Anything else (a wrong type, out of bounds, a str subclass): the plain check.
-            if isinstance(value, str) and limits.clean:
-                value = sanitise(value)
-            _check(command, limits.param, value)
+            return parse_request_plain(message)
         params[key] = value
-    if len(params) < len(bounds):
-        _check_required(command, params)
-    return Request(command, params, rid, json=True)
+    if len(message) != len(params) + 1 + ("id" in message):  # a member it does not take
+        return parse_request_plain(message)
+    return Request(command, params, rid, True)
 
 
-_ENVELOPE = frozenset(("id", "cmd"))
-"""The members of a request that are not the command's parameters."""
+_ABSENT = object()
 _BAD_ID = f"id must be an integer or a string of at most {MAX_ID} characters"
 _ID_LIMIT = 2 ** 53
 """An integer id must be smaller than this in size (JSON numbers beyond are not exact)."""
@@ -440,12 +439,6 @@ def _v1_command(name: Any) -> Command:
     return command
 
 
-def _v1_found(name: Any) -> tuple[Command, dict[str, _Bounds]]:
-    """:func:`parse_request`'s look-up for a name not spelled exactly (``HELP``), or none."""
-    command = _v1_command(name)
-    return command, _BOUNDS[command.name]
-
-
 def _check_required(command: Command, params: Mapping[str, Any]) -> None:
     for param in command.params:
         if param.required and param.name not in params:
@@ -456,11 +449,11 @@ class _Bounds:
     """What a parameter's schema allows, in the form :func:`parse_request` checks fastest
     (a class with slots: its fields are read for every parameter of every request)."""
 
-    __slots__ = ("param", "kind", "low", "high", "clean")
+    __slots__ = ("required", "kind", "low", "high", "clean")
 
     def __init__(self, param: Param) -> None:
         schema = param.schema
-        self.param = param
+        self.required = param.required
         self.kind: type | None = {"string": str, "integer": int,
                                   "boolean": bool}.get(schema.get("type", ""))
         """The Python type of an allowed value (``None``: any)."""
