@@ -587,3 +587,26 @@ async def test_a_refusal_names_the_decision_in_words(factory: BlackjackFactory) 
     await until(lambda: "Your move" in conn.text())
     conn.send("no")
     await until(lambda: "! cannot decline insurance: insurance is not on offer" in conn.text())
+
+
+def test_every_command_is_timed_for_a_meter_that_counts(storage: Any) -> None:
+    """A meter that counts gets each command's name and latency, typed, refused or v1
+    (the meter that counts nothing is skipped, so this pins that one that counts is not)."""
+    from blackjack.server.meter import Meter
+
+    class Counting(Meter):
+        def __init__(self) -> None:
+            self.done: list[tuple[str, float]] = []
+
+        def command_done(self, command: str, seconds: float) -> None:
+            self.done.append((command, seconds))
+
+    factory = make_factory(storage)
+    factory.meter = counting = Counting()
+    conn = Conn(factory)
+    conn.send("help hit")
+    conn.send("balance")  # refused: not logged in
+    conn.send('{"id": 1, "cmd": "hello", "protocol": 1}')
+    conn.send('{"id": 2, "cmd": "help"}')
+    assert [name for name, _ in counting.done] == ["help", "balance", "hello", "help"]
+    assert all(seconds == 0.0 for _, seconds in counting.done)  # the clock stood still

@@ -42,12 +42,13 @@ from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.player import ISeatClient
 from blackjack.server.core.session import Session, help_lines
 from blackjack.server.errors import CommandError, ServerError, code_of
-from blackjack.server.frontends.encoding import encode_event, reply_error, reply_ok
+from blackjack.server.frontends.encoding import decode, encode_event, reply_error, reply_ok
 from blackjack.server.frontends.limits import CommandLimiter, Limits, Verdict
 from blackjack.server.frontends.render import text_lines
 from blackjack.server.meter import Meter
 from blackjack.server.frontends.requests import (
     MISSING_PASSWORD,
+    NOT_A_REQUEST,
     Request,
     parse_request,
     parse_text,
@@ -76,6 +77,11 @@ class Mode(enum.Enum):
     """The older JSON mode: typed commands in, events as JSON out, no replies."""
     V1 = "v1"
     """Protocol v1: JSON requests in, replies with ids and events as JSON out."""
+
+
+_TEXT_MODE, _V1_MODE = Mode.TEXT, Mode.V1
+"""The modes as globals: on Python 3.11 reading a member from its enum class costs
+about as much as a Python call, and every line and event asks for the mode."""
 
 
 class Link(Protocol):
@@ -125,6 +131,10 @@ class Conversation:
         self.limits = services.limits
         self.clock = services.clock
         self.meter = services.meter
+        # A meter that counts nothing (no --metrics) is not called per command,
+        # nor the clock read for it: on the command path both cost as much as
+        # a command's parsing.
+        self._times_commands = type(self.meter).command_done is not Meter.command_done
         self.session = Session(services.lobby, services.accounts, services.storage, self,
                                link.peer(), services.admin)
         self.mode = Mode.TEXT
@@ -215,7 +225,7 @@ class Conversation:
 
     def send_event(self, event: Event) -> None:
         """Send one event: rendered for a person, or as JSON for a program."""
-        if self.mode is Mode.TEXT:
+        if self.mode is _TEXT_MODE:
             player = self.session.player
             for line in text_lines(event, player.name if player else None, self.unicode):
                 self.link.send_line(line)
@@ -236,42 +246,44 @@ class Conversation:
 
         No exception gets past here: a bug in one command must not drop the
         connection (Twisted would) or leave the client without an answer.
+        Every line passes through here, so the dispatch is written out in
+        one place rather than a method a step.
         """
         self._active_at = self.clock.seconds()
         # What a failure logs of the line: its first word, unless it answers a
         # prompt (a password), of which nothing is logged.
         answering = self._answer is not None
         try:
-            self._received(text)
+            if answering:
+                self._answer_prompt(text)
+            elif text[:1] == "{":
+                self._request(text)
+            elif self.mode is _V1_MODE:
+                self._refuse(None, CommandError(
+                    "in protocol v1 every request is one JSON object on one line"), reply=True)
+            else:
+                try:
+                    request = parse_text(text)
+                except CommandError as error:
+                    self._refuse(None, error)
+                else:
+                    self._run(request)
         except Exception:
             _log.failure("input {verb!r} failed",
                          verb="(an answer to a prompt)" if answering else text.split(" ")[0][:20])
             self._refuse(None, ServerError("something went wrong on the server; "
                                            "please try again"), reply=self.mode is Mode.V1)
 
-    def _received(self, text: str) -> None:
-        if self._answer is not None:
-            answer, self._answer = self._answer, None
-            try:
-                answer(text)
-            finally:
-                if self._answer is None:
-                    # Not before: a WONT ECHO between "Choose a password"
-                    # and "Repeat the password" would echo the second.
-                    self.link.show_input()
-            return
-        if text.startswith("{"):
-            self._request(text)
-        elif self.mode is Mode.V1:
-            self._refuse(None, CommandError(
-                "in protocol v1 every request is one JSON object on one line"), reply=True)
-        else:
-            try:
-                request = parse_text(text)
-            except CommandError as error:
-                self._refuse(None, error)
-                return
-            self._run(request)
+    def _answer_prompt(self, text: str) -> None:
+        assert self._answer is not None
+        answer, self._answer = self._answer, None
+        try:
+            answer(text)
+        finally:
+            if self._answer is None:
+                # Not before: a WONT ECHO between "Choose a password"
+                # and "Repeat the password" would echo the second.
+                self.link.show_input()
 
     def over_rate(self, line: bytes | str, first: bool) -> None:
         """A line was dropped for going over the command rate; ``first`` of a run or not.
@@ -303,11 +315,13 @@ class Conversation:
 
     def _request(self, line: str) -> None:
         try:
-            message = read_message(line)
-        except CommandError as error:
-            self._refuse(None, error, reply=True)
+            message = decode(line)
+        except ValueError:
+            message = None
+        if type(message) is not dict:  # read_message's test, without its call
+            self._refuse(None, CommandError(NOT_A_REQUEST), reply=True)
             return
-        if self.mode is not Mode.V1 and message.get("cmd") != "hello":
+        if self.mode is not _V1_MODE and message.get("cmd") != "hello":
             self._refuse(request_id(message), ServerError(
                 'say hello first: {"id": 1, "cmd": "hello", "protocol": 1}',
                 code="hello_required"), reply=True)
@@ -321,30 +335,21 @@ class Conversation:
 
     def _run(self, request: Request) -> None:
         """Run a request in its turn, then answer it."""
-        name, params = request.command.name, dict(request.params)
-        if name == "say" and self._chat is not None:
-            verdict = self._chat.check()
-            if verdict is not Verdict.ACCEPT:
-                if verdict is Verdict.WARN:
-                    self.limit_tripped("chat_rate", False)
-                else:
-                    self.meter.limit_tripped("chat_rate", False)
-                # People hear it once a run; a program's every request is answered.
-                if verdict is Verdict.WARN or request.json:
-                    self._refuse(request.id, ServerError(
-                        f"slow down: at most {self.limits.chat_rate:g} chat lines a second; "
-                        "faster ones are not sent", code="rate_limited"), reply=request.json)
-                return
-        if params.get("password") is MISSING_PASSWORD:
+        command = request.command
+        name = command.name
+        if name == "say" and self._chat is not None and not self._chat_allows(request):
+            return
+        params = request.params
+        if name in _ASKS_PASSWORD and params.get("password") is MISSING_PASSWORD:
             self._ask_password(request)
             return
-        own = getattr(self, "_own_" + name, None)
+        own = _OWN.get(name)
         started = self._active_at  # the line's arrival (this turn)
         # The session's fast path: a command that finishes at once, with
         # nothing ahead of it, is answered now, without a Deferred (most are).
         try:
-            done = (self.session.then_call(own, **params) if own is not None
-                    else self.session.call(request.command, params))
+            done = (self.session.then_call(own, self, **params) if own is not None
+                    else self.session.call(command, params))
         except Exception:
             self._answer_failed(Failure(), request, started)
             return
@@ -354,19 +359,39 @@ class Conversation:
             done.addCallbacks(self._answer_ok, self._answer_failed,
                               callbackArgs=(request, started), errbackArgs=(request, started))
 
+    def _chat_allows(self, request: Request) -> bool:
+        """Count a chat line against the chat rate; over it, say so (or not) and refuse."""
+        assert self._chat is not None
+        verdict = self._chat.check()
+        if verdict is Verdict.ACCEPT:
+            return True
+        if verdict is Verdict.WARN:
+            self.limit_tripped("chat_rate", False)
+        else:
+            self.meter.limit_tripped("chat_rate", False)
+        # People hear it once a run; a program's every request is answered.
+        if verdict is Verdict.WARN or request.json:
+            self._refuse(request.id, ServerError(
+                f"slow down: at most {self.limits.chat_rate:g} chat lines a second; "
+                "faster ones are not sent", code="rate_limited"), reply=request.json)
+        return False
+
     def _answer_ok(self, result: Event | None, request: Request, started: float) -> None:
-        self.meter.command_done(request.command.name, self.clock.seconds() - started)
+        name = request.command.name
+        if self._times_commands:
+            self.meter.command_done(name, self.clock.seconds() - started)
         if self._gone:
             return
         if request.json:
             self.link.send_message(reply_ok(request.id, result))
         elif result is not None:
             self.send_event(result)
-        if request.command.name == "quit":
+        if name == "quit":
             self.close("Goodbye!", "quit")
 
     def _answer_failed(self, failure: Failure, request: Request, started: float) -> None:
-        self.meter.command_done(request.command.name, self.clock.seconds() - started)
+        if self._times_commands:
+            self.meter.command_done(request.command.name, self.clock.seconds() - started)
         error = failure.value
         if not isinstance(error, ServerError) and code_of(error) == "server_error":
             _log.failure("command {name} failed", failure, name=request.command.name)
@@ -423,7 +448,7 @@ class Conversation:
 
     def _own_help(self, command: str | None = None) -> Event:
         player = self.session.player
-        key = (command, "v1" if self.mode is Mode.V1 else "text",
+        key = (command, "v1" if self.mode is _V1_MODE else "text",
                player is not None and player.admin)
         event = _HELP.get(key)
         if event is None:
@@ -445,3 +470,13 @@ class Conversation:
 
     def _own_quit(self) -> None:
         return None
+
+
+_OWN: dict[str, Callable[..., Any]] = {
+    name[len("_own_"):]: method for name, method in vars(Conversation).items()
+    if name.startswith("_own_")}
+"""The front end's own commands (``help``, ``quit``...) by name, each taking the
+conversation first: one look-up a request instead of building a method name."""
+
+_ASKS_PASSWORD = frozenset(("login", "register"))
+"""The commands a person may type without the password, to be asked for it."""

@@ -62,11 +62,18 @@ def encode_event(event: Event | dict[str, Any]) -> bytes:
 
 def reply_ok(request_id: Any, result: Event | None) -> bytes:
     """A successful reply: ``{"id": ..., "ok": true, "result": ...}``."""
-    body = b"null" if result is None else encode_event(result)
-    # An integer id (what programs send) needs no encoder: its digits are its JSON.
-    rid = (str(request_id).encode() if type(request_id) is int
-           else b"null" if request_id is None else encode(request_id))
-    return b'{"id":' + rid + b',"ok":true,"result":' + body + b"}"
+    if result is None:
+        body = b"null"
+    else:
+        try:  # encode_event's cache, read here: every reply passes this way
+            body = result.encoded
+        except AttributeError:
+            body = encode_event(result)
+    # An integer id (what programs send) needs no encoder: %d writes its JSON.
+    if type(request_id) is int:
+        return b'{"id":%d,"ok":true,"result":%b}' % (request_id, body)
+    rid = b"null" if request_id is None else encode(request_id)
+    return b'{"id":%b,"ok":true,"result":%b}' % (rid, body)
 
 
 def reply_error(request_id: Any, code: str, message: str) -> bytes:

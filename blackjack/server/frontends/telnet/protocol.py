@@ -113,7 +113,11 @@ class BlackjackProtocol(LineWire):
 
     def send_message(self, message: bytes) -> None:
         """One JSON message as one line."""
-        self._write(message + b"\r\n")
+        corked = self._corked
+        if corked is not None:  # as _write does, without the call: every reply comes here
+            corked += (message, b"\r\n")
+        else:
+            self._write(message + b"\r\n")
 
     def send_line(self, line: str) -> None:
         """One line of text for a person."""

@@ -50,7 +50,13 @@ from twisted.conch.telnet import (
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from blackjack.server.frontends.limits import CommandLimiter, Limits, TokenBucket, Verdict
+from blackjack.server.frontends.limits import (
+    ACCEPT,
+    CommandLimiter,
+    Limits,
+    TokenBucket,
+    Verdict,
+)
 from blackjack.server.frontends.output import OutputGuard
 from blackjack.server.frontends.turns import EndOfTurn, end_of_turn
 from blackjack.server.text import sanitise  # the text rules' home; re-exported here
@@ -423,14 +429,14 @@ class LineWire(TelnetProtocol):
             return True
         # Blank and over-long lines count too: a stream of them is still a flood.
         verdict = self._limiter.check()
+        if verdict is ACCEPT:
+            return True
         if verdict is Verdict.FLOOD:
             self.limitTripped("flood", True)
             self.close("Too many commands too fast; goodbye.")
             return False
-        if verdict is not Verdict.ACCEPT:
-            self.lineRefused(line, first=verdict is Verdict.WARN)
-            return False
-        return True
+        self.lineRefused(line, first=verdict is Verdict.WARN)
+        return False
 
     def limitTripped(self, limit: str, closes: bool) -> None:
         """A limit acted (``closes``: it closes the connection): override to count and log.
@@ -456,7 +462,7 @@ class LineWire(TelnetProtocol):
         if self._hiding_input and self._echo_is_off():
             # The client echoed nothing, not even the Enter: end its line.
             self._write(b"\r\n")
-        if not self._rate(line):
+        if self._limiter is not None and not self._rate(line):
             return
         self._overlong = 0
         text = line.decode("utf-8", "replace")

@@ -36,7 +36,7 @@ from blackjack.server.core import events
 from blackjack.server.core.events import Event
 from blackjack.server.frontends.conversation import Conversation
 from blackjack.server.frontends.encoding import encode_event
-from blackjack.server.frontends.limits import CommandLimiter, Verdict
+from blackjack.server.frontends.limits import ACCEPT, CommandLimiter, Verdict
 from blackjack.server.frontends.output import OutputGuard
 from blackjack.server.text import sanitise
 
@@ -143,15 +143,15 @@ class GameSocket:
         if self._limiter is None:
             return False
         verdict = self._limiter.check()
+        if verdict is ACCEPT:
+            return False
         if verdict is Verdict.FLOOD:
             self._tripped("flood")
             self.close("Too many commands too fast; goodbye.", CLOSE_POLICY)
             return True
-        if verdict is not Verdict.ACCEPT:
-            if self.conversation is not None:
-                self.conversation.over_rate(message, first=verdict is Verdict.WARN)
-            return True
-        return False
+        if self.conversation is not None:
+            self.conversation.over_rate(message, first=verdict is Verdict.WARN)
+        return True
 
     def _guard_message_size(self) -> None:
         """Close the connection while a message too long for ``max_line`` is still arriving.
