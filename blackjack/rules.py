@@ -235,7 +235,6 @@ class Rules:
             raise RulesError(str(exc)) from None
 
 
-
 # A table writes its rules into every round's record: the texts are kept per
 # rules value (a handful in a process) rather than rebuilt each round.
 _spec = lru_cache(maxsize=256)(Rules._to_spec)

@@ -19,7 +19,8 @@ from twisted.internet.defer import Deferred, DeferredList, ensureDeferred
 from blackjack.server.core.passwords import FAST_INSECURE
 from blackjack.server.hosting.service import BlackjackService
 from blackjack.server.hosting.tap import Options, makeService
-from blackjack.server.meter import NULL_METER
+from blackjack.server.hosting.metrics import PrometheusMeter
+from blackjack.server.meter import NULL_METER, Meter
 
 from conftest import wait
 from test_e2e_accounts_chat_seats import PASSWORD, connect, register
@@ -181,3 +182,14 @@ def test_without_the_option_nothing_is_counted_or_served(tmp_path: Path) -> None
     assert isinstance(service, BlackjackService)
     assert service.exporter is None and service.admin.meter is NULL_METER
     assert service.lobby.table("main").meter is NULL_METER
+
+
+def test_a_meter_says_whether_it_times_commands() -> None:
+    """Only a meter whose command_done counts is timed per command: the null meter and
+    a subclass that counts other things are not; the Prometheus meter is."""
+    class RoundsOnly(Meter):
+        def round_settled(self, table: str, hands: int) -> None:
+            pass
+
+    assert not NULL_METER.times_commands and not RoundsOnly().times_commands
+    assert PrometheusMeter.times_commands

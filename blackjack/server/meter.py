@@ -18,6 +18,14 @@ __all__ = ["Meter", "NULL_METER"]
 class Meter:
     """Counts nothing; subclass to count.  Every method is cheap and never raises."""
 
+    times_commands = False
+    """Whether :meth:`command_done` counts anything (set for each subclass): a front
+    end reads the clock for it, once a command, only then."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.times_commands = cls.command_done is not Meter.command_done
+
     def round_settled(self, table: str, hands: int) -> None:
         """A round was paid at ``table``, with ``hands`` hands (splits count apart)."""
 

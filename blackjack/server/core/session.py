@@ -91,8 +91,6 @@ class Session:
         """Run a front end's own command (``help``, ``quit``...) in its place in the order."""
         return self._queue.run(f, *args, **params)
 
-
-
     def _execute(self, command: Command, params: Mapping[str, Any]) -> Any:
         if self._closed:
             return None

@@ -134,7 +134,7 @@ class Conversation:
         # A meter that counts nothing (no --metrics) is not called per command,
         # nor the clock read for it: on the command path both cost as much as
         # a command's parsing.
-        self._times_commands = type(self.meter).command_done is not Meter.command_done
+        self._times_commands = self.meter.times_commands
         self.session = Session(services.lobby, services.accounts, services.storage, self,
                                link.peer(), services.admin)
         self.mode = Mode.TEXT
