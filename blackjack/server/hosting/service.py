@@ -44,6 +44,7 @@ from blackjack.server.core.lobby import Lobby
 from blackjack.server.core.passwords import DEFAULT_PARAMS, ScryptParams
 from blackjack.server.frontends.telnet.protocol import BlackjackFactory
 from blackjack.server.frontends.web import WebFrontEnd
+from blackjack.server.hosting.collector import Collection
 from blackjack.server.hosting.proxy import server_endpoint
 from blackjack.server.meter import NULL_METER
 from blackjack.server.storage import IStorage
@@ -68,7 +69,9 @@ class BlackjackService(Service):
     ``listen`` (one endpoint string or several) is where telnet listens,
     ``web`` where the page and its WebSocket are served (none: no page);
     ``web_origins`` are further page origins allowed to open the WebSocket;
-    ``metrics`` where ``/metrics`` is served (none: nothing is counted).
+    ``metrics`` where ``/metrics`` is served (none: nothing is counted);
+    ``gc_threshold`` sets the garbage collector while it runs (0: as it is;
+    :mod:`.collector`).
     """
 
     def __init__(self, listen: str | Sequence[str], storage: IStorage,
@@ -78,7 +81,7 @@ class BlackjackService(Service):
                  timers: Timers = Timers(),
                  hasher: ScryptParams = DEFAULT_PARAMS, close_timeout: float = 5.0,
                  limits: Limits = Limits(), metrics: Sequence[str] = (),
-                 room: NodeOptions | None = None) -> None:
+                 room: NodeOptions | None = None, gc_threshold: int = 0) -> None:
         self.listen = [listen] if isinstance(listen, str) else list(listen)
         self.web = list(web)
         self.metrics = list(metrics)
@@ -92,6 +95,8 @@ class BlackjackService(Service):
             meter = self.exporter.meter
         self.storage = storage
         self.reactor = reactor
+        self.collection = Collection(gc_threshold)
+        """The garbage collector's settings while the service runs (:mod:`.collector`)."""
         self.close_timeout = close_timeout
         self.meter = meter
         if hasattr(storage, "meter"):
@@ -169,6 +174,8 @@ class BlackjackService(Service):
             self.metrics_ports.append(self._listen(endpoint, self.exporter.site))
             _log.info("blackjack metrics on {address}/metrics",
                       address=self.metrics_ports[-1].getHost())
+        # Last: what start-up built is frozen out of the collector's sight.
+        self.collection.start()
 
     def _listen(self, endpoint: str, factory: Any) -> IListeningPort:
         """Listen at once (a port that cannot be had stops the start with its error)."""
@@ -206,6 +213,7 @@ class BlackjackService(Service):
     def stopService(self) -> Any:
         """Stop listening, tell everyone, finish or refund rounds, close everything."""
         super().stopService()
+        self.collection.stop()
         for port in self.ports + self.web_ports + self.metrics_ports:
             yield port.stopListening()
         message = SHUTDOWN_MESSAGE if self.node is None else LEAVING_MESSAGE

@@ -24,6 +24,7 @@ from twisted.python import usage
 from blackjack.errors import RulesError
 from blackjack.rules import PRESETS, Rules
 from blackjack.server.hosting import jsonlog, textlog, twistdlog
+from blackjack.server.hosting.collector import DEFAULT_THRESHOLD
 from blackjack.server.frontends.limits import Limits
 from blackjack.server.core.passwords import DEFAULT_PARAMS, FAST_INSECURE, ScryptParams
 from blackjack.server.storage.backends import is_postgresql, redact
@@ -193,6 +194,11 @@ class Options(usage.Options):
         ["drain-time", None, 120.0,
          "Seconds a stopping node waits for rounds in play to end while it hands its "
          "tables to the others; after that, hands still in play stand.", _seconds],
+        ["gc-threshold", None, DEFAULT_THRESHOLD,
+         "Net allocations between collections of Python's youngest objects (0 keeps "
+         "the interpreter's 700). What start-up built is also frozen out of the "
+         "collector's sight (docs/performance.md).",
+         _count_or_off],
         ["password-cost", None, "default",
          "Password hashing cost: default (scrypt n=2**14, slow on purpose), or "
          "fast-insecure for load-test bots only. WARNING: fast-insecure hashes are "
@@ -375,4 +381,4 @@ def makeService(options: Options, reactor: Any = None,
                       missed_rounds=options["missed-rounds"],
                       idle=options["table-idle-timeout"]),
         hasher=hasher, limits=options["limits"], metrics=options["metrics"],
-        room=options.get("room"))
+        room=options.get("room"), gc_threshold=options["gc-threshold"])
