@@ -1,8 +1,10 @@
-"""The output cap: a client that stops reading is cut off before it costs the server memory.
+"""Output to a client: the cap on what may queue for it, and writes straight to its socket.
 
 :class:`OutputGuard` measures what a connection's transport still holds
 unsent before each write, and calls ``overflow`` past the cap; telnet and
-WebSocket connections use the same guard.
+WebSocket connections use the same guard.  :func:`write_through` writes to a
+plain TCP socket at once when nothing waits before it, instead of through
+the reactor's writer set.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from twisted.internet import tcp as _tcp
 from twisted.internet.interfaces import IPushProducer
 from zope.interface import implementer
 
-__all__ = ["OutputGuard"]
+__all__ = ["OutputGuard", "write_through"]
 
 
 def _write_buffer(transport: Any) -> Any:
@@ -101,3 +104,43 @@ class OutputGuard:
         if self._consumer is not None:
             self._consumer.unregisterProducer()
             self._consumer = None
+
+
+def write_through(transport: Any) -> Callable[[bytes], None] | None:
+    """A write to ``transport`` that sends at once when it can, else ``transport.write``;
+    ``None`` where there is no socket to write to directly.
+
+    A Twisted socket's ``write`` only buffers: it adds the socket to the
+    reactor's writer set (an ``epoll_ctl``), and on the reactor's next turn
+    ``doWrite`` sends and takes it out again (another).  A server that
+    answers each command at once pays those two system calls and a turn of
+    the reactor's dispatch for every answer.  When nothing is buffered
+    (nearly always: a reading client's kernel buffer has room), the bytes
+    can go to the kernel here, in order; whatever the kernel does not take,
+    and every write behind it, goes through ``transport.write`` as before,
+    so the output cap still sees it.  This is Twisted's own ``doWrite``,
+    done one turn early.
+
+    Only a plain TCP transport (``twisted.internet.tcp``) is written to
+    directly; for TLS, a test's ``StringTransport`` or anything else the
+    answer is ``None``: write with its own ``write``.
+    """
+    socket = getattr(transport, "socket", None)
+    if (not isinstance(transport, _tcp.Connection) or getattr(transport, "TLS", False)
+            or socket is None):
+        return None
+    send = socket.send
+
+    def write_now(data: bytes) -> None:
+        if not (transport.dataBuffer or transport._tempDataLen or transport.disconnecting
+                or transport._writeDisconnected) and transport.connected:
+            try:
+                sent = send(data)
+            except OSError:
+                # Full (EAGAIN) or broken: the reactor's write finds out, as it would.
+                sent = 0
+            if sent == len(data):
+                return
+            data = data[sent:]
+        transport.write(data)  # looked up each time: whoever wraps it sees what queues
+    return write_now

@@ -34,6 +34,7 @@ each write; past the cap the connection is aborted).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from twisted.conch.telnet import (
@@ -57,7 +58,7 @@ from blackjack.server.frontends.limits import (
     TokenBucket,
     Verdict,
 )
-from blackjack.server.frontends.output import OutputGuard
+from blackjack.server.frontends.output import OutputGuard, write_through
 from blackjack.server.frontends.turns import EndOfTurn, end_of_turn
 from blackjack.server.text import sanitise  # the text rules' home; re-exported here
 
@@ -305,6 +306,9 @@ class LineWire(TelnetProtocol):
     _turns: EndOfTurn | None = None
     """Where output waits for the end of the turn, if it does."""
     _socket: Any = None
+    _write_out: Callable[[bytes], None] | None = None
+    """How output reaches the socket: straight to the kernel when nothing waits
+    (:func:`~blackjack.server.frontends.output.write_through`)."""
     _log = Logger()
 
     def __init__(self, limits: Limits | None = None, clock: Any = None) -> None:
@@ -319,6 +323,7 @@ class LineWire(TelnetProtocol):
         self._limiter = None
         self._guard = None
         self._socket = None
+        self._write_out = None
         self._buffer = b""
         self._discarding = False
         self._overlong = 0
@@ -343,6 +348,7 @@ class LineWire(TelnetProtocol):
                         else self.transport)
         self._guard = OutputGuard(self._socket, self.limits.output_cap,
                                    self._output_overflowed)
+        self._write_out = write_through(self._socket)
         if self.write_per_turn and self._guard.measures_socket:
             # The socket sends once a turn: so do we write once a turn.
             self._turns = end_of_turn(self.clock)
@@ -538,7 +544,11 @@ class LineWire(TelnetProtocol):
         guard = self._guard
         if guard is not None and not guard.admit(len(data)):
             return
-        socket.write(data)
+        write = self._write_out
+        if write is None:
+            socket.write(data)
+        else:
+            write(data)
 
     def _output_overflowed(self, unsent: int) -> None:
         # The client is not reading, so a goodbye would only join the queue.
