@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from twisted.internet.defer import Deferred, ensureDeferred, fail, maybeDeferred, succeed
+from twisted.internet.defer import Deferred, ensureDeferred, maybeDeferred, succeed
 from twisted.logger import Logger
 
 from blackjack.server import logevents
@@ -68,10 +68,11 @@ class Session:
         self._queue = SerialQueue()
         self._closed = False
         self.then_call: Callable[..., Any] = self._queue.call
-        """:meth:`then`'s fast twin, as :meth:`call` is :meth:`run`'s: ``then_call(f,
-        *args, **params)``.  The queue's own method, not a method that calls it:
-        a front end's ``help`` goes through it, and the extra call with its
-        arguments packed again cost twice what the command does."""
+        """Run a front end's own command (``help``, ``quit``...) in its place in the
+        order: ``then_call(f, *args, **params)``, answered as :meth:`call` answers.
+        The queue's own method, not a method that calls it: a front end's ``help``
+        goes through it, and the extra call with its arguments packed again cost
+        twice what the command does."""
 
     def run(self, command: Command, params: Mapping[str, Any]) -> Deferred[Event | None]:
         """Run a command after those already waiting; fires with its answer."""
@@ -86,10 +87,6 @@ class Session:
             raise ServerBusyError(
                 f"too many commands waiting (at most {self.MAX_WAITING}); send fewer at once")
         return self._queue.call(self._execute, command, params)
-
-    def then(self, f: Callable[..., Any], *args: Any, **params: Any) -> Deferred[Any]:
-        """Run a front end's own command (``help``, ``quit``...) in its place in the order."""
-        return self._queue.run(f, *args, **params)
 
     def _execute(self, command: Command, params: Mapping[str, Any]) -> Any:
         if self._closed:
