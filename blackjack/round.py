@@ -242,7 +242,15 @@ class RoundOutcome:
 
     def net(self, seat: int) -> int:
         """The seat's winnings for the round (negative for a loss)."""
-        return self.payout(seat) - self.staked(seat)
+        return self._nets().get(_seat(seat, InvalidArgumentError), 0)
+
+    def _nets(self) -> dict[int, int]:
+        """Each seat's winnings, in one pass over the hands and insurance bets."""
+        nets: dict[int, int] = {}
+        results: tuple[HandResult | InsuranceResult, ...] = (*self.hands, *self.insurance)
+        for result in results:
+            nets[result.seat] = nets.get(result.seat, 0) + result.payout - result.stake
+        return nets
 
     @property
     def seats(self) -> tuple[int, ...]:
@@ -251,11 +259,7 @@ class RoundOutcome:
 
     def to_dict(self) -> dict[str, object]:
         """The outcome as plain JSON-ready data."""
-        # Each seat's net in one pass over the results, not net(seat)'s two per seat.
-        net: dict[int, int] = {}
-        results: tuple[HandResult | InsuranceResult, ...] = (*self.hands, *self.insurance)
-        for result in results:
-            net[result.seat] = net.get(result.seat, 0) + result.payout - result.stake
+        net = self._nets()
         return {"dealer": [str(c) for c in self.dealer.cards],
                 "dealer_total": self.dealer.total,
                 "hands": [h.to_dict() for h in self.hands],
